@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages sockspec needs to build, test, fuzz and benchmark. Idempotent: packages
+# already present are skipped, and apt is not touched at all when nothing is missing.
+#   bash .ci/setup-debian.sh            build + tests
+#   bash .ci/setup-debian.sh --bench    also socat (the comparison server in bench/)
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config   # the build
+  libfmt-dev libcli11-dev nlohmann-json3-dev     # formatting, command lines, JSON
+  libpcap-dev                                    # capture and the pcap reader
+  catch2                                         # tests (Catch2 v2.13)
+  clang lld libclang-rt-14-dev                   # libFuzzer and the sanitizers' runtimes
+  iproute2 procps                                # ss, ip netns, sysctl in live tests
+)
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=(socat) ;;
+    *) echo "setup-debian.sh: unknown option '$arg' (expected --bench)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"

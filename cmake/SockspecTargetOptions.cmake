@@ -1,0 +1,19 @@
+# One place for the per-target settings every sockspec target gets; nothing is set globally.
+#   sockspec_configure_target(<target>)
+# adds the warning set, C++20, and the sanitizers chosen with SOCKSPEC_SANITIZE.
+function(sockspec_configure_target target)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wconversion -Wsign-conversion -Wshadow -Wold-style-cast
+    -Wnon-virtual-dtor -Woverloaded-virtual
+    $<$<BOOL:${SOCKSPEC_WERROR}>:-Werror>)
+  if(SOCKSPEC_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=${SOCKSPEC_SANITIZE} -fno-omit-frame-pointer
+                                             -fno-sanitize-recover=all)
+    target_link_options(${target} PRIVATE -fsanitize=${SOCKSPEC_SANITIZE})
+  endif()
+  if(SOCKSPEC_FUZZ_INSTRUMENT)
+    # Coverage for libFuzzer on everything the fuzzers link, not just the entry points.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+  endif()
+endfunction()

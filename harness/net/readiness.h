@@ -1,0 +1,20 @@
+// Bounded waits for a socket to become readable or writable: poll(2) with a Deadline, never forever.
+#pragma once
+
+#include <poll.h>
+
+#include "base/deadline.h"
+#include "base/sys_error.h"
+
+namespace sockspec::net {
+
+enum class Readiness { Ready, TimedOut };
+
+// Waits until `fd` reports any of `events` (POLLIN, POLLOUT) or an error/hang-up, or the deadline passes.
+// EINTR is retried within the same deadline.
+Result<Readiness> waitFor(int fd, short events, Deadline deadline);
+
+inline Result<Readiness> waitReadable(int fd, Deadline deadline) { return waitFor(fd, POLLIN, deadline); }
+inline Result<Readiness> waitWritable(int fd, Deadline deadline) { return waitFor(fd, POLLOUT, deadline); }
+
+}  // namespace sockspec::net

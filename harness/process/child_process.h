@@ -1,0 +1,77 @@
+// ChildProcess: the one owner of a started program. It runs in its own process group, dies with its parent
+// (PR_SET_PDEATHSIG), and is stopped and reaped when the owner goes: SIGTERM to the group, a grace period,
+// then SIGKILL. Nothing is left running.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/deadline.h"
+#include "base/expected.h"
+#include "net/unique_fd.h"
+
+namespace sockspec::process {
+
+struct ExitStatus {
+  bool exited = false;  // returned from main / called exit
+  int code = 0;         // exit code when exited
+  int signal = 0;       // terminating signal otherwise
+  bool operator==(const ExitStatus&) const = default;
+  std::string describe() const;  // "exit 0", "killed by SIGSEGV"
+};
+
+struct SpawnOptions {
+  bool pipeStdin = false;      // else /dev/null
+  bool captureStdout = true;   // else inherited
+  bool captureStderr = false;  // else inherited; when captured, read with readStderr()
+};
+
+class ChildProcess {
+ public:
+  // fork + execvp of argv[0]. Fails with a message naming the program and errno (ENOENT when it does not
+  // exist: the exec failure is passed back to the parent through a close-on-exec pipe).
+  static Expected<ChildProcess, std::string> spawn(const std::vector<std::string>& argv,
+                                                   const SpawnOptions& options = {});
+
+  ChildProcess(ChildProcess&& other) noexcept;
+  ChildProcess& operator=(ChildProcess&& other) noexcept;
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess();
+
+  pid_t pid() const { return m_pid; }
+  int stdinFd() const { return m_stdin.get(); }
+  void closeStdin() { m_stdin.reset(); }
+
+  // One line of stdout without its newline; nullopt at EOF or when the deadline passes first.
+  std::optional<std::string> readLine(Deadline deadline);
+  // Everything the child writes to stdout until EOF or the deadline (what arrived so far).
+  std::string readAllStdout(Deadline deadline);
+  std::string readAllStderr(Deadline deadline);
+
+  // Sends a signal to the child's process group.
+  void signal(int signalNumber) const;
+  // The exit status once the child has exited within the deadline; nullopt if it is still running.
+  std::optional<ExitStatus> wait(Deadline deadline);
+  // SIGTERM, up to `grace` to exit, then SIGKILL; always reaps. Returns how it ended.
+  ExitStatus terminate(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
+  bool hasExited() const { return m_status.has_value(); }
+
+ private:
+  ChildProcess() = default;
+  std::string readAll(net::UniqueFd& fd, std::string& buffered, Deadline deadline);
+
+  pid_t m_pid = -1;
+  net::UniqueFd m_stdin;
+  net::UniqueFd m_stdout;
+  net::UniqueFd m_stderr;
+  std::string m_stdoutBuffer;
+  std::string m_stderrBuffer;
+  std::optional<ExitStatus> m_status;
+};
+
+}  // namespace sockspec::process

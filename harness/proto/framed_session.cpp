@@ -1,0 +1,1 @@
+#include "proto/framed_session.h"
