@@ -1,0 +1,38 @@
+// sockspec: the command-line front end. Each subcommand lives in its own file as it is built; this file
+// only lists them, so that `sockspec --help` shows the whole tool.
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "base/exit_codes.h"
+#include "cli/planned_commands.h"
+
+int main(int argc, char** argv) {
+  using namespace sockspec;
+  CLI::App app{"sockspec: conformance and fuzz harness for socket programs.\n"
+               "Runs executable scenarios about socket(), bind(), listen(), accept(), send()/recv() and close() "
+               "against the OS and against servers, captures and inspects their traffic, and fuzzes them.\n"
+               "Exit codes: 0 passed, 1 a check failed, 2 bad usage or input, 3 sockspec itself failed.",
+               "sockspec"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("sockspec ") + SOCKSPEC_VERSION);
+  cli::addPlannedCommands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForAllHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForVersion& version) {
+    return app.exit(version);
+  } catch (const CLI::ParseError& error) {
+    std::fprintf(stderr, "sockspec: %s (run 'sockspec --help')\n", error.what());
+    return kExitUsage;
+  }
+  for (CLI::App* command : app.get_subcommands()) {
+    return cli::runPlannedCommand(command->get_name());
+  }
+  return kExitUsage;
+}

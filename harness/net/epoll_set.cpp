@@ -1,0 +1,42 @@
+#include "net/epoll_set.h"
+
+#include <cerrno>
+
+namespace sockspec::net {
+
+Result<EpollSet> EpollSet::create() {
+  int fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) return lastError("epoll_create1");
+  return EpollSet(UniqueFd(fd));
+}
+
+namespace {
+Result<void> control(int epollFd, int op, int fd, std::uint32_t events, std::uint64_t tag) {
+  epoll_event event{};
+  event.events = events;
+  event.data.u64 = tag;
+  if (::epoll_ctl(epollFd, op, fd, &event) < 0) return lastError("epoll_ctl");
+  return {};
+}
+}  // namespace
+
+Result<void> EpollSet::add(int fd, std::uint32_t events, std::uint64_t tag) {
+  return control(m_fd.get(), EPOLL_CTL_ADD, fd, events, tag);
+}
+
+Result<void> EpollSet::modify(int fd, std::uint32_t events, std::uint64_t tag) {
+  return control(m_fd.get(), EPOLL_CTL_MOD, fd, events, tag);
+}
+
+Result<void> EpollSet::remove(int fd) { return control(m_fd.get(), EPOLL_CTL_DEL, fd, 0, 0); }
+
+Result<std::size_t> EpollSet::wait(std::span<epoll_event> events, int timeoutMs) {
+  int n = ::epoll_wait(m_fd.get(), events.data(), static_cast<int>(events.size()), timeoutMs);
+  if (n < 0) {
+    if (errno == EINTR) return std::size_t{0};
+    return lastError("epoll_wait");
+  }
+  return static_cast<std::size_t>(n);
+}
+
+}  // namespace sockspec::net

@@ -1,0 +1,325 @@
+#include "stream_server.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include "chargen_pattern.h"
+#include "daytime_text.h"
+
+namespace sockspec::server {
+
+namespace {
+
+// Replies queued beyond this stop the server reading from that client until the client reads: flow control
+// instead of unbounded memory when a client sends without reading (send(2): the kernel buffer is bounded).
+constexpr std::size_t kOwedHighWatermark = 256 * 1024;
+// Fairness: one connection gets at most this many reads or sends per wake-up before the others' turn.
+constexpr int kOperationsPerWakeup = 16;
+// Connections accepted per listener wake-up.
+constexpr int kAcceptsPerWakeup = 128;
+// The tutorial's recv buffer, used by the one-recv and truncate-dgram faults.
+constexpr std::size_t kFaultyReadSize = 1024;
+// The shared read buffer: larger than any SOCK_SEQPACKET record the default wmem allows (~208 KiB).
+constexpr std::size_t kReadBufferSize = 256 * 1024;
+
+bool isPeerGone(int code) { return code == ECONNRESET || code == EPIPE || code == ETIMEDOUT; }
+
+std::span<const std::uint8_t> asUnsigned(std::string_view bytes) {
+  return {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StreamServer>> StreamServer::create(net::BoundSocket listener, const ServerConfig& config,
+                                                           net::EpollSet& epoll, ServerCounters& counters) {
+  std::unique_ptr<StreamServer> server(new StreamServer(std::move(listener), config, epoll, counters));
+  if (auto added = epoll.add(server->m_listener.fd.get(), EPOLLIN, kListenerTag); !added) {
+    return Unexpected{added.error()};
+  }
+  return server;
+}
+
+StreamServer::StreamServer(net::BoundSocket listener, const ServerConfig& config, net::EpollSet& epoll,
+                           ServerCounters& counters)
+    : m_listener(std::move(listener)),
+      m_config(config),
+      m_epoll(epoll),
+      m_counters(counters),
+      m_seqpacket(config.listen.transport == net::Transport::UnixSeqpacket),
+      m_readBuffer(kReadBufferSize),
+      m_spareFd(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
+
+void StreamServer::onEvent(std::uint64_t tag, std::uint32_t events) {
+  if (tag == kListenerTag) {
+    acceptReady();
+    return;
+  }
+  if (tag >= m_connections.size() || !m_connections[tag]) return;  // closed earlier in this batch
+  connectionReady(*m_connections[tag], events);
+}
+
+void StreamServer::acceptReady() {
+  for (int i = 0; i < kAcceptsPerWakeup && m_listener.fd; ++i) {
+    if (m_config.maxConnections != 0 && m_open >= m_config.maxConnections) {
+      pauseListener(true);
+      return;
+    }
+    auto accepted = net::acceptConnection(m_listener.fd.get(), net::Blocking::No);
+    if (accepted) {
+      ++m_counters.accepted;
+      startConnection(std::move(accepted->fd));
+      if (m_config.fault == Fault::CloseListenerFirst) {
+        closeListener();  // the fault: connections still in the accept queue are reset
+        return;
+      }
+      continue;
+    }
+    int code = accepted.error().code;
+    if (code == EAGAIN || code == EWOULDBLOCK) return;
+    if (code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM) {
+      // Out of descriptors: accept the connection with the spare one and close it, so that the client
+      // learns at once (a FIN) rather than waiting in a queue the server cannot drain.
+      ++m_counters.acceptFailures;
+      m_spareFd.reset();
+      net::UniqueFd shed(::accept4(m_listener.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      shed.reset();
+      m_spareFd.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+      return;
+    }
+    // ECONNABORTED, EPROTO, ...: that one connection failed before we took it; the listener is fine.
+    // accept(2): "Linux accept() passes already-pending network errors on the new socket as an error code".
+  }
+}
+
+void StreamServer::startConnection(net::UniqueFd fd) {
+  auto index = static_cast<std::size_t>(fd.get());
+  if (index >= m_connections.size()) m_connections.resize(index + 1 + index / 2);
+  auto connection = std::make_unique<StreamConnection>();
+  connection->fd = std::move(fd);
+  if (m_config.service == Service::Framed) {
+    connection->framed = std::make_unique<proto::FramedSession>(m_config.maxPayload);
+  }
+  StreamConnection& added = *connection;
+  m_connections[index] = std::move(connection);
+  ++m_open;
+  std::uint32_t events = EPOLLIN | (m_config.fault == Fault::RstOnClose ? EPOLLRDHUP : 0u);
+  if (auto registered = m_epoll.add(added.fd.get(), events, index); !registered) {
+    closeConnection(added);
+    return;
+  }
+  added.interest = events;
+  if (m_config.service == Service::Daytime) {
+    added.finishing = true;
+    if (!sendOrQueue(added, daytimeText(std::time(nullptr)))) return;
+    (void)settle(added);
+    return;
+  }
+  if (m_config.service == Service::Chargen) updateInterest(added);
+}
+
+void StreamServer::connectionReady(StreamConnection& connection, std::uint32_t events) {
+  if (m_config.fault == Fault::RstOnClose && (events & EPOLLRDHUP) != 0) {
+    // The fault: the client's FIN is seen and the connection closed without reading what came before it.
+    // close(2) with unread data sends RST, not FIN (tcp_close(): data_was_unread; RFC 2525 2.17).
+    closeConnection(connection);
+    return;
+  }
+  if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) {
+    if (!readReady(connection)) return;
+  }
+  if ((events & EPOLLOUT) != 0) {
+    if (!flush(connection)) return;
+    if (m_config.service == Service::Chargen && !connection.writeShut && connection.owed.empty()) {
+      if (!generateChargen(connection)) return;
+    }
+  }
+  (void)settle(connection);
+}
+
+bool StreamServer::readReady(StreamConnection& connection) {
+  bool oneRecv = m_config.fault == Fault::OneRecv;
+  bool smallRecords = m_config.fault == Fault::TruncateDgram && m_seqpacket;
+  std::size_t readSize = (oneRecv || smallRecords) ? kFaultyReadSize : m_readBuffer.size();
+  for (int i = 0; i < kOperationsPerWakeup && !connection.peerFinished; ++i) {
+    auto* data = reinterpret_cast<std::uint8_t*>(m_readBuffer.data());
+    auto received = net::recvBytes(connection.fd.get(), net::MutableBytes(data, readSize));
+    if (!received) {
+      int code = received.error().code;
+      if (code == EAGAIN || code == EWOULDBLOCK) break;
+      if (isPeerGone(code)) ++m_counters.resets;
+      closeConnection(connection);
+      return false;
+    }
+    if (*received == 0) {
+      connection.peerFinished = true;
+      break;
+    }
+    m_counters.bytesIn += *received;
+    if (!consume(connection, std::string_view(m_readBuffer.data(), *received))) return false;
+    if (oneRecv) {
+      // The fault: whatever one recv returned is the whole request; answer it and hang up.
+      closeConnection(connection);
+      return false;
+    }
+    // A short read on a stream means the queue is (very likely) empty: skip the recv that would only say
+    // EAGAIN. Level-triggered epoll reports any byte that arrives after.
+    if (!m_seqpacket && *received < readSize) break;
+    if (connection.owed.bytes() > kOwedHighWatermark) break;
+  }
+  if (connection.peerFinished && m_config.fault == Fault::NoHalfClose) {
+    // The fault: EOF taken to mean the connection is over; replies still owed are dropped.
+    closeConnection(connection);
+    return false;
+  }
+  return true;
+}
+
+bool StreamServer::consume(StreamConnection& connection, std::string_view bytes) {
+  switch (m_config.service) {
+    case Service::Echo:
+      return sendOrQueue(connection, bytes);
+    case Service::Framed: {
+      if (!connection.framed) return true;
+      std::vector<std::uint8_t> replies;
+      auto state = connection.framed->onBytes(asUnsigned(bytes), replies);
+      if (state == proto::SessionState::Closing) connection.finishing = true;
+      return sendOrQueue(connection,
+                         std::string_view(reinterpret_cast<const char*>(replies.data()), replies.size()));
+    }
+    case Service::Discard:
+    case Service::Chargen:  // RFC 864: "Any data received is thrown away"
+    case Service::Daytime:  // RFC 867: "Any data received is thrown away"
+      return true;
+  }
+  return true;
+}
+
+bool StreamServer::sendOrQueue(StreamConnection& connection, std::string_view bytes) {
+  if (bytes.empty()) return true;
+  if (!connection.owed.empty()) {
+    connection.owed.append(bytes);  // keep the order: older replies go first
+    return true;
+  }
+  auto sent = net::sendBytes(connection.fd.get(), net::asBytes(bytes));
+  if (!sent) {
+    int code = sent.error().code;
+    if (code == EAGAIN || code == EWOULDBLOCK) {
+      connection.owed.append(bytes);
+      return true;
+    }
+    if (isPeerGone(code)) ++m_counters.resets;
+    closeConnection(connection);
+    return false;
+  }
+  m_counters.bytesOut += *sent;
+  // send(2) may take only part (the socket buffer is bounded); the rest waits for EPOLLOUT.
+  if (*sent < bytes.size()) connection.owed.append(bytes.substr(*sent));
+  return true;
+}
+
+bool StreamServer::flush(StreamConnection& connection) {
+  for (int i = 0; i < kOperationsPerWakeup && !connection.owed.empty(); ++i) {
+    std::string_view chunk = connection.owed.front();
+    auto sent = net::sendBytes(connection.fd.get(), net::asBytes(chunk));
+    if (!sent) {
+      int code = sent.error().code;
+      if (code == EAGAIN || code == EWOULDBLOCK) return true;
+      if (isPeerGone(code)) ++m_counters.resets;
+      closeConnection(connection);
+      return false;
+    }
+    m_counters.bytesOut += *sent;
+    connection.owed.consume(*sent);
+    if (*sent < chunk.size()) return true;  // the socket buffer is full
+  }
+  return true;
+}
+
+bool StreamServer::generateChargen(StreamConnection& connection) {
+  for (int i = 0; i < kOperationsPerWakeup; ++i) {
+    std::string_view slice = chargenBytes(connection.chargenPosition, 64 * 1024);
+    auto sent = net::sendBytes(connection.fd.get(), net::asBytes(slice));
+    if (!sent) {
+      int code = sent.error().code;
+      if (code == EAGAIN || code == EWOULDBLOCK) return true;
+      if (isPeerGone(code)) ++m_counters.resets;
+      closeConnection(connection);
+      return false;
+    }
+    m_counters.bytesOut += *sent;
+    connection.chargenPosition += *sent;
+    if (*sent < slice.size()) return true;
+  }
+  return true;
+}
+
+// After any event: close a finished connection, shut down writing when the service is done, and register
+// the events the connection now waits for.
+bool StreamServer::settle(StreamConnection& connection) {
+  if (connection.owed.empty()) {
+    if (connection.peerFinished) {
+      // Everything the client sent was read (EOF) and everything owed was sent: close(2) sends FIN.
+      closeConnection(connection);
+      return false;
+    }
+    if (connection.finishing && !connection.writeShut) {
+      // Our last word is out: FIN now, then keep reading until the client's EOF so that close() never
+      // finds unread data (which would turn the FIN into an RST and could destroy our reply in flight).
+      auto shut = net::shutdownSocket(connection.fd.get(), SHUT_WR);
+      if (!shut) {
+        closeConnection(connection);
+        return false;
+      }
+      connection.writeShut = true;
+    }
+  }
+  updateInterest(connection);
+  return true;
+}
+
+void StreamServer::updateInterest(StreamConnection& connection) {
+  bool wantRead = !connection.peerFinished && connection.owed.bytes() <= kOwedHighWatermark;
+  bool wantWrite = !connection.owed.empty() || (m_config.service == Service::Chargen && !connection.writeShut);
+  std::uint32_t events = (wantRead ? EPOLLIN : 0u) | (wantWrite ? EPOLLOUT : 0u) |
+                         (m_config.fault == Fault::RstOnClose ? EPOLLRDHUP : 0u);
+  if (events == connection.interest) return;
+  if (auto changed = m_epoll.modify(connection.fd.get(), events, static_cast<std::uint64_t>(connection.fd.get()));
+      !changed) {
+    closeConnection(connection);
+    return;
+  }
+  connection.interest = events;
+}
+
+void StreamServer::closeConnection(StreamConnection& connection) {
+  auto index = static_cast<std::size_t>(connection.fd.get());
+  // close(2) removes the fd from the epoll set; an explicit remove would only cost a syscall.
+  (void)net::closeSocket(connection.fd);
+  ++m_counters.closed;
+  --m_open;
+  m_connections[index].reset();  // destroys `connection`
+  if (m_listenerPaused) pauseListener(false);
+}
+
+void StreamServer::pauseListener(bool paused) {
+  if (!m_listener.fd || paused == m_listenerPaused) return;
+  if (m_epoll.modify(m_listener.fd.get(), paused ? 0u : EPOLLIN, kListenerTag)) m_listenerPaused = paused;
+}
+
+void StreamServer::closeListener() {
+  if (!m_listener.fd) return;
+  (void)net::closeSocket(m_listener.fd);
+  m_listener = net::BoundSocket{};  // also removes a unix socket's path
+}
+
+void StreamServer::closeAll() {
+  for (auto& slot : m_connections) {
+    if (slot) closeConnection(*slot);
+  }
+  closeListener();
+}
+
+}  // namespace sockspec::server

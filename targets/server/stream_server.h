@@ -1,0 +1,66 @@
+// StreamServer: the reference server's connection-oriented side (TCP, unix stream, unix seqpacket). One
+// listener and its accepted connections on a level-triggered epoll set, all on one thread, non-blocking:
+// partial reads and writes, flow control when a client does not read, EOF and half-close, resets, EMFILE.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "net/endpoint_sockets.h"
+#include "net/epoll_set.h"
+#include "server_config.h"
+#include "stream_connection.h"
+
+namespace sockspec::server {
+
+class StreamServer {
+ public:
+  // Takes the bound, listening socket; registers it with `epoll` under kListenerTag.
+  static Result<std::unique_ptr<StreamServer>> create(net::BoundSocket listener, const ServerConfig& config,
+                                                      net::EpollSet& epoll, ServerCounters& counters);
+
+  // Epoll tags: a connection's tag is its fd; the listener has its own.
+  static constexpr std::uint64_t kListenerTag = ~std::uint64_t{0} - 1;
+  void onEvent(std::uint64_t tag, std::uint32_t events);
+
+  // The orderly stop (SIGTERM): accepted connections are closed first, then the listener.
+  void closeAll();
+  std::size_t openConnections() const { return m_open; }
+
+ private:
+  StreamServer(net::BoundSocket listener, const ServerConfig& config, net::EpollSet& epoll,
+               ServerCounters& counters);
+
+  void acceptReady();
+  void startConnection(net::UniqueFd fd);
+  void connectionReady(StreamConnection& connection, std::uint32_t events);
+  // Each returns false once it closed the connection (the reference is then dangling).
+  bool readReady(StreamConnection& connection);
+  bool consume(StreamConnection& connection, std::string_view bytes);
+  bool sendOrQueue(StreamConnection& connection, std::string_view bytes);
+  bool flush(StreamConnection& connection);
+  bool generateChargen(StreamConnection& connection);
+  bool settle(StreamConnection& connection);
+  void updateInterest(StreamConnection& connection);
+  void closeConnection(StreamConnection& connection);
+  void closeListener();
+  void pauseListener(bool paused);
+
+  net::BoundSocket m_listener;
+  ServerConfig m_config;
+  net::EpollSet& m_epoll;
+  ServerCounters& m_counters;
+  bool m_seqpacket = false;
+  bool m_listenerPaused = false;
+  // Indexed by fd: fds are small and dense, and a lookup is one load.
+  std::vector<std::unique_ptr<StreamConnection>> m_connections;
+  std::size_t m_open = 0;
+  // One read buffer for all connections: bytes are answered (or queued) before the next read.
+  std::vector<char> m_readBuffer;
+  // A descriptor held in reserve so that EMFILE can be answered by accepting and shedding the connection,
+  // instead of leaving it queued and the listener spinning (the libev/muduo "idle fd" technique).
+  net::UniqueFd m_spareFd;
+};
+
+}  // namespace sockspec::server
