@@ -56,15 +56,22 @@ struct DecodeResult {
   std::size_t consumed = 0;   // bytes of input the frame used (Complete only)
   ErrorCode error = ErrorCode::UnknownType;  // valid when Malformed
   std::string message;        // valid when Malformed: what was wrong, for the Error frame and logs
+  // Valid when NeedMore: the input size at which the frame can be decided (kHeaderSize while the header is
+  // incomplete, then header + payload length), so a caller can buffer exactly one frame and no more.
+  std::size_t needed = 0;
 };
 
 // Decodes the first frame in `input`. Malformed is decided from the header alone as soon as it is
 // complete (an oversize length is refused before its payload arrives), and for a complete frame from
-// its payload shape (payloadProblem below).
+// its payload shape (payloadProblem below). A header with several faults reports the first of: flags
+// (ReservedFlags), type (UnknownType), length (TooLarge). Malformed leaves `consumed` at 0: the stream
+// cannot be resynchronised, so the connection ends.
 DecodeResult decodeFrame(std::span<const std::uint8_t> input, std::uint32_t maxPayload = kDefaultMaxPayload);
 
 // Appends one encoded frame to `out`. The payload must fit in u32 (callers keep it under the maximum).
 void appendFrame(std::vector<std::uint8_t>& out, FrameType type, std::span<const std::uint8_t> payload);
+// Appends only the header; the caller appends exactly `payloadLength` bytes after it (e.g. reversed).
+void appendFrameHeader(std::vector<std::uint8_t>& out, FrameType type, std::uint32_t payloadLength);
 std::vector<std::uint8_t> encodeFrame(const Frame& frame);
 
 // Whether the type byte names a frame type at all.

@@ -3,8 +3,10 @@
 // No I/O here: the caller owns the socket and the orderly close.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "proto/framed_codec.h"
@@ -23,16 +25,26 @@ class FramedSession {
 
   // Consumes `input` (any split of the stream: partial frames are kept until the rest arrives) and
   // appends the encoded replies to `out`. Once Closing, further input is ignored. Returns the state after.
+  // The replies depend only on the bytes, never on how they were split.
   SessionState onBytes(std::span<const std::uint8_t> input, std::vector<std::uint8_t>& out);
 
   SessionState state() const { return m_state; }
+  // Well-formed frames decoded on this connection and the sum of their payload sizes (headers not
+  // counted), up to and including the frame that ended it. A Stats request counts itself: the first
+  // Stats after Hello reports 2 frames. Malformed frames and anything after Closing are not counted.
   std::uint64_t framesReceived() const { return m_framesReceived; }
   std::uint64_t payloadBytesReceived() const { return m_payloadBytes; }
-  // Bytes held while waiting for the rest of a frame (bounded by header + maxPayload).
+  // Bytes held while waiting for the rest of a frame: at most one incomplete frame, so always less than
+  // kHeaderSize + maxPayload; 0 once Closing.
   std::size_t bufferedBytes() const { return m_pending.size(); }
 
  private:
+  std::span<const std::uint8_t> finishPendingFrame(std::span<const std::uint8_t> input,
+                                                   std::vector<std::uint8_t>& out);
+  void handleDecoded(const DecodeResult& result, std::vector<std::uint8_t>& out);
   void handleFrame(const Frame& frame, std::vector<std::uint8_t>& out);
+  void serveRequest(const Frame& frame, std::vector<std::uint8_t>& out);
+  void close();
   void fail(ErrorCode code, std::string_view message, std::vector<std::uint8_t>& out);
 
   std::uint32_t m_maxPayload;

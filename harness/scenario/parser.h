@@ -1,0 +1,36 @@
+// Reads scenario files (docs/scenario-language.md). Never throws, never crashes, and stops on any input:
+// every problem is reported as file:line:col with what was expected there.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/expected.h"
+#include "scenario/scenario.h"
+
+namespace sockspec::scenario {
+
+struct ParseError {
+  SourcePlace place;
+  std::string message;
+  // "backlog/listen-zero.scn:12:8: unknown verb 'lisen': expected one of socket, bind, ..."
+  std::string describe() const;
+};
+
+// At most this many errors are collected from one file; the rest would only repeat the cause.
+inline constexpr std::size_t kMaxErrorsPerFile = 20;
+// Files larger than this are refused before parsing.
+inline constexpr std::size_t kMaxScenarioFileBytes = 1024 * 1024;
+// The largest byte string one step may build ("x" * N): enough for bulk steps, small enough for memory.
+inline constexpr std::size_t kMaxBytesValue = 16 * 1024 * 1024;
+// Parentheses in byte expressions nest at most this deep.
+inline constexpr int kMaxNesting = 8;
+
+using ParseResult = Expected<Scenario, std::vector<ParseError>>;
+
+ParseResult parseScenario(std::string_view text, std::string_view fileName);
+// Reads and parses a file; an unreadable file is one error naming it and the errno.
+ParseResult parseScenarioFile(const std::string& path);
+
+}  // namespace sockspec::scenario
