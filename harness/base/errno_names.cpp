@@ -2,6 +2,9 @@
 
 #include <string.h>  // strerrorname_np, strerrordesc_np (glibc >= 2.32)
 
+#include <cerrno>
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "base/sys_error.h"
@@ -24,6 +27,12 @@ std::string errnoDescription(int code) {
 }
 
 std::optional<int> errnoFromName(std::string_view name) {
+  // Names that share a value with another: strerrorname_np() gives only the other (errno(3)).
+  constexpr std::pair<std::string_view, int> kAliases[] = {
+      {"EWOULDBLOCK", EWOULDBLOCK}, {"ENOTSUP", ENOTSUP}, {"EDEADLOCK", EDEADLOCK}};
+  for (const auto& [alias, code] : kAliases) {
+    if (name == alias) return code;
+  }
   for (int code = 1; code < kLargestErrno; ++code) {
     const char* candidate = ::strerrorname_np(code);
     if (candidate != nullptr && name == candidate) return code;

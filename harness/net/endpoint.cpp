@@ -51,6 +51,10 @@ Expected<Endpoint, EndpointError> parseInet(Transport transport, std::string_vie
   std::size_t portColon = 0;  // offset in `text` of the ':' before the port
 
   if (rest.empty()) return failAt(start, "expected a host, e.g. 127.0.0.1:7 or [::1]:7");
+  // inet_pton() reads a C string: "127.0.0.1\0junk" would pass as 127.0.0.1.
+  if (std::size_t nul = rest.find('\0'); nul != std::string_view::npos) {
+    return failAt(start + nul, "a host or port cannot contain a NUL byte");
+  }
   if (rest.front() == '[') {
     std::size_t close = rest.find(']');
     if (close == std::string_view::npos) return failAt(start, "'[' opens an IPv6 address that no ']' closes");

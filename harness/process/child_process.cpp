@@ -230,6 +230,8 @@ std::optional<ExitStatus> ChildProcess::wait(Deadline deadline) {
 
 ExitStatus ChildProcess::terminate(std::chrono::milliseconds grace) {
   if (m_status) return *m_status;
+  // A moved-from object owns nothing; kill(-1, SIGKILL) below would signal every process we may signal.
+  if (m_pid <= 0) return ExitStatus{};
   signal(SIGTERM);
   if (auto status = wait(Deadline::after(grace))) return *status;
   signal(SIGKILL);

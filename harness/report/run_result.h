@@ -1,0 +1,54 @@
+// The outcome of a run, as every report format sees it: one result per scenario (or per check of a service
+// suite), a summary, and the verdicts on the tutorial's claims. Filled by the runner, written by the
+// console, JSON, JUnit and TAP writers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sockspec::report {
+
+enum class Status { Passed, Failed, Skipped };
+
+struct CheckResult {
+  std::string id;        // "close.unread-data-rst[tcp6]" or "echo.one-byte-writes"
+  std::string family;    // "tcp6"; for a service suite the target's transport ("tcp", "udp", "unix")
+  Status status = Status::Passed;
+  std::string file;      // where the check is defined ("" for built-in service checks)
+  int line = 0;          // the failing step's line, else the scenario's first line
+  std::string message;   // failure: "recv client 16: expected ECONNRESET, got 0 (eof)"; skip: the reason
+  double durationMs = 0;
+  std::vector<int> claims;  // the tutorial's claims (1-4) the check is evidence for
+  std::string source;       // the citation its expectation rests on
+  std::string title;
+};
+
+enum class ClaimVerdict { Confirmed, PartlyTrue, Refuted, Untested };
+
+struct ClaimResult {
+  int claim = 0;
+  std::string text;          // the claim as the tutorial makes it
+  ClaimVerdict verdict = ClaimVerdict::Untested;
+  std::string summary;       // one sentence: what this OS really does
+  std::vector<std::string> evidence;  // ids of the checks the verdict rests on
+};
+
+struct RunSummary {
+  std::size_t passed = 0;
+  std::size_t failed = 0;
+  std::size_t skipped = 0;
+  double durationMs = 0;
+};
+
+struct RunResult {
+  std::string suite;  // "default", "echo", or the paths given
+  std::vector<CheckResult> checks;
+  std::vector<ClaimResult> claims;  // empty for service suites
+  RunSummary summary() const;
+};
+
+std::string_view statusName(Status status);         // "passed", "failed", "skipped"
+std::string_view verdictName(ClaimVerdict verdict);  // "confirmed", "partly true", "refuted", "untested"
+
+}  // namespace sockspec::report

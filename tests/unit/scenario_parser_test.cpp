@@ -1,0 +1,166 @@
+// The scenario language's parser and printer: what it accepts, the exact place and text of what it rejects,
+// and that printing a parsed scenario gives text that parses to the same scenario.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "scenario/parser.h"
+#include "scenario/printer.h"
+
+using namespace sockspec::scenario;
+
+namespace {
+
+const char* const kValid = R"(# Closing with unread data sends RST.
+scenario close.unread-data-rst
+title "close() with unread data resets the connection"
+families tcp4 tcp6
+claims 3
+source "tcp_close(): data_was_unread (net/ipv4/tcp.c); RFC 2525 2.17"
+
+listener = socket
+bind listener
+listen listener 4
+client = socket
+connect client listener
+conn = accept listener within 500ms
+send client "hello" -> 5
+send client ("ab" * 2) "\x00" * 3 -> 7   # parentheses, repetition, escapes
+close conn
+recv client 16 within 2s -> ECONNRESET|EPIPE
+recvmsg client 4 MSG_PEEK -> "hell" MSG_TRUNC
+check listener accept-queue -> 0
+check client state -> CLOSE
+)";
+
+std::string firstError(std::string_view text) {
+  auto parsed = parseScenario(text, "t.scn");
+  if (parsed) return "(parsed)";
+  return parsed.error().front().describe();
+}
+
+std::string withHeader(std::string_view steps) {
+  return std::string("scenario x\nfamilies tcp4\nsource \"s\"\n") + std::string(steps);
+}
+
+}  // namespace
+
+TEST_CASE("a complete scenario parses into its header and steps") {
+  auto parsed = parseScenario(kValid, "close/unread.scn");
+  REQUIRE(parsed.ok());
+  const Scenario& scenario = *parsed;
+  CHECK(scenario.id == "close.unread-data-rst");
+  CHECK(scenario.families == std::vector<Family>{Family::Tcp4, Family::Tcp6});
+  CHECK(scenario.claims == std::vector<int>{3});
+  REQUIRE(scenario.steps.size() == 13);
+
+  const Step& accept = scenario.steps[5];
+  CHECK(accept.result == "conn");
+  CHECK(accept.verb == "accept");
+  CHECK(accept.within == std::chrono::milliseconds(500));
+  CHECK(accept.place.line == 13);
+
+  const Step& send = scenario.steps[7];
+  REQUIRE(send.arguments.size() == 2);
+  CHECK(send.arguments[1].text == std::string("abab\0\0\0", 7));
+  CHECK(send.expect.kind == Expectation::Kind::Count);
+  CHECK(send.expect.count == 7);
+
+  const Step& recv = scenario.steps[9];
+  CHECK(recv.expect.kind == Expectation::Kind::Errno);
+  CHECK(recv.expect.errnos == std::vector<std::string>{"ECONNRESET", "EPIPE"});
+
+  const Step& peek = scenario.steps[10];
+  CHECK(peek.arguments.back().text == "MSG_PEEK");
+  CHECK(peek.expect.bytes == "hell");
+  CHECK(peek.expect.flags == std::vector<std::string>{"MSG_TRUNC"});
+
+  CHECK(scenario.steps[12].expect.kind == Expectation::Kind::Word);
+  CHECK(scenario.steps[12].expect.word == "CLOSE");
+}
+
+TEST_CASE("printing a scenario gives text that parses back to the same scenario") {
+  auto parsed = parseScenario(kValid, "a.scn");
+  REQUIRE(parsed.ok());
+  std::string printed = printScenario(*parsed);
+  auto again = parseScenario(printed, "a.scn");
+  INFO(printed);
+  REQUIRE(again.ok());
+  CHECK(*again == *parsed);
+  CHECK(printScenario(*again) == printed);
+}
+
+TEST_CASE("long runs of one byte print as a repetition and round-trip") {
+  std::string bytes = std::string("head") + std::string(5000, 'x') + std::string("\xff\x00", 2);
+  std::string printed = printBytes(bytes);
+  CHECK(printed == R"("head" "x" * 5000 "\xff\x00")");
+  auto parsed = parseScenario(withHeader("s = socket\nsend s " + printed + "\n"), "r.scn");
+  REQUIRE(parsed.ok());
+  CHECK(parsed->steps[1].arguments[1].text == bytes);
+}
+
+TEST_CASE("errors name file, line and column with what was expected") {
+  CHECK(firstError(withHeader("s = socket\nlisen s 1\n")) ==
+        "t.scn:5:1: unknown verb 'lisen': expected one of socket, bind, bind-to, listen, accept, connect, send, "
+        "sendto, recv, recvmsg, shutdown, close, setsockopt, nonblocking, wait, fill, drain, check");
+  CHECK(firstError(withHeader("s = socket\nlisten s\n")) ==
+        "t.scn:5:9: expected a number (backlog), found the end of the line (usage: listen SOCKET BACKLOG)");
+  CHECK(firstError(withHeader("listen nosuch 1\n")) ==
+        "t.scn:4:8: 'nosuch' names no socket: give it one first, e.g. 'nosuch = socket' "
+        "(usage: listen SOCKET BACKLOG)");
+  CHECK(firstError(withHeader("s = socket\nsend s \"abc\n")) ==
+        "t.scn:5:8: unterminated string: no closing '\"' on this line");
+  CHECK(firstError(withHeader("s = socket\nrecv s 4 -> ECONNRESTE\n")) ==
+        "t.scn:5:13: 'ECONNRESTE' is not an errno name on this system");
+  CHECK(firstError(withHeader("s = socket\ns = socket\n")) == "t.scn:5:1: 's' already names the socket made on line 4");
+  CHECK(firstError(withHeader("accept\n")) == "t.scn:4:1: 'accept' makes a socket: name it, as in 'NAME = accept LISTENER'");
+  CHECK(firstError(withHeader("s = socket\nsend s \"a\\q\"\n")) ==
+        "t.scn:5:10: unknown escape '\\q': expected \\n \\r \\t \\0 \\\\ \\\" or \\xNN");
+  CHECK(firstError("families tcp4\nsource \"s\"\ns = socket\n") == "t.scn:1:1: missing 'scenario ID' line");
+  CHECK(firstError(withHeader("s = socket\nfamilies unix\n")) ==
+        "t.scn:5:1: header lines (scenario, title, families, ...) come before the first step");
+  CHECK(firstError(withHeader("s = socket\nrecv s 4 within 5 -> eof\n")) ==
+        "t.scn:5:17: '5' is not a duration: write 500ms or 2s (at most 600s)");
+}
+
+TEST_CASE("hostile input gets a clear error, never a crash or a hang") {
+  SECTION("binary garbage") {
+    std::string garbage;
+    for (int i = 0; i < 4096; ++i) garbage += static_cast<char>((i * 131 + 7) % 256);
+    CHECK_FALSE(parseScenario(garbage, "g.scn").ok());
+  }
+  SECTION("a 1 MB line") {
+    std::string text = withHeader("s = socket\nsend s \"" + std::string(1'000'000, 'a') + "\"\n");
+    CHECK(firstError(text) == "t.scn:5:4097: line is 1000009 bytes long; at most 4096 are allowed");
+  }
+  SECTION("a NUL byte") {
+    CHECK(firstError(withHeader(std::string("s = socket\nclose s\0\n", 20))) == "t.scn:5:8: NUL byte in the file");
+  }
+  SECTION("invalid UTF-8") {
+    CHECK(firstError(withHeader("s = socket\nsend s \"\xc3\x28\"\n")) ==
+          "t.scn:5:9: invalid UTF-8 (byte 0xc3); scenario files are UTF-8 text");
+  }
+  SECTION("deep nesting") {
+    std::string deep = std::string(40, '(') + "\"a\"" + std::string(40, ')');
+    CHECK(firstError(withHeader("s = socket\nsend s " + deep + "\n")) ==
+          "t.scn:5:16: parentheses nest more than 8 deep");
+  }
+  SECTION("a repetition that would need gigabytes") {
+    CHECK(firstError(withHeader("s = socket\nsend s \"abc\" * 999999999999\n")) ==
+          "t.scn:5:16: the repeated string would exceed 16777216 bytes");
+  }
+  SECTION("errors stop at the limit per file") {
+    std::string many = withHeader("");
+    for (int i = 0; i < 500; ++i) many += "bogus\n";
+    auto parsed = parseScenario(many, "m.scn");
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().size() == kMaxErrorsPerFile);
+  }
+}
+
+TEST_CASE("a file that cannot be read is one error naming it and the errno") {
+  auto parsed = parseScenarioFile("/nonexistent/sockspec/x.scn");
+  REQUIRE_FALSE(parsed.ok());
+  CHECK(parsed.error().front().describe() ==
+        "/nonexistent/sockspec/x.scn:0:0: open: ENOENT (No such file or directory)");
+}
