@@ -1,6 +1,7 @@
 // sockspec: the command-line front end. Each subcommand lives in its own file as it is built; this file
 // only lists them, so that `sockspec --help` shows the whole tool.
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -8,6 +9,7 @@
 
 #include "base/exit_codes.h"
 #include "cli/planned_commands.h"
+#include "cli/run_command.h"
 
 int main(int argc, char** argv) {
   using namespace sockspec;
@@ -18,6 +20,7 @@ int main(int argc, char** argv) {
                "sockspec"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("sockspec ") + SOCKSPEC_VERSION);
+  auto runCommand = cli::addRunCommand(app);
   cli::addPlannedCommands(app);
   try {
     app.parse(argc, argv);
@@ -32,6 +35,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   for (CLI::App* command : app.get_subcommands()) {
+    if (command->get_name() == "run") return runCommand();
     return cli::runPlannedCommand(command->get_name());
   }
   return kExitUsage;

@@ -16,8 +16,6 @@ struct PlannedCommand {
 };
 
 constexpr std::array kPlanned{
-    PlannedCommand{"run", "run conformance scenarios or a service suite against a target (not yet available)",
-                   "#3 (the scenario runner)"},
     PlannedCommand{"inspect", "summarise the TCP and UDP flows of pcap/pcapng captures (not yet available)",
                    "#4 (packet capture)"},
     PlannedCommand{"fuzz", "black-box fuzz a server started from a command line (not yet available)",

@@ -1,13 +1,14 @@
 #include "net/epoll_set.h"
 
+#include <algorithm>
 #include <cerrno>
 
 namespace sockspec::net {
 
-Result<EpollSet> EpollSet::create() {
+Result<EpollSet> EpollSet::create(std::size_t maxEventsPerWait) {
   int fd = ::epoll_create1(EPOLL_CLOEXEC);
   if (fd < 0) return lastError("epoll_create1");
-  return EpollSet(UniqueFd(fd));
+  return EpollSet(UniqueFd(fd), std::max<std::size_t>(maxEventsPerWait, 1));
 }
 
 namespace {
@@ -37,6 +38,16 @@ Result<std::size_t> EpollSet::wait(std::span<epoll_event> events, int timeoutMs)
     return lastError("epoll_wait");
   }
   return static_cast<std::size_t>(n);
+}
+
+}  // namespace sockspec::net
+
+namespace sockspec::net {
+
+Result<std::span<const epoll_event>> EpollSet::wait(Deadline deadline) {
+  auto ready = wait(std::span<epoll_event>(m_events), deadline.pollTimeoutMs());
+  if (!ready) return Unexpected{ready.error()};
+  return std::span<const epoll_event>(m_events.data(), *ready);
 }
 
 }  // namespace sockspec::net

@@ -12,6 +12,7 @@ RunSummary RunResult::summary() const {
     }
     summary.durationMs += check.durationMs;
   }
+  if (elapsedMs) summary.durationMs = *elapsedMs;
   return summary;
 }
 

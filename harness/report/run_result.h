@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sockspec::report {
@@ -20,6 +22,7 @@ struct CheckResult {
   std::string message;   // failure: "recv client 16: expected ECONNRESET, got 0 (eof)"; skip: the reason
   double durationMs = 0;
   std::vector<int> claims;  // the tutorial's claims (1-4) the check is evidence for
+  std::vector<int> refutes; // the subset of `claims` that this check passing refutes (the rest it confirms)
   std::string source;       // the citation its expectation rests on
   std::string title;
 };
@@ -45,6 +48,8 @@ struct RunResult {
   std::string suite;  // "default", "echo", or the paths given
   std::vector<CheckResult> checks;
   std::vector<ClaimResult> claims;  // empty for service suites
+  // The run's wall-clock time, set by the runner; unset, the summary's duration is the sum of the checks'.
+  std::optional<double> elapsedMs;
   RunSummary summary() const;
 };
 

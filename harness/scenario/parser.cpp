@@ -27,7 +27,7 @@ std::string ParseError::describe() const {
 
 namespace {
 
-constexpr std::array<std::string_view, 7> kHeaderWords{"scenario", "title",    "families", "claims",
+constexpr std::array<std::string_view, 7> kHeaderWords{"scenario", "title",    "families", "claim",
                                                        "source",   "requires", "sysctl"};
 constexpr std::array<std::string_view, 2> kRequirementWords{"netns", "root"};
 constexpr std::array<std::string_view, 4> kExpectationWords{"ok", "eof", "blocks", "any"};
@@ -152,7 +152,6 @@ class LineParser {
 };
 
 Expected<std::string, ParseError> LineParser::parseBytes(int depth) {
-  if (depth > kMaxNesting) return fail(fmt::format("parentheses nest more than {} deep", kMaxNesting));
   std::string value;
   bool any = false;
   while (peekIs(Token::Kind::String) || peekIs(Token::Kind::LeftParen)) {
@@ -162,6 +161,7 @@ Expected<std::string, ParseError> LineParser::parseBytes(int depth) {
       unit = peek().text;
       ++m_next;
     } else {
+      if (depth + 1 > kMaxNesting) return fail(fmt::format("parentheses nest more than {} deep", kMaxNesting));
       ++m_next;
       auto inner = parseBytes(depth + 1);
       if (!inner) return inner;
@@ -380,7 +380,10 @@ Expected<Step, ParseError> LineParser::parseStep() {
     auto argument = parseParam(param, present);
     if (!argument) {
       ParseError error = argument.error();
-      error.message += fmt::format(" (usage: {})", spec->synopsis);
+      // A wrong or missing argument is easiest fixed beside the verb's usage.
+      if (error.message.starts_with("expected") || error.message.find("names no socket") != std::string::npos) {
+        error.message += fmt::format(" (usage: {})", spec->synopsis);
+      }
       return Unexpected{std::move(error)};
     }
     if (present) step.arguments.push_back(std::move(*argument));
@@ -436,14 +439,20 @@ Expected<bool, ParseError> LineParser::parseHeader(Scenario& scenario) {
       scenario.families.push_back(*family);
       ++m_next;
     }
-  } else if (keyword == "claims") {
-    if (atEnd()) return expected("a claim number from 1 to 4");
-    while (!atEnd()) {
-      auto value = peekIs(Token::Kind::Number) ? parseInteger(peek().text) : std::nullopt;
-      if (!value || *value < 1 || *value > 4) return expected("a claim number from 1 to 4");
-      scenario.claims.push_back(static_cast<int>(*value));
-      ++m_next;
+  } else if (keyword == "claim") {
+    auto value = peekIs(Token::Kind::Number) ? parseInteger(peek().text) : std::nullopt;
+    if (!value || *value < 1 || *value > 4) return expected("a claim number from 1 to 4");
+    int claim = static_cast<int>(*value);
+    if (std::find(scenario.claims.begin(), scenario.claims.end(), claim) != scenario.claims.end()) {
+      return fail(fmt::format("claim {} is tagged twice", claim));
     }
+    ++m_next;
+    if (!peekWord("confirms") && !peekWord("refutes")) {
+      return expected("'confirms' or 'refutes': what this scenario passing says of the claim");
+    }
+    scenario.claims.push_back(claim);
+    if (peek().text == "refutes") scenario.refutes.push_back(claim);
+    ++m_next;
   } else if (keyword == "requires") {
     if (atEnd()) return expected(fmt::format("a requirement: {}", joinWords(kRequirementWords)));
     while (!atEnd()) {

@@ -1,5 +1,7 @@
 #include "scenario/printer.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace sockspec::scenario {
@@ -100,10 +102,9 @@ std::string printScenario(const Scenario& scenario) {
   text += "families";
   for (Family family : scenario.families) text += " " + std::string(familyName(family));
   text += "\n";
-  if (!scenario.claims.empty()) {
-    text += "claims";
-    for (int claim : scenario.claims) text += " " + std::to_string(claim);
-    text += "\n";
+  for (int claim : scenario.claims) {
+    bool refutes = std::find(scenario.refutes.begin(), scenario.refutes.end(), claim) != scenario.refutes.end();
+    text += fmt::format("claim {} {}\n", claim, refutes ? "refutes" : "confirms");
   }
   text += fmt::format("source {}\n", quote(scenario.source));
   if (!scenario.requirements.empty()) {

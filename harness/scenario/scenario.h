@@ -77,13 +77,14 @@ struct Scenario {
   std::string id;     // "close.unread-data-rst"
   std::string title;  // one line for people
   std::vector<Family> families;
-  std::vector<int> claims;     // the tutorial's claims it tests (1-4)
+  std::vector<int> claims;     // the tutorial's claims it tests (1-4), each tagged "claim N confirms|refutes"
+  std::vector<int> refutes;    // the subset of `claims` that this scenario passing refutes (else: confirms)
   std::string source;          // where the expectation comes from: man page, RFC, kernel function
   std::vector<std::string> requirements;  // "netns", "root": run only where available, else skipped
   std::vector<std::string> sysctls;   // "net.ipv4.tcp_abort_on_overflow=1": set in the scenario's netns
   std::vector<Step> steps;
   bool operator==(const Scenario& other) const {
-    return id == other.id && title == other.title && families == other.families && claims == other.claims &&
+    return id == other.id && title == other.title && families == other.families && claims == other.claims && refutes == other.refutes &&
            source == other.source && requirements == other.requirements && sysctls == other.sysctls &&
            steps == other.steps;
   }

@@ -9,9 +9,10 @@
 
 namespace sockspec::testing {
 
-std::string serverBinary() { return std::string(SOCKSPEC_BINARY_DIR) + "/targets/server/sockspec-server"; }
-std::string clientBinary() { return std::string(SOCKSPEC_BINARY_DIR) + "/targets/client/sockspec-client"; }
-std::string sockspecBinary() { return std::string(SOCKSPEC_BINARY_DIR) + "/harness/cli/sockspec"; }
+// The build system passes each program's real location ($<TARGET_FILE:...>), so no path is guessed here.
+std::string serverBinary() { return SOCKSPEC_SERVER_BINARY; }
+std::string clientBinary() { return SOCKSPEC_CLIENT_BINARY; }
+std::string sockspecBinary() { return SOCKSPEC_CLI_BINARY; }
 std::string sourceDir() { return SOCKSPEC_SOURCE_DIR; }
 
 process::ListeningTarget startReferenceServer(const std::string& listenUrl, const std::string& service,
@@ -40,10 +41,12 @@ struct TempDirectory {
 };
 }  // namespace
 
-std::string tempSocketPath(const std::string& stem) {
+std::string tempSocketPath(const std::string& stem) { return tempFilePath(stem, ".sock"); }
+
+std::string tempFilePath(const std::string& stem, const std::string& suffix) {
   static TempDirectory directory;
   static std::atomic<int> counter{0};
-  return (directory.path / (stem + "-" + std::to_string(counter++) + ".sock")).string();
+  return (directory.path / (stem + "-" + std::to_string(counter++) + suffix)).string();
 }
 
 }  // namespace sockspec::testing

@@ -10,7 +10,7 @@ namespace sockspec::testing {
 
 std::string serverBinary();   // <build>/targets/server/sockspec-server
 std::string clientBinary();   // <build>/targets/client/sockspec-client
-std::string sockspecBinary(); // <build>/harness/cli/sockspec
+std::string sockspecBinary(); // <build>/harness/sockspec
 std::string sourceDir();
 
 // Starts sockspec-server --listen URL --service SERVICE plus `extra`, within 10 s; FAILs the test on error.
@@ -19,5 +19,8 @@ process::ListeningTarget startReferenceServer(const std::string& listenUrl, cons
 
 // A fresh path for a unix socket under a per-test temp directory (removed at exit).
 std::string tempSocketPath(const std::string& stem);
+
+// A fresh path for any other file (an input, an --events log) in the same directory: "<dir>/<stem>-N<suffix>".
+std::string tempFilePath(const std::string& stem, const std::string& suffix = "");
 
 }  // namespace sockspec::testing

@@ -15,7 +15,7 @@ const char* const kValid = R"(# Closing with unread data sends RST.
 scenario close.unread-data-rst
 title "close() with unread data resets the connection"
 families tcp4 tcp6
-claims 3
+claim 3 refutes
 source "tcp_close(): data_was_unread (net/ipv4/tcp.c); RFC 2525 2.17"
 
 listener = socket
@@ -52,6 +52,7 @@ TEST_CASE("a complete scenario parses into its header and steps") {
   CHECK(scenario.id == "close.unread-data-rst");
   CHECK(scenario.families == std::vector<Family>{Family::Tcp4, Family::Tcp6});
   CHECK(scenario.claims == std::vector<int>{3});
+  CHECK(scenario.refutes == std::vector<int>{3});
   REQUIRE(scenario.steps.size() == 13);
 
   const Step& accept = scenario.steps[5];

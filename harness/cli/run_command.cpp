@@ -1,0 +1,190 @@
+#include "cli/run_command.h"
+
+#include <fnmatch.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "base/exit_codes.h"
+#include "report/console_report.h"
+#include "report/report_format.h"
+#include "runner/claim_verdicts.h"
+#include "runner/isolated_jobs.h"
+#include "runner/suite_files.h"
+#include "scenario/parser.h"
+
+namespace sockspec::cli {
+
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+
+void onInterrupt(int) { g_interrupted = 1; }
+
+struct RunSettings {
+  std::vector<std::string> paths;
+  std::string suite;
+  std::string filter;
+  std::size_t jobs = 0;
+  std::string report;
+  std::string out;
+  std::string isolation = "auto";
+  int timeoutMs = 30'000;
+  std::string color = "auto";
+  bool list = false;
+};
+
+int usageError(const std::string& message) {
+  std::fprintf(stderr, "sockspec run: %s\n", message.c_str());
+  return kExitUsage;
+}
+
+bool matchesFilter(const std::string& filter, const std::string& id) {
+  if (filter.empty()) return true;
+  return ::fnmatch(filter.c_str(), id.c_str(), 0) == 0;
+}
+
+int runScenarios(const RunSettings& settings) {
+  auto color = report::parseColorMode(settings.color);
+  if (!color) return usageError("--color: " + color.error());
+  std::optional<report::ReportFormat> format;
+  if (!settings.report.empty()) {
+    auto parsed = report::parseReportFormat(settings.report);
+    if (!parsed) return usageError("--report: " + parsed.error());
+    format = *parsed;
+  }
+  if (!settings.out.empty() && !format) return usageError("--out needs --report json|junit|tap");
+  runner::Isolation isolation = runner::Isolation::Auto;
+  if (settings.isolation == "netns") isolation = runner::Isolation::Namespace;
+  else if (settings.isolation == "none") isolation = runner::Isolation::None;
+  else if (settings.isolation != "auto") return usageError("--isolation: expected auto, netns or none");
+
+  std::vector<std::string> paths = settings.paths;
+  std::string suiteName = settings.suite.empty() ? "default" : settings.suite;
+  if (paths.empty()) {
+    if (suiteName != "default") {
+      return usageError(fmt::format("--suite {}: a service suite needs --target or --target-cmd", suiteName));
+    }
+    auto directory = runner::defaultSuiteDirectory();
+    if (!directory) return usageError(directory.error());
+    paths.push_back(*directory);
+  } else {
+    suiteName = fmt::format("{}", fmt::join(paths, " "));
+  }
+  auto files = runner::collectScenarioFiles(paths);
+  if (!files) return usageError(files.error());
+  if (files->empty()) return usageError(fmt::format("no *.scn files in {}", fmt::join(paths, ", ")));
+
+  // Parse everything first: a suite with a malformed file does not run at all (exit 2).
+  std::vector<std::unique_ptr<scenario::Scenario>> scenarios;
+  std::map<std::string, std::string> idToFile;
+  std::size_t errorCount = 0;
+  for (const auto& file : *files) {
+    auto parsed = scenario::parseScenarioFile(file);
+    if (!parsed) {
+      for (const auto& error : parsed.error()) std::fprintf(stderr, "%s\n", error.describe().c_str());
+      errorCount += parsed.error().size();
+      continue;
+    }
+    if (auto [previous, added] = idToFile.emplace(parsed->id, file); !added) {
+      std::fprintf(stderr, "%s:1:1: scenario id '%s' is also used by %s\n", file.c_str(), parsed->id.c_str(),
+                   previous->second.c_str());
+      ++errorCount;
+      continue;
+    }
+    scenarios.push_back(std::make_unique<scenario::Scenario>(std::move(*parsed)));
+  }
+  if (errorCount > 0) {
+    std::fprintf(stderr, "sockspec run: %zu error%s in scenario files; nothing was run\n", errorCount,
+                 errorCount == 1 ? "" : "s");
+    return kExitUsage;
+  }
+
+  std::vector<runner::ScenarioJob> jobs;
+  for (const auto& scenario : scenarios) {
+    for (scenario::Family family : scenario->families) {
+      std::string id = fmt::format("{}[{}]", scenario->id, scenario::familyName(family));
+      if (matchesFilter(settings.filter, id) || matchesFilter(settings.filter, scenario->id)) {
+        jobs.push_back({scenario.get(), family});
+      }
+    }
+  }
+  if (settings.list) {
+    for (const auto& job : jobs) {
+      std::printf("%s[%s]  %s\n", job.scenario->id.c_str(), std::string(scenario::familyName(job.family)).c_str(),
+                  job.scenario->file.c_str());
+    }
+    return kExitOk;
+  }
+  if (jobs.empty()) return usageError(fmt::format("--filter '{}' matches no scenario", settings.filter));
+
+  // With a machine report on stdout, people's lines go to stderr.
+  bool reportOnStdout = format && settings.out.empty();
+  report::ConsoleReporter console(reportOnStdout ? stderr : stdout, report::ConsoleOptions{*color});
+
+  struct sigaction action {};
+  action.sa_handler = onInterrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+
+  runner::JobOptions options;
+  options.parallel = settings.jobs != 0 ? settings.jobs : std::max(1u, std::thread::hardware_concurrency());
+  options.isolation = isolation;
+  options.jobDeadline = std::chrono::milliseconds(settings.timeoutMs);
+  options.onResult = [&](const report::CheckResult& check) { console.checkFinished(check); };
+
+  auto started = std::chrono::steady_clock::now();
+  report::RunResult result;
+  result.suite = suiteName;
+  result.checks = runner::runIsolatedJobs(jobs, options, &g_interrupted);
+  result.elapsedMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  result.claims = runner::judgeClaims(result.checks);
+  console.runFinished(result);
+
+  if (format) {
+    auto written = settings.out.empty() ? report::writeReport(*format, result, stdout, "stdout")
+                                        : report::writeReport(*format, result, settings.out);
+    if (!written) {
+      std::fprintf(stderr, "sockspec run: %s\n", written.error().c_str());
+      return kExitInternal;
+    }
+  }
+  if (g_interrupted != 0) {
+    std::fprintf(stderr, "sockspec run: interrupted\n");
+    return 130;
+  }
+  return result.summary().failed == 0 ? kExitOk : kExitCheckFailed;
+}
+
+}  // namespace
+
+std::function<int()> addRunCommand(CLI::App& app) {
+  auto settings = std::make_shared<RunSettings>();
+  CLI::App* run = app.add_subcommand("run", "run conformance scenarios (default: the installed default suite)");
+  run->add_option("paths", settings->paths, "scenario files or folders of *.scn files");
+  run->add_option("--suite", settings->suite, "'default' (the scenario suite)");
+  run->add_option("--filter", settings->filter, "run only checks whose id matches this glob, e.g. 'close.*'");
+  run->add_option("-j,--jobs", settings->jobs, "scenarios run at once (default: the number of cores)");
+  run->add_option("--report", settings->report, "also write a machine report: json, junit or tap");
+  run->add_option("--out", settings->out, "write the --report to FILE instead of stdout");
+  run->add_option("--isolation", settings->isolation,
+                  "auto: a network namespace per scenario when privileged; netns: always; none: never")
+      ->capture_default_str();
+  run->add_option("--timeout", settings->timeoutMs, "kill a scenario that runs longer than this many ms")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 600'000));
+  run->add_option("--color", settings->color, "auto, always or never")->capture_default_str();
+  run->add_flag("--list", settings->list, "list the checks that would run, and exit");
+  return [settings]() { return runScenarios(*settings); };
+}
+
+}  // namespace sockspec::cli

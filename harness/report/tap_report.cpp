@@ -1,0 +1,114 @@
+#include "report/tap_report.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "report/report_text.h"
+
+namespace sockspec::report {
+
+namespace {
+
+double roundedMs(double ms) { return std::isfinite(ms) ? std::round(ms * 1000.0) / 1000.0 : 0.0; }
+
+void appendFailureBlock(std::string& out, const CheckResult& check) {
+  out += "  ---\n";
+  out += fmt::format("  message: {}\n", yamlQuoted(check.message));
+  out += "  severity: fail\n";
+  out += fmt::format("  file: {}\n", yamlQuoted(check.file));
+  out += fmt::format("  line: {}\n", check.line);
+  if (!check.title.empty()) out += fmt::format("  title: {}\n", yamlQuoted(check.title));
+  if (!check.source.empty()) out += fmt::format("  source: {}\n", yamlQuoted(check.source));
+  out += fmt::format("  duration_ms: {}\n", roundedMs(check.durationMs));
+  out += "  ...\n";
+}
+
+}  // namespace
+
+std::string escapeTapDescription(std::string_view text) {
+  std::string out;
+  for (char c : detail::oneLine(text)) {
+    if (c == '\\' || c == '#') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string yamlQuoted(std::string_view text) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < text.size();) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0x80) {
+      std::size_t length = detail::utf8SequenceLength(text, i);
+      if (length == 0) {
+        out += fmt::format("\\\\x{:02x}", byte);
+        ++i;
+        continue;
+      }
+      std::string_view sequence = text.substr(i, length);
+      char32_t codePoint = detail::decodeUtf8(sequence);
+      // Outside YAML's printable set (YAML 1.2, production [1] c-printable), so escaped.
+      if (codePoint <= 0x9F || codePoint == 0xFFFE || codePoint == 0xFFFF) {
+        out += fmt::format("\\u{:04x}", static_cast<unsigned>(codePoint));
+      } else {
+        out += sequence;
+      }
+      i += length;
+      continue;
+    }
+    ++i;
+    switch (byte) {
+      case '\\': out += "\\\\"; continue;
+      case '"': out += "\\\""; continue;
+      case '\n': out += "\\n"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\t': out += "\\t"; continue;
+      case '\0': out += "\\0"; continue;
+      default: break;
+    }
+    if (byte < 0x20 || byte == 0x7F) {
+      out += fmt::format("\\x{:02x}", byte);
+    } else {
+      out += static_cast<char>(byte);
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string renderTapReport(const RunResult& result) {
+  std::string out = "TAP version 13\n";
+  out += fmt::format("1..{}\n", result.checks.size());
+  std::size_t number = 0;
+  for (const auto& check : result.checks) {
+    ++number;
+    std::string description = escapeTapDescription(check.id);
+    switch (check.status) {
+      case Status::Passed: out += fmt::format("ok {} - {}\n", number, description); break;
+      case Status::Skipped:
+        out += fmt::format("ok {} - {} # SKIP", number, description);
+        if (!check.message.empty()) out += " " + detail::oneLine(check.message);
+        out += '\n';
+        break;
+      case Status::Failed:
+        out += fmt::format("not ok {} - {}\n", number, description);
+        appendFailureBlock(out, check);
+        break;
+    }
+  }
+  RunSummary totals = result.summary();
+  out += fmt::format("# {} passed, {} failed, {} skipped in {} ms\n", totals.passed, totals.failed,
+                     totals.skipped, detail::wholeMilliseconds(totals.durationMs));
+  for (const auto& claim : result.claims) {
+    out += fmt::format("# claim {} ({}): {}\n", claim.claim, verdictName(claim.verdict),
+                       detail::oneLine(claim.text));
+    if (!claim.summary.empty()) out += fmt::format("#   {}\n", detail::oneLine(claim.summary));
+    std::string evidence =
+        claim.evidence.empty() ? "none" : fmt::format("{}", fmt::join(claim.evidence, ", "));
+    out += fmt::format("#   evidence: {}\n", detail::oneLine(evidence));
+  }
+  return out;
+}
+
+}  // namespace sockspec::report

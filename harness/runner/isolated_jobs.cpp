@@ -1,0 +1,258 @@
+#include "runner/isolated_jobs.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/deadline.h"
+#include "base/sys_error.h"
+#include "net/unique_fd.h"
+#include "runner/network_namespace.h"
+#include "runner/scenario_execution.h"
+#include "runner/work_directory.h"
+
+namespace sockspec::runner {
+
+namespace {
+
+using report::CheckResult;
+using report::Status;
+
+nlohmann::json toJson(const CheckResult& result) {
+  return {{"status", static_cast<int>(result.status)},
+          {"line", result.line},
+          {"message", result.message},
+          {"duration_ms", result.durationMs}};
+}
+
+void fromJson(const nlohmann::json& json, CheckResult& result) {
+  result.status = static_cast<Status>(json.at("status").get<int>());
+  result.line = json.at("line").get<int>();
+  result.message = json.at("message").get<std::string>();
+  result.durationMs = json.at("duration_ms").get<double>();
+}
+
+CheckResult skipped(const ScenarioJob& job, std::string reason) {
+  CheckResult result = describeCheck(*job.scenario, job.family);
+  result.status = Status::Skipped;
+  result.message = std::move(reason);
+  return result;
+}
+
+// In the child: execute the job, write its result to `out`, and never return.
+[[noreturn]] void runChild(const ScenarioJob& job, bool useNamespace, const std::string& directory, int out,
+                          pid_t parent) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(3);
+  ::signal(SIGPIPE, SIG_IGN);
+  CheckResult result = describeCheck(*job.scenario, job.family);
+  bool ready = true;
+  if (useNamespace) {
+    if (auto entered = enterPrivateNetworkNamespace(); !entered) {
+      result.status = Status::Failed;
+      result.message = "runner: " + entered.error();
+      ready = false;
+    } else if (auto set = applySysctls(job.scenario->sysctls); !set) {
+      result.status = Status::Failed;
+      result.message = "runner: " + set.error();
+      ready = false;
+    }
+  }
+  if (ready) result = executeScenario(*job.scenario, job.family, directory);
+  std::string text = toJson(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::size_t done = 0;
+  // Bounded: every pass writes something or gives up.
+  while (done < text.size()) {
+    ssize_t n = ::write(out, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  ::_exit(0);
+}
+
+struct RunningJob {
+  std::size_t index = 0;
+  WorkDirectory directory;  // removed here, in the parent, after the child is gone (even if killed)
+  pid_t pid = -1;
+  net::UniqueFd output;
+  std::string received;
+  Deadline deadline = Deadline::after(std::chrono::milliseconds(0));
+};
+
+// Reaps `pid`, waiting at most a second (it has closed its pipe, so it is exiting), then kills it.
+int reap(pid_t pid) {
+  int status = 0;
+  Deadline deadline = Deadline::after(std::chrono::seconds(1));
+  // Bounded by the deadline, then SIGKILL and a blocking wait, which cannot last.
+  while (!deadline.expired()) {
+    pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid || (done < 0 && errno != EINTR)) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ::kill(pid, SIGKILL);
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+std::string describeStatus(int status) {
+  if (WIFEXITED(status)) return fmt::format("exit {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const char* name = ::sigabbrev_np(WTERMSIG(status));
+    return name != nullptr ? fmt::format("killed by SIG{}", name) : fmt::format("signal {}", WTERMSIG(status));
+  }
+  return "ended";
+}
+
+}  // namespace
+
+bool canCreateNetworkNamespaces() {
+  pid_t pid = ::fork();
+  if (pid < 0) return false;
+  if (pid == 0) ::_exit(enterPrivateNetworkNamespace() ? 0 : 1);
+  int status = reap(pid);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+std::vector<CheckResult> runIsolatedJobs(const std::vector<ScenarioJob>& jobs, const JobOptions& options,
+                                         const volatile std::sig_atomic_t* stopRequested) {
+  std::vector<CheckResult> results(jobs.size());
+  bool useNamespace = options.isolation == Isolation::Namespace ||
+                      (options.isolation == Isolation::Auto && canCreateNetworkNamespaces());
+  std::size_t parallel = std::max<std::size_t>(options.parallel, 1);
+  std::vector<RunningJob> running;
+  std::size_t next = 0;
+  auto publish = [&](std::size_t index, CheckResult result) {
+    results[index] = std::move(result);
+    if (options.onResult) options.onResult(results[index]);
+  };
+
+  // Bounded: every pass starts a job, finishes one, or waits toward the earliest job deadline.
+  while (next < jobs.size() || !running.empty()) {
+    if (stopRequested != nullptr && *stopRequested != 0) {
+      for (auto& job : running) {
+        ::kill(job.pid, SIGKILL);
+        (void)reap(job.pid);
+        publish(job.index, skipped(jobs[job.index], "interrupted"));
+      }
+      running.clear();
+      for (; next < jobs.size(); ++next) publish(next, skipped(jobs[next], "interrupted"));
+      break;
+    }
+    while (running.size() < parallel && next < jobs.size()) {
+      std::size_t index = next++;
+      const ScenarioJob& job = jobs[index];
+      const auto& requirements = job.scenario->requirements;
+      bool needsNamespace = !job.scenario->sysctls.empty() ||
+                            std::find(requirements.begin(), requirements.end(), "netns") != requirements.end();
+      bool needsRoot = std::find(requirements.begin(), requirements.end(), "root") != requirements.end();
+      if (needsNamespace && !useNamespace) {
+        publish(index, skipped(job, "needs its own network namespace (run as root, or with CAP_SYS_ADMIN)"));
+        continue;
+      }
+      if (needsRoot && ::geteuid() != 0) {
+        publish(index, skipped(job, "needs root"));
+        continue;
+      }
+      auto directory = WorkDirectory::create("scenario");
+      if (!directory) {
+        CheckResult failed = describeCheck(*job.scenario, job.family);
+        failed.status = Status::Failed;
+        failed.message = "runner: " + directory.error();
+        publish(index, std::move(failed));
+        continue;
+      }
+      int fds[2];
+      if (::pipe2(fds, O_CLOEXEC) < 0) {
+        CheckResult failed = describeCheck(*job.scenario, job.family);
+        failed.status = Status::Failed;
+        failed.message = "runner: " + SysError{errno, "pipe2"}.describe();
+        publish(index, std::move(failed));
+        continue;
+      }
+      net::UniqueFd readEnd(fds[0]);
+      net::UniqueFd writeEnd(fds[1]);
+      pid_t parent = ::getpid();
+      pid_t pid = ::fork();
+      if (pid == 0) {
+        readEnd.reset();
+        runChild(job, useNamespace, directory->path(), writeEnd.get(), parent);
+      }
+      if (pid < 0) {
+        CheckResult failed = describeCheck(*job.scenario, job.family);
+        failed.status = Status::Failed;
+        failed.message = "runner: " + SysError{errno, "fork"}.describe();
+        publish(index, std::move(failed));
+        continue;
+      }
+      writeEnd.reset();
+      running.push_back(RunningJob{index, std::move(*directory), pid, std::move(readEnd), std::string(),
+                                   Deadline::after(options.jobDeadline)});
+    }
+    if (running.empty()) continue;
+
+    std::vector<pollfd> watched;
+    Deadline wake = Deadline::after(std::chrono::milliseconds(200));
+    for (const auto& job : running) {
+      watched.push_back(pollfd{job.output.get(), POLLIN, 0});
+      wake = wake.orEarlier(job.deadline);
+    }
+    int ready = ::poll(watched.data(), watched.size(), wake.pollTimeoutMs());
+    if (ready < 0 && errno != EINTR) break;
+
+    for (std::size_t i = running.size(); i-- > 0;) {
+      RunningJob& job = running[i];
+      bool finished = false;
+      if (ready > 0 && (watched[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+        char chunk[4096];
+        ssize_t n = ::read(job.output.get(), chunk, sizeof(chunk));
+        if (n > 0) job.received.append(chunk, static_cast<std::size_t>(n));
+        finished = n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN);
+      }
+      if (finished) {
+        int status = reap(job.pid);
+        CheckResult result = describeCheck(*jobs[job.index].scenario, jobs[job.index].family);
+        auto parsed = nlohmann::json::parse(job.received, nullptr, false);
+        if (!parsed.is_discarded() && parsed.is_object()) {
+          try {
+            fromJson(parsed, result);
+          } catch (const nlohmann::json::exception& error) {
+            result.status = Status::Failed;
+            result.message = fmt::format("runner: unreadable result from the scenario's process: {}", error.what());
+          }
+        } else {
+          result.status = Status::Failed;
+          result.message = fmt::format("runner: the scenario's process ended ({}) without a result", describeStatus(status));
+        }
+        publish(job.index, std::move(result));
+        running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
+      if (job.deadline.expired()) {
+        ::kill(job.pid, SIGKILL);
+        (void)reap(job.pid);
+        CheckResult result = describeCheck(*jobs[job.index].scenario, jobs[job.index].family);
+        result.status = Status::Failed;
+        result.message = fmt::format("did not finish within {} ms and was killed", options.jobDeadline.count());
+        result.durationMs = static_cast<double>(options.jobDeadline.count());
+        publish(job.index, std::move(result));
+        running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
+      }
+    }
+  }
+  return results;
+}
+
+}  // namespace sockspec::runner

@@ -1,0 +1,44 @@
+// Runs scenario jobs (one scenario over one family each) in child processes, several at once: each child
+// enters its own network namespace when it can (root), sets the scenario's sysctls there, executes the
+// scenario and sends its result back through a pipe. A child that crashes or outlives its deadline is
+// killed and reported as a failure; Ctrl-C in the parent kills every child. Nothing is left behind.
+#pragma once
+
+#include <chrono>
+#include <csignal>
+#include <functional>
+#include <vector>
+
+#include "report/run_result.h"
+#include "scenario/scenario.h"
+
+namespace sockspec::runner {
+
+struct ScenarioJob {
+  const scenario::Scenario* scenario = nullptr;
+  scenario::Family family = scenario::Family::Tcp4;
+};
+
+enum class Isolation {
+  Auto,       // a network namespace per scenario when privileged, else the shared stack (distinct ports)
+  Namespace,  // always (fails the jobs when it cannot)
+  None,       // never
+};
+
+struct JobOptions {
+  std::size_t parallel = 2;
+  Isolation isolation = Isolation::Auto;
+  std::chrono::milliseconds jobDeadline{30'000};
+  // Called in the parent, in completion order, as each job finishes.
+  std::function<void(const report::CheckResult&)> onResult;
+};
+
+// Results in the order of `jobs`. Returns early (with the remaining jobs skipped) if `stopRequested` becomes
+// true, e.g. from a SIGINT handler.
+std::vector<report::CheckResult> runIsolatedJobs(const std::vector<ScenarioJob>& jobs, const JobOptions& options,
+                                                 const volatile std::sig_atomic_t* stopRequested = nullptr);
+
+// Whether this process may create network namespaces (it tries, in a throwaway child).
+bool canCreateNetworkNamespaces();
+
+}  // namespace sockspec::runner

@@ -1,0 +1,110 @@
+#include "runner/step_outcome.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "base/display_escape.h"
+#include "base/errno_names.h"
+#include "scenario/printer.h"
+
+namespace sockspec::runner {
+
+namespace {
+
+bool readsData(std::string_view verb) { return verb == "recv" || verb == "recvmsg"; }
+
+std::string shortBytes(std::string_view bytes) {
+  return fmt::format("{} byte{} \"{}\"", bytes.size(), bytes.size() == 1 ? "" : "s", escapeForDisplay(bytes, 48));
+}
+
+std::string flagNames(int flags) {
+  std::string text;
+  for (std::string_view name : {"MSG_TRUNC", "MSG_CTRUNC", "MSG_EOR", "MSG_OOB"}) {
+    if ((flags & messageFlagBit(name)) != 0) text += " " + std::string(name);
+  }
+  return text;
+}
+
+}  // namespace
+
+int messageFlagBit(std::string_view name) {
+  if (name == "MSG_TRUNC") return MSG_TRUNC;
+  if (name == "MSG_CTRUNC") return MSG_CTRUNC;
+  if (name == "MSG_EOR") return MSG_EOR;
+  if (name == "MSG_OOB") return MSG_OOB;
+  return 0;
+}
+
+std::string describeOutcome(const StepOutcome& outcome, std::string_view verb) {
+  std::string text;
+  if (outcome.wouldBlock) {
+    text = "nothing ready (it would block)";
+  } else if (outcome.error != 0) {
+    text = fmt::format("{} ({})", errnoName(outcome.error), errnoDescription(outcome.error));
+  } else if (!outcome.word.empty()) {
+    text = outcome.word;
+  } else if (readsData(verb) && outcome.bytes) {
+    text = outcome.value == 0 ? std::string("0 (eof or an empty datagram)") : shortBytes(*outcome.bytes);
+    if (outcome.bytes->size() != static_cast<std::size_t>(outcome.value)) {
+      text = fmt::format("{} (returned {}, copied {})", text, outcome.value, outcome.bytes->size());
+    }
+    text += flagNames(outcome.messageFlags);
+  } else {
+    text = std::to_string(outcome.value);
+  }
+  if (!outcome.note.empty()) text += "; " + outcome.note;
+  return text;
+}
+
+std::string describeExpectation(const scenario::Expectation& expect) {
+  using Kind = scenario::Expectation::Kind;
+  std::string text;
+  switch (expect.kind) {
+    case Kind::Success: return "success";
+    case Kind::Count: text = std::to_string(expect.count); break;
+    case Kind::Bytes: text = shortBytes(expect.bytes); break;
+    case Kind::Eof: return "0 (eof)";
+    case Kind::Blocks: return "nothing ready (it would block)";
+    case Kind::Any: return "anything";
+    case Kind::Word: return expect.word;
+    case Kind::Errno:
+      for (const auto& name : expect.errnos) text += (text.empty() ? "" : " or ") + name;
+      return text;
+  }
+  for (const auto& flag : expect.flags) text += " " + flag;
+  return text;
+}
+
+std::string mismatch(const scenario::Expectation& expect, const StepOutcome& outcome, std::string_view verb) {
+  using Kind = scenario::Expectation::Kind;
+  bool met = false;
+  bool succeeded = outcome.error == 0 && !outcome.wouldBlock;
+  switch (expect.kind) {
+    case Kind::Any: met = true; break;
+    case Kind::Success: met = succeeded; break;
+    case Kind::Blocks: met = outcome.wouldBlock; break;
+    case Kind::Count: met = succeeded && outcome.value == expect.count; break;
+    case Kind::Eof: met = succeeded && outcome.value == 0; break;
+    case Kind::Word: met = succeeded && outcome.word == expect.word; break;
+    case Kind::Bytes: met = succeeded && outcome.bytes && *outcome.bytes == expect.bytes; break;
+    case Kind::Errno:
+      met = !outcome.wouldBlock && outcome.error != 0 &&
+            std::any_of(expect.errnos.begin(), expect.errnos.end(),
+                        [&](const std::string& name) { return errnoFromName(name) == outcome.error; });
+      break;
+  }
+  if (verb == "recvmsg" && succeeded && expect.kind != Kind::Any) {
+    // recvmsg's msg_flags must be exactly the ones named: "-> \"hello\"" also says "and not MSG_TRUNC".
+    int known = MSG_TRUNC | MSG_CTRUNC | MSG_EOR | MSG_OOB;
+    int wanted = 0;
+    for (const auto& flag : expect.flags) wanted |= messageFlagBit(flag);
+    if ((outcome.messageFlags & known) != wanted) met = false;
+  }
+  if (met) return {};
+  return fmt::format("expected {}, got {}", describeExpectation(expect), describeOutcome(outcome, verb));
+}
+
+}  // namespace sockspec::runner

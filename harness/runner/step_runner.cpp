@@ -1,0 +1,464 @@
+#include "runner/step_runner.h"
+
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "base/deadline.h"
+#include "net/socket_ops.h"
+#include "runner/time_wait_table.h"
+#include "scenario/tcp_states.h"
+
+namespace sockspec::runner {
+
+namespace {
+
+using scenario::Argument;
+using scenario::Expectation;
+using scenario::Step;
+
+// fill: the most a single step queues, so that a kernel with huge buffers cannot make it run away.
+constexpr std::size_t kFillLimit = 256 * 1024 * 1024;
+
+class StepContext {
+ public:
+  StepContext(const Step& step, ScenarioSockets& sockets)
+      : m_step(step),
+        m_sockets(sockets),
+        m_deadline(step.within.value_or(kDefaultStepDeadline)),
+        m_probeOnly(step.expect.kind == Expectation::Kind::Blocks) {}
+
+  Expected<StepOutcome, std::string> run();
+
+ private:
+  const Argument& argument(std::size_t index) const { return m_step.arguments[index]; }
+  bool hasArgument(std::size_t index) const { return index < m_step.arguments.size(); }
+  NamedSocket& socketArgument(std::size_t index) { return *m_sockets.find(argument(index).text); }
+  int flagArguments(std::size_t from) const;
+
+  // Bounds the next blocking call on `socket` by the step's deadline (and any timeout the scenario set).
+  void boundBlockingCall(NamedSocket& socket) const;
+  StepOutcome fromCall(long returned, int err) const;
+
+  Expected<StepOutcome, std::string> doSocket();
+  Expected<StepOutcome, std::string> doBind(bool toOther);
+  Expected<StepOutcome, std::string> doAccept();
+  Expected<StepOutcome, std::string> doConnect();
+  Expected<StepOutcome, std::string> doSend(bool toPeer);
+  Expected<StepOutcome, std::string> doReceive(bool message);
+  Expected<StepOutcome, std::string> doSetOption();
+  Expected<StepOutcome, std::string> doWait();
+  Expected<StepOutcome, std::string> doFill();
+  Expected<StepOutcome, std::string> doDrain();
+  Expected<StepOutcome, std::string> doCheck();
+  void refreshLocalAddress(NamedSocket& socket) const;
+
+  const Step& m_step;
+  ScenarioSockets& m_sockets;
+  std::chrono::milliseconds m_deadline;
+  bool m_probeOnly;  // "-> blocks": look whether the call would block, without blocking
+};
+
+int StepContext::flagArguments(std::size_t from) const {
+  int flags = 0;
+  for (std::size_t i = from; i < m_step.arguments.size(); ++i) {
+    const std::string& name = argument(i).text;
+    if (name == "MSG_PEEK") flags |= MSG_PEEK;
+    else if (name == "MSG_WAITALL") flags |= MSG_WAITALL;
+    else if (name == "MSG_TRUNC") flags |= MSG_TRUNC;
+    else if (name == "MSG_DONTWAIT") flags |= MSG_DONTWAIT;
+    else if (name == "MSG_MORE") flags |= MSG_MORE;
+    else if (name == "MSG_OOB") flags |= MSG_OOB;
+  }
+  return flags;
+}
+
+timeval toTimeval(std::chrono::milliseconds duration) {
+  auto count = duration.count();
+  return timeval{static_cast<time_t>(count / 1000), static_cast<suseconds_t>((count % 1000) * 1000)};
+}
+
+void StepContext::boundBlockingCall(NamedSocket& socket) const {
+  if (!socket.fd || socket.nonblocking) return;
+  auto bound = [&](int userMs) {
+    return userMs > 0 ? std::min(m_deadline, std::chrono::milliseconds(userMs)) : m_deadline;
+  };
+  // socket(7): SO_RCVTIMEO bounds recv and accept, SO_SNDTIMEO bounds send and connect.
+  timeval receive = toTimeval(bound(socket.userReceiveTimeoutMs));
+  timeval send = toTimeval(bound(socket.userSendTimeoutMs));
+  (void)::setsockopt(socket.fd.get(), SOL_SOCKET, SO_RCVTIMEO, &receive, sizeof(receive));
+  (void)::setsockopt(socket.fd.get(), SOL_SOCKET, SO_SNDTIMEO, &send, sizeof(send));
+}
+
+StepOutcome StepContext::fromCall(long returned, int err) const {
+  StepOutcome outcome;
+  outcome.value = returned;
+  if (returned < 0) {
+    outcome.error = err;
+    bool notReady = err == EAGAIN || err == EWOULDBLOCK || err == EINPROGRESS;
+    if (m_probeOnly && notReady) outcome.wouldBlock = true;
+  }
+  return outcome;
+}
+
+void StepContext::refreshLocalAddress(NamedSocket& socket) const {
+  net::SockAddr address;
+  if (socket.fd && ::getsockname(socket.fd.get(), address.getMutable(), address.lengthInOut()) == 0) {
+    socket.local = address;
+  }
+}
+
+Expected<StepOutcome, std::string> StepContext::doSocket() {
+  bool nonblocking = hasArgument(0) && argument(0).text == "nonblocking";
+  int type = m_sockets.type() | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+  int fd = ::socket(m_sockets.domain(), type, 0);
+  int err = errno;
+  if (fd < 0) return StepOutcome::failed(err);
+  m_sockets.add(m_step.result, net::UniqueFd(fd), nonblocking);
+  return StepOutcome{};
+}
+
+Expected<StepOutcome, std::string> StepContext::doBind(bool toOther) {
+  NamedSocket& socket = socketArgument(0);
+  net::SockAddr address;
+  if (toOther) {
+    const NamedSocket& other = socketArgument(1);
+    if (other.local.length() == 0) {
+      return Unexpected{fmt::format("'{}' has no address yet: bind it first", argument(1).text)};
+    }
+    address = other.local;
+  } else {
+    bool wildcard = hasArgument(1) && argument(1).text == "any";
+    address = m_sockets.freshAddress(argument(0).text, wildcard);
+  }
+  int rc = ::bind(socket.rawFd(), address.get(), address.length());
+  int err = errno;
+  if (rc == 0) refreshLocalAddress(socket);
+  return fromCall(rc, err);
+}
+
+Expected<StepOutcome, std::string> StepContext::doAccept() {
+  NamedSocket& listener = socketArgument(0);
+  int flags = SOCK_CLOEXEC;
+  int fd = -1;
+  int err = 0;
+  if (m_probeOnly && listener.fd && !listener.nonblocking) {
+    // Look without waiting: a blocking accept() with an empty queue is exactly what "blocks" means.
+    pollfd entry{listener.fd.get(), POLLIN, 0};
+    if (::poll(&entry, 1, 0) == 0) {
+      StepOutcome outcome;
+      outcome.wouldBlock = true;
+      return outcome;
+    }
+  }
+  boundBlockingCall(listener);
+  fd = ::accept4(listener.rawFd(), nullptr, nullptr, flags);
+  err = errno;
+  if (fd < 0) {
+    StepOutcome outcome = fromCall(-1, err);
+    if (err == EAGAIN && !listener.nonblocking) {
+      outcome.note = fmt::format("no connection within the step's deadline of {} ms", m_deadline.count());
+    }
+    return outcome;
+  }
+  NamedSocket& accepted = m_sockets.add(m_step.result, net::UniqueFd(fd), false);
+  refreshLocalAddress(accepted);
+  return StepOutcome{};
+}
+
+Expected<StepOutcome, std::string> StepContext::doConnect() {
+  NamedSocket& socket = socketArgument(0);
+  const NamedSocket& peer = socketArgument(1);
+  if (peer.local.length() == 0) {
+    return Unexpected{fmt::format("'{}' has no address to connect to: bind or listen it first", argument(1).text)};
+  }
+  bool toggled = false;
+  if (m_probeOnly && socket.fd && !socket.nonblocking) {
+    // "-> blocks": a non-blocking connect tells whether a blocking one would wait (EINPROGRESS for TCP,
+    // EAGAIN for a full unix backlog, connect(2)); the TCP handshake then goes on in the background.
+    (void)net::setNonBlocking(socket.fd.get(), true);
+    toggled = true;
+  } else {
+    boundBlockingCall(socket);
+  }
+  int rc = ::connect(socket.rawFd(), peer.local.get(), peer.local.length());
+  int err = errno;
+  if (toggled) (void)net::setNonBlocking(socket.fd.get(), false);
+  StepOutcome outcome = fromCall(rc, err);
+  if (rc < 0 && err == EINPROGRESS && !socket.nonblocking && !m_probeOnly) {
+    outcome.note = fmt::format("the handshake did not complete within the step's deadline of {} ms",
+                               m_deadline.count());
+  }
+  refreshLocalAddress(socket);
+  return outcome;
+}
+
+Expected<StepOutcome, std::string> StepContext::doSend(bool toPeer) {
+  NamedSocket& socket = socketArgument(0);
+  const std::string& data = argument(1).text;
+  int flags = MSG_NOSIGNAL | (toPeer ? 0 : flagArguments(2));
+  if (m_probeOnly) flags |= MSG_DONTWAIT;
+  boundBlockingCall(socket);
+  ssize_t n = 0;
+  if (toPeer) {
+    const NamedSocket& peer = socketArgument(2);
+    if (peer.local.length() == 0) {
+      return Unexpected{fmt::format("'{}' has no address to send to: bind it first", argument(2).text)};
+    }
+    n = ::sendto(socket.rawFd(), data.data(), data.size(), flags, peer.local.get(), peer.local.length());
+  } else {
+    n = ::send(socket.rawFd(), data.data(), data.size(), flags);
+  }
+  int err = errno;
+  refreshLocalAddress(socket);  // a first sendto autobinds
+  return fromCall(n, err);
+}
+
+Expected<StepOutcome, std::string> StepContext::doReceive(bool message) {
+  NamedSocket& socket = socketArgument(0);
+  auto length = static_cast<std::size_t>(std::max<std::int64_t>(argument(1).integer, 0));
+  int flags = flagArguments(2);
+  if (m_probeOnly && (flags & (MSG_WAITALL | MSG_DONTWAIT)) == MSG_WAITALL && m_sockets.isStream() &&
+      socket.fd && !socket.nonblocking && length > 0) {
+    // A blocking MSG_WAITALL recv on a stream waits until all LENGTH bytes are there, unless the peer has
+    // shut down (recv(2)); MSG_DONTWAIT would instead return, and consume, a partial count. Look without
+    // consuming: fewer bytes than asked and no EOF or error pending means the call would block.
+    std::vector<char> peeked(length);
+    ssize_t available = ::recv(socket.fd.get(), peeked.data(), length, MSG_PEEK | MSG_DONTWAIT);
+    pollfd entry{socket.fd.get(), POLLIN | POLLRDHUP, 0};
+    bool ended = ::poll(&entry, 1, 0) > 0 && (entry.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+    if (available > 0 && static_cast<std::size_t>(available) < length && !ended) {
+      StepOutcome outcome;
+      outcome.wouldBlock = true;
+      return outcome;
+    }
+  }
+  if (m_probeOnly) flags |= MSG_DONTWAIT;
+  boundBlockingCall(socket);
+  std::vector<char> buffer(std::max<std::size_t>(length, 1));
+  StepOutcome outcome;
+  ssize_t n = 0;
+  int err = 0;
+  if (message) {
+    iovec vector{buffer.data(), length};
+    msghdr header{};
+    header.msg_iov = &vector;
+    header.msg_iovlen = 1;
+    n = ::recvmsg(socket.rawFd(), &header, flags);
+    err = errno;
+    if (n >= 0) outcome.messageFlags = header.msg_flags;
+  } else {
+    n = ::recv(socket.rawFd(), buffer.data(), length, flags);
+    err = errno;
+  }
+  if (n < 0) {
+    StepOutcome failed = fromCall(n, err);
+    if ((err == EAGAIN || err == EWOULDBLOCK) && !socket.nonblocking && !m_probeOnly) {
+      failed.note = fmt::format("nothing arrived within the step's deadline of {} ms", m_deadline.count());
+    }
+    return failed;
+  }
+  outcome.value = n;
+  // With MSG_TRUNC the return value can exceed what was copied (recv(2)): keep only the copied bytes.
+  outcome.bytes = std::string(buffer.data(), std::min(static_cast<std::size_t>(n), length));
+  return outcome;
+}
+
+Expected<StepOutcome, std::string> StepContext::doSetOption() {
+  NamedSocket& socket = socketArgument(0);
+  const std::string& name = argument(1).text;
+  auto value = static_cast<int>(argument(2).integer);
+  int second = hasArgument(3) ? static_cast<int>(argument(3).integer) : 0;
+  int rc = 0;
+  if (name == "SO_LINGER") {
+    if (second > 5) return Unexpected{std::string("SO_LINGER longer than 5 s would let close() outwait the step")};
+    linger option{value, second};
+    rc = ::setsockopt(socket.rawFd(), SOL_SOCKET, SO_LINGER, &option, sizeof(option));
+  } else if (name == "SO_RCVTIMEO" || name == "SO_SNDTIMEO") {
+    timeval option = toTimeval(std::chrono::milliseconds(value));
+    rc = ::setsockopt(socket.rawFd(), SOL_SOCKET, name == "SO_RCVTIMEO" ? SO_RCVTIMEO : SO_SNDTIMEO, &option,
+                      sizeof(option));
+    if (rc == 0) (name == "SO_RCVTIMEO" ? socket.userReceiveTimeoutMs : socket.userSendTimeoutMs) = value;
+  } else {
+    int level = SOL_SOCKET;
+    int option = 0;
+    if (name == "SO_REUSEADDR") option = SO_REUSEADDR;
+    else if (name == "SO_REUSEPORT") option = SO_REUSEPORT;
+    else if (name == "SO_RCVBUF") option = SO_RCVBUF;
+    else if (name == "SO_SNDBUF") option = SO_SNDBUF;
+    else if (name == "SO_KEEPALIVE") option = SO_KEEPALIVE;
+    else if (name == "TCP_NODELAY") level = IPPROTO_TCP, option = TCP_NODELAY;
+    else if (name == "TCP_SYNCNT") level = IPPROTO_TCP, option = TCP_SYNCNT;
+    else if (name == "IPV6_V6ONLY") level = IPPROTO_IPV6, option = IPV6_V6ONLY;
+    rc = ::setsockopt(socket.rawFd(), level, option, &value, sizeof(value));
+  }
+  return fromCall(rc, errno);
+}
+
+Expected<StepOutcome, std::string> StepContext::doWait() {
+  NamedSocket& socket = socketArgument(0);
+  short events = argument(1).text == "readable" ? POLLIN : POLLOUT;
+  Deadline deadline = Deadline::after(m_deadline);
+  // Bounded by the deadline; EINTR only repeats the wait for the time left.
+  for (;;) {
+    pollfd entry{socket.rawFd(), events, 0};
+    int rc = ::poll(&entry, 1, deadline.pollTimeoutMs());
+    if (rc > 0) {
+      if ((entry.revents & POLLNVAL) != 0) return StepOutcome::failed(EBADF);
+      return StepOutcome{};
+    }
+    if (rc == 0 || (errno == EINTR && deadline.expired())) {
+      StepOutcome outcome;
+      outcome.wouldBlock = true;
+      outcome.note = fmt::format("not {} within {} ms", argument(1).text, m_deadline.count());
+      return outcome;
+    }
+    if (errno != EINTR) return StepOutcome::failed(errno);
+  }
+}
+
+Expected<StepOutcome, std::string> StepContext::doFill() {
+  NamedSocket& socket = socketArgument(0);
+  std::vector<char> chunk(64 * 1024, 'f');
+  Deadline deadline = Deadline::after(m_deadline);
+  std::size_t total = 0;
+  // Bounded by kFillLimit and the deadline.
+  while (total < kFillLimit && !deadline.expired()) {
+    ssize_t n = ::send(socket.rawFd(), chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EINTR) continue;
+      return StepOutcome::failed(errno);
+    }
+    total += static_cast<std::size_t>(n);
+  }
+  StepOutcome outcome;
+  outcome.value = static_cast<std::int64_t>(total);
+  return outcome;
+}
+
+Expected<StepOutcome, std::string> StepContext::doDrain() {
+  NamedSocket& socket = socketArgument(0);
+  std::vector<char> chunk(64 * 1024);
+  Deadline deadline = Deadline::after(m_deadline);
+  std::size_t total = 0;
+  while (!deadline.expired()) {
+    ssize_t n = ::recv(socket.rawFd(), chunk.data(), chunk.size(), MSG_DONTWAIT);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EINTR) continue;
+      return StepOutcome::failed(errno);
+    }
+    total += static_cast<std::size_t>(n);
+  }
+  StepOutcome outcome;
+  outcome.value = static_cast<std::int64_t>(total);
+  return outcome;
+}
+
+Expected<StepOutcome, std::string> StepContext::doCheck() {
+  NamedSocket& socket = socketArgument(0);
+  const std::string& what = argument(1).text;
+  StepOutcome outcome;
+  if (what == "accept-queue" || what == "backlog" || what == "state") {
+    if (!m_sockets.isTcp()) return Unexpected{fmt::format("check {} reads TCP_INFO: TCP families only", what)};
+    tcp_info info{};
+    socklen_t length = sizeof(info);
+    if (::getsockopt(socket.rawFd(), IPPROTO_TCP, TCP_INFO, &info, &length) < 0) return StepOutcome::failed(errno);
+    // On a listener, tcp_get_info() reports the accept queue in tcpi_unacked and the backlog in tcpi_sacked.
+    if (what == "accept-queue") outcome.value = info.tcpi_unacked;
+    if (what == "backlog") outcome.value = info.tcpi_sacked;
+    if (what == "state") outcome.word = std::string(scenario::tcpStateName(info.tcpi_state));
+    return outcome;
+  }
+  if (what == "error") {
+    int value = 0;
+    socklen_t length = sizeof(value);
+    if (::getsockopt(socket.rawFd(), SOL_SOCKET, SO_ERROR, &value, &length) < 0) return StepOutcome::failed(errno);
+    if (value != 0) return StepOutcome::failed(value);
+    return outcome;
+  }
+  if (what == "readable-bytes" || what == "unsent-bytes") {
+    int value = 0;
+    if (::ioctl(socket.rawFd(), what == "readable-bytes" ? SIOCINQ : SIOCOUTQ, &value) < 0) {
+      return StepOutcome::failed(errno);
+    }
+    outcome.value = value;
+    return outcome;
+  }
+  if (what == "time-wait") {
+    if (!m_sockets.isTcp()) return Unexpected{std::string("check time-wait: TCP families only")};
+    auto inTimeWait = hasTimeWaitEntry(socket.local);
+    if (!inTimeWait) return Unexpected{inTimeWait.error()};
+    outcome.word = *inTimeWait ? "yes" : "no";
+    return outcome;
+  }
+  return Unexpected{fmt::format("unknown check '{}'", what)};
+}
+
+Expected<StepOutcome, std::string> StepContext::run() {
+  const std::string& verb = m_step.verb;
+  if (verb == "socket") return doSocket();
+  if (verb == "bind") return doBind(false);
+  if (verb == "bind-to") return doBind(true);
+  if (verb == "listen") {
+    NamedSocket& socket = socketArgument(0);
+    int rc = ::listen(socket.rawFd(), static_cast<int>(argument(1).integer));
+    int err = errno;
+    if (rc == 0) refreshLocalAddress(socket);  // listen on an unbound socket autobinds
+    return fromCall(rc, err);
+  }
+  if (verb == "accept") return doAccept();
+  if (verb == "connect") return doConnect();
+  if (verb == "send") return doSend(false);
+  if (verb == "sendto") return doSend(true);
+  if (verb == "recv") return doReceive(false);
+  if (verb == "recvmsg") return doReceive(true);
+  if (verb == "shutdown") {
+    const std::string& how = argument(1).text;
+    int mode = how == "rd" ? SHUT_RD : how == "wr" ? SHUT_WR : SHUT_RDWR;
+    int rc = ::shutdown(socketArgument(0).rawFd(), mode);
+    return fromCall(rc, errno);
+  }
+  if (verb == "close") {
+    NamedSocket& socket = socketArgument(0);
+    if (!socket.fd) return StepOutcome::failed(EBADF);  // what close(2) says of a closed descriptor
+    int raw = socket.fd.release();
+    int rc = ::close(raw);
+    return fromCall(rc, errno);
+  }
+  if (verb == "setsockopt") return doSetOption();
+  if (verb == "nonblocking") {
+    NamedSocket& socket = socketArgument(0);
+    int flags = ::fcntl(socket.rawFd(), F_GETFL);
+    if (flags < 0) return StepOutcome::failed(errno);
+    if (::fcntl(socket.rawFd(), F_SETFL, flags | O_NONBLOCK) < 0) return StepOutcome::failed(errno);
+    socket.nonblocking = true;
+    return StepOutcome{};
+  }
+  if (verb == "wait") return doWait();
+  if (verb == "fill") return doFill();
+  if (verb == "drain") return doDrain();
+  if (verb == "check") return doCheck();
+  return Unexpected{fmt::format("the runner does not know the verb '{}'", verb)};
+}
+
+}  // namespace
+
+Expected<StepOutcome, std::string> runStep(const Step& step, ScenarioSockets& sockets) {
+  return StepContext(step, sockets).run();
+}
+
+}  // namespace sockspec::runner

@@ -1,0 +1,41 @@
+#include "runner/work_directory.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "base/sys_error.h"
+
+namespace sockspec::runner {
+
+Expected<WorkDirectory, std::string> WorkDirectory::create(const std::string& stem) {
+  std::error_code error;
+  auto base = std::filesystem::temp_directory_path(error);
+  if (error) base = "/tmp";
+  std::string pattern = (base / ("sockspec-" + stem + "-XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return Unexpected{fmt::format("{}: {}", pattern, SysError{errno, "mkdtemp"}.describe())};
+  }
+  return WorkDirectory(pattern);
+}
+
+WorkDirectory& WorkDirectory::operator=(WorkDirectory&& other) noexcept {
+  if (this != &other) {
+    remove();
+    m_path = std::exchange(other.m_path, {});
+  }
+  return *this;
+}
+
+WorkDirectory::~WorkDirectory() { remove(); }
+
+void WorkDirectory::remove() noexcept {
+  if (m_path.empty()) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(m_path, ignored);
+  m_path.clear();
+}
+
+}  // namespace sockspec::runner

@@ -1,0 +1,46 @@
+// The RFC 864 character generator pattern, as a client checks it: lines of 72 printable ASCII characters
+// (the 95 characters 0x20..0x7e taken as a ring), each line starting one character further on, each ended
+// by CR LF; the whole repeats every 95 lines. RFC 864 only recommends this pattern ("The data may be
+// anything"); the suite requires it because every widespread chargen sends it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace sockspec::suites {
+
+inline constexpr std::size_t kChargenLineBytes = 74;  // 72 characters + CR LF
+inline constexpr std::size_t kChargenCycleBytes = 95 * kChargenLineBytes;
+
+// The pattern's byte at `position` of its cycle (any position: taken modulo the cycle).
+char chargenByte(std::uint64_t position);
+
+// Where in the cycle `bytes` (at least one full line of them) sits, if it is a run of the pattern at all.
+std::optional<std::size_t> findChargenPhase(std::span<const std::uint8_t> bytes);
+
+// Checks a chargen stream as it arrives: the first full line fixes where in the cycle the server started
+// (any line, any column), then every further byte must follow.
+class ChargenVerifier {
+ public:
+  void feed(std::span<const std::uint8_t> bytes);
+  std::uint64_t received() const { return m_received; }
+  // "byte 1234 (line 17, column 61): expected 'a', got '\x00'"; nullopt while the pattern holds.
+  const std::optional<std::string>& problem() const { return m_problem; }
+
+ private:
+  void verify(std::span<const std::uint8_t> bytes);
+
+  std::string m_head;                 // the first bytes, until the phase is known
+  std::optional<std::uint64_t> m_phase;  // position in the cycle of the stream's first byte
+  std::uint64_t m_received = 0;
+  std::uint64_t m_verified = 0;
+  std::optional<std::string> m_problem;
+};
+
+// A datagram reply per RFC 864: 0 to 512 characters, a run of the pattern. Nullopt when it is one, else why.
+std::optional<std::string> chargenDatagramProblem(std::span<const std::uint8_t> reply);
+
+}  // namespace sockspec::suites

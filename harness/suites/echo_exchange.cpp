@@ -1,0 +1,140 @@
+#include "suites/echo_exchange.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "net/readiness.h"
+#include "net/socket_ops.h"
+
+namespace sockspec::suites {
+
+namespace {
+
+constexpr std::size_t kReceiveChunk = 256 * 1024;
+
+bool wouldBlock(int code) { return code == EAGAIN || code == EWOULDBLOCK; }
+
+}  // namespace
+
+EchoExchangeResult runEchoExchange(StreamClient& client, const EchoExchangeOptions& options, Deadline deadline) {
+  EchoExchangeResult result;
+  result.verifier = PayloadVerifier(options.seed);
+  std::vector<std::uint8_t> outgoing(std::min<std::uint64_t>(options.sendChunk, std::max<std::uint64_t>(options.sendBytes, 1)));
+  // On seqpacket a read shorter than the record would cut it: records are never throttled below their size.
+  std::size_t readChunk = client.keepsRecords() ? kReceiveChunk : std::min(options.readChunk, kReceiveChunk);
+  std::vector<std::uint8_t> incoming(readChunk);
+  bool shut = false;
+  bool sawEof = false;
+  for (;;) {
+    bool sendDone = result.sent >= options.sendBytes || result.sendError.has_value();
+    if (sendDone && options.halfCloseAfterSend && !shut && !result.sendError) {
+      if (auto done = client.shutdownWrite(); !done) {
+        result.sendError = done.error().describe();
+        result.end = StreamEnd::fromError(done.error());
+        return result;
+      }
+      shut = true;
+    }
+    bool echoDone = result.verifier.received() >= options.expectBytes;
+    if (sendDone && echoDone && (!options.expectEof || sawEof)) {
+      result.end = StreamEnd::complete();
+      return result;
+    }
+    if (sawEof) {
+      result.end = StreamEnd::eof();
+      return result;
+    }
+    short events = POLLIN;
+    if (!sendDone) events |= POLLOUT;
+    pollfd entry{client.fd(), events, 0};
+    int ready = ::poll(&entry, 1, deadline.pollTimeoutMs());
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) {
+      result.end = StreamEnd::fromError(SysError{errno, "poll"});
+      return result;
+    }
+    if (ready == 0) {
+      result.end = StreamEnd::timedOut();
+      return result;
+    }
+    if ((entry.revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      auto received = net::recvBytes(client.fd(), incoming);
+      if (received && *received == 0) {
+        sawEof = true;
+        continue;
+      }
+      if (received) {
+        result.verifier.feed(std::span<const std::uint8_t>(incoming.data(), *received));
+        if (options.pauseAfterRead.count() > 0) std::this_thread::sleep_for(options.pauseAfterRead);
+      } else if (!wouldBlock(received.error().code)) {
+        result.end = StreamEnd::fromError(received.error());
+        return result;
+      }
+    }
+    if ((entry.revents & POLLOUT) != 0 && !sendDone) {
+      auto size = static_cast<std::size_t>(std::min<std::uint64_t>(outgoing.size(), options.sendBytes - result.sent));
+      std::span<std::uint8_t> chunk(outgoing.data(), size);
+      fillPayload(options.seed, result.sent, chunk);
+      auto sent = net::sendBytes(client.fd(), chunk);
+      if (sent) {
+        result.sent += *sent;
+      } else if (!wouldBlock(sent.error().code)) {
+        // EPIPE/ECONNRESET: the server is gone; what it echoed so far is still read above.
+        result.sendError = fmt::format("{} after {} of {} bytes", sent.error().describe(), result.sent,
+                                       options.sendBytes);
+        // Stop sending (sendDone above) but keep reading to see how the stream ends.
+      }
+    }
+  }
+}
+
+std::uint64_t pushUntilStalled(StreamClient& client, std::uint64_t seed, std::uint64_t limit,
+                               std::chrono::milliseconds stallWindow, Deadline deadline) {
+  std::vector<std::uint8_t> outgoing(64 * 1024);
+  std::uint64_t sent = 0;
+  while (sent < limit) {
+    auto size = static_cast<std::size_t>(std::min<std::uint64_t>(outgoing.size(), limit - sent));
+    std::span<std::uint8_t> chunk(outgoing.data(), size);
+    fillPayload(seed, sent, chunk);
+    auto done = net::sendBytes(client.fd(), chunk);
+    if (done) {
+      sent += *done;
+      continue;
+    }
+    if (!wouldBlock(done.error().code)) break;
+    auto ready = net::waitWritable(client.fd(), Deadline::after(stallWindow).orEarlier(deadline));
+    if (!ready || *ready == net::Readiness::TimedOut) break;
+  }
+  return sent;
+}
+
+std::optional<std::string> describeEchoProblem(const EchoExchangeResult& result, std::uint64_t expected,
+                                               std::chrono::milliseconds timeout) {
+  const auto& verifier = result.verifier;
+  if (verifier.difference()) return fmt::format("the echo differs at {}", *verifier.difference());
+  auto got = verifier.received();
+  if (result.end.kind == StreamEnd::Kind::Complete && got == expected) return std::nullopt;
+  if (got > expected) return fmt::format("expected {} bytes back, got {} (more than was sent)", expected, got);
+  std::string problem;
+  if (result.end.kind == StreamEnd::Kind::Complete) {
+    problem = fmt::format("expected {} bytes back, got {}", expected, got);
+  } else if (got == expected && result.end.kind == StreamEnd::Kind::Reset) {
+    problem = fmt::format("all {} bytes came back, then the connection was reset ({}) instead of an orderly EOF",
+                          got, result.end.error.describe());
+  } else if (got == expected && result.end.kind == StreamEnd::Kind::TimedOut) {
+    problem = fmt::format("all {} bytes came back, but no EOF within {} ms", got, timeout.count());
+  } else {
+    problem = describeShortfall("bytes back", static_cast<std::size_t>(expected), static_cast<std::size_t>(got),
+                                result.end, timeout);
+  }
+  if (result.sendError) problem += fmt::format(" (send: {})", *result.sendError);
+  return problem;
+}
+
+}  // namespace sockspec::suites

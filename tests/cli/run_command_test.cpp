@@ -1,0 +1,187 @@
+// `sockspec run` end to end: scenarios that pass, scenarios that must fail with a pinned message, malformed
+// scenario files (exit 2 with file:line:col), reports, deadlines, and nothing left behind.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "support/built_programs.h"
+#include "support/program_run.h"
+#include "support/test_files.h"
+
+using namespace sockspec::testing;
+
+namespace {
+
+const std::string kHeader = "scenario t.one\nfamilies tcp4\nsource \"test\"\n";
+
+// A private TMPDIR for one run, so that "nothing left behind" can be checked exactly.
+struct PrivateTemp {
+  std::string path;
+  PrivateTemp() {
+    path = tempFilePath("tmpdir");
+    std::filesystem::create_directories(path);
+  }
+  bool empty() const { return std::filesystem::is_empty(path); }
+};
+
+ProgramRun runSockspec(const PrivateTemp& temp, std::vector<std::string> arguments,
+                       std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+  std::vector<std::string> argv{"/usr/bin/env", "TMPDIR=" + temp.path, sockspecBinary(), "run", "--color", "never"};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  return runProgram(argv, {}, limit);
+}
+
+std::string writeScenario(const std::string& stem, const std::string& text) {
+  std::string path = tempFilePath(stem, ".scn");
+  writeFileOrFail(path, text);
+  return path;
+}
+
+const char* const kPassing = R"SCN(scenario t.pass
+families tcp4 tcp6 unix
+source "recv(2)"
+server = socket
+bind server
+listen server 1
+client = socket
+connect client server
+conn = accept server
+send client "hi" -> 2
+recv conn 8 -> "hi"
+)SCN";
+
+}  // namespace
+
+TEST_CASE("a passing scenario runs once per family and exits 0") {
+  PrivateTemp temp;
+  auto run = runSockspec(temp, {writeScenario("pass", kPassing)});
+  INFO(run.describe() << run.out);
+  CHECK(run.exitedWith(0));
+  CHECK(run.out.find("PASS  t.pass[tcp4]") != std::string::npos);
+  CHECK(run.out.find("PASS  t.pass[unix]") != std::string::npos);
+  CHECK(run.out.find("\n3 passed, 0 failed, 0 skipped in ") != std::string::npos);
+  CHECK(temp.empty());
+}
+
+TEST_CASE("a failing step is reported with file:line, the step, expected and got, and exit 1") {
+  PrivateTemp temp;
+  std::string file = writeScenario("fail", kHeader + R"SCN(server = socket
+bind server
+listen server 1
+client = socket
+connect client server
+conn = accept server
+close conn
+recv client 16 -> ECONNRESET
+)SCN");
+  auto run = runSockspec(temp, {file});
+  INFO(run.describe() << run.out);
+  CHECK(run.exitedWith(1));
+  CHECK(run.out.find("FAIL  t.one[tcp4]") != std::string::npos);
+  CHECK(run.out.find(file + ":11: recv client 16 -> ECONNRESET: expected ECONNRESET, got 0 (eof or an empty "
+                            "datagram)") != std::string::npos);
+  CHECK(run.out.find("0 passed, 1 failed, 0 skipped") != std::string::npos);
+  CHECK(temp.empty());
+}
+
+TEST_CASE("malformed scenario files get exit 2 and a file:line:col message, never a crash or a hang") {
+  struct Case {
+    const char* name;
+    std::string text;
+    std::string expected;  // the message after "FILE:"
+  };
+  std::string garbage;
+  for (int i = 0; i < 2048; ++i) garbage += static_cast<char>((i * 97 + 13) % 256);
+  std::vector<Case> cases{
+      {"unterminated", kHeader + "s = socket\nsend s \"abc\n", "5:8: unterminated string"},
+      {"unknown verb", kHeader + "s = socket\nfrobnicate s\n", "5:1: unknown verb 'frobnicate'"},
+      {"long line", kHeader + "s = socket\nsend s \"" + std::string(1'000'000, 'a') + "\"\n",
+       "5:4097: line is 1000009 bytes long"},
+      {"deep nesting", kHeader + "s = socket\nsend s " + std::string(30, '(') + "\"a\"" + std::string(30, ')') + "\n",
+       "5:16: parentheses nest more than 8 deep"},
+      {"invalid utf-8", kHeader + "s = socket\nsend s \"\xff\xfe\"\n", "5:9: invalid UTF-8"},
+      {"nul byte", kHeader + std::string("s = socket\nclose s\0\n", 20), "5:8: NUL byte"},
+      {"binary garbage", garbage, "1:"},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.name) {
+      PrivateTemp temp;
+      std::string file = writeScenario("bad", c.text);
+      auto run = runSockspec(temp, {file}, std::chrono::seconds(10));
+      INFO(run.describe());
+      CHECK(run.exitedWith(2));
+      CHECK(run.err.find(file + ":" + c.expected) != std::string::npos);
+      CHECK(run.err.find("nothing was run") != std::string::npos);
+      CHECK(run.out.find("PASS") == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("a scenario that outlives --timeout is killed and reported, not waited for") {
+  PrivateTemp temp;
+  std::string file = writeScenario("slow", kHeader + R"SCN(server = socket
+bind server
+listen server 1
+client = socket
+connect client server
+recv client 4 within 60s -> "never"
+)SCN");
+  auto started = std::chrono::steady_clock::now();
+  auto run = runSockspec(temp, {"--timeout", "500", file});
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  INFO(run.describe() << run.out);
+  CHECK(run.exitedWith(1));
+  CHECK(run.out.find("did not finish within 500 ms and was killed") != std::string::npos);
+  CHECK(elapsed < std::chrono::seconds(10));
+  CHECK(temp.empty());
+}
+
+TEST_CASE("a JSON report has the documented keys, and listing runs nothing") {
+  PrivateTemp temp;
+  std::string file = writeScenario("pass", kPassing);
+  std::string out = tempFilePath("report", ".json");
+  auto run = runSockspec(temp, {"--report", "json", "--out", out, file});
+  INFO(run.describe());
+  REQUIRE(run.exitedWith(0));
+  auto json = nlohmann::json::parse(readFileOrFail(out));
+  CHECK(json["summary"]["passed"] == 3);
+  CHECK(json["summary"]["failed"] == 0);
+  REQUIRE(json["scenarios"].size() == 3);
+  for (const auto& scenario : json["scenarios"]) {
+    for (const char* key : {"id", "family", "status", "file", "line", "message", "duration_ms"}) {
+      CHECK(scenario.contains(key));
+    }
+  }
+  CHECK(json["claims"].size() == 4);
+
+  auto listed = runSockspec(temp, {"--list", file});
+  CHECK(listed.exitedWith(0));
+  CHECK(listed.out.find("t.pass[tcp6]") != std::string::npos);
+  CHECK(listed.out.find("PASS") == std::string::npos);
+}
+
+TEST_CASE("bad command lines exit 2 with one line") {
+  PrivateTemp temp;
+  auto missing = runSockspec(temp, {"/nonexistent/dir"});
+  CHECK(missing.exitedWith(2));
+  CHECK(missing.err == "sockspec run: /nonexistent/dir: ENOENT (No such file or directory)\n");
+  auto badReport = runSockspec(temp, {"--report", "xml", writeScenario("pass", kPassing)});
+  CHECK(badReport.exitedWith(2));
+  CHECK(badReport.err.find("--report: unknown report format 'xml'") != std::string::npos);
+  auto noMatch = runSockspec(temp, {"--filter", "zzz*", writeScenario("pass", kPassing)});
+  CHECK(noMatch.exitedWith(2));
+  CHECK(noMatch.err == "sockspec run: --filter 'zzz*' matches no scenario\n");
+}
+
+TEST_CASE("the default suite runs when no path is given, and passes") {
+  PrivateTemp temp;
+  auto run = runSockspec(temp, {}, std::chrono::seconds(60));
+  INFO(run.describe() << run.out);
+  CHECK(run.exitedWith(0));
+  CHECK(run.out.find(" failed, ") != std::string::npos);
+  CHECK(run.out.find("Claims:") != std::string::npos);
+  CHECK(temp.empty());
+}
