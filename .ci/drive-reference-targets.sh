@@ -33,6 +33,7 @@ report() {  # report STATUS NAME DETAIL
 
 # start_server LISTEN_URL SERVICE: runs the server in the background and sets $url to the endpoint it bound.
 start_server() {
+  rm -f "$work/server.out"
   "$server" --listen "$1" --service "$2" >"$work/server.out" 2>"$work/server.err" &
   server_pid=$!
   url=""
@@ -111,9 +112,9 @@ for entry in "${transports[@]}"; do
       *:discard)
         cp "$work/stream" "$work/input"
         [[ $label == udp* || $label == unix-dgram ]] && head -c 1000 "$work/stream" >"$work/input"
-        check "$service over $label" discard empty --input "$work/input" ;;
-      *:chargen) check "$service over $label" chargen chargen --input /dev/null ;;
-      *:daytime) check "$service over $label" daytime daytime --input /dev/null ;;
+        check "$service over $label" discard empty --input "$work/input" --chunk 16384 ;;
+      *:chargen) check "$service over $label" chargen chargen ;;
+      *:daytime) check "$service over $label" daytime daytime ;;
       *:framed) check "$service over $label" framed framed --input "$work/script" ;;
     esac
     status=0
