@@ -2,7 +2,10 @@
 // scenario files (exit 2 with file:line:col), reports, deadlines, and nothing left behind.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+
 #include <filesystem>
+#include <thread>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -183,5 +186,35 @@ TEST_CASE("the default suite runs when no path is given, and passes") {
   CHECK(run.exitedWith(0));
   CHECK(run.out.find(" failed, ") != std::string::npos);
   CHECK(run.out.find("Claims:") != std::string::npos);
+  CHECK(temp.empty());
+}
+
+TEST_CASE("Ctrl-C stops the run at once, kills the scenario processes and leaves nothing behind") {
+  PrivateTemp temp;
+  std::string file = writeScenario("waits", kHeader + R"SCN(server = socket
+bind server
+listen server 1
+client = socket
+connect client server
+recv client 4 within 60s -> "none"
+)SCN");
+  sockspec::process::SpawnOptions options;
+  options.captureStderr = true;
+  auto child = sockspec::process::ChildProcess::spawn(
+      {"/usr/bin/env", "TMPDIR=" + temp.path, sockspecBinary(), "run", "--color", "never", file}, options);
+  REQUIRE(child.ok());
+  // The scenario is running once its work directory exists.
+  auto deadline = sockspec::Deadline::after(std::chrono::seconds(10));
+  while (temp.empty() && !deadline.expired()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE_FALSE(temp.empty());
+  auto started = std::chrono::steady_clock::now();
+  child->signal(SIGINT);
+  auto status = child->wait(sockspec::Deadline::after(std::chrono::seconds(10)));
+  REQUIRE(status.has_value());
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+  CHECK(status->exited);
+  CHECK(status->code == 130);
+  CHECK(child->readAllStderr(sockspec::Deadline::after(std::chrono::seconds(1))).find("interrupted") !=
+        std::string::npos);
   CHECK(temp.empty());
 }
