@@ -1,4 +1,4 @@
-// The JSON report (`--report json`), for programs: the schema is in docs/reports.md and pinned by
+// The JSON report of `sockspec run`, for programs: the schema is in docs/reports.md and pinned by
 // tests/data/reports/run.json.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The JUnit XML report (`--report junit`), the format the test reporters of Jenkins, GitLab and GitHub
+// The JUnit XML report of `sockspec run`, the format the test reporters of Jenkins, GitLab and GitHub
 // Actions read: one <testsuite> of <testcase>s, times in seconds, the claims as <properties> and again, for
 // people, in <system-out>. Example in docs/reports.md; pinned by tests/data/reports/run.junit.xml.
 #pragma once

@@ -1,5 +1,5 @@
-// Choosing and writing a machine-readable report: `sockspec run --report json|junit|tap [--report-file
-// PATH]`. The console report, for people, is console_report.h.
+// Choosing and writing one of the machine-readable reports of `sockspec run` (docs/reports.md) to a stream
+// or a file. The console report, for people, is console_report.h.
 #pragma once
 
 #include <cstdio>

@@ -48,8 +48,11 @@ std::string yamlQuoted(std::string_view text) {
       }
       std::string_view sequence = text.substr(i, length);
       char32_t codePoint = detail::decodeUtf8(sequence);
-      // Outside YAML's printable set (YAML 1.2, production [1] c-printable), so escaped.
-      if (codePoint <= 0x9F || codePoint == 0xFFFE || codePoint == 0xFFFF) {
+      // Outside YAML's printable set (YAML 1.2, production [1] c-printable), so escaped. C1 controls as
+      // \xNN, which TAP::Parser's YAMLish (prove) also decodes; it knows neither \u nor \0.
+      if (codePoint <= 0x9F) {
+        out += fmt::format("\\x{:02x}", static_cast<unsigned>(codePoint));
+      } else if (codePoint == 0xFFFE || codePoint == 0xFFFF) {
         out += fmt::format("\\u{:04x}", static_cast<unsigned>(codePoint));
       } else {
         out += sequence;
@@ -64,7 +67,6 @@ std::string yamlQuoted(std::string_view text) {
       case '\n': out += "\\n"; continue;
       case '\r': out += "\\r"; continue;
       case '\t': out += "\\t"; continue;
-      case '\0': out += "\\0"; continue;
       default: break;
     }
     if (byte < 0x20 || byte == 0x7F) {

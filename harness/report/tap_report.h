@@ -1,4 +1,4 @@
-// The TAP report (`--report tap`), version 13 (testanything.org): a plan, one line per check, a YAML block
+// The TAP report of `sockspec run`, version 13 (testanything.org): a plan, one line per check, a YAML block
 // under each failure, the summary and claims as comments. Pinned by tests/data/reports/run.tap.
 #pragma once
 
@@ -17,7 +17,8 @@ std::string renderTapReport(const RunResult& result);
 // so that a TAP consumer does not read a directive into an id.
 std::string escapeTapDescription(std::string_view text);
 
-// A YAML double-quoted scalar, quotes included: \ " and controls escaped (\n, \t, \0, \x1b, \u0085), bytes
+// A YAML double-quoted scalar, quotes included: \ and " escaped, \n \r \t as such, other controls as \xNN
+// (a NUL as \x00, U+0085 as \x85: forms TAP::Parser's YAMLish decodes too), U+FFFE/U+FFFF as \uNNNN, bytes
 // that are not UTF-8 shown as the text \xNN (YAML is Unicode text; it cannot carry them).
 std::string yamlQuoted(std::string_view text);
 
