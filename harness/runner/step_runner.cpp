@@ -7,10 +7,14 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <fstream>
+#include <sstream>
 #include <vector>
 
 #include <fmt/format.h>
@@ -62,6 +66,7 @@ class StepContext {
   Expected<StepOutcome, std::string> doFill();
   Expected<StepOutcome, std::string> doDrain();
   Expected<StepOutcome, std::string> doCheck();
+  Expected<StepOutcome, std::string> doCounter();
   void refreshLocalAddress(NamedSocket& socket) const;
 
   const Step& m_step;
@@ -301,6 +306,7 @@ Expected<StepOutcome, std::string> StepContext::doSetOption() {
     else if (name == "TCP_NODELAY") level = IPPROTO_TCP, option = TCP_NODELAY;
     else if (name == "TCP_SYNCNT") level = IPPROTO_TCP, option = TCP_SYNCNT;
     else if (name == "IPV6_V6ONLY") level = IPPROTO_IPV6, option = IPV6_V6ONLY;
+    else if (name == "TCP_QUICKACK") level = IPPROTO_TCP, option = TCP_QUICKACK;
     rc = ::setsockopt(socket.rawFd(), level, option, &value, sizeof(value));
   }
   return fromCall(rc, errno);
@@ -408,6 +414,41 @@ Expected<StepOutcome, std::string> StepContext::doCheck() {
   return Unexpected{fmt::format("unknown check '{}'", what)};
 }
 
+// counter: /proc/net/netstat counts for the whole network namespace. Only in the scenario's own namespace
+// (made by the runner: its parent's differs) is the value the scenario's doing, every counter starting at 0;
+// in a shared one other programs and parallel scenarios add to it, so the step refuses to guess.
+Expected<StepOutcome, std::string> StepContext::doCounter() {
+  const std::string& name = argument(0).text;
+  struct stat own{};
+  struct stat parent{};
+  std::string parentPath = fmt::format("/proc/{}/ns/net", ::getppid());
+  if (::stat("/proc/self/ns/net", &own) != 0 || ::stat(parentPath.c_str(), &parent) != 0 ||
+      (own.st_ino == parent.st_ino && own.st_dev == parent.st_dev)) {
+    return Unexpected{fmt::format("counter {}: needs the scenario's own network namespace (add 'requires netns')",
+                                  name)};
+  }
+  std::ifstream netstat("/proc/net/netstat");
+  if (!netstat) return Unexpected{std::string("/proc/net/netstat cannot be read")};
+  std::string names;
+  std::string values;
+  // Bounded by the file: lines come in pairs, "TcpExt: Name..." then "TcpExt: 1 2 ...".
+  while (std::getline(netstat, names) && std::getline(netstat, values)) {
+    if (!names.starts_with("TcpExt:")) continue;
+    std::istringstream nameFields(names);
+    std::istringstream valueFields(values);
+    std::string field;
+    std::string value;
+    while (nameFields >> field && valueFields >> value) {
+      if (field != name) continue;
+      StepOutcome outcome;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), outcome.value);
+      if (ec != std::errc{} || end != value.data() + value.size()) break;
+      return outcome;
+    }
+  }
+  return Unexpected{fmt::format("counter {}: not in /proc/net/netstat", name)};
+}
+
 Expected<StepOutcome, std::string> StepContext::run() {
   const std::string& verb = m_step.verb;
   if (verb == "socket") return doSocket();
@@ -452,6 +493,7 @@ Expected<StepOutcome, std::string> StepContext::run() {
   if (verb == "fill") return doFill();
   if (verb == "drain") return doDrain();
   if (verb == "check") return doCheck();
+  if (verb == "counter") return doCounter();
   return Unexpected{fmt::format("the runner does not know the verb '{}'", verb)};
 }
 

@@ -13,9 +13,13 @@ constexpr std::array<std::string_view, 2> kReadiness{"readable", "writable"};
 constexpr std::array<std::string_view, 3> kSendFlags{"MSG_DONTWAIT", "MSG_MORE", "MSG_OOB"};
 constexpr std::array<std::string_view, 4> kRecvFlags{"MSG_PEEK", "MSG_WAITALL", "MSG_TRUNC", "MSG_DONTWAIT"};
 constexpr std::array<std::string_view, 4> kMessageFlags{"MSG_TRUNC", "MSG_CTRUNC", "MSG_EOR", "MSG_OOB"};
-constexpr std::array<std::string_view, 11> kOptions{
+constexpr std::array<std::string_view, 12> kOptions{
     "SO_REUSEADDR", "SO_REUSEPORT", "SO_LINGER", "SO_RCVBUF", "SO_SNDBUF",  "SO_RCVTIMEO",
-    "SO_SNDTIMEO",  "TCP_NODELAY",  "TCP_SYNCNT", "SO_KEEPALIVE", "IPV6_V6ONLY"};
+    "SO_SNDTIMEO",  "TCP_NODELAY",  "TCP_SYNCNT", "SO_KEEPALIVE", "IPV6_V6ONLY", "TCP_QUICKACK"};
+// counter: TcpExt counters of /proc/net/netstat (include/uapi/linux/snmp.h) that scenarios cite.
+constexpr std::array<std::string_view, 10> kCounterNames{
+    "ListenOverflows", "ListenDrops",    "EmbryonicRsts",        "TCPAbortOnClose", "TCPAbortOnData",
+    "TCPAbortOnLinger", "SyncookiesSent", "SyncookiesRecv", "TCPReqQFullDoCookies", "TCPReqQFullDrop"};
 constexpr std::array<std::string_view, 7> kCheckKeys{"accept-queue", "backlog",       "state",       "error",
                                                      "readable-bytes", "unsent-bytes", "time-wait"};
 
@@ -71,6 +75,10 @@ const std::vector<VerbSpec>& table() {
        "check SOCKET WHAT -> VALUE",
        "read kernel state: accept-queue and backlog (TCP_INFO on a listener), state (TCP_INFO), error "
        "(SO_ERROR), readable-bytes (SIOCINQ), unsent-bytes (SIOCOUTQ), time-wait (sock_diag)"},
+      {"counter", ResultRule::None, {{ParamKind::Word, "counter", kCounterNames}},
+       "counter NAME -> VALUE",
+       "a TcpExt counter of /proc/net/netstat in the scenario's own network namespace, where it starts at 0 "
+       "(the scenario must say 'requires netns')"},
   };
   return verbs;
 }

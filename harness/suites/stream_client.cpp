@@ -90,13 +90,21 @@ Expected<StreamClient, std::string> StreamClient::connect(const net::Endpoint& t
     if (connected) return StreamClient(std::move(*fd), records);
     int code = connected.error().code;
     if (code == EINPROGRESS) break;
-    if (code != EAGAIN || deadline.expired()) return fail(connected.error());
+    if (code != EAGAIN) return fail(connected.error());
+    if (deadline.expired()) {
+      return Unexpected{fmt::format("connect to {}: still refused with EAGAIN at the deadline (the server's accept "
+                                    "queue stays full: it does not accept)", target.toString())};
+    }
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::microseconds(20000));
   }
   auto ready = net::waitWritable(fd->get(), deadline);
   if (!ready) return fail(ready.error());
-  if (*ready == net::Readiness::TimedOut) return fail(SysError{ETIMEDOUT, "connect"});
+  if (*ready == net::Readiness::TimedOut) {
+    // On Linux a full accept queue drops the SYN (listen(2)): the connect just never completes.
+    return Unexpected{fmt::format("connect to {}: not connected by the deadline (the server does not accept)",
+                                  target.toString())};
+  }
   auto outcome = net::pendingError(fd->get());
   if (!outcome) return fail(outcome.error());
   if (*outcome != 0) return fail(SysError{*outcome, "connect"});
@@ -138,6 +146,16 @@ StreamEnd StreamClient::readUntilSize(std::vector<std::uint8_t>& into, std::size
     if (*ready == net::Readiness::TimedOut) return StreamEnd::timedOut();
   }
   return StreamEnd::complete();
+}
+
+StreamEnd StreamClient::readSome(std::vector<std::uint8_t>& into, Deadline deadline) {
+  for (std::size_t before = into.size();;) {
+    if (auto ended = receiveOnce(m_fd.get(), into, kReadChunk)) return *ended;
+    if (into.size() > before) return StreamEnd::complete();
+    auto ready = net::waitReadable(m_fd.get(), deadline);
+    if (!ready) return StreamEnd::fromError(ready.error());
+    if (*ready == net::Readiness::TimedOut) return StreamEnd::timedOut();
+  }
 }
 
 StreamEnd StreamClient::readToEof(std::vector<std::uint8_t>& into, std::size_t limit, Deadline deadline) {

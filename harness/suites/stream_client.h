@@ -66,6 +66,8 @@ class StreamClient {
 
   // Appends what arrives to `into` until it holds `size` bytes, the peer closes, an error, or the deadline.
   StreamEnd readUntilSize(std::vector<std::uint8_t>& into, std::size_t size, Deadline deadline);
+  // Appends whatever arrives first (at least one byte: Complete), or says how the stream ended.
+  StreamEnd readSome(std::vector<std::uint8_t>& into, Deadline deadline);
   // Appends until EOF (Kind::Eof is the good ending here), an error, the deadline, or more than `limit`
   // bytes (then Complete: the peer sent too much and did not close).
   StreamEnd readToEof(std::vector<std::uint8_t>& into, std::size_t limit, Deadline deadline);

@@ -103,7 +103,7 @@ TEST_CASE("long runs of one byte print as a repetition and round-trip") {
 TEST_CASE("errors name file, line and column with what was expected") {
   CHECK(firstError(withHeader("s = socket\nlisen s 1\n")) ==
         "t.scn:5:1: unknown verb 'lisen': expected one of socket, bind, bind-to, listen, accept, connect, send, "
-        "sendto, recv, recvmsg, shutdown, close, setsockopt, nonblocking, wait, fill, drain, check");
+        "sendto, recv, recvmsg, shutdown, close, setsockopt, nonblocking, wait, fill, drain, check, counter");
   CHECK(firstError(withHeader("s = socket\nlisten s\n")) ==
         "t.scn:5:9: expected a number (backlog), found the end of the line (usage: listen SOCKET BACKLOG)");
   CHECK(firstError(withHeader("listen nosuch 1\n")) ==

@@ -1,0 +1,97 @@
+// Starting the user's server for target mode: `--target-cmd 'CMD ... {port}'`. Picks a free port, puts it
+// in the command (and in a --target URL that says {port}), runs the command with /bin/sh -c, waits until
+// the endpoint serves, and stops it afterwards: SIGTERM to its process group, then SIGKILL, reaped.
+//
+// Why /bin/sh -c rather than splitting the command ourselves: users write the command as they would in a
+// shell (quotes, $VARS, `cd dir && ./server`, redirections), and any home-made splitter would disagree with
+// sh somewhere. A simple command is run as `exec CMD`, so the server replaces the shell and its own exit
+// status is seen; a compound one (`cd dir && ./server`) runs under sh, which reports a child killed by
+// signal N as exit 128+N. The shell and everything it starts share one process group (ChildProcess), so
+// stopping the group stops the server either way.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/expected.h"
+#include "net/endpoint.h"
+#include "process/child_process.h"
+
+namespace sockspec::process {
+
+inline constexpr std::string_view kPortPlaceholder = "{port}";
+inline constexpr std::string_view kDefaultTargetUrl = "tcp://127.0.0.1:{port}";
+
+// Every "{port}" in `text` replaced by the number.
+std::string substitutePort(std::string_view text, std::uint16_t port);
+
+// A port that was free a moment ago on the endpoint's host, for its transport: bind port 0, read the port
+// the kernel chose, close. Another program may take it before the target binds (nothing can reserve a
+// port across exec); the target then fails to bind and the error says so.
+Expected<std::uint16_t, std::string> pickFreePort(const net::Endpoint& endpoint);
+
+struct ResolvedTarget {
+  net::Endpoint endpoint;  // where the started server will serve
+  std::string command;     // the command with {port} filled in
+};
+
+// The endpoint and command for `--target-cmd command [--target url]`. An inet URL with {port} or port 0
+// gets a free port; one with a fixed port gives that port to {port}. A unix URL has no port: nothing is
+// substituted, and a {port} left in the command is an error (the program would get the literal text).
+Expected<ResolvedTarget, std::string> resolveTarget(std::string_view command, std::string_view targetUrl);
+
+struct TargetCommandOptions {
+  std::string command;                          // --target-cmd
+  std::string targetUrl{kDefaultTargetUrl};     // --target
+  std::chrono::milliseconds readyTimeout{10000};  // how long the server may take to serve
+  std::chrono::milliseconds stopGrace{2000};    // SIGTERM to SIGKILL
+};
+
+class TargetCommand {
+ public:
+  // Starts the command and waits until its endpoint serves. Fails with a message that says which: the
+  // command exited first ("target command exited (exit 1) before serving tcp://127.0.0.1:4242: <output
+  // tail>"), or did not serve within the deadline (it is stopped then). Stream and seqpacket endpoints
+  // serve once a connect succeeds, unix-dgram once connect(2) finds the bound socket; a UDP endpoint
+  // serves once a socket is bound to its port (read from /proc/net/udp and udp6): binding is the moment
+  // datagrams start to queue for the server, and probing with a datagram would be a request it answers.
+  static Expected<TargetCommand, std::string> start(const TargetCommandOptions& options);
+
+  TargetCommand(TargetCommand&& other) noexcept;
+  TargetCommand& operator=(TargetCommand&& other) noexcept;
+  TargetCommand(const TargetCommand&) = delete;
+  TargetCommand& operator=(const TargetCommand&) = delete;
+  ~TargetCommand();  // stop()
+
+  const net::Endpoint& endpoint() const { return m_endpoint; }
+  const std::string& command() const { return m_command; }
+  pid_t pid() const { return m_child ? m_child->pid() : -1; }
+
+  // How the server ended, without waiting; nullopt while it runs.
+  std::optional<ExitStatus> exitStatus();
+  // "exit 1", "killed by SIGSEGV", "exit 139 (a shell's report of SIGSEGV)"; nullopt while it runs.
+  std::optional<std::string> describeExit();
+  // The last `maxBytes` of what it wrote to stdout and stderr (kept in a file while it runs).
+  std::string outputTail(std::size_t maxBytes = 1000) const;
+  // SIGTERM to its process group, up to the grace period, then SIGKILL; reaped. Idempotent.
+  ExitStatus stop();
+
+ private:
+  TargetCommand() = default;
+  Expected<void, std::string> waitUntilServing(std::chrono::milliseconds timeout);
+
+  std::optional<ChildProcess> m_child;
+  net::Endpoint m_endpoint;
+  std::string m_command;
+  std::string m_directory;  // temporary, holds the output file; removed when stopped
+  std::chrono::milliseconds m_stopGrace{2000};
+  std::optional<ExitStatus> m_stopped;
+};
+
+// The ExitStatus of a shell: sh reports a child killed by signal N as exit 128+N.
+std::string describeTargetExit(const ExitStatus& status);
+
+}  // namespace sockspec::process
