@@ -14,12 +14,16 @@
 #include <fmt/format.h>
 
 #include "base/exit_codes.h"
+#include "net/endpoint.h"
+#include "net/endpoint_sockets.h"
+#include "process/target_command.h"
 #include "report/console_report.h"
 #include "report/report_format.h"
 #include "runner/claim_verdicts.h"
 #include "runner/isolated_jobs.h"
 #include "runner/suite_files.h"
 #include "scenario/parser.h"
+#include "suites/service_suite.h"
 
 namespace sockspec::cli {
 
@@ -40,6 +44,9 @@ struct RunSettings {
   int timeoutMs = 30'000;
   std::string color = "auto";
   bool list = false;
+  std::string target;
+  std::string targetCommand;
+  int checkTimeoutMs = 5000;
 };
 
 int usageError(const std::string& message) {
@@ -52,16 +59,126 @@ bool matchesFilter(const std::string& filter, const std::string& id) {
   return ::fnmatch(filter.c_str(), id.c_str(), 0) == 0;
 }
 
-int runScenarios(const RunSettings& settings) {
-  auto color = report::parseColorMode(settings.color);
-  if (!color) return usageError("--color: " + color.error());
+// What both kinds of run share: the console, the optional machine report, and where each goes.
+struct Output {
+  report::ColorMode color = report::ColorMode::Auto;
   std::optional<report::ReportFormat> format;
+  // With a machine report on stdout, people's lines go to stderr.
+  std::FILE* consoleStream() const { return format && m_out.empty() ? stderr : stdout; }
+  std::string m_out;
+};
+
+Expected<Output, std::string> parseOutput(const RunSettings& settings) {
+  Output output;
+  auto color = report::parseColorMode(settings.color);
+  if (!color) return Unexpected{"--color: " + color.error()};
+  output.color = *color;
   if (!settings.report.empty()) {
     auto parsed = report::parseReportFormat(settings.report);
-    if (!parsed) return usageError("--report: " + parsed.error());
-    format = *parsed;
+    if (!parsed) return Unexpected{"--report: " + parsed.error()};
+    output.format = *parsed;
   }
-  if (!settings.out.empty() && !format) return usageError("--out needs --report json|junit|tap");
+  if (!settings.out.empty() && !output.format) return Unexpected{std::string("--out needs --report json|junit|tap")};
+  output.m_out = settings.out;
+  return output;
+}
+
+// Writes the machine report, if one was asked for, and gives the run's exit code.
+int finishRun(const Output& output, const report::RunResult& result) {
+  if (output.format) {
+    auto written = output.m_out.empty() ? report::writeReport(*output.format, result, stdout, "stdout")
+                                        : report::writeReport(*output.format, result, output.m_out);
+    if (!written) {
+      std::fprintf(stderr, "sockspec run: %s\n", written.error().c_str());
+      return kExitInternal;
+    }
+  }
+  if (g_interrupted != 0) {
+    std::fprintf(stderr, "sockspec run: interrupted\n");
+    return 130;
+  }
+  return result.summary().failed == 0 ? kExitOk : kExitCheckFailed;
+}
+
+void installInterruptHandlers() {
+  struct sigaction action {};
+  action.sa_handler = onInterrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+int runServiceSuiteAgainstTarget(const RunSettings& settings, const Output& output) {
+  const suites::ServiceSuite* suite = suites::findServiceSuite(settings.suite);
+  if (suite == nullptr) {
+    return usageError(fmt::format("--suite '{}': expected default, or a service suite: {}", settings.suite,
+                                  fmt::join(suites::serviceSuiteNames(), ", ")));
+  }
+  if (!settings.paths.empty()) return usageError("a service suite takes no scenario paths");
+  installInterruptHandlers();
+
+  std::optional<process::TargetCommand> started;
+  net::Endpoint endpoint;
+  if (!settings.targetCommand.empty()) {
+    process::TargetCommandOptions options;
+    options.command = settings.targetCommand;
+    if (!settings.target.empty()) options.targetUrl = settings.target;
+    auto command = process::TargetCommand::start(options);
+    if (!command) return usageError(command.error());
+    started.emplace(std::move(*command));
+    endpoint = started->endpoint();
+  } else {
+    auto parsed = net::parseEndpoint(settings.target);
+    if (!parsed) return usageError("--target: " + net::formatEndpointError(settings.target, parsed.error()));
+    endpoint = *parsed;
+    // An unreachable target is bad input (exit 2), not a server failing its checks.
+    if (net::isConnectionOriented(endpoint.transport)) {
+      auto probe = net::connectEndpoint(endpoint, Deadline::after(std::chrono::milliseconds(settings.checkTimeoutMs)));
+      if (!probe) return usageError(fmt::format("--target unreachable: {}", probe.error().describe()));
+    }
+  }
+
+  suites::SuiteOptions options;
+  options.checkTimeout = std::chrono::milliseconds(settings.checkTimeoutMs);
+  for (const auto& check : suite->checks) {
+    if (matchesFilter(settings.filter, std::string(check.id))) options.only.emplace_back(check.id);
+  }
+  if (options.only.empty()) return usageError(fmt::format("--filter '{}' matches no check of the {} suite",
+                                                          settings.filter, suite->name));
+  if (started) options.targetExit = [&started]() { return started->describeExit(); };
+
+  report::ConsoleReporter console(output.consoleStream(), report::ConsoleOptions{output.color});
+  auto begun = std::chrono::steady_clock::now();
+  report::RunResult result = suites::runServiceSuite(suite->name, endpoint, options);
+  result.suite = std::string(suite->name);
+  result.elapsedMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begun).count();
+  for (const auto& check : result.checks) console.checkFinished(check);
+  if (started) {
+    auto ended = started->describeExit();
+    started->stop();
+    if (ended) std::fprintf(output.consoleStream(), "note: the target ended during the run (%s)\n", ended->c_str());
+  }
+  console.runFinished(result);
+  return finishRun(output, result);
+}
+
+int runScenarios(const RunSettings& settings) {
+  auto parsedOutput = parseOutput(settings);
+  if (!parsedOutput) return usageError(parsedOutput.error());
+  const Output& output = *parsedOutput;
+  bool serviceMode = !settings.target.empty() || !settings.targetCommand.empty() ||
+                     (!settings.suite.empty() && settings.suite != "default");
+  if (serviceMode) {
+    if (settings.suite.empty() || settings.suite == "default") {
+      return usageError(fmt::format("--target and --target-cmd go with --suite {}",
+                                    fmt::join(suites::serviceSuiteNames(), "|")));
+    }
+    if (settings.target.empty() && settings.targetCommand.empty() && suites::findServiceSuite(settings.suite)) {
+      return usageError(fmt::format("--suite {}: a service suite needs --target URL or --target-cmd CMD",
+                                    settings.suite));
+    }
+    return runServiceSuiteAgainstTarget(settings, output);
+  }
   runner::Isolation isolation = runner::Isolation::Auto;
   if (settings.isolation == "netns") isolation = runner::Isolation::Namespace;
   else if (settings.isolation == "none") isolation = runner::Isolation::None;
@@ -70,9 +187,6 @@ int runScenarios(const RunSettings& settings) {
   std::vector<std::string> paths = settings.paths;
   std::string suiteName = settings.suite.empty() ? "default" : settings.suite;
   if (paths.empty()) {
-    if (suiteName != "default") {
-      return usageError(fmt::format("--suite {}: a service suite needs --target or --target-cmd", suiteName));
-    }
     auto directory = runner::defaultSuiteDirectory();
     if (!directory) return usageError(directory.error());
     paths.push_back(*directory);
@@ -126,15 +240,8 @@ int runScenarios(const RunSettings& settings) {
   }
   if (jobs.empty()) return usageError(fmt::format("--filter '{}' matches no scenario", settings.filter));
 
-  // With a machine report on stdout, people's lines go to stderr.
-  bool reportOnStdout = format && settings.out.empty();
-  report::ConsoleReporter console(reportOnStdout ? stderr : stdout, report::ConsoleOptions{*color});
-
-  struct sigaction action {};
-  action.sa_handler = onInterrupt;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
+  report::ConsoleReporter console(output.consoleStream(), report::ConsoleOptions{output.color});
+  installInterruptHandlers();
 
   runner::JobOptions options;
   options.parallel = settings.jobs != 0 ? settings.jobs : std::max(1u, std::thread::hardware_concurrency());
@@ -149,20 +256,7 @@ int runScenarios(const RunSettings& settings) {
   result.elapsedMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   result.claims = runner::judgeClaims(result.checks);
   console.runFinished(result);
-
-  if (format) {
-    auto written = settings.out.empty() ? report::writeReport(*format, result, stdout, "stdout")
-                                        : report::writeReport(*format, result, settings.out);
-    if (!written) {
-      std::fprintf(stderr, "sockspec run: %s\n", written.error().c_str());
-      return kExitInternal;
-    }
-  }
-  if (g_interrupted != 0) {
-    std::fprintf(stderr, "sockspec run: interrupted\n");
-    return 130;
-  }
-  return result.summary().failed == 0 ? kExitOk : kExitCheckFailed;
+  return finishRun(output, result);
 }
 
 }  // namespace
@@ -171,7 +265,19 @@ std::function<int()> addRunCommand(CLI::App& app) {
   auto settings = std::make_shared<RunSettings>();
   CLI::App* run = app.add_subcommand("run", "run conformance scenarios (default: the installed default suite)");
   run->add_option("paths", settings->paths, "scenario files or folders of *.scn files");
-  run->add_option("--suite", settings->suite, "'default' (the scenario suite)");
+  run->add_option("--suite", settings->suite,
+                  "'default' (the scenario suite), or a service suite to run against --target/--target-cmd: "
+                  "echo, discard, chargen, daytime, framed (docs/service-suites.md)");
+  run->add_option("--target", settings->target,
+                  "the server to check, as a URL (tcp://127.0.0.1:7, udp://[::1]:7, unix:///run/echo.sock); "
+                  "with --target-cmd it may say {port}");
+  run->add_option("--target-cmd", settings->targetCommand,
+                  "start the server with this shell command on a free port ({port}), wait until it serves, "
+                  "stop it afterwards");
+  run->add_option("--check-timeout", settings->checkTimeoutMs,
+                  "service suites: how long a check waits for the server, in ms")
+      ->capture_default_str()
+      ->check(CLI::Range(50, 600'000));
   run->add_option("--filter", settings->filter, "run only checks whose id matches this glob, e.g. 'close.*'");
   run->add_option("-j,--jobs", settings->jobs, "scenarios run at once (default: the number of cores)");
   run->add_option("--report", settings->report, "also write a machine report: json, junit or tap");

@@ -218,3 +218,40 @@ recv client 4 within 60s -> "none"
         std::string::npos);
   CHECK(temp.empty());
 }
+
+TEST_CASE("target mode: the reference server passes its service suite and a faulty one fails it") {
+  PrivateTemp temp;
+  std::string server = serverBinary();
+  auto good = runSockspec(temp, {"--suite", "echo", "--target-cmd",
+                                 server + " --listen tcp://127.0.0.1:{port} --service echo"},
+                          std::chrono::seconds(60));
+  INFO(good.describe() << good.out);
+  CHECK(good.exitedWith(0));
+  CHECK(good.out.find("PASS  echo.half-close") != std::string::npos);
+  CHECK(good.out.find(" 0 failed, ") != std::string::npos);
+
+  auto faulty = runSockspec(temp, {"--suite", "echo", "--target-cmd",
+                                   server + " --listen tcp://127.0.0.1:{port} --service echo --fault one-recv"},
+                            std::chrono::seconds(60));
+  INFO(faulty.describe() << faulty.out);
+  CHECK(faulty.exitedWith(1));
+  CHECK(faulty.out.find("FAIL  echo.one-byte-writes") != std::string::npos);
+}
+
+TEST_CASE("target mode: bad suites and unreachable targets exit 2 with one line") {
+  PrivateTemp temp;
+  auto unknown = runSockspec(temp, {"--suite", "gopher", "--target", "tcp://127.0.0.1:7"});
+  CHECK(unknown.exitedWith(2));
+  CHECK(unknown.err ==
+        "sockspec run: --suite 'gopher': expected default, or a service suite: echo, discard, chargen, daytime, "
+        "framed\n");
+  auto refused = runSockspec(temp, {"--suite", "echo", "--target", "tcp://127.0.0.1:1"});
+  CHECK(refused.exitedWith(2));
+  CHECK(refused.err ==
+        "sockspec run: --target unreachable: tcp://127.0.0.1:1: connect: ECONNREFUSED (Connection refused)\n");
+  auto noTarget = runSockspec(temp, {"--suite", "echo"});
+  CHECK(noTarget.exitedWith(2));
+  auto exits = runSockspec(temp, {"--suite", "echo", "--target-cmd", "false"});
+  CHECK(exits.exitedWith(2));
+  CHECK(exits.err.find("target command exited (exit 1) before serving tcp://127.0.0.1:") != std::string::npos);
+}
