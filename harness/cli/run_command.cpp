@@ -13,7 +13,10 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
+
 #include "base/exit_codes.h"
+#include "events/lifecycle_order.h"
 #include "net/endpoint.h"
 #include "net/endpoint_sockets.h"
 #include "process/target_command.h"
@@ -22,6 +25,7 @@
 #include "runner/claim_verdicts.h"
 #include "runner/isolated_jobs.h"
 #include "runner/suite_files.h"
+#include "runner/work_directory.h"
 #include "scenario/parser.h"
 #include "suites/service_suite.h"
 
@@ -108,6 +112,34 @@ void installInterruptHandlers() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
+constexpr std::string_view kEventsPlaceholder = "{events}";
+
+// The lifecycle-order check of a target's --events log, as one more check of the run.
+report::CheckResult checkEventsOrder(const std::string& path) {
+  report::CheckResult check;
+  check.id = "events.lifecycle-order";
+  check.title = "the target's socket calls follow the legal lifecycle order";
+  check.source = "socket(2), bind(2), listen(2), accept(2), connect(2), close(2)";
+  check.file = path;
+  std::ifstream log(path);
+  if (!log) {
+    check.status = report::Status::Failed;
+    check.message = fmt::format("{}: the target wrote no --events log", path);
+    return check;
+  }
+  events::OrderReport order = events::checkLifecycleOrder(log);
+  if (!order.violations.empty()) {
+    check.status = report::Status::Failed;
+    check.line = static_cast<int>(order.violations.front().line);
+    check.message = fmt::format("{} of {} calls out of order; first: {}", order.violations.size(), order.calls,
+                                order.violations.front().message);
+  } else if (order.calls == 0) {
+    check.status = report::Status::Failed;
+    check.message = "the --events log holds no socket calls";
+  }
+  return check;
+}
+
 int runServiceSuiteAgainstTarget(const RunSettings& settings, const Output& output) {
   const suites::ServiceSuite* suite = suites::findServiceSuite(settings.suite);
   if (suite == nullptr) {
@@ -119,13 +151,27 @@ int runServiceSuiteAgainstTarget(const RunSettings& settings, const Output& outp
 
   std::optional<process::TargetCommand> started;
   net::Endpoint endpoint;
+  // "{events}" in --target-cmd names a file for the target's --events log, checked for lifecycle order after
+  // the suite (docs/events.md): the reference targets, or any program that writes the same format.
+  std::optional<runner::WorkDirectory> eventsDirectory;
+  std::string eventsPath;
+  std::string command = settings.targetCommand;
+  if (command.find(kEventsPlaceholder) != std::string::npos) {
+    auto directory = runner::WorkDirectory::create("events");
+    if (!directory) return usageError(directory.error());
+    eventsDirectory.emplace(std::move(*directory));
+    eventsPath = eventsDirectory->path() + "/target-events.jsonl";
+    for (auto at = command.find(kEventsPlaceholder); at != std::string::npos; at = command.find(kEventsPlaceholder)) {
+      command.replace(at, kEventsPlaceholder.size(), eventsPath);
+    }
+  }
   if (!settings.targetCommand.empty()) {
     process::TargetCommandOptions options;
-    options.command = settings.targetCommand;
+    options.command = command;
     if (!settings.target.empty()) options.targetUrl = settings.target;
-    auto command = process::TargetCommand::start(options);
-    if (!command) return usageError(command.error());
-    started.emplace(std::move(*command));
+    auto launched = process::TargetCommand::start(options);
+    if (!launched) return usageError(launched.error());
+    started.emplace(std::move(*launched));
     endpoint = started->endpoint();
   } else {
     auto parsed = net::parseEndpoint(settings.target);
@@ -157,6 +203,11 @@ int runServiceSuiteAgainstTarget(const RunSettings& settings, const Output& outp
     auto ended = started->describeExit();
     started->stop();
     if (ended) std::fprintf(output.consoleStream(), "note: the target ended during the run (%s)\n", ended->c_str());
+  }
+  if (!eventsPath.empty()) {
+    report::CheckResult order = checkEventsOrder(eventsPath);
+    console.checkFinished(order);
+    result.checks.push_back(std::move(order));
   }
   console.runFinished(result);
   return finishRun(output, result);
@@ -273,7 +324,8 @@ std::function<int()> addRunCommand(CLI::App& app) {
                   "with --target-cmd it may say {port}");
   run->add_option("--target-cmd", settings->targetCommand,
                   "start the server with this shell command on a free port ({port}), wait until it serves, "
-                  "stop it afterwards");
+                  "stop it afterwards; {events} names a file for its --events log, then checked for lifecycle "
+                  "order");
   run->add_option("--check-timeout", settings->checkTimeoutMs,
                   "service suites: how long a check waits for the server, in ms")
       ->capture_default_str()

@@ -255,3 +255,25 @@ TEST_CASE("target mode: bad suites and unreachable targets exit 2 with one line"
   CHECK(exits.exitedWith(2));
   CHECK(exits.err.find("target command exited (exit 1) before serving tcp://127.0.0.1:") != std::string::npos);
 }
+
+TEST_CASE("target mode: {events} gives the target a log file whose call order is checked") {
+  PrivateTemp temp;
+  std::string server = serverBinary();
+  auto legal = runSockspec(temp, {"--suite", "daytime", "--target-cmd",
+                                  server + " --listen tcp://127.0.0.1:{port} --service daytime --events {events}"},
+                           std::chrono::seconds(60));
+  INFO(legal.describe() << legal.out);
+  CHECK(legal.exitedWith(0));
+  CHECK(legal.out.find("PASS  events.lifecycle-order") != std::string::npos);
+
+  // A target whose log shows a send on a descriptor it never opened.
+  std::string forged = R"(echo '{"pid":1,"call":"send","fd":9,"result":1}' > {events}; exec )" + server +
+                       " --listen tcp://127.0.0.1:{port} --service daytime";
+  auto illegal = runSockspec(temp, {"--suite", "daytime", "--target-cmd", forged}, std::chrono::seconds(60));
+  INFO(illegal.describe() << illegal.out);
+  CHECK(illegal.exitedWith(1));
+  CHECK(illegal.out.find("FAIL  events.lifecycle-order") != std::string::npos);
+  CHECK(illegal.out.find("1 of 1 calls out of order; first: send on fd 9 on a descriptor no socket or accept call "
+                         "opened") != std::string::npos);
+  CHECK(temp.empty());
+}
