@@ -295,7 +295,9 @@ int runScenarios(const RunSettings& settings) {
   installInterruptHandlers();
 
   runner::JobOptions options;
-  options.parallel = settings.jobs != 0 ? settings.jobs : std::max(1u, std::thread::hardware_concurrency());
+  // Twice the cores: scenarios spend most of their time waiting on the kernel (a SYN retransmission), not
+  // on the CPU.
+  options.parallel = settings.jobs != 0 ? settings.jobs : 2 * std::max(1u, std::thread::hardware_concurrency());
   options.isolation = isolation;
   options.jobDeadline = std::chrono::milliseconds(settings.timeoutMs);
   options.onResult = [&](const report::CheckResult& check) { console.checkFinished(check); };
@@ -331,7 +333,7 @@ std::function<int()> addRunCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(50, 600'000));
   run->add_option("--filter", settings->filter, "run only checks whose id matches this glob, e.g. 'close.*'");
-  run->add_option("-j,--jobs", settings->jobs, "scenarios run at once (default: the number of cores)");
+  run->add_option("-j,--jobs", settings->jobs, "scenarios run at once (default: twice the number of cores)");
   run->add_option("--report", settings->report, "also write a machine report: json, junit or tap");
   run->add_option("--out", settings->out, "write the --report to FILE instead of stdout");
   run->add_option("--isolation", settings->isolation,
