@@ -118,7 +118,7 @@ int runBulk(const BulkOptions& options) {
 
   auto epoll = net::EpollSet::create();
   if (!epoll) {
-    return reportFailure(kMode, kExitInternal, errnoName(epoll.error().code), epoll.error().describe());
+    return reportCallFailure(kMode, epoll.error());
   }
   std::vector<EchoStream> streams(opened.connections.size());
   std::uint64_t share = options.bytes / streams.size();
@@ -130,7 +130,7 @@ int runBulk(const BulkOptions& options) {
     s.base = opened.streamOffset;
     s.total = share + (key == 0 ? options.bytes % streams.size() : 0);
     if (auto added = epoll->add(s.fd.get(), EPOLLIN | EPOLLOUT, key); !added) {
-      return reportFailure(kMode, kExitInternal, errnoName(added.error().code), added.error().describe());
+      return reportCallFailure(kMode, added.error());
     }
   }
 
@@ -148,7 +148,7 @@ int runBulk(const BulkOptions& options) {
     }
     auto events = epoll->wait(deadline);
     if (!events) {
-      return reportFailure(kMode, kExitInternal, errnoName(events.error().code), events.error().describe());
+      return reportCallFailure(kMode, events.error());
     }
     for (const epoll_event& event : *events) {
       auto key = static_cast<std::size_t>(event.data.u64);
@@ -165,8 +165,7 @@ int runBulk(const BulkOptions& options) {
       if (s.received == s.total) {
         --unfinished;
         if (auto removed = epoll->remove(s.fd.get()); !removed) {
-          return reportFailure(kMode, kExitInternal, errnoName(removed.error().code),
-                               removed.error().describe());
+          return reportCallFailure(kMode, removed.error());
         }
       }
     }

@@ -62,8 +62,7 @@ int runHold(const HoldOptions& options) {
   }
   auto disturbed = countDisturbed(opened.connections);
   if (!disturbed) {
-    return reportFailure(kMode, kExitInternal, errnoName(disturbed.error().code),
-                         disturbed.error().describe());
+    return reportCallFailure(kMode, disturbed.error());
   }
 
   std::size_t held = opened.connections.size() - *disturbed;

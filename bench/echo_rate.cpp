@@ -143,7 +143,7 @@ int runRate(const RateOptions& options) {
 
   auto epoll = net::EpollSet::create();
   if (!epoll) {
-    return reportFailure(kMode, kExitInternal, errnoName(epoll.error().code), epoll.error().describe());
+    return reportCallFailure(kMode, epoll.error());
   }
   std::vector<PingPong> connections(opened.connections.size());
   for (std::size_t key = 0; key < connections.size(); ++key) {
@@ -154,7 +154,7 @@ int runRate(const RateOptions& options) {
     c.offset = opened.streamOffset;
     c.message.resize(options.messageSize);
     if (auto added = epoll->add(c.fd.get(), EPOLLIN, key); !added) {
-      return reportFailure(kMode, kExitInternal, errnoName(added.error().code), added.error().describe());
+      return reportCallFailure(kMode, added.error());
     }
   }
 
@@ -180,7 +180,7 @@ int runRate(const RateOptions& options) {
     }
     auto events = epoll->wait(Deadline::at(windowCloses).orEarlier(deadline));
     if (!events) {
-      return reportFailure(kMode, kExitInternal, errnoName(events.error().code), events.error().describe());
+      return reportCallFailure(kMode, events.error());
     }
     for (const epoll_event& event : *events) {
       auto key = static_cast<std::size_t>(event.data.u64);

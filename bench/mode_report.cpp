@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "base/errno_names.h"
+
 namespace sockspec::bench {
 
 int reportFailure(std::string_view mode, ExitCode code, std::string_view cause, std::string_view message,
@@ -15,6 +17,10 @@ int reportFailure(std::string_view mode, ExitCode code, std::string_view cause, 
              extraFields);
   (void)std::fflush(stdout);
   return code;
+}
+
+int reportCallFailure(std::string_view mode, const SysError& error) {
+  return reportFailure(mode, kExitInternal, errnoName(error.code), error.describe());
 }
 
 int reportOpenFailure(std::string_view mode, const net::Endpoint& endpoint, std::size_t requested,

@@ -8,8 +8,10 @@
 #include <fmt/format.h>
 
 #include "base/exit_codes.h"
+#include "cli/inspect_command.h"
 #include "cli/planned_commands.h"
 #include "cli/run_command.h"
+#include "cli_support/parse_command_line.h"
 
 int main(int argc, char** argv) {
   using namespace sockspec;
@@ -21,21 +23,17 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("sockspec ") + SOCKSPEC_VERSION);
   auto runCommand = cli::addRunCommand(app);
+  auto inspectCommand = cli::addInspectCommand(app);
   cli::addPlannedCommands(app);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& help) {
-    return app.exit(help);
-  } catch (const CLI::CallForAllHelp& help) {
-    return app.exit(help);
-  } catch (const CLI::CallForVersion& version) {
-    return app.exit(version);
-  } catch (const CLI::ParseError& error) {
-    std::fprintf(stderr, "sockspec: %s (run 'sockspec --help')\n", error.what());
-    return kExitUsage;
+  if (auto exitCode = cli_support::parseCommandLine(app, argc, argv, [](const CLI::ParseError& error) -> int {
+        std::fprintf(stderr, "sockspec: %s (run 'sockspec --help')\n", error.what());
+        return kExitUsage;
+      })) {
+    return *exitCode;
   }
   for (CLI::App* command : app.get_subcommands()) {
     if (command->get_name() == "run") return runCommand();
+    if (command->get_name() == "inspect") return inspectCommand();
     return cli::runPlannedCommand(command->get_name());
   }
   return kExitUsage;

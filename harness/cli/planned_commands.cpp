@@ -16,8 +16,6 @@ struct PlannedCommand {
 };
 
 constexpr std::array kPlanned{
-    PlannedCommand{"inspect", "summarise the TCP and UDP flows of pcap/pcapng captures (not yet available)",
-                   "#4 (packet capture)"},
     PlannedCommand{"fuzz", "black-box fuzz a server started from a command line (not yet available)",
                    "#5 (fuzzing)"},
     PlannedCommand{"replay", "send a fuzzing reproducer to a server again (not yet available)", "#5 (fuzzing)"},

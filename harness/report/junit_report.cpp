@@ -18,27 +18,24 @@ std::string escapeXml(std::string_view text, XmlPlace place) {
   std::string out;
   out.reserve(text.size() + 16);
   for (std::size_t i = 0; i < text.size();) {
-    auto byte = static_cast<unsigned char>(text[i]);
-    if (byte >= 0x80) {
-      std::size_t length = detail::utf8SequenceLength(text, i);
-      if (length == 0) {
-        out += fmt::format("\\x{:02x}", byte);
-        ++i;
-        continue;
-      }
-      std::string_view sequence = text.substr(i, length);
-      char32_t codePoint = detail::decodeUtf8(sequence);
+    detail::TextPiece piece = detail::textPieceAt(text, i);
+    i += piece.bytes.size();
+    auto byte = static_cast<unsigned char>(piece.bytes.front());
+    if (piece.kind == detail::TextPiece::Kind::NotUtf8) {
+      out += fmt::format("\\x{:02x}", byte);
+      continue;
+    }
+    if (piece.kind == detail::TextPiece::Kind::Utf8) {
+      char32_t codePoint = piece.codePoint;
       // U+FFFE and U+FFFF are not XML 1.0 characters (production [2] Char); C1 controls are allowed but a
       // viewer may act on them.
       if (codePoint <= 0x9F || codePoint == 0xFFFE || codePoint == 0xFFFF) {
         out += fmt::format("\\u{:04x}", static_cast<unsigned>(codePoint));
       } else {
-        out += sequence;
+        out += piece.bytes;
       }
-      i += length;
       continue;
     }
-    ++i;
     switch (byte) {
       case '&': out += "&amp;"; continue;
       case '<': out += "&lt;"; continue;

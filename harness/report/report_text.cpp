@@ -57,37 +57,43 @@ char32_t decodeUtf8(std::string_view sequence) {
   return value;
 }
 
+TextPiece textPieceAt(std::string_view text, std::size_t at) {
+  auto byte = static_cast<unsigned char>(text[at]);
+  std::size_t length = byte < 0x80 ? 0 : utf8SequenceLength(text, at);
+  if (length == 0) {
+    return {byte < 0x80 ? TextPiece::Kind::Ascii : TextPiece::Kind::NotUtf8, text.substr(at, 1), byte};
+  }
+  std::string_view sequence = text.substr(at, length);
+  return {TextPiece::Kind::Utf8, sequence, decodeUtf8(sequence)};
+}
+
 std::string oneLine(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    auto byte = static_cast<unsigned char>(text[i]);
-    if (byte >= 0x20 && byte < 0x7F) {
-      out += static_cast<char>(byte);
-      ++i;
+    TextPiece piece = textPieceAt(text, i);
+    i += piece.bytes.size();
+    char32_t value = piece.codePoint;
+    if (piece.kind == TextPiece::Kind::Utf8) {
+      // C1 controls: a UTF-8 terminal may act on U+009B as CSI just like ESC [.
+      if (value >= 0x80 && value <= 0x9F) {
+        out += fmt::format("\\u{:04x}", static_cast<unsigned>(value));
+      } else {
+        out += piece.bytes;
+      }
       continue;
     }
-    switch (byte) {
-      case '\n': out += "\\n"; ++i; continue;
-      case '\r': out += "\\r"; ++i; continue;
-      case '\t': out += "\\t"; ++i; continue;
+    switch (value) {
+      case '\n': out += "\\n"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\t': out += "\\t"; continue;
       default: break;
     }
-    std::size_t length = byte < 0x80 ? 0 : utf8SequenceLength(text, i);
-    if (length == 0) {
-      out += fmt::format("\\x{:02x}", byte);
-      ++i;
-      continue;
-    }
-    std::string_view sequence = text.substr(i, length);
-    char32_t codePoint = decodeUtf8(sequence);
-    // C1 controls: a UTF-8 terminal may act on U+009B as CSI just like ESC [.
-    if (codePoint >= 0x80 && codePoint <= 0x9F) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(codePoint));
+    if (value >= 0x20 && value < 0x7F) {
+      out += static_cast<char>(value);
     } else {
-      out += sequence;
+      out += fmt::format("\\x{:02x}", static_cast<unsigned>(value));
     }
-    i += length;
   }
   return out;
 }

@@ -18,6 +18,19 @@ std::size_t utf8SequenceLength(std::string_view text, std::size_t at);
 // The code point of a well-formed sequence whose length utf8SequenceLength() gave.
 char32_t decodeUtf8(std::string_view sequence);
 
+// One step of an escaper's walk through text: a byte below 0x80, a byte that starts no well-formed UTF-8
+// sequence, or a whole well-formed multi-byte sequence.
+struct TextPiece {
+  enum class Kind { Ascii, NotUtf8, Utf8 };
+  Kind kind;
+  std::string_view bytes;  // the one byte, or the whole sequence
+  char32_t codePoint;      // for Utf8 the decoded value, else the byte
+};
+
+// The piece that starts at text[at]; `at` must be below text.size(). The next one starts at
+// at + bytes.size().
+TextPiece textPieceAt(std::string_view text, std::size_t at);
+
 // One line of text for a terminal or a line-oriented format. Printable ASCII and well-formed UTF-8 stay; \n,
 // \r and \t become those two-character escapes; other C0 controls, DEL and bytes that are not UTF-8 become
 // \xNN, and C1 controls \u0080..\u009f, so neither a line break nor a terminal control sequence gets through.

@@ -38,16 +38,15 @@ std::string escapeTapDescription(std::string_view text) {
 std::string yamlQuoted(std::string_view text) {
   std::string out = "\"";
   for (std::size_t i = 0; i < text.size();) {
-    auto byte = static_cast<unsigned char>(text[i]);
-    if (byte >= 0x80) {
-      std::size_t length = detail::utf8SequenceLength(text, i);
-      if (length == 0) {
-        out += fmt::format("\\\\x{:02x}", byte);
-        ++i;
-        continue;
-      }
-      std::string_view sequence = text.substr(i, length);
-      char32_t codePoint = detail::decodeUtf8(sequence);
+    detail::TextPiece piece = detail::textPieceAt(text, i);
+    i += piece.bytes.size();
+    auto byte = static_cast<unsigned char>(piece.bytes.front());
+    if (piece.kind == detail::TextPiece::Kind::NotUtf8) {
+      out += fmt::format("\\\\x{:02x}", byte);
+      continue;
+    }
+    if (piece.kind == detail::TextPiece::Kind::Utf8) {
+      char32_t codePoint = piece.codePoint;
       // Outside YAML's printable set (YAML 1.2, production [1] c-printable), so escaped. C1 controls as
       // \xNN, which TAP::Parser's YAMLish (prove) also decodes; it knows neither \u nor \0.
       if (codePoint <= 0x9F) {
@@ -55,12 +54,10 @@ std::string yamlQuoted(std::string_view text) {
       } else if (codePoint == 0xFFFE || codePoint == 0xFFFF) {
         out += fmt::format("\\u{:04x}", static_cast<unsigned>(codePoint));
       } else {
-        out += sequence;
+        out += piece.bytes;
       }
-      i += length;
       continue;
     }
-    ++i;
     switch (byte) {
       case '\\': out += "\\\\"; continue;
       case '"': out += "\\\""; continue;

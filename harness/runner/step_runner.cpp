@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <charconv>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <vector>
 
@@ -34,6 +35,26 @@ using scenario::Step;
 
 // fill: the most a single step queues, so that a kernel with huge buffers cannot make it run away.
 constexpr std::size_t kFillLimit = 256 * 1024 * 1024;
+
+// Repeats `transfer` (one send(2) or recv(2) with MSG_DONTWAIT, returning its result) until it would block
+// (EAGAIN), the peer ends the stream (0), `limit` bytes have moved or `deadline` passes; EINTR repeats the
+// call. Returns the bytes moved, or the errno of a call that failed otherwise.
+template <typename Transfer>
+Expected<std::size_t, int> transferUntilWouldBlock(Transfer transfer, std::size_t limit, Deadline deadline) {
+  std::size_t total = 0;
+  // Bounded by `limit` and the deadline.
+  while (total < limit && !deadline.expired()) {
+    ssize_t n = transfer();
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EINTR) continue;
+      return Unexpected{errno};
+    }
+    total += static_cast<std::size_t>(n);
+  }
+  return total;
+}
 
 class StepContext {
  public:
@@ -337,40 +358,24 @@ Expected<StepOutcome, std::string> StepContext::doWait() {
 Expected<StepOutcome, std::string> StepContext::doFill() {
   NamedSocket& socket = socketArgument(0);
   std::vector<char> chunk(64 * 1024, 'f');
-  Deadline deadline = Deadline::after(m_deadline);
-  std::size_t total = 0;
-  // Bounded by kFillLimit and the deadline.
-  while (total < kFillLimit && !deadline.expired()) {
-    ssize_t n = ::send(socket.rawFd(), chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      if (errno == EINTR) continue;
-      return StepOutcome::failed(errno);
-    }
-    total += static_cast<std::size_t>(n);
-  }
+  auto total = transferUntilWouldBlock(
+      [&] { return ::send(socket.rawFd(), chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL); },
+      kFillLimit, Deadline::after(m_deadline));
+  if (!total) return StepOutcome::failed(total.error());
   StepOutcome outcome;
-  outcome.value = static_cast<std::int64_t>(total);
+  outcome.value = static_cast<std::int64_t>(*total);
   return outcome;
 }
 
 Expected<StepOutcome, std::string> StepContext::doDrain() {
   NamedSocket& socket = socketArgument(0);
   std::vector<char> chunk(64 * 1024);
-  Deadline deadline = Deadline::after(m_deadline);
-  std::size_t total = 0;
-  while (!deadline.expired()) {
-    ssize_t n = ::recv(socket.rawFd(), chunk.data(), chunk.size(), MSG_DONTWAIT);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      if (errno == EINTR) continue;
-      return StepOutcome::failed(errno);
-    }
-    total += static_cast<std::size_t>(n);
-  }
+  auto total = transferUntilWouldBlock(
+      [&] { return ::recv(socket.rawFd(), chunk.data(), chunk.size(), MSG_DONTWAIT); },
+      std::numeric_limits<std::size_t>::max(), Deadline::after(m_deadline));
+  if (!total) return StepOutcome::failed(total.error());
   StepOutcome outcome;
-  outcome.value = static_cast<std::int64_t>(total);
+  outcome.value = static_cast<std::int64_t>(*total);
   return outcome;
 }
 

@@ -16,6 +16,7 @@
 #include "base/deadline.h"
 #include "base/display_escape.h"
 #include "base/exit_codes.h"
+#include "cli_support/parse_command_line.h"
 #include "c_escapes.h"
 #include "chunk_plan.h"
 #include "client_input.h"
@@ -258,11 +259,10 @@ int run(int argc, char** argv) {
   ClientOptions options;
   RawFlags flags;
   defineFlags(app, options, flags);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    if (error.get_exit_code() == 0) return app.exit(error);  // --help
-    return report(ClientFailure{kExitUsage, oneLine(error.what()) + "; run with --help"});
+  if (auto exitCode = cli_support::parseCommandLine(app, argc, argv, [](const CLI::ParseError& error) -> int {
+        return report(ClientFailure{kExitUsage, oneLine(error.what()) + "; run with --help"});
+      })) {
+    return *exitCode;
   }
   options.service = toService(flags.service);
   options.delay = std::chrono::milliseconds(flags.delayMs);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "connection_close.h"
@@ -182,20 +183,32 @@ Outcome runDiscard(net::UniqueFd& fd, StreamExchange& exchange, std::string_view
   return {};
 }
 
-Outcome runChargen(net::UniqueFd& fd, StreamExchange& exchange, const ExchangeContext& context) {
-  const std::uint64_t wanted = context.options.maxBytes;
+// For a service that only talks (chargen, daytime): the client sends nothing, so "after the last byte is
+// sent" is at once. --half-close sends our FIN now and reading goes on; --abort resets the connection and
+// ends the exchange. The outcome that ends it here (the reset, or a failed shutdown), else nothing.
+std::optional<Outcome> closeBeforeListening(net::UniqueFd& fd, const ExchangeContext& context,
+                                            std::string_view service) {
   if (context.options.closeMode == CloseMode::HalfClose) {
-    if (auto shut = shutdownWriting(fd.get(), context.endpoint, "chargen"); !shut) return shut;
+    if (auto shut = shutdownWriting(fd.get(), context.endpoint, service); !shut) return shut;
   }
-  // chargen sends nothing, so "after the last byte is sent" is at once.
   if (context.options.closeMode == CloseMode::Abort) return resetConnection(fd, context.endpoint);
+  return std::nullopt;
+}
 
-  const auto onBytes = [&](net::Bytes bytes) {
-    context.replies.write(net::asText(bytes));
+// Passes every run of received bytes on to the replies; never ends the exchange.
+StreamExchange::ByteHandler copyToReplies(const ExchangeContext& context) {
+  return [&replies = context.replies](net::Bytes bytes) {
+    replies.write(net::asText(bytes));
     return true;
   };
+}
+
+Outcome runChargen(net::UniqueFd& fd, StreamExchange& exchange, const ExchangeContext& context) {
+  const std::uint64_t wanted = context.options.maxBytes;
+  if (auto closed = closeBeforeListening(fd, context, "chargen")) return *closed;
+
   exchange.limitReading(wanted);
-  auto stop = exchange.run([&] { return exchange.bytesReceived() >= wanted; }, onBytes);
+  auto stop = exchange.run([&] { return exchange.bytesReceived() >= wanted; }, copyToReplies(context));
   const auto progress = [&] { return fmt::format("after {} of {} bytes", exchange.bytesReceived(), wanted); };
   if (!stop) return socketFailed(context.endpoint, stop.error(), "chargen", progress());
   switch (*stop) {
@@ -212,16 +225,9 @@ Outcome runChargen(net::UniqueFd& fd, StreamExchange& exchange, const ExchangeCo
 }
 
 Outcome runDaytime(net::UniqueFd& fd, StreamExchange& exchange, const ExchangeContext& context) {
-  if (context.options.closeMode == CloseMode::HalfClose) {
-    if (auto shut = shutdownWriting(fd.get(), context.endpoint, "daytime"); !shut) return shut;
-  }
-  if (context.options.closeMode == CloseMode::Abort) return resetConnection(fd, context.endpoint);
+  if (auto closed = closeBeforeListening(fd, context, "daytime")) return *closed;
 
-  const auto onBytes = [&](net::Bytes bytes) {
-    context.replies.write(net::asText(bytes));
-    return true;
-  };
-  auto stop = exchange.run(never, onBytes);
+  auto stop = exchange.run(never, copyToReplies(context));
   if (!stop) {
     return socketFailed(context.endpoint, stop.error(), "daytime",
                         fmt::format("after {} bytes", exchange.bytesReceived()));

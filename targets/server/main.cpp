@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "base/exit_codes.h"
+#include "cli_support/parse_command_line.h"
 #include "events/json_event_log.h"
 #include "reference_server.h"
 #include "server_options.h"
@@ -57,14 +58,10 @@ int main(int argc, char** argv) {
                "sockspec-server"};
   server::ServerOptions options;
   server::addServerOptions(app, options);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& help) {
-    return app.exit(help);
-  } catch (const CLI::CallForAllHelp& help) {
-    return app.exit(help);
-  } catch (const CLI::ParseError& error) {
-    return fail(kExitUsage, fmt::format("{} (run with --help)", error.what()));
+  if (auto exitCode = cli_support::parseCommandLine(app, argc, argv, [](const CLI::ParseError& error) -> int {
+        return fail(kExitUsage, fmt::format("{} (run with --help)", error.what()));
+      })) {
+    return *exitCode;
   }
 
   auto config = server::toServerConfig(options);

@@ -203,35 +203,32 @@ bool StreamServer::sendOrQueue(StreamConnection& connection, std::string_view by
     connection.owed.append(bytes);  // keep the order: older replies go first
     return true;
   }
+  auto sent = sendWithoutBlocking(connection, bytes);
+  if (!sent) return false;
+  // send(2) may take only part (the socket buffer is bounded, or full: EAGAIN); the rest waits for EPOLLOUT.
+  if (*sent < bytes.size()) connection.owed.append(bytes.substr(*sent));
+  return true;
+}
+
+std::optional<std::size_t> StreamServer::sendWithoutBlocking(StreamConnection& connection,
+                                                             std::string_view bytes) {
   auto sent = net::sendBytes(connection.fd.get(), net::asBytes(bytes));
   if (!sent) {
     int code = sent.error().code;
-    if (code == EAGAIN || code == EWOULDBLOCK) {
-      connection.owed.append(bytes);
-      return true;
-    }
+    if (code == EAGAIN || code == EWOULDBLOCK) return 0;
     if (isPeerGone(code)) ++m_counters.resets;
     closeConnection(connection);
-    return false;
+    return std::nullopt;
   }
   m_counters.bytesOut += *sent;
-  // send(2) may take only part (the socket buffer is bounded); the rest waits for EPOLLOUT.
-  if (*sent < bytes.size()) connection.owed.append(bytes.substr(*sent));
-  return true;
+  return *sent;
 }
 
 bool StreamServer::flush(StreamConnection& connection) {
   for (int i = 0; i < kOperationsPerWakeup && !connection.owed.empty(); ++i) {
     std::string_view chunk = connection.owed.front();
-    auto sent = net::sendBytes(connection.fd.get(), net::asBytes(chunk));
-    if (!sent) {
-      int code = sent.error().code;
-      if (code == EAGAIN || code == EWOULDBLOCK) return true;
-      if (isPeerGone(code)) ++m_counters.resets;
-      closeConnection(connection);
-      return false;
-    }
-    m_counters.bytesOut += *sent;
+    auto sent = sendWithoutBlocking(connection, chunk);
+    if (!sent) return false;
     connection.owed.consume(*sent);
     if (*sent < chunk.size()) return true;  // the socket buffer is full
   }
@@ -241,15 +238,8 @@ bool StreamServer::flush(StreamConnection& connection) {
 bool StreamServer::generateChargen(StreamConnection& connection) {
   for (int i = 0; i < kOperationsPerWakeup; ++i) {
     std::string_view slice = chargenBytes(connection.chargenPosition, 64 * 1024);
-    auto sent = net::sendBytes(connection.fd.get(), net::asBytes(slice));
-    if (!sent) {
-      int code = sent.error().code;
-      if (code == EAGAIN || code == EWOULDBLOCK) return true;
-      if (isPeerGone(code)) ++m_counters.resets;
-      closeConnection(connection);
-      return false;
-    }
-    m_counters.bytesOut += *sent;
+    auto sent = sendWithoutBlocking(connection, slice);
+    if (!sent) return false;
     connection.chargenPosition += *sent;
     if (*sent < slice.size()) return true;
   }

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "net/endpoint_sockets.h"
@@ -39,6 +41,11 @@ class StreamServer {
   bool readReady(StreamConnection& connection);
   bool consume(StreamConnection& connection, std::string_view bytes);
   bool sendOrQueue(StreamConnection& connection, std::string_view bytes);
+  // One non-blocking send(2) of `bytes` (not empty), counted in bytesOut. The bytes it took: maybe fewer
+  // than asked, 0 when the socket buffer is full (EAGAIN). Any other error closes the connection (counting
+  // a reset when the peer is gone) and gives nothing.
+  [[nodiscard]] std::optional<std::size_t> sendWithoutBlocking(StreamConnection& connection,
+                                                               std::string_view bytes);
   bool flush(StreamConnection& connection);
   bool generateChargen(StreamConnection& connection);
   bool settle(StreamConnection& connection);

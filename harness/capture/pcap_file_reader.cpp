@@ -1,0 +1,107 @@
+#include "capture/pcap_file_reader.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace sockspec::capture {
+
+namespace {
+
+constexpr std::int64_t kRecordHeaderBytes = 16;  // classic pcap: ts_sec, ts_frac, caplen, len
+
+// Classic pcap's magic numbers in either byte order, usec and nsec; anything else libpcap opens is pcapng.
+bool startsAsClassicPcap(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return false;
+  unsigned char magic[4] = {};
+  std::size_t got = std::fread(magic, 1, sizeof magic, file);
+  std::fclose(file);
+  if (got != sizeof magic) return false;
+  std::uint32_t be = (std::uint32_t{magic[0]} << 24) | (std::uint32_t{magic[1]} << 16) |
+                     (std::uint32_t{magic[2]} << 8) | std::uint32_t{magic[3]};
+  std::uint32_t le = (std::uint32_t{magic[3]} << 24) | (std::uint32_t{magic[2]} << 16) |
+                     (std::uint32_t{magic[1]} << 8) | std::uint32_t{magic[0]};
+  for (std::uint32_t value : {be, le}) {
+    if (value == 0xa1b2c3d4u || value == 0xa1b23c4du) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+LinkType linkTypeFromDlt(int dlt) {
+  switch (dlt) {
+    case DLT_EN10MB:
+      return LinkType::Ethernet;
+    case DLT_LINUX_SLL:
+      return LinkType::LinuxSll;
+#ifdef DLT_LINUX_SLL2
+    case DLT_LINUX_SLL2:
+      return LinkType::LinuxSll2;
+#endif
+    case DLT_NULL:
+      return LinkType::BsdNull;
+    case DLT_LOOP:
+      return LinkType::BsdLoop;
+    case DLT_RAW:
+    case DLT_IPV4:
+    case DLT_IPV6:
+      return LinkType::RawIp;
+    default:
+      return LinkType::Unsupported;
+  }
+}
+
+Expected<PcapFileReader, std::string> PcapFileReader::open(const std::string& path) {
+  char errorBuffer[PCAP_ERRBUF_SIZE] = {};
+  PcapHandle handle(
+      ::pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errorBuffer));
+  if (!handle) return Unexpected{fmt::format("{}: record at offset 0: {}", path, errorBuffer)};
+  bool classic = startsAsClassicPcap(path);
+  return PcapFileReader(path, std::move(handle), !classic);
+}
+
+int PcapFileReader::dlt() const {
+  return ::pcap_datalink(m_handle.get());
+}
+
+ReadStatus PcapFileReader::fail(std::int64_t offset, const std::string& what) {
+  m_done = true;
+  m_error = fmt::format("{}: record at offset {}: {}", m_path, offset, what);
+  return ReadStatus::Error;
+}
+
+ReadStatus PcapFileReader::next(CaptureRecord& record) {
+  if (m_done) return m_error.empty() ? ReadStatus::End : ReadStatus::Error;
+  std::FILE* file = ::pcap_file(m_handle.get());
+  std::int64_t offset = file != nullptr ? ::ftell(file) : -1;
+  pcap_pkthdr* header = nullptr;
+  const u_char* data = nullptr;
+  int result = ::pcap_next_ex(m_handle.get(), &header, &data);
+  if (result == PCAP_ERROR_BREAK) {
+    m_done = true;
+    return ReadStatus::End;
+  }
+  if (result != 1) return fail(offset, ::pcap_geterr(m_handle.get()));
+  if (!m_pcapng && file != nullptr) {
+    std::int64_t consumed = ::ftell(file) - offset;
+    if (consumed != kRecordHeaderBytes + std::int64_t{header->caplen}) {
+      return fail(offset, fmt::format("captured length {} is more than the file's snaplen {}",
+                                      consumed - kRecordHeaderBytes, ::pcap_snapshot(m_handle.get())));
+    }
+  }
+  if (header->caplen > header->len) {
+    return fail(offset, fmt::format("captured length {} is more than the length on the wire {}",
+                                    header->caplen, header->len));
+  }
+  record.offset = offset;
+  // With PCAP_TSTAMP_PRECISION_NANO, tv_usec holds nanoseconds. Both fields come from 32-bit file fields, so
+  // the product fits in 64 bits however absurd the values.
+  record.timestampNs = std::int64_t{header->ts.tv_sec} * 1'000'000'000 + std::int64_t{header->ts.tv_usec};
+  record.wireLength = header->len;
+  record.frame = std::span<const std::uint8_t>(data, header->caplen);
+  return ReadStatus::Record;
+}
+
+}  // namespace sockspec::capture
