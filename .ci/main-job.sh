@@ -10,6 +10,6 @@ bash .ci/setup-debian.sh
 cmake --preset default
 cmake --build --preset default -j "$(nproc)"
 status=0
-build/default/harness/sockspec run || status=$?
+build/default/harness/sockspec run --capture build/captures || status=$?
 bash .ci/drive-reference-targets.sh build/default || status=$?
 exit "$status"

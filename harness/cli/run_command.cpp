@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "base/exit_codes.h"
@@ -48,6 +49,7 @@ struct RunSettings {
   int timeoutMs = 30'000;
   std::string color = "auto";
   bool list = false;
+  std::string capture;
   std::string target;
   std::string targetCommand;
   int checkTimeoutMs = 5000;
@@ -301,6 +303,18 @@ int runScenarios(const RunSettings& settings) {
   options.isolation = isolation;
   options.jobDeadline = std::chrono::milliseconds(settings.timeoutMs);
   options.onResult = [&](const report::CheckResult& check) { console.checkFinished(check); };
+  if (!settings.capture.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(settings.capture, error);
+    if (error) return usageError(fmt::format("--capture {}: {}", settings.capture, error.message()));
+    options.captureDirectory = std::filesystem::absolute(settings.capture, error).string();
+    if (isolation == runner::Isolation::None || !runner::canCreateNetworkNamespaces()) {
+      // Capture is done on lo inside each scenario's own namespace, which needs privileges.
+      std::fprintf(stderr, "sockspec run: --capture needs a network namespace per scenario (run as root); "
+                           "the run goes on without captures\n");
+      options.captureDirectory.clear();
+    }
+  }
 
   auto started = std::chrono::steady_clock::now();
   report::RunResult result;
@@ -344,6 +358,9 @@ std::function<int()> addRunCommand(CLI::App& app) {
       ->check(CLI::Range(100, 600'000));
   run->add_option("--color", settings->color, "auto, always or never")->capture_default_str();
   run->add_flag("--list", settings->list, "list the checks that would run, and exit");
+  run->add_option("--capture", settings->capture,
+                  "record each scenario's traffic into DIR/<scenario-id>.<family>.pcap (needs root: it is "
+                  "captured on lo inside the scenario's own network namespace)");
   return [settings]() { return runScenarios(*settings); };
 }
 

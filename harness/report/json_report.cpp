@@ -26,6 +26,12 @@ Json scenarioJson(const CheckResult& check) {
   scenario["claims"] = check.claims;
   scenario["source"] = check.source;
   scenario["title"] = check.title;
+  // Only when the run captured: pcap_stats of the scenario's capture (a drop means incomplete wire evidence).
+  if (!check.captureFile.empty()) {
+    scenario["capture"] = {{"file", check.captureFile},
+                           {"received", check.captureReceived},
+                           {"dropped", check.captureDropped}};
+  }
   return scenario;
 }
 

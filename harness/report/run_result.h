@@ -24,6 +24,11 @@ struct CheckResult {
   std::vector<int> claims;  // the tutorial's claims (1-4) the check is evidence for
   std::vector<int> refutes; // the subset of `claims` that this check passing refutes (the rest it confirms)
   std::string source;       // the citation its expectation rests on
+  // run --capture: the pcap written for this check, and libpcap's counts (a drop makes the wire record
+  // incomplete). Empty when nothing was captured.
+  std::string captureFile;
+  std::uint64_t captureReceived = 0;
+  std::uint64_t captureDropped = 0;
   std::string title;
 };
 

@@ -17,6 +17,7 @@
 
 #include "base/deadline.h"
 #include "base/sys_error.h"
+#include "capture/live_capture.h"
 #include "net/unique_fd.h"
 #include "runner/network_namespace.h"
 #include "runner/scenario_execution.h"
@@ -33,7 +34,10 @@ nlohmann::json toJson(const CheckResult& result) {
   return {{"status", static_cast<int>(result.status)},
           {"line", result.line},
           {"message", result.message},
-          {"duration_ms", result.durationMs}};
+          {"duration_ms", result.durationMs},
+          {"capture_file", result.captureFile},
+          {"capture_received", result.captureReceived},
+          {"capture_dropped", result.captureDropped}};
 }
 
 void fromJson(const nlohmann::json& json, CheckResult& result) {
@@ -41,6 +45,9 @@ void fromJson(const nlohmann::json& json, CheckResult& result) {
   result.line = json.at("line").get<int>();
   result.message = json.at("message").get<std::string>();
   result.durationMs = json.at("duration_ms").get<double>();
+  result.captureFile = json.at("capture_file").get<std::string>();
+  result.captureReceived = json.at("capture_received").get<std::uint64_t>();
+  result.captureDropped = json.at("capture_dropped").get<std::uint64_t>();
 }
 
 CheckResult skipped(const ScenarioJob& job, std::string reason) {
@@ -51,8 +58,36 @@ CheckResult skipped(const ScenarioJob& job, std::string reason) {
 }
 
 // In the child: execute the job, write its result to `out`, and never return.
+// The pcap file name of a job: "<scenario-id>.<family>.pcap".
+std::string captureFileName(const ScenarioJob& job) {
+  return fmt::format("{}.{}.pcap", job.scenario->id, scenario::familyName(job.family));
+}
+
+CheckResult executeWithCapture(const ScenarioJob& job, const std::string& directory,
+                               const std::string& captureDirectory) {
+  std::string path = captureDirectory + "/" + captureFileName(job);
+  auto capture = capture::LiveCapture::open("lo", path);
+  if (!capture) {
+    CheckResult result = describeCheck(*job.scenario, job.family);
+    result.status = Status::Failed;
+    result.message = "runner: capture: " + capture.error();
+    return result;
+  }
+  CheckResult result = executeScenario(*job.scenario, job.family, directory, [&] { capture->drain(); });
+  // The last close provokes packets after the last step (FIN, ACK, RST): wait until the wire is quiet.
+  capture::CaptureStats stats = capture->finish(std::chrono::milliseconds(20), std::chrono::milliseconds(300));
+  result.captureFile = path;
+  result.captureReceived = stats.received;
+  result.captureDropped = stats.dropped;
+  if (stats.dropped > 0) {
+    result.message += fmt::format("{}capture dropped {} of {} packets: the wire record in {} is incomplete",
+                                  result.message.empty() ? "" : "; ", stats.dropped, stats.received, path);
+  }
+  return result;
+}
+
 [[noreturn]] void runChild(const ScenarioJob& job, bool useNamespace, const std::string& directory, int out,
-                          pid_t parent) {
+                          pid_t parent, const std::string& captureDirectory) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(3);
   ::signal(SIGPIPE, SIG_IGN);
@@ -69,7 +104,10 @@ CheckResult skipped(const ScenarioJob& job, std::string reason) {
       ready = false;
     }
   }
-  if (ready) result = executeScenario(*job.scenario, job.family, directory);
+  if (ready) {
+    result = useNamespace && !captureDirectory.empty() ? executeWithCapture(job, directory, captureDirectory)
+                                                       : executeScenario(*job.scenario, job.family, directory);
+  }
   std::string text = toJson(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::size_t done = 0;
   // Bounded: every pass writes something or gives up.
@@ -188,7 +226,7 @@ std::vector<CheckResult> runIsolatedJobs(const std::vector<ScenarioJob>& jobs, c
       pid_t pid = ::fork();
       if (pid == 0) {
         readEnd.reset();
-        runChild(job, useNamespace, directory->path(), writeEnd.get(), parent);
+        runChild(job, useNamespace, directory->path(), writeEnd.get(), parent, options.captureDirectory);
       }
       if (pid < 0) {
         CheckResult failed = describeCheck(*job.scenario, job.family);

@@ -29,6 +29,9 @@ struct JobOptions {
   std::size_t parallel = 2;
   Isolation isolation = Isolation::Auto;
   std::chrono::milliseconds jobDeadline{30'000};
+  // run --capture DIR: each job writes DIR/<scenario-id>.<family>.pcap, captured on lo inside its own
+  // network namespace (so needs the namespace isolation; otherwise nothing is captured).
+  std::string captureDirectory;
   // Called in the parent, in completion order, as each job finishes.
   std::function<void(const report::CheckResult&)> onResult;
 };

@@ -28,7 +28,7 @@ report::CheckResult describeCheck(const scenario::Scenario& scenario, scenario::
 }
 
 report::CheckResult executeScenario(const scenario::Scenario& scenario, scenario::Family family,
-                                    const std::string& workDirectory) {
+                                    const std::string& workDirectory, const std::function<void()>& afterStep) {
   auto started = std::chrono::steady_clock::now();
   report::CheckResult result = describeCheck(scenario, family);
   auto finish = [&](report::Status status, int line, std::string message) {
@@ -43,6 +43,7 @@ report::CheckResult executeScenario(const scenario::Scenario& scenario, scenario
   ScenarioSockets sockets(family, workDirectory);
   for (const scenario::Step& step : scenario.steps) {
     auto outcome = runStep(step, sockets);
+    if (afterStep) afterStep();
     if (!outcome) {
       return finish(report::Status::Failed, step.place.line,
                     fmt::format("{}: {}", scenario::printStep(step), outcome.error()));

@@ -277,3 +277,46 @@ TEST_CASE("target mode: {events} gives the target a log file whose call order is
                          "opened") != std::string::npos);
   CHECK(temp.empty());
 }
+
+TEST_CASE("capture: one pcap per scenario and family, which inspect reads back") {
+  PrivateTemp temp;
+  std::string directory = tempFilePath("captures");
+  std::string file = writeScenario("rst", R"SCN(scenario t.rst
+families tcp4
+source "tcp_close()"
+server = socket
+bind server
+listen server 1
+client = socket
+connect client server
+conn = accept server
+send client "unread" -> 6
+wait conn readable
+close conn
+recv client 16 -> ECONNRESET
+)SCN");
+  auto run = runSockspec(temp, {"--capture", directory, "--report", "json", "--out", directory + ".json", file});
+  INFO(run.describe() << run.out);
+  REQUIRE(run.exitedWith(0));
+  std::string pcap = directory + "/t.rst.tcp4.pcap";
+  REQUIRE(pathExists(pcap));
+  auto json = nlohmann::json::parse(readFileOrFail(directory + ".json"));
+  CHECK(json["scenarios"][0]["capture"]["file"] == pcap);
+  CHECK(json["scenarios"][0]["capture"]["dropped"] == 0);
+  CHECK(json["scenarios"][0]["capture"]["received"].get<int>() >= 5);
+
+  auto inspected = runProgram({sockspecBinary(), "inspect", "--json", pcap});
+  INFO(inspected.describe() << inspected.out);
+  REQUIRE(inspected.exitedWith(0));
+  auto flows = nlohmann::json::parse(inspected.out);
+  // The handshake, the 6 unread bytes, then the RST that close() with unread data sends (tcp_close()),
+  // from the responder: Zeek's letters S, h, D, then r.
+  const auto& flow = flows["files"][0]["flows"][0];
+  CHECK(flow["proto"] == "tcp");
+  std::string history = flow["history"].get<std::string>();
+  CHECK(history.rfind("Sh", 0) == 0);
+  CHECK(history.find('D') != std::string::npos);
+  CHECK(history.back() == 'r');
+  CHECK(flow["anomalies"]["rst"] == 1);
+  CHECK(temp.empty());
+}
