@@ -19,6 +19,9 @@ using namespace sockspec::testing;
 namespace {
 
 const std::string kHeader = "scenario t.one\nfamilies tcp4\nsource \"test\"\n";
+// The steps most scenarios here start with: a listener and one client connected to it (lines 4-8).
+const std::string kConnectedPair =
+    "server = socket\nbind server\nlisten server 1\nclient = socket\nconnect client server\n";
 
 // A private TMPDIR for one run, so that "nothing left behind" can be checked exactly.
 struct PrivateTemp {
@@ -71,12 +74,7 @@ TEST_CASE("a passing scenario runs once per family and exits 0") {
 
 TEST_CASE("a failing step is reported with file:line, the step, expected and got, and exit 1") {
   PrivateTemp temp;
-  std::string file = writeScenario("fail", kHeader + R"SCN(server = socket
-bind server
-listen server 1
-client = socket
-connect client server
-conn = accept server
+  std::string file = writeScenario("fail", kHeader + kConnectedPair + R"SCN(conn = accept server
 close conn
 recv client 16 -> ECONNRESET
 )SCN");
@@ -125,12 +123,7 @@ TEST_CASE("malformed scenario files get exit 2 and a file:line:col message, neve
 
 TEST_CASE("a scenario that outlives --timeout is killed and reported, not waited for") {
   PrivateTemp temp;
-  std::string file = writeScenario("slow", kHeader + R"SCN(server = socket
-bind server
-listen server 1
-client = socket
-connect client server
-recv client 4 within 60s -> "never"
+  std::string file = writeScenario("slow", kHeader + kConnectedPair + R"SCN(recv client 4 within 60s -> "never"
 )SCN");
   auto started = std::chrono::steady_clock::now();
   auto run = runSockspec(temp, {"--timeout", "500", file});
@@ -191,12 +184,7 @@ TEST_CASE("the default suite runs when no path is given, and passes") {
 
 TEST_CASE("Ctrl-C stops the run at once, kills the scenario processes and leaves nothing behind") {
   PrivateTemp temp;
-  std::string file = writeScenario("waits", kHeader + R"SCN(server = socket
-bind server
-listen server 1
-client = socket
-connect client server
-recv client 4 within 60s -> "none"
+  std::string file = writeScenario("waits", kHeader + kConnectedPair + R"SCN(recv client 4 within 60s -> "none"
 )SCN");
   sockspec::process::SpawnOptions options;
   options.captureStderr = true;
