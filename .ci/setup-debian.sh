@@ -3,6 +3,8 @@
 # already present are skipped, and apt is not touched at all when nothing is missing.
 #   bash .ci/setup-debian.sh            build + tests
 #   bash .ci/setup-debian.sh --bench    also socat (the comparison server in bench/)
+# tcpdump and tshark are test oracles and benchmark baselines only (sockspec itself needs neither): the capture
+# tests compare `sockspec inspect` with tshark's counts on traffic tcpdump captured.
 set -euo pipefail
 
 packages=(
@@ -12,6 +14,7 @@ packages=(
   catch2                                         # tests (Catch2 v2.13)
   clang lld libclang-rt-14-dev                   # libFuzzer and the sanitizers' runtimes
   iproute2 procps                                # ss, ip netns, sysctl in live tests
+  tcpdump tshark                                 # capture tests' oracle; inspect benchmark's baselines
 )
 for arg in "$@"; do
   case "$arg" in
@@ -33,6 +36,8 @@ sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# wireshark-common asks whether non-root users may capture; answer "no" beforehand so it never prompts.
+echo 'wireshark-common wireshark-common/install-setuid boolean false' | "${sudo_cmd[@]}" debconf-set-selections
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "setup: done"
