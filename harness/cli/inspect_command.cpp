@@ -223,35 +223,51 @@ nlohmann::json flowJson(const Flow& flow) {
   };
 }
 
-nlohmann::json fileJson(const InspectSettings& settings, const FileSummary& summary) {
-  nlohmann::json flows = nlohmann::json::array();
+nlohmann::json flowEntry(const InspectSettings& settings, const FileSummary& summary, const Flow& flow) {
+  nlohmann::json entry = flowJson(flow);
+  if (settings.timeline && flow.number == settings.flow) {
+    nlohmann::json packets = nlohmann::json::array();
+    for (const auto& item : summary.timeline) {
+      packets.push_back({{"t_ns", item.timestampNs - flow.firstNs},
+                         {"dir", item.direction == 0 ? "a->b" : "b->a"},
+                         {"flags", flagText(item.packet.tcpFlags)},
+                         {"seq", item.packet.seq},
+                         {"ack", item.packet.ack},
+                         {"window", item.packet.window},
+                         {"payload_bytes", item.packet.payloadLength},
+                         {"frame_bytes", item.frameBytes}});
+    }
+    entry["timeline"] = std::move(packets);
+  }
+  return entry;
+}
+
+// A file name may be any bytes; replace what is not UTF-8 rather than throw.
+std::string compactJson(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Prints one file's object of the "files" array, its flows one per line as each is serialised: a JSON tree of
+// the whole document costs about 3 KiB per flow, several times the flow table itself, and would be the
+// largest thing inspect holds.
+void printFileJson(const InspectSettings& settings, const FileSummary& summary, bool firstFile) {
+  nlohmann::json head{{"file", summary.path},
+                      {"link_type", summary.linkType},
+                      {"records", summary.records},
+                      {"other_packets", summary.otherPackets},
+                      {"undissectable", summary.undissectable},
+                      {"filtered_out", summary.filteredOut},
+                      {"error", summary.error ? nlohmann::json(*summary.error) : nlohmann::json(nullptr)}};
+  std::string text = compactJson(head);
+  text.pop_back();  // the closing brace: "flows" follows
+  std::printf("%s%s,\"flows\":[", firstFile ? "" : ",\n", text.c_str());
+  bool firstFlow = true;
   for (const Flow& flow : summary.table.flows()) {
     if (!selected(settings, flow)) continue;
-    nlohmann::json entry = flowJson(flow);
-    if (settings.timeline && flow.number == settings.flow) {
-      nlohmann::json packets = nlohmann::json::array();
-      for (const auto& item : summary.timeline) {
-        packets.push_back({{"t_ns", item.timestampNs - flow.firstNs},
-                           {"dir", item.direction == 0 ? "a->b" : "b->a"},
-                           {"flags", flagText(item.packet.tcpFlags)},
-                           {"seq", item.packet.seq},
-                           {"ack", item.packet.ack},
-                           {"window", item.packet.window},
-                           {"payload_bytes", item.packet.payloadLength},
-                           {"frame_bytes", item.frameBytes}});
-      }
-      entry["timeline"] = std::move(packets);
-    }
-    flows.push_back(std::move(entry));
+    std::printf("%s\n%s", firstFlow ? "" : ",", compactJson(flowEntry(settings, summary, flow)).c_str());
+    firstFlow = false;
   }
-  return nlohmann::json{{"file", summary.path},
-                        {"link_type", summary.linkType},
-                        {"records", summary.records},
-                        {"other_packets", summary.otherPackets},
-                        {"undissectable", summary.undissectable},
-                        {"filtered_out", summary.filteredOut},
-                        {"error", summary.error ? nlohmann::json(*summary.error) : nlohmann::json(nullptr)},
-                        {"flows", std::move(flows)}};
+  std::printf("]}");
 }
 
 int inspect(const InspectSettings& settings) {
@@ -270,13 +286,15 @@ int inspect(const InspectSettings& settings) {
     return kExitUsage;
   }
   bool failed = false;
-  nlohmann::json files = nlohmann::json::array();
+  if (settings.json) std::printf("{\"files\":[\n");
+  bool firstFile = true;
   for (const auto& path : settings.files) {
     // One file at a time: its flow table is dropped before the next file is read.
     FileSummary summary;
     readCapture(path, filter, settings.timeline ? settings.flow : 0, summary);
     if (settings.json) {
-      files.push_back(fileJson(settings, summary));
+      printFileJson(settings, summary, firstFile);
+      firstFile = false;
     } else if (settings.timeline) {
       printTimeline(summary, settings.flow);
     } else {
@@ -288,7 +306,7 @@ int inspect(const InspectSettings& settings) {
       std::fprintf(stderr, "sockspec inspect: %s\n", summary.error->c_str());
     }
   }
-  if (settings.json) std::printf("%s\n", nlohmann::json{{"files", std::move(files)}}.dump(2).c_str());
+  if (settings.json) std::printf("\n]}\n");
   return failed ? kExitUsage : kExitOk;
 }
 
