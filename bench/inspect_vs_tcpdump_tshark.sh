@@ -13,9 +13,11 @@
 #
 # Usage: bench/inspect_vs_tcpdump_tshark.sh [options] [BUILD_DIR]     (default BUILD_DIR: build/default)
 #   --runs N          timed runs of each reader; the median is reported (default 3)
-#   --bulk-bytes SIZE bulk echo bytes, which set most of the capture's size (default 128MiB: ~300 MB captured)
-#   --rate-seconds N  ping-pong window (default 4)
-#   --hold N          short connections held at once (default 2000)
+#   --bulk-bytes SIZE bulk echo bytes, which set most of the capture's size (default 112MiB)
+#   --rate-seconds N  ping-pong window, which sets most of the packet count (default 20)
+#   --hold N          short connections held at once, which set the flow count (default 10000)
+# The defaults give about 330 MB, 1 M packets and 10,000 flows here (the rate phase's packet count depends on
+# how fast the machine plays ping-pong).
 #   --strict          exit 1 when a goal is missed
 #   -h, --help        this text
 # Needs root (network namespace, capture on lo), tcpdump and tshark (bash .ci/setup-debian.sh).
@@ -73,7 +75,7 @@ if [[ ${1:-} == --make-capture-inside-namespace ]]; then
 fi
 
 # --- outside: options, checks, the capture, then the measurements ---------------------------------------
-build="" runs=3 bulk_bytes=128MiB rate_seconds=4 hold=2000 strict=0
+build="" runs=3 bulk_bytes=112MiB rate_seconds=20 hold=10000 strict=0
 while (($# > 0)); do
   case $1 in
     -h | --help) usage; exit 0 ;;

@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
   std::uint32_t flows = 1000;
   std::uint64_t packets = 1'000'000;
   std::string path;
-  CLI::App app{"Writes a pcap of FLOWS TCP flows sharing PACKETS packets round-robin (inspect's memory test)"};
+  CLI::App app{
+      "Writes a pcap of FLOWS TCP flows sharing PACKETS packets round-robin (inspect's memory test)"};
   app.add_option("--flows", flows, "TCP flows")->capture_default_str()->check(CLI::Range(1u, 1u << 24));
   app.add_option("--packets", packets, "packets in all")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--out", path, "the pcap file to write")->required();

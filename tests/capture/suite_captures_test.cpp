@@ -1,8 +1,8 @@
-// Every default-suite scenario leaves its pcap, and other readers agree: `sockspec run --capture DIR` over the
-// default suite must write one capture per check its JSON report lists (the file named in the report, nothing
-// dropped), Wireshark's reader (capinfos) must read every one to its end, and `sockspec inspect` must read
-// every one (exit 0) and count the records capinfos counts. Needs root (a network namespace per scenario)
-// and capinfos; otherwise the test is reported as skipped.
+// Every default-suite scenario leaves its pcap, and other readers agree: `sockspec run --capture DIR` over
+// the default suite must write one capture per check its JSON report lists (the file named in the report,
+// nothing dropped), Wireshark's reader (capinfos) must read every one to its end, and `sockspec inspect` must
+// read every one (exit 0) and count the records capinfos counts. Needs root (a network namespace per
+// scenario) and capinfos; otherwise the test is reported as skipped.
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
@@ -23,8 +23,9 @@ TEST_CASE("every default-suite scenario leaves a pcap that capinfos and inspect 
 
   std::string directory = tempFilePath("suite-captures");
   std::string report = directory + ".json";
-  auto run = runProgram({sockspecBinary(), "run", "--capture", directory, "--report", "json", "--out", report},
-                        {}, std::chrono::seconds(240));
+  auto run =
+      runProgram({sockspecBinary(), "run", "--capture", directory, "--report", "json", "--out", report}, {},
+                 std::chrono::seconds(240));
   INFO("sockspec run: " << run.describe());
   REQUIRE(run.status.has_value());
   REQUIRE(run.status->exited);
@@ -35,7 +36,8 @@ TEST_CASE("every default-suite scenario leaves a pcap that capinfos and inspect 
   std::set<std::string> reported;
   std::size_t checks = 0;
   for (const auto& scenario : document.at("scenarios")) {
-    std::string id = scenario.at("id").get<std::string>() + "[" + scenario.at("family").get<std::string>() + "]";
+    std::string id =
+        scenario.at("id").get<std::string>() + "[" + scenario.at("family").get<std::string>() + "]";
     INFO(id << " (" << scenario.at("status") << ")");
     if (scenario.at("status") == "skipped") continue;
     checks += 1;
@@ -48,7 +50,8 @@ TEST_CASE("every default-suite scenario leaves a pcap that capinfos and inspect 
   REQUIRE(checks >= 200);  // the default suite has 230 checks; most of them cannot be skipped as root
 
   std::set<std::string> written;
-  for (const auto& entry : std::filesystem::directory_iterator(directory)) written.insert(entry.path().string());
+  for (const auto& entry : std::filesystem::directory_iterator(directory))
+    written.insert(entry.path().string());
   CHECK(written == reported);
 
   std::vector<std::string> files(reported.begin(), reported.end());

@@ -2,8 +2,8 @@
 // and IPv6 (a bulk transfer of several MiB, request/response, connections ending in RST, a half-close)
 // inside a network namespace of the test's own, so that lo carries nothing else; tcpdump and dumpcap capture
 // it at the same time into every format inspect reads, and per direction of every flow inspect's packets and
-// frame_bytes must equal what tshark counts in the same file. Needs root, tcpdump, dumpcap and tshark; without
-// them the test is reported as skipped (never as passed).
+// frame_bytes must equal what tshark counts in the same file. Needs root, tcpdump, dumpcap and tshark;
+// without them the test is reported as skipped (never as passed).
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -22,7 +22,8 @@ namespace {
 void skipUnlessCaptureToolsPresent() {
   if (!runningAsRoot()) skipTest("not root: tcpdump cannot capture and no network namespace can be made");
   for (const char* program : {"tcpdump", "dumpcap", "tshark"}) {
-    if (!programOnPath(program)) skipTest(std::string(program) + " is not installed (bash .ci/setup-debian.sh)");
+    if (!programOnPath(program))
+      skipTest(std::string(program) + " is not installed (bash .ci/setup-debian.sh)");
   }
 }
 
@@ -42,7 +43,8 @@ void makeTraffic(const std::string& host, const std::string& bulkFile) {
     std::string url = server.endpoint.toString();
     // bulk, both ways; paced (64 KiB every 2 ms, about 30 MiB/s) so that three capture programs on a busy
     // 2-core machine keep up with lo and drop nothing
-    runClient({"--connect", url, "--service", "echo", "--input", bulkFile, "--chunk", "65536", "--delay", "2"});
+    runClient(
+        {"--connect", url, "--service", "echo", "--input", bulkFile, "--chunk", "65536", "--delay", "2"});
     // request/response: ten 10-byte requests, each echoed before the next one (1 ms apart)
     runClient({"--connect", url, "--service", "echo", "--data", std::string(100, 'r'), "--chunk", "10",
                "--delay", "1"});
@@ -52,7 +54,8 @@ void makeTraffic(const std::string& host, const std::string& bulkFile) {
   }
   {
     // The server closes when the client's FIN arrives: with data still unread that is an RST and the client
-    // sees ECONNRESET (exit 1); when the server had read everything by then, a FIN (exit 0). Either is traffic.
+    // sees ECONNRESET (exit 1); when the server had read everything by then, a FIN (exit 0). Either is
+    // traffic.
     auto server = startReferenceServer("tcp://" + host + ":0", "echo", {"--fault", "rst-on-close"});
     runClient({"--connect", server.endpoint.toString(), "--service", "echo", "--data", std::string(200, 'x'),
                "--half-close"},
@@ -100,7 +103,8 @@ void requireAgreement(const CaptureFile& capture) {
   CHECK(directions["udp6"] == 2);
   std::uint64_t largestPayload = 0;
   for (const auto& flow : file.at("flows")) {
-    for (const auto& bytes : flow.at("payload_bytes")) largestPayload = std::max(largestPayload, bytes.get<std::uint64_t>());
+    for (const auto& bytes : flow.at("payload_bytes"))
+      largestPayload = std::max(largestPayload, bytes.get<std::uint64_t>());
   }
   CHECK(largestPayload >= kBulkBytes);  // retransmissions count too
 }

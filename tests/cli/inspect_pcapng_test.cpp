@@ -28,7 +28,9 @@ Bytes tcpFrame(bool fromClient, std::uint8_t flags, std::uint32_t seq, std::uint
 }
 
 // The same UDP datagram as a raw IPv6 packet (no link header).
-Bytes rawUdp6() { return ipv6(1, 2, 17, udpHeaderAndPayload(5353, 53, "q"), false); }
+Bytes rawUdp6() {
+  return ipv6(1, 2, 17, udpHeaderAndPayload(5353, 53, "q"), false);
+}
 
 // Section, Ethernet interface 0 (nanoseconds), an unknown block, then a handshake: SYN and SYN-ACK as
 // enhanced packets, the ACK as a simple packet (no timestamp).
@@ -62,7 +64,8 @@ TEST_CASE("inspect reads pcapng of either byte order: if_tsresol, enhanced, simp
   PcapngBuilder builder = handshake(bigEndian);
   // A second Ethernet interface counting microseconds (if_tsresol 6) and one in 2^-10 s units (0x80 | 10).
   builder.interface(kLinkEthernet, 6)
-      .enhancedPacket(1, 20'000'001, ethernet(ipv4(kClient, kServer, 17, udpHeaderAndPayload(1, 2, "12")), false))
+      .enhancedPacket(1, 20'000'001,
+                      ethernet(ipv4(kClient, kServer, 17, udpHeaderAndPayload(1, 2, "12")), false))
       .interface(kLinkEthernet, 0x8a)
       .enhancedPacket(2, 5 * 1024 + 512, ethernet(rawUdp6(), true));
   std::string path = writeCapture(builder.str());
@@ -110,7 +113,8 @@ void requireStopAt(const std::string& bytes, std::size_t offset, const std::stri
   auto run = inspectJson(path);
   INFO(run.describe());
   CHECK(run.exitedWith(2));
-  CHECK_THAT(run.err, Catch::Contains(path + ": record at offset " + std::to_string(offset) + ": " + expected));
+  CHECK_THAT(run.err,
+             Catch::Contains(path + ": record at offset " + std::to_string(offset) + ": " + expected));
   auto file = nlohmann::json::parse(run.out).at("files").at(0);
   CHECK(file.at("records") == 3);
   CHECK(file.at("flows").at(0).at("packets") == nlohmann::json::array({2, 1}));
@@ -128,7 +132,8 @@ TEST_CASE("inspect exits 2 naming the offset of a hostile pcapng block, after th
   }
   SECTION("a block length larger than the file") {
     Bytes body = builder.enhancedPacketBody(0, 1, frame);
-    builder.rawBlock(PcapngBuilder::kEnhancedPacket, body, 5000, static_cast<std::uint32_t>(12 + body.size()));
+    builder.rawBlock(PcapngBuilder::kEnhancedPacket, body, 5000,
+                     static_cast<std::uint32_t>(12 + body.size()));
     requireStopAt(builder.str(), offset, "truncated pcapng dump file");
   }
   SECTION("leading and trailing block lengths that differ") {
@@ -149,6 +154,7 @@ TEST_CASE("inspect exits 2 naming the offset of a hostile pcapng block, after th
   }
   SECTION("a packet on an interface that was never described") {
     builder.enhancedPacket(7, 1, frame);
-    requireStopAt(builder.str(), offset, "a packet arrived on interface 7, but there's no Interface Description");
+    requireStopAt(builder.str(), offset,
+                  "a packet arrived on interface 7, but there's no Interface Description");
   }
 }

@@ -3,13 +3,12 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <sstream>
-
-#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "base/display_escape.h"
 #include "support/built_programs.h"
@@ -46,7 +45,9 @@ bool programOnPath(const std::string& program) {
   return false;
 }
 
-bool runningAsRoot() { return ::geteuid() == 0; }
+bool runningAsRoot() {
+  return ::geteuid() == 0;
+}
 
 CaptureProgram CaptureProgram::start(const std::vector<std::string>& argv, const std::string& readyText) {
   // Both programs say they are ready on stderr; the shell merges it into the stdout pipe read here, then
@@ -83,11 +84,11 @@ std::string CaptureProgram::stop() {
 
 CaptureProgram startTcpdump(const std::string& interface, const std::string& path,
                             const std::vector<std::string>& extra) {
-  // Immediate mode hands each packet over as it arrives (TPACKET_V3 blocks otherwise wait to fill or time out,
-  // and SIGINT can end tcpdump before a small-snaplen block is handed over); a 64 MiB buffer (-B, in KiB)
-  // holds the bursts of a bulk transfer on lo while several capture programs run at once.
-  std::vector<std::string> argv{"tcpdump", "-i", interface, "-w", path, "-Z", "root", "--immediate-mode", "-B",
-                                "65536"};
+  // Immediate mode hands each packet over as it arrives (TPACKET_V3 blocks otherwise wait to fill or time
+  // out, and SIGINT can end tcpdump before a small-snaplen block is handed over); a 64 MiB buffer (-B, in
+  // KiB) holds the bursts of a bulk transfer on lo while several capture programs run at once.
+  std::vector<std::string> argv{"tcpdump", "-i",   interface,          "-w", path,
+                                "-Z",      "root", "--immediate-mode", "-B", "65536"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return CaptureProgram::start(argv, "listening on");
 }
@@ -112,10 +113,21 @@ long long capturedPacketCount(const std::string& printed) {
 DirectedCounts tsharkDirectedCounts(const std::string& path) {
   // One line per packet: captured length, then the first (outermost) address and port fields. ICMP errors
   // quote the TCP/UDP header of the packet they answer; they are not that flow's packets.
-  auto run = runProgram({"tshark", "-r", path, "-n", "-T", "fields", "-E", "separator=/t", "-E",
-                         "occurrence=f", "-Y", "(tcp or udp) and not icmp and not icmpv6", "-e",
-                         "frame.cap_len", "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src", "-e", "ipv6.dst",
-                         "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "udp.srcport", "-e", "udp.dstport"},
+  auto run = runProgram({"tshark", "-r",
+                         path,     "-n",
+                         "-T",     "fields",
+                         "-E",     "separator=/t",
+                         "-E",     "occurrence=f",
+                         "-Y",     "(tcp or udp) and not icmp and not icmpv6",
+                         "-e",     "frame.cap_len",
+                         "-e",     "ip.src",
+                         "-e",     "ip.dst",
+                         "-e",     "ipv6.src",
+                         "-e",     "ipv6.dst",
+                         "-e",     "tcp.srcport",
+                         "-e",     "tcp.dstport",
+                         "-e",     "udp.srcport",
+                         "-e",     "udp.dstport"},
                         {}, kReadLimit);
   INFO("tshark on " << path << ": " << run.describe());
   REQUIRE(run.exitedWith(0));
@@ -162,8 +174,8 @@ std::string describeDifferences(const DirectedCounts& inspect, const DirectedCou
   std::string text;
   auto describe = [](const DirectionCounts* counts) {
     return counts == nullptr ? std::string("nothing")
-                             : std::to_string(counts->packets) + " packets " + std::to_string(counts->frameBytes) +
-                                   " bytes";
+                             : std::to_string(counts->packets) + " packets " +
+                                   std::to_string(counts->frameBytes) + " bytes";
   };
   auto lookup = [](const DirectedCounts& counts, const std::string& key) -> const DirectionCounts* {
     auto found = counts.find(key);
@@ -192,7 +204,8 @@ std::string swapPcapByteOrder(const std::string& pcap) {
   swap(4, 2);
   swap(6, 2);
   for (std::size_t offset = 8; offset < kFileHeader; offset += 4) swap(offset, 4);
-  bool littleEndianInput = static_cast<unsigned char>(pcap[0]) == 0xd4 || static_cast<unsigned char>(pcap[0]) == 0x4d;
+  bool littleEndianInput =
+      static_cast<unsigned char>(pcap[0]) == 0xd4 || static_cast<unsigned char>(pcap[0]) == 0x4d;
   std::size_t offset = kFileHeader;
   while (offset < pcap.size()) {
     INFO("record at offset " << offset);

@@ -1,7 +1,8 @@
-// Builds pcapng files block by block for the capture tests (https://www.ietf.org/archive/id/draft-ietf-opsawg-
-// pcapng-02.html): section headers, interface descriptions with if_tsresol, enhanced and simple packet blocks,
-// unknown blocks, in either byte order; and blocks that lie about their lengths, so a test can aim at one
-// field of one block. Frames come from pcap_builder.h.
+// Builds pcapng files block by block for the capture tests
+// (https://www.ietf.org/archive/id/draft-ietf-opsawg- pcapng-02.html): section headers, interface
+// descriptions with if_tsresol, enhanced and simple packet blocks, unknown blocks, in either byte order; and
+// blocks that lie about their lengths, so a test can aim at one field of one block. Frames come from
+// pcap_builder.h.
 #pragma once
 
 #include <cstdint>
