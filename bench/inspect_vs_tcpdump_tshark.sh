@@ -146,7 +146,7 @@ time_reader() {
   echo "  $name: $(tr '\n' ' ' <"$work/$name.results" | sed 's/result //g')"
 }
 
-echo "[bench 2/4] reading it, $runs runs each (interleaved would favour none; these run back to back)"
+echo "[bench 2/4] reading it: $runs runs of each reader, back to back (inspect, tcpdump, tshark)"
 time_reader inspect "$sockspec" inspect --json "$capture"
 time_reader tcpdump tcpdump -nn -q -r "$capture"
 time_reader tshark tshark -q -z conv,tcp -r "$capture"
