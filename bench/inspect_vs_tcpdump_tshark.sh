@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Capture benchmark: `sockspec inspect` beside `tcpdump -nn -q -r` and `tshark -q -z conv,tcp -r`, all three
-# reading the same ~300 MB loopback capture in one run; prints each one's median wall time, throughput (MB/s,
+# reading the same ~330 MB loopback capture in one run; prints each one's median wall time, throughput (MB/s,
 # packets/s) and peak RSS, the ratios, and the goals (inspect >= 2x tcpdump's throughput, >= 10x tshark's).
 # Then inspect's peak RSS on synthetic captures: the same packets over 10x the flows, and the same flows with
 # 10x the packets, to show what its memory grows with.
