@@ -172,7 +172,7 @@ TEST_CASE("a file's byte strings together are bounded, however small the file") 
   for (int i = 0; i < 5; ++i) text += "send s \"x\" * 16MiB\n";
   auto parsed = parseScenario(text, "t.scn");
   REQUIRE_FALSE(parsed);
-  REQUIRE(parsed.error().size() == 2);  // lines 9 and 10: 4 x 16 MiB fit exactly
+  REQUIRE(parsed.error().size() == 1);  // lines 5-8 fit exactly (4 x 16 MiB); line 9 does not
   CHECK(parsed.error().front().describe() ==
         "t.scn:9:1: the scenario's byte strings would exceed 67108864 bytes in all");
 }
