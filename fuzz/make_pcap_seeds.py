@@ -4,8 +4,12 @@
 Each seed is a whole capture file (pcap or pcapng) or, after a 0x00 byte, one frame for the dissector alone
 (the fuzz target's two modes). The formats follow tests/support/pcap_builder.h and
 https://www.tcpdump.org/linktypes.html; pcapng per draft-ietf-opsawg-pcapng. Every file is a few hundred
-bytes. Seeds trimmed from real `sockspec run --capture` output are named real-*.pcap and are not touched.
-Usage: python3 fuzz/make_pcap_seeds.py   (standard library only)
+bytes.
+
+With --real DIR it also copies the captures named in REAL_CAPTURES from DIR (the output of
+`sockspec run --capture DIR`, run as root) as real-*.pcap, trimmed as `editcap -s 256` and a 4 KB cap would:
+each frame cut to 256 captured bytes (the wire length kept), whole records only.
+Usage: python3 fuzz/make_pcap_seeds.py [--real CAPTURE-DIR]   (standard library only; exit 2 on bad usage)
 """
 import os
 import struct
@@ -153,6 +157,13 @@ def seeds():
                                                     [(0, v4[0]), (1, sll(v4[1])), (0, v4[2])], big_endian=True)
     yield "pcapng-bad-interface.pcapng", pcapng([(LINK_RAW, 65535)], [(3, v4[0])])
     yield "pcapng-huge-block.pcapng", pcapng([(LINK_RAW, 0xFFFFFFFF)], []) + struct.pack("<II", 6, 0x7FFFFFF0)
+    # DLT_DBUS (231) allows 128 MiB frames, so libpcap sizes its buffer (classic) or accepts a block (pcapng)
+    # that large for a 100-byte file: the bound the .options file's -malloc_limit_mb=256 allows for.
+    dbus_shb = pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    yield "lie-dbus-link-128mib-block.pcapng", (dbus_shb + pcapng_block(1, struct.pack("<HHI", 231, 0, 0x08000000)) +
+                                                struct.pack("<II", 6, 0x07F00000) + bytes(64))
+    yield "lie-dbus-link-128mib-snaplen.pcap", (pcap(231, [], snaplen=0x08000000) +
+                                                struct.pack("<IIII", 0, 0, 0x07F00000, 0x07F00000) + bytes(64))
     # Dissector mode: 0x00, then one frame.
     yield "frame-ethernet-tcp4.bin", b"\x00" + ethernet(v4[3])
     yield "frame-ethernet-vlan-tcp6-ext.bin", b"\x00" + ethernet(v6[3], True, vlan_tags=2)
@@ -161,7 +172,43 @@ def seeds():
     yield "frame-ipv4-options.bin", b"\x00" + bytes([0x46]) + ipv4(A, B, 17, udp(1, 2, b"y"))[1:20] + bytes(4) + udp(1, 2, b"y")
 
 
-def main():
+# Real captures of the default suite worth keeping: RST, FIN both ways, half-close, a queued connection reset
+# by the listener's close, datagrams over IPv4 and IPv6, and bulk data (snaplen-trimmed).
+REAL_CAPTURES = [
+    "close.unread-data-rst.tcp4.pcap", "close.close-nothing-unread-fin.tcp6.pcap",
+    "close.shutdown-wr-still-receives.tcp4.pcap", "close.listener-close-resets-queued.tcp6.pcap",
+    "buffering.udp-truncates.udp4.pcap", "buffering.datagram-boundaries.udp6.pcap",
+    "buffering.send-full-buffer.tcp4.pcap",
+]
+MAX_SEED_BYTES = 4096
+TRIM_CAPLEN = 256
+
+
+def trim_classic_pcap(data):
+    """Cuts each record to TRIM_CAPLEN captured bytes and stops before MAX_SEED_BYTES; classic pcap only."""
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        e = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        e = ">"
+    else:
+        raise ValueError("not a classic pcap file")
+    out, offset = bytearray(data[:24]), 24
+    while offset + 16 <= len(data):
+        sec, frac, caplen, wire = struct.unpack(e + "IIII", data[offset:offset + 16])
+        frame = data[offset + 16:offset + 16 + caplen][:TRIM_CAPLEN]
+        record = struct.pack(e + "IIII", sec, frac, len(frame), wire) + frame
+        if len(out) + len(record) > MAX_SEED_BYTES:
+            break
+        out += record
+        offset += 16 + caplen
+    return bytes(out)
+
+
+def main(argv):
+    if len(argv) not in (1, 3) or (len(argv) == 3 and argv[1] != "--real"):
+        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+        return 2
     os.makedirs(OUT, exist_ok=True)
     count = 0
     for name, data in seeds():
@@ -169,8 +216,20 @@ def main():
             f.write(data)
         count += 1
     print(f"pcap_reader: {count} hand-built seeds in {OUT}")
+    if len(argv) == 3:
+        for name in REAL_CAPTURES:
+            path = os.path.join(argv[2], name)
+            try:
+                with open(path, "rb") as f:
+                    trimmed = trim_classic_pcap(f.read())
+            except (OSError, ValueError) as error:
+                print(f"make_pcap_seeds.py: {path}: {error}", file=sys.stderr)
+                return 2
+            with open(os.path.join(OUT, "real-" + name), "wb") as f:
+                f.write(trimmed)
+        print(f"pcap_reader: {len(REAL_CAPTURES)} real captures from {argv[2]}, trimmed")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv))
