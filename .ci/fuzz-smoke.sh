@@ -18,7 +18,7 @@ rss_mb="${SOCKSPEC_FUZZ_RSS_MB:-2048}"
 jobs="${SOCKSPEC_FUZZ_JOBS:-$(nproc)}"
 build=1
 selected=()
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
