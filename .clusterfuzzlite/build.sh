@@ -2,7 +2,7 @@
 # ClusterFuzzLite / OSS-Fuzz build (docs/fuzzing.md): builds every *_fuzzer target of sockspec with the
 # environment's $CC/$CXX/$CFLAGS/$CXXFLAGS (which carry the sanitizer and coverage flags) and links each
 # with $LIB_FUZZING_ENGINE; sockspec adds no sanitizers or instrumentation of its own here
-# (SOCKSPEC_SANITIZE empty, SOCKSPEC_FUZZ_ENGINE set). Then copies to $OUT, per fuzzer F: the binary,
+# (SOCKSPEC_SANITIZE empty, SOCKSPEC_FUZZ_OWN_INSTRUMENTATION off, SOCKSPEC_FUZZ_ENGINE set). Then copies to $OUT, per fuzzer F: the binary,
 # F_seed_corpus.zip (corpus/<target>/ and corpus/regressions/<target>/), F.dict and F.options.
 # Outside the image (no $SRC/deps), the system's packages are used: that is how it is tested locally,
 #   CC=clang CXX=clang++ CFLAGS='-fsanitize=address,undefined -fsanitize=fuzzer-no-link' \
@@ -33,10 +33,10 @@ fi
 
 build="$WORK/sockspec"
 cmake -S "$source_dir" -B "$build" -G Ninja \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$CXX" \
   -DCMAKE_PREFIX_PATH="$prefix" \
   -DSOCKSPEC_BUILD_FUZZERS=ON -DSOCKSPEC_BUILD_TESTS=OFF -DSOCKSPEC_BUILD_BENCH=OFF \
-  -DSOCKSPEC_SANITIZE= -DSOCKSPEC_FUZZ_ENGINE="$LIB_FUZZING_ENGINE"
+  -DSOCKSPEC_SANITIZE= -DSOCKSPEC_FUZZ_OWN_INSTRUMENTATION=OFF -DSOCKSPEC_FUZZ_ENGINE="$LIB_FUZZING_ENGINE"
 # Every *_fuzzer target, and only what they need.
 mapfile -t targets < <(ninja -C "$build" -t targets all | grep -v '^cmake_' |
                        sed -n 's/^\([A-Za-z0-9_.+-]*_fuzzer\): .*/\1/p' | sort -u)
