@@ -63,7 +63,8 @@ echo "fork.sh: $target for ${seconds}s on $jobs processes; working folder $work"
 # -fork stops by itself after max_total_time; the outer timeout only guards against a hang.
 (cd "$work" && timeout --signal=KILL $((seconds + 300)) "$binary" "${flags[@]}" corpus > "$work/fuzz.log" 2>&1) ||
   echo "fork.sh: the fuzzer exited with status $? (see $work/fuzz.log)" >&2
-grep -E '^#[0-9]+.*(DONE|pulse)' "$work/fuzz.log" | tail -1 || true
+# -fork's progress lines read "#N: cov: ... ft: ... corp: ... exec/s ... oom/timeout/crash: a/b/c".
+grep -E '^#[0-9]+: cov:' "$work/fuzz.log" | tail -1 | sed 's/^/fork.sh: last: /' || true
 
 if ((merge)); then
   before="$(find "$corpus" -type f | wc -l)"
