@@ -5,8 +5,9 @@
 # out-of-memory stops that fuzzer; the others still run, then the script fails naming each fuzzer that found
 # something and its artifact (the input that reproduces it), kept in the temporary folder it prints.
 #   bash .ci/fuzz-smoke.sh [--no-build] [FUZZER...]     FUZZER: e.g. framed_codec_fuzzer; default: all built
-# Environment: SOCKSPEC_FUZZ_SECONDS (per fuzzer), SOCKSPEC_FUZZ_TIMEOUT (per input, default 10 s, .options
-# may set its own), SOCKSPEC_FUZZ_RSS_MB (default 2048), SOCKSPEC_FUZZ_JOBS (build jobs, default nproc).
+# Environment: SOCKSPEC_FUZZ_SECONDS (per fuzzer), SOCKSPEC_FUZZ_TIMEOUT (per input, default 10 s) and
+# SOCKSPEC_FUZZ_RSS_MB (default 2048), each unless the fuzzer's .options sets its own, SOCKSPEC_FUZZ_JOBS
+# (build jobs, default nproc).
 # Exit status: 0 every fuzzer ran clean; 1 a fuzzer found something; 2 bad usage; 3 the build failed or no
 # fuzzer was built.
 set -euo pipefail
