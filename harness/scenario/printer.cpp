@@ -1,6 +1,7 @@
 #include "scenario/printer.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include <fmt/format.h>
@@ -71,6 +72,20 @@ namespace {
 constexpr std::size_t kLongestRepeatedUnit = 4096;
 constexpr int kDeepestPrintedNesting = 7;
 
+// The length of the run of bytes[start] that begins at `start`. By memcmp against the run found so far,
+// doubling and then halving the step: O(log n) steps instead of a loop over up to 64 MiB of bytes (which
+// dominated the scenario_parser fuzz target's time under coverage instrumentation).
+std::size_t runLength(std::string_view bytes, std::size_t start) {
+  const char* run = bytes.data() + start;
+  const std::size_t available = bytes.size() - start;
+  std::size_t length = 1;
+  while (2 * length <= available && std::memcmp(run, run + length, length) == 0) length *= 2;
+  for (std::size_t step = length / 2; step > 0; step /= 2) {
+    if (length + step <= available && std::memcmp(run, run + length, step) == 0) length += step;
+  }
+  return length;
+}
+
 // Runs of one byte become "x" * N; the rest is quoted as it is.
 std::string printRuns(std::string_view bytes) {
   std::string out;
@@ -80,8 +95,7 @@ std::string printRuns(std::string_view bytes) {
     if (end > literalStart) out += (out.empty() ? "" : " ") + quote(bytes.substr(literalStart, end - literalStart));
   };
   while (i < bytes.size()) {
-    std::size_t run = 1;
-    while (i + run < bytes.size() && bytes[i + run] == bytes[i]) ++run;
+    const std::size_t run = runLength(bytes, i);
     if (run >= kRunWorthRepeating) {
       flushLiteral(i);
       out += (out.empty() ? "" : " ") + fmt::format("{} * {}", quote(bytes.substr(i, 1)), run);
