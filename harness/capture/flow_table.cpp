@@ -50,6 +50,10 @@ SegmentKind trackSegment(SequenceTracker& tracker, std::uint32_t seq, std::uint3
     tracker.holes.erase(tracker.holes.begin() + static_cast<std::ptrdiff_t>(i));
     if (seqAfter(seq, begin)) tracker.holes.emplace_back(begin, seq);
     if (seqBefore(fillEnd, holeEnd)) tracker.holes.emplace_back(fillEnd, holeEnd);
+    // Filling the middle of a hole splits it in two; the bound holds by forgetting the oldest, as for a gap.
+    // Found by the pcap_reader fuzz target (corpus/regressions/pcap_reader/): without it a hostile capture
+    // grew the list, and the scan above, by one entry per packet.
+    if (tracker.holes.size() > SequenceTracker::kMaxHoles) tracker.holes.erase(tracker.holes.begin());
     if (seqAfter(end, tracker.highest)) tracker.highest = end;
     return SegmentKind::OutOfOrder;
   }

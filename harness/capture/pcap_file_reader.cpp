@@ -102,10 +102,17 @@ ReadStatus PcapFileReader::next(CaptureRecord& record) {
     return fail(offset, fmt::format("captured length {} is more than the length on the wire {}",
                                     header->caplen, header->len));
   }
+  // With PCAP_TSTAMP_PRECISION_NANO, tv_usec holds nanoseconds. Classic pcap's fields are 32-bit, but a
+  // pcapng timestamp is 64-bit (in units its interface chooses), so the seconds can be beyond what int64
+  // nanoseconds hold (the year 2262): refused, not wrapped (found by the pcap_reader fuzz target).
+  std::int64_t nanoseconds = 0;
+  if (__builtin_mul_overflow(std::int64_t{header->ts.tv_sec}, std::int64_t{1'000'000'000}, &nanoseconds) ||
+      __builtin_add_overflow(nanoseconds, std::int64_t{header->ts.tv_usec}, &nanoseconds)) {
+    return fail(offset, fmt::format("timestamp {} s is out of range (past the year 2262)",
+                                    static_cast<long long>(header->ts.tv_sec)));
+  }
   record.offset = offset;
-  // With PCAP_TSTAMP_PRECISION_NANO, tv_usec holds nanoseconds. Both fields come from 32-bit file fields, so
-  // the product fits in 64 bits however absurd the values.
-  record.timestampNs = std::int64_t{header->ts.tv_sec} * 1'000'000'000 + std::int64_t{header->ts.tv_usec};
+  record.timestampNs = nanoseconds;
   record.wireLength = header->len;
   record.frame = std::span<const std::uint8_t>(data, header->caplen);
   return ReadStatus::Record;

@@ -24,6 +24,9 @@ inline constexpr std::size_t kMaxErrorsPerFile = 20;
 inline constexpr std::size_t kMaxScenarioFileBytes = 1024 * 1024;
 // The largest byte string one step may build ("x" * N): enough for bulk steps, small enough for memory.
 inline constexpr std::size_t kMaxBytesValue = 16 * 1024 * 1024;
+// All byte strings of one file together: without it a few kilobytes of "x" * 16MiB lines held gigabytes
+// (found by the scenario_parser fuzz target).
+inline constexpr std::size_t kMaxBytesPerFile = 64 * 1024 * 1024;
 // Parentheses in byte expressions nest at most this deep.
 inline constexpr int kMaxNesting = 8;
 

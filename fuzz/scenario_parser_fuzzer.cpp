@@ -1,0 +1,41 @@
+// Fuzz target `scenario_parser`: the scenario language's parser and printer (harness/scenario). On any text
+// the parser must return (never crash, never hang: parser.h bounds sizes, errors and nesting), and every
+// error must name a place; when it accepts, the printed canonical form must parse again to an equal
+// Scenario, and printing that must give the same bytes (printer.h: "text that parses to an equal Scenario").
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "fuzz_check.h"
+#include "scenario/parser.h"
+#include "scenario/printer.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  const auto parsed = sockspec::scenario::parseScenario(text, "fuzz.scn");
+  if (!parsed) {
+    SOCKSPEC_FUZZ_CHECK(!parsed.error().empty(), "a rejected scenario has at least one error");
+    SOCKSPEC_FUZZ_CHECK(parsed.error().size() <= sockspec::scenario::kMaxErrorsPerFile,
+                        "errors are capped per file");
+    for (const auto& error : parsed.error()) {
+      SOCKSPEC_FUZZ_CHECK(!error.message.empty(), "every error says what is wrong");
+      SOCKSPEC_FUZZ_CHECK(error.place.file == "fuzz.scn", "every error names the file");
+    }
+    return 0;
+  }
+  const std::string printed = sockspec::scenario::printScenario(*parsed);
+  const auto reparsed = sockspec::scenario::parseScenario(printed, "printed.scn");
+  // The start of the printed form says enough (it can be megabytes).
+  const std::string shown = printed.substr(0, 4000);
+  if (!reparsed) {
+    std::fprintf(stderr, "printed form:\n%s\nfirst error: %s\n", shown.c_str(),
+                 reparsed.error().front().describe().c_str());
+  }
+  SOCKSPEC_FUZZ_CHECK(static_cast<bool>(reparsed), "the printed form of an accepted scenario parses");
+  if (!(*reparsed == *parsed)) std::fprintf(stderr, "printed form:\n%s\n", shown.c_str());
+  SOCKSPEC_FUZZ_CHECK(*reparsed == *parsed, "the printed form parses to an equal scenario");
+  SOCKSPEC_FUZZ_CHECK(sockspec::scenario::printScenario(*reparsed) == printed, "printing is idempotent");
+  return 0;
+}
