@@ -40,6 +40,8 @@ StreamInput decodeStreamInput(std::span<const std::uint8_t> input) {
   std::uint8_t setup = cursor.byte();
   decoded.family = (setup & 1u) != 0 ? StreamFamily::Unix : StreamFamily::Tcp;
   decoded.service = ((setup >> 1) & 3u) == 3 ? StreamService::Echo : StreamService::Framed;
+  decoded.smallReceiveBuffer = (setup & 8u) != 0;
+  std::size_t repeatBudget = kMaxRepeatedBytes;
   while (!cursor.empty() && decoded.actions.size() < kMaxActions) {
     auto opcode = static_cast<std::uint8_t>(cursor.byte() % 8);
     StreamAction action;
@@ -51,7 +53,9 @@ StreamInput decodeStreamInput(std::span<const std::uint8_t> input) {
       std::size_t length = cursor.u16();
       std::size_t times = std::size_t{cursor.byte()} + 1;
       action.bytes = cursor.take(length);
-      action.times = action.bytes.empty() ? 1 : std::min(times, kMaxRepeatedWrite / action.bytes.size());
+      std::size_t affordable = action.bytes.empty() ? 1 : repeatBudget / action.bytes.size();
+      action.times = std::max<std::size_t>(1, std::min(times, affordable));
+      repeatBudget -= std::min(repeatBudget, action.bytes.size() * action.times);
     } else {
       action.kind = static_cast<StreamActionKind>(opcode);
     }
@@ -81,12 +85,20 @@ DatagramInput decodeDatagramInput(std::span<const std::uint8_t> input) {
 
 void expandDatagram(const DatagramAction& action, std::vector<std::uint8_t>& out) {
   out.assign(action.size, 0);
-  if (action.content.empty()) return;
-  for (std::size_t i = 0; i < action.size; ++i) out[i] = action.content[i % action.content.size()];
+  if (action.content.empty() || action.size == 0) return;
+  // Copy the content once, then double what is there: a few memcpy calls instead of a loop per byte.
+  std::size_t filled = std::min(action.content.size(), action.size);
+  std::copy_n(action.content.begin(), filled, out.begin());
+  while (filled < action.size) {
+    std::size_t more = std::min(filled, action.size - filled);
+    std::copy_n(out.begin(), more, out.begin() + static_cast<std::ptrdiff_t>(filled));
+    filled += more;
+  }
 }
 
-ActionWriter& ActionWriter::streamSetup(StreamFamily family, StreamService service) {
-  std::uint8_t setup = (family == StreamFamily::Unix ? 1u : 0u) | (service == StreamService::Echo ? 6u : 0u);
+ActionWriter& ActionWriter::streamSetup(StreamFamily family, StreamService service, bool smallReceiveBuffer) {
+  std::uint8_t setup = (family == StreamFamily::Unix ? 1u : 0u) | (service == StreamService::Echo ? 6u : 0u) |
+                       (smallReceiveBuffer ? 8u : 0u);
   m_bytes.push_back(setup);
   return *this;
 }

@@ -7,12 +7,15 @@
 // byte is read modulo the number of actions, a length larger than what is left takes what is left.
 //
 // Stream input (server_stream):
-//   setup byte   bit 0: 0 tcp (127.0.0.1), 1 unix stream; bits 1-2: 0-2 framed, 3 echo
+//   setup byte   bit 0: 0 tcp (127.0.0.1), 1 unix stream; bits 1-2: 0-2 framed, 3 echo; bit 3: the client
+//                asks for a small receive buffer (SO_RCVBUF before connect), so that a few KiB of replies
+//                fill the TCP window and the server has to queue them and wait for EPOLLOUT
 //   actions      opcode byte % 8:
 //                  0-2 write:    u16 big-endian length N, then N bytes sent as they are
-//                  3   write repeated: u16 length N, u8 R, then N bytes sent R+1 times in a row (at most
-//                                  kMaxRepeatedWrite in all): enough to fill socket buffers, so that flow
-//                                  control and replies queued in the server are reached from small inputs
+//                  3   write repeated: u16 length N, u8 R, then N bytes sent R+1 times in a row (all the
+//                                  repeated writes of one input together at most kMaxRepeatedBytes): enough
+//                                  to fill socket buffers, so that flow control and replies queued in the
+//                                  server are reached from small inputs
 //                  4   wait:     read until every reply owed so far has arrived
 //                  5   shutdown: shutdown(SHUT_WR)
 //                  6   abort:    SO_LINGER {1, 0} then close(): RST
@@ -36,8 +39,10 @@ namespace sockspec::fuzz {
 
 // At most this many actions per input: a long input is cut, never run without bound.
 inline constexpr std::size_t kMaxActions = 64;
-// A repeated write sends at most this much: more than a unix socket's buffers hold both ways.
-inline constexpr std::size_t kMaxRepeatedWrite = 2 * 1024 * 1024;
+// The repeated writes of one input send at most this much together: more than a unix stream connection's
+// buffers hold both ways (the default wmem of 208 KiB each way, unix(7)), yet little enough that an input
+// costs well under a millisecond.
+inline constexpr std::size_t kMaxRepeatedBytes = 256 * 1024;
 // The largest UDP payload over IPv4 (65535 - 8 - 20), the bound on a datagram's size.
 inline constexpr std::size_t kMaxDatagramSize = 65507;
 
@@ -55,6 +60,7 @@ struct StreamAction {
 struct StreamInput {
   StreamFamily family = StreamFamily::Tcp;
   StreamService service = StreamService::Framed;
+  bool smallReceiveBuffer = false;
   std::vector<StreamAction> actions;  // at most kMaxActions
 };
 
@@ -85,7 +91,7 @@ void expandDatagram(const DatagramAction& action, std::vector<std::uint8_t>& out
 // Writing inputs in the layout above (the seed generator; tests of the decoder).
 class ActionWriter {
  public:
-  ActionWriter& streamSetup(StreamFamily family, StreamService service);
+  ActionWriter& streamSetup(StreamFamily family, StreamService service, bool smallReceiveBuffer = false);
   ActionWriter& datagramSetup(DatagramService service);
   ActionWriter& write(std::span<const std::uint8_t> bytes);  // stream; at most 65535 bytes
   ActionWriter& writeRepeated(std::span<const std::uint8_t> bytes, std::size_t times);  // times 1-256

@@ -3,7 +3,13 @@
 namespace sockspec::fuzz {
 
 ExpectedReplies::ExpectedReplies(StreamService service, std::uint32_t maxPayload)
-    : m_service(service), m_session(maxPayload) {}
+    : m_service(service), m_maxPayload(maxPayload), m_session(maxPayload) {}
+
+void ExpectedReplies::restart(StreamService service) {
+  m_service = service;
+  m_session = proto::FramedSession(m_maxPayload);
+  m_bytes.clear();
+}
 
 void ExpectedReplies::onSent(std::span<const std::uint8_t> bytes) {
   if (m_service == StreamService::Echo) {

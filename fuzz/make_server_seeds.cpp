@@ -109,9 +109,13 @@ void addFramedSeeds(std::vector<Seed>& seeds, StreamFamily family) {
                    start().write(hello()).write(header(0x12, 0, 40)).write(text("part")).op(kAbort).bytes()});
   seeds.push_back({prefix + "close-with-replies-unread",
                    start().write(concat({hello(), echoHi, echoHi})).op(kClose).bytes()});
-  seeds.push_back({prefix + "1MiB-of-echo-requests-then-bye",
-                   start().write(hello()).writeRepeated(frame(FrameType::Echo, Bytes(4000, 0x33)), 256)
+  seeds.push_back({prefix + "256KiB-of-echo-requests-then-bye",
+                   start().write(hello()).writeRepeated(frame(FrameType::Echo, Bytes(1000, 0x33)), 256)
                        .write(bye).bytes()});
+  seeds.push_back({prefix + "small-rcvbuf-pipelined-echoes",
+                   ActionWriter().streamSetup(family, StreamService::Framed, /*smallReceiveBuffer=*/true)
+                       .write(hello()).writeRepeated(frame(FrameType::Echo, Bytes(500, 0x44)), 64).write(bye)
+                       .op(kWait).bytes()});
   seeds.push_back({prefix + "abort-before-anything", start().op(kAbort).bytes()});
   seeds.push_back({prefix + "nothing-sent", start().bytes()});
   seeds.push_back({prefix + "echo-4000-bytes",
@@ -127,10 +131,15 @@ void addEchoSeeds(std::vector<Seed>& seeds, StreamFamily family) {
   seeds.push_back({prefix + "write-then-abort", start().write(text("lost")).op(kAbort).bytes()});
   seeds.push_back({prefix + "write-then-close", start().write(text("unread")).op(kClose).bytes()});
   seeds.push_back({prefix + "shutdown-at-once", start().op(kShutdown).bytes()});
-  // 1 MiB without reading, then half-close: more than the socket buffers hold, so the server queues replies,
+  // 256 KiB without reading, then half-close: more than the socket buffers hold, so the server queues replies,
   // stops reading (flow control) and must still send every byte after the client's EOF.
-  seeds.push_back({prefix + "1MiB-then-shutdown",
-                   start().writeRepeated(Bytes(4096, 0x3c), 256).op(kShutdown).op(kWait).bytes()});
+  seeds.push_back({prefix + "256KiB-then-shutdown",
+                   start().writeRepeated(Bytes(1024, 0x3c), 256).op(kShutdown).op(kWait).bytes()});
+  // A small client receive buffer: the TCP window fills after a few KiB, so the server queues its echo and
+  // must still send all of it after the client's EOF.
+  seeds.push_back({prefix + "small-rcvbuf-64KiB-then-shutdown",
+                   ActionWriter().streamSetup(family, StreamService::Echo, /*smallReceiveBuffer=*/true)
+                       .writeRepeated(Bytes(256, 0x7e), 256).op(kShutdown).op(kWait).bytes()});
   seeds.push_back({prefix + "3000-bytes", start().write(Bytes(3000, 0xa5)).op(kWait).write(text("more")).bytes()});
 }
 

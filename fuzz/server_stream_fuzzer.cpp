@@ -12,7 +12,9 @@
 // A connection that the input leaves open is checked (everything owed arrived, nothing more) and then reset
 // by the client (SO_LINGER 0): no TIME_WAIT is left behind, so tens of thousands of connections a second do
 // not use up the ephemeral ports. Inputs that shut down writing end with a FIN from each side, as they must.
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -28,6 +30,8 @@
 #include "expected_replies.h"
 #include "framed_reply_check.h"
 #include "net/endpoint_sockets.h"
+#include "net/readiness.h"
+#include "net/sock_addr.h"
 #include "net/socket_ops.h"
 #include "server_under_test.h"
 
@@ -38,6 +42,9 @@ using namespace sockspec::fuzz;
 
 constexpr std::string_view kTarget = "server_stream";
 constexpr std::uint32_t kMaxPayload = proto::kDefaultMaxPayload;
+// The small client receive buffer an input may ask for (the kernel doubles it, socket(7)): a TCP window of
+// a few KiB, so that replies back up into the server's queue.
+constexpr int kSmallReceiveBuffer = 2048;
 
 std::string_view serviceName(StreamService service) { return service == StreamService::Echo ? "echo" : "framed"; }
 
@@ -93,19 +100,30 @@ class StreamTargets {
 
 StreamTargets* g_targets = nullptr;
 
+// Buffers kept from one input to the next (cleared, not freed): replies can run to MiBs, and allocating
+// them afresh costs page faults on every input.
+struct ExchangeBuffers {
+  ExpectedReplies expected{StreamService::Framed, kMaxPayload};
+  std::vector<std::uint8_t> received;
+  std::vector<std::uint8_t> repeated;
+};
+ExchangeBuffers* g_buffers = nullptr;
+
 // One input's connection: the client side of the exchange and the checks on what the server does.
 class StreamExchange {
  public:
-  StreamExchange(ServerUnderTest& server, StreamService service)
+  StreamExchange(ServerUnderTest& server, StreamService service, bool smallReceiveBuffer, ExchangeBuffers& buffers)
       : m_server(server),
         m_service(service),
-        m_expected(service, kMaxPayload),
+        m_expected(buffers.expected),
+        m_received(buffers.received),
+        m_repeated(buffers.repeated),
         m_acceptedBefore(server.counters().accepted),
         m_closedBefore(server.counters().closed),
         m_openBefore(server.openConnections()) {
-    auto connected = net::connectEndpoint(server.endpoint(), Deadline::after(kStallTimeout));
-    if (!connected) fail(connected.error().describe());
-    m_client = std::move(*connected);
+    m_expected.restart(service);
+    m_received.clear();
+    connect(smallReceiveBuffer);
   }
 
   void run(const std::vector<StreamAction>& actions) {
@@ -127,6 +145,32 @@ class StreamExchange {
   }
 
  private:
+  // A non-blocking connect, finished within the stall timeout. The receive buffer is set before connect(2):
+  // TCP fixes its window scale in the handshake (tcp(7), SO_RCVBUF).
+  void connect(bool smallReceiveBuffer) {
+    const net::Endpoint& endpoint = m_server.endpoint();
+    auto address = net::toSockAddr(endpoint);
+    if (!address) fail(address.error());
+    auto socket = net::openSocket(net::familyOf(endpoint), SOCK_STREAM, 0, net::Blocking::No);
+    if (!socket) fail(socket.error().describe());
+    m_client = std::move(*socket);
+    if (smallReceiveBuffer) {
+      if (auto set = net::setIntOption(m_client.get(), SOL_SOCKET, SO_RCVBUF, kSmallReceiveBuffer); !set) {
+        fail(set.error().describe());
+      }
+    }
+    auto connected = net::connectSocket(m_client.get(), *address);
+    if (connected) return;
+    // Loopback TCP answers EINPROGRESS and completes at once; a unix stream connect completes in the call.
+    if (connected.error().code != EINPROGRESS) fail(connected.error().describe());
+    auto ready = net::waitWritable(m_client.get(), Deadline::after(kStallTimeout));
+    if (!ready) fail(ready.error().describe());
+    if (*ready == net::Readiness::TimedOut) fail("connect: no answer within the stall timeout");
+    auto outcome = net::pendingError(m_client.get());
+    if (!outcome) fail(outcome.error().describe());
+    if (*outcome != 0) fail(SysError{*outcome, "connect"}.describe());
+  }
+
   void write(std::span<const std::uint8_t> bytes) {
     if (m_writeShut) return;  // send after shutdown(SHUT_WR) is EPIPE by definition, not a server fault
     std::size_t done = 0;
@@ -150,10 +194,9 @@ class StreamExchange {
   }
 
   void writeRepeated(std::span<const std::uint8_t> bytes, std::size_t times) {
-    static std::vector<std::uint8_t> repeated;  // reused: up to kMaxRepeatedWrite bytes
-    repeated.clear();
-    for (std::size_t i = 0; i < times; ++i) repeated.insert(repeated.end(), bytes.begin(), bytes.end());
-    write(repeated);
+    m_repeated.clear();
+    for (std::size_t i = 0; i < times; ++i) m_repeated.insert(m_repeated.end(), bytes.begin(), bytes.end());
+    write(m_repeated);
   }
 
   void waitForReplies() {
@@ -227,11 +270,12 @@ class StreamExchange {
       fail(fmt::format("the server sent {} reply bytes, {} are owed; the extra bytes begin {}", offset + got.size(),
                        owed.size(), hexAt(got, owed.size() > offset ? owed.size() - offset : 0)));
     }
-    for (std::size_t i = 0; i < got.size(); ++i) {
-      if (got[i] != owed[offset + i]) {
-        fail(fmt::format("reply byte {} differs from what is owed: got {}, owed {}", offset + i, hexAt(got, i),
-                         hexAt(owed, offset + i)));
-      }
+    // memcmp, not a loop: the fuzzer build instruments every comparison in this file, and replies run to MiBs.
+    if (std::memcmp(got.data(), owed.data() + offset, got.size()) != 0) {
+      auto [gotAt, owedAt] = std::mismatch(got.begin(), got.end(), owed.begin() + static_cast<std::ptrdiff_t>(offset));
+      auto i = static_cast<std::size_t>(gotAt - got.begin());
+      fail(fmt::format("reply byte {} differs from what is owed: got {}, owed {}", offset + i, hexAt(got, i),
+                       hexAt(owed, offset + i)));
     }
     m_received.insert(m_received.end(), got.begin(), got.end());
     return StepOutcome::Progressed;
@@ -268,9 +312,10 @@ class StreamExchange {
 
   ServerUnderTest& m_server;
   StreamService m_service;
-  ExpectedReplies m_expected;
+  ExpectedReplies& m_expected;
+  std::vector<std::uint8_t>& m_received;
+  std::vector<std::uint8_t>& m_repeated;
   net::UniqueFd m_client;
-  std::vector<std::uint8_t> m_received;
   bool m_writeShut = false;
   bool m_sawEof = false;
   std::uint64_t m_acceptedBefore;
@@ -284,14 +329,17 @@ class StreamExchange {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
-  g_targets = new StreamTargets();  // lives as long as the process: libFuzzer never tears targets down
+  // Both live as long as the process: libFuzzer never tears targets down.
+  g_targets = new StreamTargets();
+  g_buffers = new ExchangeBuffers();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   StreamInput input = decodeStreamInput({data, size});
   {
-    StreamExchange exchange(g_targets->pick(input.family, input.service), input.service);
+    StreamExchange exchange(g_targets->pick(input.family, input.service), input.service, input.smallReceiveBuffer,
+                            *g_buffers);
     exchange.run(input.actions);
   }
   g_targets->descriptors().checkNoLeak("an input");
