@@ -110,7 +110,7 @@ void addFramedSeeds(std::vector<Seed>& seeds, StreamFamily family) {
   seeds.push_back({prefix + "close-with-replies-unread",
                    start().write(concat({hello(), echoHi, echoHi})).op(kClose).bytes()});
   seeds.push_back({prefix + "256KiB-of-echo-requests-then-bye",
-                   start().write(hello()).writeRepeated(frame(FrameType::Echo, Bytes(1000, 0x33)), 256)
+                   start().write(hello()).writeRepeated(frame(FrameType::Echo, Bytes(980, 0x33)), 256)
                        .write(bye).bytes()});
   seeds.push_back({prefix + "small-rcvbuf-pipelined-echoes",
                    ActionWriter().streamSetup(family, StreamService::Framed, /*smallReceiveBuffer=*/true)
@@ -118,8 +118,8 @@ void addFramedSeeds(std::vector<Seed>& seeds, StreamFamily family) {
                        .op(kWait).bytes()});
   seeds.push_back({prefix + "abort-before-anything", start().op(kAbort).bytes()});
   seeds.push_back({prefix + "nothing-sent", start().bytes()});
-  seeds.push_back({prefix + "echo-4000-bytes",
-                   start().write(concat({hello(), frame(FrameType::Echo, Bytes(4000, 0x5a))})).op(kWait).bytes()});
+  seeds.push_back({prefix + "echo-1000-bytes",
+                   start().write(concat({hello(), frame(FrameType::Echo, Bytes(1000, 0x5a))})).op(kWait).bytes()});
 }
 
 void addEchoSeeds(std::vector<Seed>& seeds, StreamFamily family) {
@@ -140,7 +140,7 @@ void addEchoSeeds(std::vector<Seed>& seeds, StreamFamily family) {
   seeds.push_back({prefix + "small-rcvbuf-64KiB-then-shutdown",
                    ActionWriter().streamSetup(family, StreamService::Echo, /*smallReceiveBuffer=*/true)
                        .writeRepeated(Bytes(256, 0x7e), 256).op(kShutdown).op(kWait).bytes()});
-  seeds.push_back({prefix + "3000-bytes", start().write(Bytes(3000, 0xa5)).op(kWait).write(text("more")).bytes()});
+  seeds.push_back({prefix + "900-bytes", start().write(Bytes(900, 0xa5)).op(kWait).write(text("more")).bytes()});
 }
 
 void addDatagramSeeds(std::vector<Seed>& seeds) {
