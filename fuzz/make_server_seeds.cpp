@@ -134,7 +134,7 @@ void addEchoSeeds(std::vector<Seed>& seeds, StreamFamily family) {
   // 256 KiB without reading, then half-close: more than the socket buffers hold, so the server queues replies,
   // stops reading (flow control) and must still send every byte after the client's EOF.
   seeds.push_back({prefix + "256KiB-then-shutdown",
-                   start().writeRepeated(Bytes(1024, 0x3c), 256).op(kShutdown).op(kWait).bytes()});
+                   start().writeRepeated(Bytes(1000, 0x3c), 256).op(kShutdown).op(kWait).bytes()});
   // A small client receive buffer: the TCP window fills after a few KiB, so the server queues its echo and
   // must still send all of it after the client's EOF.
   seeds.push_back({prefix + "small-rcvbuf-64KiB-then-shutdown",
