@@ -53,9 +53,10 @@ StreamInput decodeStreamInput(std::span<const std::uint8_t> input) {
       std::size_t length = cursor.u16();
       std::size_t times = std::size_t{cursor.byte()} + 1;
       action.bytes = cursor.take(length);
-      std::size_t affordable = action.bytes.empty() ? 1 : repeatBudget / action.bytes.size();
-      action.times = std::max<std::size_t>(1, std::min(times, affordable));
-      repeatBudget -= std::min(repeatBudget, action.bytes.size() * action.times);
+      // The first copy is an ordinary write; the budget pays for the copies after it.
+      std::size_t affordable = action.bytes.empty() ? 0 : repeatBudget / action.bytes.size();
+      action.times = 1 + std::min(times - 1, affordable);
+      repeatBudget -= action.bytes.size() * (action.times - 1);
     } else {
       action.kind = static_cast<StreamActionKind>(opcode);
     }
@@ -74,7 +75,7 @@ DatagramInput decodeDatagramInput(std::span<const std::uint8_t> input) {
     if (opcode < 2) {
       action.kind = DatagramActionKind::Send;
       action.size = std::min(cursor.u16(), kMaxDatagramSize);
-      action.content = cursor.take(action.size);
+      action.content = cursor.take(cursor.byte());
     } else {
       action.kind = static_cast<DatagramActionKind>(opcode);
     }
@@ -126,8 +127,8 @@ ActionWriter& ActionWriter::writeRepeated(std::span<const std::uint8_t> bytes, s
 ActionWriter& ActionWriter::send(std::size_t size, std::span<const std::uint8_t> content) {
   m_bytes.push_back(static_cast<std::uint8_t>(DatagramActionKind::Send));
   appendLength(size);
-  // The decoder takes at most `size` content bytes; more would be read as actions.
-  content = content.first(std::min(content.size(), size));
+  content = content.first(std::min<std::size_t>(content.size(), 255));
+  m_bytes.push_back(static_cast<std::uint8_t>(content.size()));
   m_bytes.insert(m_bytes.end(), content.begin(), content.end());
   return *this;
 }

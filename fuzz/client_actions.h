@@ -12,10 +12,10 @@
 //                fill the TCP window and the server has to queue them and wait for EPOLLOUT
 //   actions      opcode byte % 8:
 //                  0-2 write:    u16 big-endian length N, then N bytes sent as they are
-//                  3   write repeated: u16 length N, u8 R, then N bytes sent R+1 times in a row (all the
-//                                  repeated writes of one input together at most kMaxRepeatedBytes): enough
-//                                  to fill socket buffers, so that flow control and replies queued in the
-//                                  server are reached from small inputs
+//                  3   write repeated: u16 length N, u8 R, then N bytes sent R+1 times in a row (the
+//                                  copies after the first, over all repeated writes of one input, at most
+//                                  kMaxRepeatedBytes): enough to fill socket buffers, so that flow control
+//                                  and replies queued in the server are reached from small inputs
 //                  4   wait:     read until every reply owed so far has arrived
 //                  5   shutdown: shutdown(SHUT_WR)
 //                  6   abort:    SO_LINGER {1, 0} then close(): RST
@@ -24,8 +24,8 @@
 //   setup byte   % 5: 0 echo over udp, 1 echo over unix-dgram, 2 chargen over udp, 3 daytime over udp,
 //                4 discard over udp
 //   actions      opcode byte % 4:
-//                  0-1 send:  u16 big-endian size S (at most 65507), then up to S content bytes; the datagram
-//                             is the content repeated to S bytes (zeros when there is no content)
+//                  0-1 send:  u16 big-endian size S (at most 65507), u8 content length C, then C bytes; the
+//                             datagram is the content repeated (or cut) to S bytes, zeros when C is 0
 //                  2   wait:  read every reply owed so far
 //                  3   close: close the socket with replies possibly unread
 #pragma once
@@ -39,7 +39,7 @@ namespace sockspec::fuzz {
 
 // At most this many actions per input: a long input is cut, never run without bound.
 inline constexpr std::size_t kMaxActions = 64;
-// The repeated writes of one input send at most this much together: more than a unix stream connection's
+// The repeated writes of one input send at most this much beyond their first copies: more than a unix stream connection's
 // buffers hold both ways (the default wmem of 208 KiB each way, unix(7)), yet little enough that an input
 // costs well under a millisecond.
 inline constexpr std::size_t kMaxRepeatedBytes = 256 * 1024;
@@ -95,7 +95,7 @@ class ActionWriter {
   ActionWriter& datagramSetup(DatagramService service);
   ActionWriter& write(std::span<const std::uint8_t> bytes);  // stream; at most 65535 bytes
   ActionWriter& writeRepeated(std::span<const std::uint8_t> bytes, std::size_t times);  // times 1-256
-  ActionWriter& send(std::size_t size, std::span<const std::uint8_t> content);  // datagram
+  ActionWriter& send(std::size_t size, std::span<const std::uint8_t> content);  // datagram; content <= 255
   ActionWriter& op(std::uint8_t opcode);  // a bare opcode: wait, shutdown, abort, close
   const std::vector<std::uint8_t>& bytes() const { return m_bytes; }
 

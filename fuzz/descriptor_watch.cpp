@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <string>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -26,6 +27,13 @@ std::size_t countOpenDescriptors() {
   return count;  // includes the directory's own descriptor while it is being read
 }
 
+// What /proc says descriptor `fd` is ("socket:[123]", "/dev/null"), to name a leaked descriptor.
+std::string describeDescriptor(int fd) {
+  std::error_code error;
+  auto target = std::filesystem::read_symlink(fmt::format("/proc/self/fd/{}", fd), error);
+  return error ? std::string("?") : target.string();
+}
+
 }  // namespace
 
 DescriptorWatch::DescriptorWatch(std::string_view target)
@@ -40,16 +48,15 @@ int DescriptorWatch::lowestFreeDescriptor() const {
   return probe;
 }
 
+void DescriptorWatch::startInput() { m_atStart = lowestFreeDescriptor(); }
+
 void DescriptorWatch::checkNoLeak(std::string_view afterWhat) {
   int lowest = lowestFreeDescriptor();
-  if (m_baseline < 0) {
-    m_baseline = lowest;
-    return;
-  }
-  if (lowest > m_baseline) {
-    checkFailed(m_target, fmt::format("descriptor leak after {}: the lowest free descriptor is {}, it was {} after "
-                                      "the first input ({} descriptors open now)",
-                                      afterWhat, lowest, m_baseline, countOpenDescriptors()));
+  if (m_atStart >= 0 && lowest > m_atStart) {
+    checkFailed(m_target, fmt::format("descriptor leak after {}: the lowest free descriptor is {}, it was {} before "
+                                      "it ({} descriptors open now; descriptor {} is {})",
+                                      afterWhat, lowest, m_atStart, countOpenDescriptors(), m_atStart,
+                                      describeDescriptor(m_atStart)));
   }
 }
 

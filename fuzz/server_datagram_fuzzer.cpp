@@ -284,6 +284,7 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   DatagramInput input = decodeDatagramInput({data, size});
+  g_targets->descriptors().startInput();
   {
     DatagramExchange exchange(g_targets->pick(input.service), input.service);
     exchange.run(input.actions);

@@ -337,6 +337,7 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   StreamInput input = decodeStreamInput({data, size});
+  g_targets->descriptors().startInput();
   {
     StreamExchange exchange(g_targets->pick(input.family, input.service), input.service, input.smallReceiveBuffer,
                             *g_buffers);
