@@ -5,7 +5,9 @@
 #            cleans up) and the server's close. Measured before and after the fuzzer; the mean is the limit.
 #   fuzzer   server_stream_fuzzer fuzzing for the same time, starting from a copy of corpus/server_stream/
 #            with the flags of corpus/server_stream.options; exec/s from libFuzzer's final stats.
-# Goals (issue #5): fuzzer >= 0.5 x limit, and >= 5000 exec/s.
+# Goals (issue #5): fuzzer >= 0.5 x limit, and >= 5000 exec/s, judged on the wall-clock rates. Each rate is
+# also printed per CPU second the program used (user + system, from `times`), which other work on the
+# machine skews far less: on a busy machine the two wall-clock measurements get different shares of it.
 #
 # Usage: bench/fuzz_exec_rate.sh [options]
 #   --seconds N        each measurement's length (default 20)
@@ -58,15 +60,26 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "fuzz_exec_rate: interrupted" >&2; exit 130' INT TERM
 
+# children_cpu VAR: sets VAR to the user + system seconds used so far by this shell's reaped children and
+# theirs (bash's `times`, which must run in this shell, not in a $(...) subshell).
+children_cpu() {
+  times >"$work/times"
+  printf -v "$1" '%s' "$(tail -n 1 "$work/times" | awk '{ t = 0; for (i = 1; i <= 2; i++) {
+    split($i, p, "m"); sub("s", "", p[2]); t += p[1] * 60 + p[2] } printf "%.3f", t }')"
+}
+
 # run_bounded SECONDS COMMAND...: runs COMMAND in the background (so that a signal to this script is handled
-# at once), killed by timeout(1) should it overrun. Returns its status.
+# at once), killed by timeout(1) should it overrun. Returns its status; sets $cpu_used to its CPU seconds.
 run_bounded() {
-  local limit=$1 status=0
+  local limit=$1 status=0 before after
   shift
+  children_cpu before
   timeout -k 5 "$limit" "$@" &
   child=$!
   wait "$child" || status=$?
   child=""
+  children_cpu after
+  cpu_used=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.3f", b - a }')
   return $status
 }
 
@@ -81,15 +94,23 @@ if [[ -f $options_file ]]; then
   done <"$options_file"
 fi
 
-measure_limit() {  # NAME: runs the loopback program, stores its rate in limit_NAME
+# per_cpu COUNT CPU_SECONDS: COUNT per CPU second, "" when either is missing or zero.
+per_cpu() { awk -v n="$1" -v c="$2" 'BEGIN { if (n == "" || c == "" || c + 0 == 0) print ""; else printf "%.0f", n / c }'; }
+
+measure_limit() {  # NAME: runs the loopback program, stores its rate in limit_NAME, per CPU s in limit_cpu_NAME
   local name=$1
   if run_bounded $((seconds + 30)) "$limit_program" --seconds "$seconds" >"$work/limit-$name.out" 2>&1; then
     sed 's/^/    /' "$work/limit-$name.out"
     printf -v "limit_$name" '%s' "$(sed -n 's/^result .* rate=\([0-9]*\).*/\1/p' "$work/limit-$name.out")"
+    local trips
+    trips=$(sed -n 's/^result .* round_trips=\([0-9]*\).*/\1/p' "$work/limit-$name.out")
+    printf -v "limit_cpu_$name" '%s' "$(per_cpu "$trips" "$cpu_used")"
+    echo "    CPU: ${cpu_used} s"
   else
     sed 's/^/    /' "$work/limit-$name.out"
     echo "fuzz_exec_rate: the loopback measurement failed" >&2
     printf -v "limit_$name" '%s' ""
+    printf -v "limit_cpu_$name" '%s' ""
   fi
 }
 
@@ -109,6 +130,9 @@ run_bounded $((seconds + 60)) "$fuzzer" "${flags[@]}" -max_total_time="$seconds"
 grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)' "$work/fuzzer.out" | sed 's/^/    /'
 exec_rate=$(sed -n 's/^stat::average_exec_per_sec:[[:space:]]*\([0-9]*\).*/\1/p' "$work/fuzzer.out" | tail -n 1)
 executed=$(sed -n 's/^stat::number_of_executed_units:[[:space:]]*\([0-9]*\).*/\1/p' "$work/fuzzer.out" | tail -n 1)
+fuzz_cpu=$cpu_used
+echo "    CPU: ${fuzz_cpu} s"
+exec_per_cpu=$(per_cpu "$executed" "$fuzz_cpu")
 failed=0
 if ((fuzz_status != 0)); then
   failed=1
@@ -126,6 +150,8 @@ measure_limit after
 mean() { awk -v a="$1" -v b="$2" 'BEGIN { n = 0; s = 0; if (a != "") { s += a; n++ } if (b != "") { s += b; n++ }
                                           if (n) printf "%.0f", s / n }'; }
 limit=$(mean "$limit_before" "$limit_after")
+limit_per_cpu=$(mean "$limit_cpu_before" "$limit_cpu_after")
+ratio_per_cpu=$(awk -v a="$exec_per_cpu" -v b="$limit_per_cpu" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }')
 ratio=$(awk -v a="$exec_rate" -v b="$limit" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }')
 ratio_goal=$(awk -v r="$ratio" 'BEGIN { if (r == "n/a") print "n/a"; else print (r + 0 >= 0.5 ? "met" : "MISSED") }')
 rate_goal=$(awk -v a="$exec_rate" 'BEGIN { if (a == "") print "n/a"; else print (a + 0 >= 5000 ? "met" : "MISSED") }')
@@ -138,7 +164,10 @@ printf '  %-46s %10s\n' "raw loopback limit, round trips/s (after)" "${limit_aft
 printf '  %-46s %10s   (%s inputs)\n' "server_stream_fuzzer, exec/s" "${exec_rate:-failed}" "${executed:-?}"
 printf '  %-46s %10s   goal >= 0.5: %s\n' "fuzzer / limit" "$ratio" "$ratio_goal"
 printf '  %-46s %10s   goal >= 5000: %s\n' "fuzzer exec/s" "${exec_rate:-failed}" "$rate_goal"
-echo "ratio fuzzer_over_limit=$ratio exec_per_s=${exec_rate:-} limit=${limit:-}"
+printf '  %-46s %10s\n' "raw loopback limit, round trips per CPU s" "${limit_per_cpu:-n/a}"
+printf '  %-46s %10s\n' "server_stream_fuzzer, exec per CPU s" "${exec_per_cpu:-n/a}"
+printf '  %-46s %10s\n' "fuzzer / limit, per CPU s" "$ratio_per_cpu"
+echo "ratio fuzzer_over_limit=$ratio per_cpu=$ratio_per_cpu exec_per_s=${exec_rate:-} limit=${limit:-}"
 echo "goal ratio=$ratio_goal rate=$rate_goal"
 if awk -v load="$(cut -d ' ' -f 1 /proc/loadavg)" -v cores="$cores" 'BEGIN { exit !(load > cores) }'; then
   echo "  note: the machine is busy (load average above $cores): both figures are low, the ratio less so."
