@@ -183,11 +183,12 @@ bool StreamServer::consume(StreamConnection& connection, std::string_view bytes)
       return sendOrQueue(connection, bytes);
     case Service::Framed: {
       if (!connection.framed) return true;
-      std::vector<std::uint8_t> replies;
-      auto state = connection.framed->onBytes(asUnsigned(bytes), replies);
+      m_framedReplies.clear();
+      auto state = connection.framed->onBytes(asUnsigned(bytes), m_framedReplies);
       if (state == proto::SessionState::Closing) connection.finishing = true;
-      return sendOrQueue(connection,
-                         std::string_view(reinterpret_cast<const char*>(replies.data()), replies.size()));
+      // sendOrQueue copies what the kernel does not take, so the buffer is free again when it returns.
+      return sendOrQueue(connection, std::string_view(reinterpret_cast<const char*>(m_framedReplies.data()),
+                                                      m_framedReplies.size()));
     }
     case Service::Discard:
     case Service::Chargen:  // RFC 864: "Any data received is thrown away"

@@ -65,6 +65,9 @@ class StreamServer {
   std::size_t m_open = 0;
   // One read buffer for all connections: bytes are answered (or queued) before the next read.
   std::vector<char> m_readBuffer;
+  // Framed replies to one read, kept between reads: cleared, not freed, so a connection streaming requests
+  // does not allocate (and fault in) a reply buffer per read.
+  std::vector<std::uint8_t> m_framedReplies;
   // A descriptor held in reserve so that EMFILE can be answered by accepting and shedding the connection,
   // instead of leaving it queued and the listener spinning (the libev/muduo "idle fd" technique).
   net::UniqueFd m_spareFd;

@@ -1,0 +1,64 @@
+#include "framed_reply_check.h"
+
+#include <fmt/format.h>
+
+#include "proto/framed_codec.h"
+
+namespace sockspec::fuzz {
+
+namespace {
+
+bool isServerFrameType(proto::FrameType type) {
+  using proto::FrameType;
+  switch (type) {
+    case FrameType::Welcome:
+    case FrameType::EchoReply:
+    case FrameType::ReverseReply:
+    case FrameType::StatsReply:
+    case FrameType::ByeReply:
+    case FrameType::Error:
+      return true;
+    case FrameType::Hello:
+    case FrameType::Echo:
+    case FrameType::Reverse:
+    case FrameType::Stats:
+    case FrameType::Bye:
+      return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string framedReplyProblem(std::span<const std::uint8_t> replies, std::uint32_t maxPayload, bool complete) {
+  std::size_t offset = 0;
+  bool ended = false;  // BYE_REPLY or ERROR seen
+  for (std::size_t index = 1; offset < replies.size(); ++index) {
+    auto decoded = proto::decodeFrame(replies.subspan(offset), maxPayload);
+    if (decoded.status == proto::DecodeStatus::NeedMore) {
+      if (!complete) return {};
+      return fmt::format("reply frame {} at offset {}: the server stopped after {} of its {} bytes", index,
+                         offset, replies.size() - offset, decoded.needed);
+    }
+    if (decoded.status == proto::DecodeStatus::Malformed) {
+      return fmt::format("reply frame {} at offset {} is malformed: {}", index, offset, decoded.message);
+    }
+    const proto::Frame& frame = decoded.frame;
+    if (ended) {
+      return fmt::format("reply frame {} at offset {} ({}) follows the frame that ended the connection", index,
+                         offset, proto::describeFrame(frame));
+    }
+    if (!isServerFrameType(frame.type)) {
+      return fmt::format("reply frame {} at offset {} is a client frame: {}", index, offset,
+                         proto::describeFrame(frame));
+    }
+    if (index == 1 && frame.type != proto::FrameType::Welcome && frame.type != proto::FrameType::Error) {
+      return fmt::format("the first reply is {}, expected WELCOME or ERROR", proto::describeFrame(frame));
+    }
+    ended = frame.type == proto::FrameType::ByeReply || frame.type == proto::FrameType::Error;
+    offset += decoded.consumed;
+  }
+  return {};
+}
+
+}  // namespace sockspec::fuzz

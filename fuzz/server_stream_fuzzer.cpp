@@ -1,0 +1,348 @@
+// server_stream: the reference server's stream services over real loopback sockets. Each input is a client
+// (fuzz/client_actions.h: writes, waits, shutdown, abort, close) on a fresh connection to an in-process
+// server, framed or echo, over TCP or a unix stream socket. The server must stay alive and:
+//   - send exactly what it owes: echo the bytes back; framed, the replies a FramedSession gives for the same
+//     bytes in one piece (fuzz/expected_replies.h), every one a well-formed server frame
+//     (fuzz/framed_reply_check.h), nothing after BYE_REPLY or ERROR;
+//   - close in order after the last reply it owes once the client shut down writing, or after BYE_REPLY or
+//     an ERROR: the client reads every byte and then EOF, never ECONNRESET (docs/framed-protocol.md);
+//   - drop the connection when the client ends it (close, RST, or at the end of the input), so that its
+//     open-connection count and the process's descriptors return to where they were;
+//   - never stall: no progress for 2 s while something is owed fails the check.
+// A connection that the input leaves open is checked (everything owed arrived, nothing more) and then reset
+// by the client (SO_LINGER 0): no TIME_WAIT is left behind, so tens of thousands of connections a second do
+// not use up the ephemeral ports. Inputs that shut down writing end with a FIN from each side, as they must.
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "base/deadline.h"
+#include "check_failure.h"
+#include "client_actions.h"
+#include "descriptor_watch.h"
+#include "expected_replies.h"
+#include "framed_reply_check.h"
+#include "net/endpoint_sockets.h"
+#include "net/readiness.h"
+#include "net/sock_addr.h"
+#include "net/socket_ops.h"
+#include "server_under_test.h"
+
+namespace {
+
+using namespace sockspec;
+using namespace sockspec::fuzz;
+
+constexpr std::string_view kTarget = "server_stream";
+constexpr std::uint32_t kMaxPayload = proto::kDefaultMaxPayload;
+// The small client receive buffer an input may ask for (the kernel doubles it, socket(7)): a TCP window of
+// a few KiB, so that replies back up into the server's queue.
+constexpr int kSmallReceiveBuffer = 2048;
+
+std::string_view serviceName(StreamService service) { return service == StreamService::Echo ? "echo" : "framed"; }
+
+std::string_view actionName(StreamActionKind kind) {
+  switch (kind) {
+    case StreamActionKind::Write: return "write";
+    case StreamActionKind::WriteRepeated: return "write repeated";
+    case StreamActionKind::Wait: return "wait";
+    case StreamActionKind::ShutdownWrite: return "shutdown";
+    case StreamActionKind::Abort: return "abort";
+    case StreamActionKind::Close: return "close";
+  }
+  return "?";
+}
+
+// Up to 16 bytes from `offset`, in hex, for messages about where two byte strings part.
+std::string hexAt(std::span<const std::uint8_t> bytes, std::size_t offset) {
+  std::string text;
+  for (std::size_t i = offset; i < bytes.size() && i < offset + 16; ++i) text += fmt::format("{:02x} ", bytes[i]);
+  if (text.empty()) return "(nothing)";
+  text.pop_back();
+  return text;
+}
+
+class StreamTargets {
+ public:
+  StreamTargets() {
+    for (auto family : {StreamFamily::Tcp, StreamFamily::Unix}) {
+      for (auto service : {StreamService::Framed, StreamService::Echo}) {
+        server::ServerConfig config;
+        config.service = service == StreamService::Echo ? server::Service::Echo : server::Service::Framed;
+        config.maxPayload = kMaxPayload;
+        std::string url = family == StreamFamily::Tcp
+                              ? std::string("tcp://127.0.0.1:0")
+                              : fmt::format("unix://@sockspec-{}-{}-{}", kTarget, ::getpid(), serviceName(service));
+        auto endpoint = net::parseEndpoint(url);
+        if (!endpoint) setupFailed(kTarget, net::formatEndpointError(url, endpoint.error()));
+        config.listen = *endpoint;
+        m_servers[index(family, service)] = std::make_unique<ServerUnderTest>(kTarget, config);
+      }
+    }
+  }
+  ServerUnderTest& pick(StreamFamily family, StreamService service) { return *m_servers[index(family, service)]; }
+  DescriptorWatch& descriptors() { return m_descriptors; }
+
+ private:
+  static std::size_t index(StreamFamily family, StreamService service) {
+    return (family == StreamFamily::Unix ? 2u : 0u) + (service == StreamService::Echo ? 1u : 0u);
+  }
+  std::array<std::unique_ptr<ServerUnderTest>, 4> m_servers;
+  DescriptorWatch m_descriptors{kTarget};
+};
+
+StreamTargets* g_targets = nullptr;
+
+// Buffers kept from one input to the next (cleared, not freed): replies can run to MiBs, and allocating
+// them afresh costs page faults on every input.
+struct ExchangeBuffers {
+  ExpectedReplies expected{StreamService::Framed, kMaxPayload};
+  std::vector<std::uint8_t> received;
+  std::vector<std::uint8_t> repeated;
+};
+ExchangeBuffers* g_buffers = nullptr;
+
+// One input's connection: the client side of the exchange and the checks on what the server does.
+class StreamExchange {
+ public:
+  StreamExchange(ServerUnderTest& server, StreamService service, bool smallReceiveBuffer, ExchangeBuffers& buffers)
+      : m_server(server),
+        m_service(service),
+        m_expected(buffers.expected),
+        m_received(buffers.received),
+        m_repeated(buffers.repeated),
+        m_acceptedBefore(server.counters().accepted),
+        m_closedBefore(server.counters().closed),
+        m_openBefore(server.openConnections()) {
+    m_expected.restart(service);
+    m_received.clear();
+    connect(smallReceiveBuffer);
+  }
+
+  void run(const std::vector<StreamAction>& actions) {
+    for (const auto& action : actions) {
+      ++m_actionNumber;
+      m_action = action.kind;
+      switch (action.kind) {
+        case StreamActionKind::Write: write(action.bytes); break;
+        case StreamActionKind::WriteRepeated: writeRepeated(action.bytes, action.times); break;
+        case StreamActionKind::Wait: waitForReplies(); break;
+        case StreamActionKind::ShutdownWrite: shutdownWrite(); break;
+        case StreamActionKind::Abort: end(/*abortive=*/true); return;
+        case StreamActionKind::Close: end(/*abortive=*/false); return;
+      }
+    }
+    ++m_actionNumber;
+    m_atEnd = true;
+    finish();
+  }
+
+ private:
+  // A non-blocking connect, finished within the stall timeout. The receive buffer is set before connect(2):
+  // TCP fixes its window scale in the handshake (tcp(7), SO_RCVBUF).
+  void connect(bool smallReceiveBuffer) {
+    const net::Endpoint& endpoint = m_server.endpoint();
+    auto address = net::toSockAddr(endpoint);
+    if (!address) fail(address.error());
+    auto socket = net::openSocket(net::familyOf(endpoint), SOCK_STREAM, 0, net::Blocking::No);
+    if (!socket) fail(socket.error().describe());
+    m_client = std::move(*socket);
+    if (smallReceiveBuffer) {
+      if (auto set = net::setIntOption(m_client.get(), SOL_SOCKET, SO_RCVBUF, kSmallReceiveBuffer); !set) {
+        fail(set.error().describe());
+      }
+    }
+    auto connected = net::connectSocket(m_client.get(), *address);
+    if (connected) return;
+    // Loopback TCP answers EINPROGRESS and completes at once; a unix stream connect completes in the call.
+    if (connected.error().code != EINPROGRESS) fail(connected.error().describe());
+    auto ready = net::waitWritable(m_client.get(), Deadline::after(kStallTimeout));
+    if (!ready) fail(ready.error().describe());
+    if (*ready == net::Readiness::TimedOut) fail("connect: no answer within the stall timeout");
+    auto outcome = net::pendingError(m_client.get());
+    if (!outcome) fail(outcome.error().describe());
+    if (*outcome != 0) fail(SysError{*outcome, "connect"}.describe());
+  }
+
+  void write(std::span<const std::uint8_t> bytes) {
+    if (m_writeShut) return;  // send after shutdown(SHUT_WR) is EPIPE by definition, not a server fault
+    std::size_t done = 0;
+    m_server.serveUntil(
+        [&] {
+          if (done == bytes.size()) return StepOutcome::Done;
+          auto sent = net::sendBytes(m_client.get(), bytes.subspan(done));
+          if (sent) {
+            m_expected.onSent(bytes.subspan(done, *sent));
+            done += *sent;
+            return done == bytes.size() ? StepOutcome::Done : StepOutcome::Progressed;
+          }
+          int code = sent.error().code;
+          if (code != EAGAIN && code != EWOULDBLOCK) {
+            fail(fmt::format("{} after {} of {} bytes: the server must read until the client closes",
+                             sent.error().describe(), done, bytes.size()));
+          }
+          return readReplies();  // the server may be waiting for us to read before it reads more
+        },
+        "the server to read what the client writes");
+  }
+
+  void writeRepeated(std::span<const std::uint8_t> bytes, std::size_t times) {
+    m_repeated.clear();
+    for (std::size_t i = 0; i < times; ++i) m_repeated.insert(m_repeated.end(), bytes.begin(), bytes.end());
+    write(m_repeated);
+  }
+
+  void waitForReplies() {
+    m_server.serveUntil(
+        [&] { return m_received.size() == m_expected.bytes().size() ? StepOutcome::Done : readReplies(); },
+        "the replies owed");
+  }
+
+  void shutdownWrite() {
+    if (m_writeShut) return;
+    if (auto shut = net::shutdownSocket(m_client.get(), SHUT_WR); !shut) fail(shut.error().describe());
+    m_writeShut = true;
+  }
+
+  // The client ends the connection mid-exchange: RST (SO_LINGER 0) or a plain close (FIN, or RST when
+  // replies are unread). Whatever it had received so far must still be a well-formed prefix.
+  void end(bool abortive) {
+    if (abortive) {
+      if (auto set = net::setAbortiveClose(m_client.get()); !set) fail(set.error().describe());
+    }
+    m_client.reset();
+    awaitServerClosed();
+    checkFrames(/*complete=*/false);
+  }
+
+  // The input is over and the connection still open: everything owed must arrive, then either the orderly
+  // close the server owes (after the client's shutdown, or BYE/ERROR), or nothing more.
+  void finish() {
+    waitForReplies();
+    if (m_writeShut || m_expected.serverCloses()) {
+      m_server.serveUntil([&] { return m_sawEof ? StepOutcome::Done : readReplies(); },
+                          "the server's FIN after its last reply");
+      m_client.reset();  // everything was read, so this is a FIN, not an RST
+    } else {
+      m_server.serveReady();
+      if (readReplies() != StepOutcome::Idle) fail("the server sent more after everything owed");
+      // The check is done: reset rather than close, so that the client's port is not held in TIME_WAIT
+      // for 60 s (tcp_close(), socket(7) SO_LINGER). The server must take the RST in its stride.
+      if (auto set = net::setAbortiveClose(m_client.get()); !set) fail(set.error().describe());
+      m_client.reset();
+    }
+    awaitServerClosed();
+    checkFrames(/*complete=*/true);
+  }
+
+  // One non-blocking read of the server's replies, each byte compared with what is owed at its offset.
+  StepOutcome readReplies() {
+    static std::array<std::uint8_t, 64 * 1024> buffer;
+    auto received = net::recvBytes(m_client.get(), buffer);
+    if (!received) {
+      int code = received.error().code;
+      if (code == EAGAIN || code == EWOULDBLOCK) return StepOutcome::Idle;
+      fail(fmt::format("{} after {} reply bytes: {}", received.error().describe(), m_received.size(),
+                       "an orderly close sends FIN after the last reply, never RST"));
+    }
+    if (*received == 0) {
+      if (!m_writeShut && !m_expected.serverCloses()) {
+        fail(fmt::format("EOF after {} reply bytes: the server closed a connection it still had to serve",
+                         m_received.size()));
+      }
+      if (m_received.size() < m_expected.bytes().size()) {
+        fail(fmt::format("EOF after {} of the {} reply bytes owed", m_received.size(), m_expected.bytes().size()));
+      }
+      m_sawEof = true;
+      return StepOutcome::Progressed;
+    }
+    std::span<const std::uint8_t> got(buffer.data(), *received);
+    const auto& owed = m_expected.bytes();
+    std::size_t offset = m_received.size();
+    if (offset + got.size() > owed.size()) {
+      fail(fmt::format("the server sent {} reply bytes, {} are owed; the extra bytes begin {}", offset + got.size(),
+                       owed.size(), hexAt(got, owed.size() > offset ? owed.size() - offset : 0)));
+    }
+    // memcmp, not a loop: the fuzzer build instruments every comparison in this file, and replies run to MiBs.
+    if (std::memcmp(got.data(), owed.data() + offset, got.size()) != 0) {
+      auto [gotAt, owedAt] = std::mismatch(got.begin(), got.end(), owed.begin() + static_cast<std::ptrdiff_t>(offset));
+      auto i = static_cast<std::size_t>(gotAt - got.begin());
+      fail(fmt::format("reply byte {} differs from what is owed: got {}, owed {}", offset + i, hexAt(got, i),
+                       hexAt(owed, offset + i)));
+    }
+    m_received.insert(m_received.end(), got.begin(), got.end());
+    return StepOutcome::Progressed;
+  }
+
+  // The server has accepted this connection and closed it, and holds no more connections than before.
+  void awaitServerClosed() {
+    m_server.serveUntil(
+        [&] {
+          const auto& counters = m_server.counters();
+          bool closed = counters.accepted == m_acceptedBefore + 1 && counters.closed == m_closedBefore + 1 &&
+                        m_server.openConnections() == m_openBefore;
+          return closed ? StepOutcome::Done : StepOutcome::Idle;
+        },
+        "the server to close its side of the connection");
+    const auto& counters = m_server.counters();
+    if (counters.accepted != m_acceptedBefore + 1 || counters.closed != m_closedBefore + 1) {
+      fail(fmt::format("one connection made, yet the server accepted {} and closed {}",
+                       counters.accepted - m_acceptedBefore, counters.closed - m_closedBefore));
+    }
+  }
+
+  void checkFrames(bool complete) {
+    if (m_service != StreamService::Framed) return;
+    if (auto problem = framedReplyProblem(m_received, kMaxPayload, complete); !problem.empty()) fail(problem);
+  }
+
+  [[noreturn]] void fail(std::string_view message) const {
+    std::string where = m_atEnd ? std::string("at the end of the input")
+                                : fmt::format("at action {} ({})", m_actionNumber, actionName(m_action));
+    checkFailed(kTarget, fmt::format("{} {} {}: {}", m_server.endpoint().toString(), serviceName(m_service), where,
+                                     message));
+  }
+
+  ServerUnderTest& m_server;
+  StreamService m_service;
+  ExpectedReplies& m_expected;
+  std::vector<std::uint8_t>& m_received;
+  std::vector<std::uint8_t>& m_repeated;
+  net::UniqueFd m_client;
+  bool m_writeShut = false;
+  bool m_sawEof = false;
+  std::uint64_t m_acceptedBefore;
+  std::uint64_t m_closedBefore;
+  std::size_t m_openBefore;
+  std::size_t m_actionNumber = 0;
+  StreamActionKind m_action = StreamActionKind::Wait;
+  bool m_atEnd = false;
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  // Both live as long as the process: libFuzzer never tears targets down.
+  g_targets = new StreamTargets();
+  g_buffers = new ExchangeBuffers();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  StreamInput input = decodeStreamInput({data, size});
+  g_targets->descriptors().startInput();
+  {
+    StreamExchange exchange(g_targets->pick(input.family, input.service), input.service, input.smallReceiveBuffer,
+                            *g_buffers);
+    exchange.run(input.actions);
+  }
+  g_targets->descriptors().checkNoLeak("an input");
+  return 0;
+}
