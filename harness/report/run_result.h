@@ -30,6 +30,12 @@ struct CheckResult {
   std::uint64_t captureReceived = 0;
   std::uint64_t captureDropped = 0;
   std::string title;
+  // Wire steps: how many were checked against captured packets, and how many could not be (no capture:
+  // not root, --isolation none, the capture failed to open; or a family with no packets), with the first
+  // reason. A skipped wire step never counts as passed: the check's verdict then rests on the calls alone.
+  int wireAsserted = 0;
+  int wireSkipped = 0;
+  std::string wireSkipReason;
 };
 
 enum class ClaimVerdict { Confirmed, PartlyTrue, Refuted, Untested };

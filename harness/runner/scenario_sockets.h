@@ -17,6 +17,10 @@ struct NamedSocket {
   net::UniqueFd fd;          // empty once closed: calls then use -1 and get EBADF, never a reused number
   bool nonblocking = false;  // as the scenario set it (the runner bounds blocking calls with SO_*TIMEO)
   net::SockAddr local;       // the last local address seen (kept after close, for bind-to and connect)
+  // The connection's other end, once known: getpeername() after accept, the address connected to after a
+  // connect (even one still in progress, when getpeername() says ENOTCONN). Kept after close, so that wire
+  // steps can find the connection's packets.
+  net::SockAddr peer;
   int userReceiveTimeoutMs = 0;  // SO_RCVTIMEO / SO_SNDTIMEO the scenario set itself (0: none)
   int userSendTimeoutMs = 0;
   int rawFd() const { return fd ? fd.get() : -1; }

@@ -200,6 +200,8 @@ Expected<StepOutcome, std::string> StepContext::doAccept() {
   }
   NamedSocket& accepted = m_sockets.add(m_step.result, net::UniqueFd(fd), false);
   refreshLocalAddress(accepted);
+  net::SockAddr peerAddress;
+  if (::getpeername(fd, peerAddress.getMutable(), peerAddress.lengthInOut()) == 0) accepted.peer = peerAddress;
   return StepOutcome{};
 }
 
@@ -222,6 +224,10 @@ Expected<StepOutcome, std::string> StepContext::doConnect() {
   int err = errno;
   if (toggled) (void)net::setNonBlocking(socket.fd.get(), false);
   StepOutcome outcome = fromCall(rc, err);
+  // A SYN went out to this address when connect() succeeded, is in progress, or was refused (by an RST) or
+  // timed out; not when it failed at once (EISCONN, EBADF: the earlier peer stays).
+  bool attempted = rc == 0 || err == EINPROGRESS || err == EAGAIN || err == ECONNREFUSED || err == ETIMEDOUT;
+  if (attempted) socket.peer = peer.local;
   if (rc < 0 && err == EINPROGRESS && !socket.nonblocking && !m_probeOnly) {
     outcome.note = fmt::format("the handshake did not complete within the step's deadline of {} ms",
                                m_deadline.count());
