@@ -64,6 +64,10 @@ struct RunResult {
   RunSummary summary() const;
 };
 
+// What the wire steps of a check amounted to, for every report format: "wire: 3 asserted",
+// "wire: 0 asserted, 2 skipped (needs CAP_NET_RAW to capture (run as root))"; empty without wire steps.
+std::string describeWireEvidence(const CheckResult& check);
+
 std::string_view statusName(Status status);         // "passed", "failed", "skipped"
 std::string_view verdictName(ClaimVerdict verdict);  // "confirmed", "partly true", "refuted", "untested"
 
