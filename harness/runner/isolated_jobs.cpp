@@ -77,7 +77,7 @@ bool isTcp(scenario::Family family) { return family == scenario::Family::Tcp4 ||
 // parent), or says in `wire.missingReason` why there is none.
 std::optional<capture::LiveCapture> openJobCapture(const ScenarioJob& job, const std::string& directory,
                                                    const std::string& captureDirectory, std::string& path,
-                                                   std::string& failure, WireEvidence& wire) {
+                                                   std::string& failure, JobContext& wire) {
   bool wanted = !captureDirectory.empty() || (hasWireSteps(*job.scenario) && isTcp(job.family));
   if (!wanted) return std::nullopt;
   if (!hasRawCaptureCapability()) {
@@ -106,7 +106,7 @@ std::optional<capture::LiveCapture> openJobCapture(const ScenarioJob& job, const
   std::optional<capture::LiveCapture> capture;
   std::string capturePath;
   std::string captureFailure;
-  WireEvidence wire;
+  JobContext wire;
   wire.missingReason = noNamespaceReason;
   if (useNamespace) {
     if (auto entered = enterPrivateNetworkNamespace(); !entered) {
@@ -118,6 +118,7 @@ std::optional<capture::LiveCapture> openJobCapture(const ScenarioJob& job, const
       result.message = "runner: " + set.error();
       ready = false;
     } else {
+      wire.ownNetworkNamespace = true;
       capture = openJobCapture(job, directory, captureDirectory, capturePath, captureFailure, wire);
       wire.capture = capture ? &*capture : nullptr;
     }

@@ -50,7 +50,7 @@ enum class WireStepResult { Asserted, Skipped };
 
 // Checks one wire step against the packets captured so far. Returns the mismatch text, if any, through
 // `failure`; a step that cannot be checked is Skipped with the reason in `reason`.
-WireStepResult runWireStep(const scenario::Step& step, ScenarioSockets& sockets, const WireEvidence& wire,
+WireStepResult runWireStep(const scenario::Step& step, ScenarioSockets& sockets, const JobContext& wire,
                            std::string& failure, std::string& reason) {
   if (!sockets.isTcp()) {
     reason = fmt::format("wire steps do not apply to {}: it sends no packets", scenario::familyName(sockets.family()));
@@ -99,7 +99,7 @@ report::CheckResult describeCheck(const scenario::Scenario& scenario, scenario::
 }
 
 report::CheckResult executeScenario(const scenario::Scenario& scenario, scenario::Family family,
-                                    const std::string& workDirectory, const WireEvidence& wire) {
+                                    const std::string& workDirectory, const JobContext& wire) {
   auto started = std::chrono::steady_clock::now();
   report::CheckResult result = describeCheck(scenario, family);
   auto finish = [&](report::Status status, int line, std::string message) {
@@ -112,6 +112,7 @@ report::CheckResult executeScenario(const scenario::Scenario& scenario, scenario
   };
 
   ScenarioSockets sockets(family, workDirectory);
+  sockets.setOwnNetworkNamespace(wire.ownNetworkNamespace);
   for (const scenario::Step& step : scenario.steps) {
     if (step.verb == "wire") {
       std::string failure;

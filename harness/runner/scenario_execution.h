@@ -13,15 +13,17 @@ namespace sockspec::runner {
 // The id of one scenario run: "close.unread-data-rst[tcp6]".
 std::string checkId(const scenario::Scenario& scenario, scenario::Family family);
 
-// What the run's wire steps read: the job's live capture (drained after every step), or why there is none.
-struct WireEvidence {
+// What the job's process provides: the live capture the wire steps read (drained after every step) or why
+// there is none, and whether the process is in the scenario's own network namespace (counter steps).
+struct JobContext {
   capture::LiveCapture* capture = nullptr;  // null: every wire step is skipped with `missingReason`
-  std::string missingReason;                 // "needs CAP_NET_RAW (run as root)", ...
+  std::string missingReason;                 // "needs CAP_NET_RAW to capture (run as root)", ...
+  bool ownNetworkNamespace = false;          // made for this job by the runner: namespace counters start at 0
 };
 
 // `workDirectory` is an existing private folder for the scenario's unix socket paths.
 report::CheckResult executeScenario(const scenario::Scenario& scenario, scenario::Family family,
-                                    const std::string& workDirectory, const WireEvidence& wire = {});
+                                    const std::string& workDirectory, const JobContext& wire = {});
 
 // Whether the scenario has wire steps (then its TCP jobs want a capture even without --capture).
 bool hasWireSteps(const scenario::Scenario& scenario);

@@ -38,6 +38,10 @@ class ScenarioSockets {
   bool isTcp() const;
   bool isStream() const;
 
+  // Whether the process runs in a network namespace made for this scenario (set before the first step).
+  void setOwnNetworkNamespace(bool own) { m_ownNetworkNamespace = own; }
+  bool ownNetworkNamespace() const { return m_ownNetworkNamespace; }
+
   NamedSocket& add(const std::string& name, net::UniqueFd fd, bool nonblocking);
   NamedSocket* find(const std::string& name);
 
@@ -50,6 +54,7 @@ class ScenarioSockets {
   std::string m_directory;
   std::map<std::string, NamedSocket, std::less<>> m_sockets;
   int m_pathCounter = 0;
+  bool m_ownNetworkNamespace = false;
 };
 
 }  // namespace sockspec::runner
