@@ -168,6 +168,13 @@ std::string finData(const Connection& c) {
   return {};
 }
 
+std::string noFin(const Connection& c) {
+  auto fins = c.numbers(true, isFin);
+  if (fins.empty()) return {};
+  return fmt::format("expected no FIN from {} to {}; FIN at {} in {}", c.local(), c.peer(), numberList(fins),
+                     c.scope());
+}
+
 std::string synRetransmits(const Connection& c, std::int64_t expectedCount) {
   auto syns = c.numbers(true, isSyn);
   std::string expected = fmt::format("expected {} SYN retransmission{} from {} to {}", expectedCount,
@@ -222,6 +229,7 @@ std::string wireAssertionMismatch(std::string_view assertion, std::int64_t count
   if (assertion == "rst-to") return reset(connection, false);
   if (assertion == "no-rst") return noReset(connection);
   if (assertion == "fin-data") return finData(connection);
+  if (assertion == "no-fin") return noFin(connection);
   if (assertion == "syn-retransmits") return synRetransmits(connection, count);
   if (assertion == "no-syn-ack") return noSynAck(connection);
   if (assertion == "time-wait") return timeWait(connection);

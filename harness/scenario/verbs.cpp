@@ -21,9 +21,9 @@ constexpr std::array<std::string_view, 10> kCounterNames{
     "ListenOverflows", "ListenDrops",    "EmbryonicRsts",        "TCPAbortOnClose", "TCPAbortOnData",
     "TCPAbortOnLinger", "SyncookiesSent", "SyncookiesRecv", "TCPReqQFullDoCookies", "TCPReqQFullDrop"};
 // wire: assertions on the captured packets of the socket's connection (runner/wire_assertions.h).
-constexpr std::array<std::string_view, 9> kWireAssertions{"handshake", "first-fin", "rst",         "rst-to",
-                                                          "no-rst",    "fin-data",  "syn-retransmits",
-                                                          "no-syn-ack", "time-wait"};
+constexpr std::array<std::string_view, 10> kWireAssertions{"handshake", "first-fin", "fin-data",   "no-fin",
+                                                           "rst",       "rst-to",    "no-rst",     "syn-retransmits",
+                                                           "no-syn-ack", "time-wait"};
 constexpr std::array<std::string_view, 7> kCheckKeys{"accept-queue", "backlog",       "state",       "error",
                                                      "readable-bytes", "unsent-bytes", "time-wait"};
 
@@ -86,8 +86,8 @@ const std::vector<VerbSpec>& table() {
       {"wire", ResultRule::None,
        {{ParamKind::Word, "assertion", kWireAssertions}, {ParamKind::Socket, "socket", {}}},
        "wire ASSERTION SOCKET [-> COUNT]",
-       "assert on the captured packets of SOCKET's connection: handshake, first-fin, rst, rst-to, no-rst, "
-       "fin-data, syn-retransmits (-> COUNT), no-syn-ack, time-wait (TCP only; skipped without a capture)"},
+       "assert on the captured packets of SOCKET's connection: handshake, first-fin, fin-data, no-fin, rst, "
+       "rst-to, no-rst, syn-retransmits (-> COUNT), no-syn-ack, time-wait (TCP only; skipped without a capture)"},
   };
   return verbs;
 }
