@@ -75,7 +75,8 @@ class Connection {
   // "packets #1-#9 of this connection (from 127.0.0.1:40001: SYN #1, FIN #7; from ...: SYN-ACK #2)".
   std::string scope() const {
     if (m_packets.empty()) {
-      return fmt::format("no packet between {} and {} among the {} TCP packets captured", local(), peer(), m_total);
+      return fmt::format("the capture ({} TCP packet{}, none between {} and {})", m_total, m_total == 1 ? "" : "s",
+                         local(), peer());
     }
     return fmt::format("packets #{}-#{} of this connection ({}; {})", m_packets.front().packet->number,
                        m_packets.back().packet->number, landmarks(true), landmarks(false));
