@@ -97,7 +97,8 @@ std::optional<capture::LiveCapture> openJobCapture(const ScenarioJob& job, const
 
 // In the child: execute the job, write its result to `out`, and never return.
 [[noreturn]] void runChild(const ScenarioJob& job, bool useNamespace, const std::string& noNamespaceReason,
-                          const std::string& directory, int out, pid_t parent, const std::string& captureDirectory) {
+                          const std::string& directory, int out, pid_t parent, const JobOptions& options) {
+  const std::string& captureDirectory = options.captureDirectory;
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(3);
   ::signal(SIGPIPE, SIG_IGN);
@@ -125,7 +126,7 @@ std::optional<capture::LiveCapture> openJobCapture(const ScenarioJob& job, const
   }
   // Like tcpdump -Z: the namespace, its sysctls and the capture handle were the only privileged steps.
   if (ready && ::geteuid() == 0) {
-    if (auto dropped = dropPrivileges(); !dropped) {
+    if (auto dropped = dropPrivileges(options.runAs); !dropped) {
       result.status = Status::Failed;
       result.message = "runner: giving up privileges: " + dropped.error();
       ready = false;
@@ -257,6 +258,13 @@ std::vector<CheckResult> runIsolatedJobs(const std::vector<ScenarioJob>& jobs, c
         publish(index, std::move(failed));
         continue;
       }
+      if (options.runAs && ::chown(directory->path().c_str(), options.runAs->uid, options.runAs->gid) != 0) {
+        CheckResult failed = describeCheck(*job.scenario, job.family);
+        failed.status = Status::Failed;
+        failed.message = fmt::format("runner: {}: {}", directory->path(), SysError{errno, "chown"}.describe());
+        publish(index, std::move(failed));
+        continue;
+      }
       int fds[2];
       if (::pipe2(fds, O_CLOEXEC) < 0) {
         CheckResult failed = describeCheck(*job.scenario, job.family);
@@ -271,8 +279,7 @@ std::vector<CheckResult> runIsolatedJobs(const std::vector<ScenarioJob>& jobs, c
       pid_t pid = ::fork();
       if (pid == 0) {
         readEnd.reset();
-        runChild(job, useNamespace, noNamespaceReason, directory->path(), writeEnd.get(), parent,
-                 options.captureDirectory);
+        runChild(job, useNamespace, noNamespaceReason, directory->path(), writeEnd.get(), parent, options);
       }
       if (pid < 0) {
         CheckResult failed = describeCheck(*job.scenario, job.family);

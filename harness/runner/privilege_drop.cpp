@@ -1,12 +1,15 @@
 #include "runner/privilege_drop.h"
 
+#include <grp.h>
 #include <linux/capability.h>
+#include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <fstream>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -33,7 +36,17 @@ bool readCapabilities(__user_cap_data_struct (&data)[_LINUX_CAPABILITY_U32S_3]) 
 
 }  // namespace
 
-Expected<bool, std::string> dropPrivileges() {
+Expected<RunAs, std::string> lookUpUser(const std::string& name) {
+  passwd entry{};
+  passwd* found = nullptr;
+  std::vector<char> buffer(16384);
+  int rc = ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (rc != 0) return Unexpected{fmt::format("user '{}': {}", name, SysError{rc, "getpwnam_r"}.describe())};
+  if (found == nullptr) return Unexpected{fmt::format("no user '{}'", name)};
+  return RunAs{name, entry.pw_uid, entry.pw_gid};
+}
+
+Expected<bool, std::string> dropPrivileges(const std::optional<RunAs>& user) {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Unexpected{SysError{errno, "prctl(PR_SET_NO_NEW_PRIVS)"}.describe()};
   int last = lastCapability();
   for (int cap = 0; cap <= last; ++cap) {
@@ -41,6 +54,13 @@ Expected<bool, std::string> dropPrivileges() {
     if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
       return Unexpected{fmt::format("{} (capability {})", SysError{errno, "prctl(PR_CAPBSET_DROP)"}.describe(), cap)};
     }
+  }
+  if (user) {
+    // Groups first, while CAP_SETGID is still there; setuid() from 0 then clears the permitted set too
+    // (capabilities(7), "Effect of user ID changes on capabilities").
+    if (::setgroups(0, nullptr) != 0) return Unexpected{SysError{errno, "setgroups"}.describe()};
+    if (::setgid(user->gid) != 0) return Unexpected{SysError{errno, "setgid"}.describe()};
+    if (::setuid(user->uid) != 0) return Unexpected{SysError{errno, "setuid"}.describe()};
   }
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct empty[_LINUX_CAPABILITY_U32S_3] = {};

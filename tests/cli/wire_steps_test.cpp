@@ -153,6 +153,18 @@ TEST_CASE("without privileges the wire steps are skipped (needs CAP_NET_RAW), ne
   CHECK(tcp["wire"]["skip_reason"] == "needs CAP_NET_RAW and the scenario's own network namespace (run as root)");
 }
 
+TEST_CASE("--user switches each job to that user after its capture is open; wire steps still asserted") {
+  if (skipUnlessRoot()) return;
+  auto run = runWithReport(kWireScenario, {"--user", "nobody"});
+  REQUIRE(run.program.exitedWith(0));
+  for (std::string family : {"tcp4", "tcp6"}) {
+    const auto& tcp = check(run, "t.wire[" + family + "]");
+    CHECK(tcp["status"] == "passed");
+    CHECK(tcp["wire"]["asserted"] == kWireSteps);
+  }
+  CHECK(check(run, "t.wire[unix]")["status"] == "passed");  // binds a path in the job's directory, as nobody
+}
+
 TEST_CASE("a false wire assertion fails the check and names the packets by their numbers in the pcap") {
   if (skipUnlessRoot()) return;
   std::string text = kWireScenario;

@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
@@ -60,12 +61,16 @@ std::string makeLoopbackTraffic() {
 }
 
 // The child's whole check; "ok" or the first thing that was not as it must be.
-std::string dropAndProbe(const std::string& pcapPath) {
+std::string dropAndProbe(const std::string& pcapPath, const std::optional<runner::RunAs>& user) {
   if (auto entered = runner::enterPrivateNetworkNamespace(); !entered) return "namespace: " + entered.error();
   auto capture = capture::LiveCapture::open("lo", pcapPath);
   if (!capture) return "capture before the drop: " + capture.error();
   if (!runner::hasRawCaptureCapability()) return "no CAP_NET_RAW before the drop";
-  if (auto dropped = runner::dropPrivileges(); !dropped) return "drop: " + dropped.error();
+  if (auto dropped = runner::dropPrivileges(user); !dropped) return "drop: " + dropped.error();
+  if (user && (::getuid() != user->uid || ::geteuid() != user->uid || ::getgid() != user->gid)) {
+    return fmt::format("uid {} gid {} after the drop, expected {} {}", ::getuid(), ::getgid(), user->uid, user->gid);
+  }
+  if (user && ::getgroups(0, nullptr) != 0) return "supplementary groups kept after the drop";
 
   if (std::string caps = effectiveCapabilities(); caps != "0000000000000000") return "CapEff after the drop: " + caps;
   if (runner::hasRawCaptureCapability()) return "CAP_NET_RAW still effective";
@@ -94,6 +99,13 @@ TEST_CASE("after the drop a job has no capability, cannot open raw sockets or pc
     WARN("sockspec-test-skipped: needs root (a network namespace and CAP_NET_RAW)");
     return;
   }
+  std::optional<runner::RunAs> user;
+  SECTION("staying uid 0") {}
+  SECTION("switching to another user (run --user)") {
+    auto nobody = runner::lookUpUser("nobody");
+    REQUIRE(nobody.ok());
+    user = *nobody;
+  }
   std::string pcapPath = testing::tempFilePath("drop", ".pcap");
   int fds[2];
   REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
@@ -102,7 +114,7 @@ TEST_CASE("after the drop a job has no capability, cannot open raw sockets or pc
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    std::string verdict = dropAndProbe(pcapPath);
+    std::string verdict = dropAndProbe(pcapPath, user);
     (void)!::write(writeEnd.get(), verdict.data(), verdict.size());
     ::_exit(0);
   }
@@ -118,4 +130,10 @@ TEST_CASE("after the drop a job has no capability, cannot open raw sockets or pc
   CHECK(testing::pathExists(pcapPath));
   ::unlink(pcapPath.c_str());
   ::unlink((pcapPath + ".second").c_str());
+}
+
+TEST_CASE("lookUpUser names an unknown user") {
+  auto missing = runner::lookUpUser("no-such-user-sockspec");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error() == "no user 'no-such-user-sockspec'");
 }
