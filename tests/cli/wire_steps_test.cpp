@@ -93,7 +93,7 @@ const nlohmann::json& check(const Run& run, const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("as root, wire steps are asserted on the job's capture, with or without --capture") {
+TEST_CASE("as root, wire steps are asserted on the job's capture, with or without a capture directory") {
   if (skipUnlessRoot()) return;
   std::string captures = tempFilePath("wire-captures");
   for (bool withDirectory : {true, false}) {
@@ -120,7 +120,7 @@ TEST_CASE("as root, wire steps are asserted on the job's capture, with or withou
   CHECK(pathExists(captures + "/t.wire.tcp4.pcap"));
 }
 
-TEST_CASE("with --isolation none the socket steps decide and every wire step is skipped with the reason") {
+TEST_CASE("without isolation (none) the socket steps decide and every wire step is skipped with the reason") {
   if (skipUnlessRoot()) return;
   auto run = runWithReport(kWireScenario, {"--isolation", "none"});
   REQUIRE(run.program.exitedWith(0));
@@ -153,7 +153,7 @@ TEST_CASE("without privileges the wire steps are skipped (needs CAP_NET_RAW), ne
   CHECK(tcp["wire"]["skip_reason"] == "needs CAP_NET_RAW and the scenario's own network namespace (run as root)");
 }
 
-TEST_CASE("--user switches each job to that user after its capture is open; wire steps still asserted") {
+TEST_CASE("the user option switches each job to that user after its capture is open; wire steps still asserted") {
   if (skipUnlessRoot()) return;
   auto run = runWithReport(kWireScenario, {"--user", "nobody"});
   REQUIRE(run.program.exitedWith(0));

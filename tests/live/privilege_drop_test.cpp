@@ -100,7 +100,7 @@ TEST_CASE("after the drop a job has no capability, cannot open raw sockets or pc
     return;
   }
   std::optional<runner::RunAs> user;
-  SECTION("staying uid 0") {}
+  SECTION("staying uid 0") { CHECK_FALSE(user.has_value()); }
   SECTION("switching to another user (run --user)") {
     auto nobody = runner::lookUpUser("nobody");
     REQUIRE(nobody.ok());
