@@ -13,7 +13,6 @@
 #include "runner/step_runner.h"
 #include "runner/wire_assertions.h"
 #include "scenario/printer.h"
-#include "scenario/verbs.h"
 
 namespace sockspec::runner {
 
@@ -50,8 +49,9 @@ enum class WireStepResult { Asserted, Skipped };
 
 // Checks one wire step against the packets captured so far. Returns the mismatch text, if any, through
 // `failure`; a step that cannot be checked is Skipped with the reason in `reason`.
+// `settled`: the capture has settled since the last socket step, so a run of wire steps waits only once.
 WireStepResult runWireStep(const scenario::Step& step, ScenarioSockets& sockets, const JobContext& wire,
-                           std::string& failure, std::string& reason) {
+                           bool& settled, std::string& failure, std::string& reason) {
   if (!sockets.isTcp()) {
     reason = fmt::format("wire steps do not apply to {}: it sends no packets", scenario::familyName(sockets.family()));
     return WireStepResult::Skipped;
@@ -68,7 +68,8 @@ WireStepResult runWireStep(const scenario::Step& step, ScenarioSockets& sockets,
     failure = fmt::format("'{}' has no connection to look for on the wire: connect or accept it first", name);
     return WireStepResult::Asserted;
   }
-  wire.capture->settle(kWireQuiet, kWireSettleLimit);
+  if (!settled) wire.capture->settle(kWireQuiet, kWireSettleLimit);
+  settled = true;
   failure = wireAssertionMismatch(step.arguments[0].text, step.expect.count, ConnectionEnds{*local, *peer},
                                   wire.capture->tcpPackets());
   return WireStepResult::Asserted;
@@ -113,11 +114,12 @@ report::CheckResult executeScenario(const scenario::Scenario& scenario, scenario
 
   ScenarioSockets sockets(family, workDirectory);
   sockets.setOwnNetworkNamespace(wire.ownNetworkNamespace);
+  bool settled = false;
   for (const scenario::Step& step : scenario.steps) {
     if (step.verb == "wire") {
       std::string failure;
       std::string reason;
-      if (runWireStep(step, sockets, wire, failure, reason) == WireStepResult::Skipped) {
+      if (runWireStep(step, sockets, wire, settled, failure, reason) == WireStepResult::Skipped) {
         ++result.wireSkipped;
         if (result.wireSkipReason.empty()) result.wireSkipReason = reason;
         continue;
@@ -130,6 +132,7 @@ report::CheckResult executeScenario(const scenario::Scenario& scenario, scenario
       continue;
     }
     auto outcome = runStep(step, sockets);
+    settled = false;
     if (wire.capture != nullptr) wire.capture->drain();
     if (!outcome) {
       return finish(report::Status::Failed, step.place.line,
