@@ -79,6 +79,12 @@ void LiveCapture::settle(std::chrono::milliseconds quiet, std::chrono::milliseco
   pcap_dump_flush(m_dumper->dumper);
 }
 
+std::uint64_t LiveCapture::droppedSoFar() const {
+  pcap_stat counters{};
+  if (!m_handle || pcap_stats(m_handle.get(), &counters) != 0) return 0;
+  return std::uint64_t{counters.ps_drop} + counters.ps_ifdrop;
+}
+
 CaptureStats LiveCapture::finish(std::chrono::milliseconds quiet, std::chrono::milliseconds limit) {
   CaptureStats stats;
   if (!m_handle || !m_dumper) return stats;

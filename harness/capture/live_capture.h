@@ -46,6 +46,9 @@ class LiveCapture {
   // settle(), then the counts.
   CaptureStats finish(std::chrono::milliseconds quiet, std::chrono::milliseconds limit);
 
+  // Packets the kernel dropped so far (pcap_stats ps_drop + ps_ifdrop): when not 0, tcpPackets() is incomplete.
+  std::uint64_t droppedSoFar() const;
+
   // The TCP packets written so far, dissected as they were drained (the wire assertions read these).
   std::span<const NumberedPacket> tcpPackets() const { return m_tcpPackets; }
 
