@@ -1,5 +1,6 @@
 #include "runner/privilege_drop.h"
 
+#include <fmt/format.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
@@ -10,8 +11,6 @@
 #include <cerrno>
 #include <fstream>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "base/sys_error.h"
 
@@ -47,12 +46,14 @@ Expected<RunAs, std::string> lookUpUser(const std::string& name) {
 }
 
 Expected<bool, std::string> dropPrivileges(const std::optional<RunAs>& user) {
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Unexpected{SysError{errno, "prctl(PR_SET_NO_NEW_PRIVS)"}.describe()};
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return Unexpected{SysError{errno, "prctl(PR_SET_NO_NEW_PRIVS)"}.describe()};
   int last = lastCapability();
   for (int cap = 0; cap <= last; ++cap) {
     // EINVAL: a capability this kernel does not have; anything else (EPERM without CAP_SETPCAP) is a failure.
     if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
-      return Unexpected{fmt::format("{} (capability {})", SysError{errno, "prctl(PR_CAPBSET_DROP)"}.describe(), cap)};
+      return Unexpected{
+          fmt::format("{} (capability {})", SysError{errno, "prctl(PR_CAPBSET_DROP)"}.describe(), cap)};
     }
   }
   if (user) {

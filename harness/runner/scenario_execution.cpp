@@ -1,13 +1,12 @@
 #include "runner/scenario_execution.h"
 
+#include <fmt/format.h>
 #include <netinet/in.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "runner/scenario_sockets.h"
 #include "runner/step_runner.h"
@@ -53,7 +52,8 @@ enum class WireStepResult { Asserted, Skipped };
 WireStepResult runWireStep(const scenario::Step& step, ScenarioSockets& sockets, const JobContext& wire,
                            bool& settled, std::string& failure, std::string& reason) {
   if (!sockets.isTcp()) {
-    reason = fmt::format("wire steps do not apply to {}: it sends no packets", scenario::familyName(sockets.family()));
+    reason = fmt::format("wire steps do not apply to {}: it sends no packets",
+                         scenario::familyName(sockets.family()));
     return WireStepResult::Skipped;
   }
   if (wire.capture == nullptr) {

@@ -1,9 +1,9 @@
 #include "runner/wire_assertions.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace sockspec::runner {
 
@@ -11,11 +11,21 @@ namespace {
 
 using capture::NumberedPacket;
 
-bool has(const NumberedPacket& p, std::uint8_t flag) { return (p.packet.tcpFlags & flag) != 0; }
-bool isSyn(const NumberedPacket& p) { return has(p, capture::kTcpSyn) && !has(p, capture::kTcpAck); }
-bool isSynAck(const NumberedPacket& p) { return has(p, capture::kTcpSyn) && has(p, capture::kTcpAck); }
-bool isFin(const NumberedPacket& p) { return has(p, capture::kTcpFin); }
-bool isRst(const NumberedPacket& p) { return has(p, capture::kTcpRst); }
+bool has(const NumberedPacket& p, std::uint8_t flag) {
+  return (p.packet.tcpFlags & flag) != 0;
+}
+bool isSyn(const NumberedPacket& p) {
+  return has(p, capture::kTcpSyn) && !has(p, capture::kTcpAck);
+}
+bool isSynAck(const NumberedPacket& p) {
+  return has(p, capture::kTcpSyn) && has(p, capture::kTcpAck);
+}
+bool isFin(const NumberedPacket& p) {
+  return has(p, capture::kTcpFin);
+}
+bool isRst(const NumberedPacket& p) {
+  return has(p, capture::kTcpRst);
+}
 
 // The sequence number a segment's receiver acknowledges once it has it all: SYN and FIN count one each
 // (RFC 9293 section 3.4). Modulo 2^32, as on the wire.
@@ -35,7 +45,8 @@ std::string_view segmentName(const NumberedPacket& p) {
 // The packets of one connection, in capture order, and which way each went.
 class Connection {
  public:
-  Connection(const ConnectionEnds& ends, std::span<const NumberedPacket> all) : m_ends(ends), m_total(all.size()) {
+  Connection(const ConnectionEnds& ends, std::span<const NumberedPacket> all)
+      : m_ends(ends), m_total(all.size()) {
     for (const auto& p : all) {
       bool out = p.packet.source == ends.local && p.packet.destination == ends.peer;
       bool in = p.packet.source == ends.peer && p.packet.destination == ends.local;
@@ -75,8 +86,8 @@ class Connection {
   // "packets #1-#9 of this connection (from 127.0.0.1:40001: SYN #1, FIN #7; from ...: SYN-ACK #2)".
   std::string scope() const {
     if (m_packets.empty()) {
-      return fmt::format("the capture ({} TCP packet{}, none between {} and {})", m_total, m_total == 1 ? "" : "s",
-                         local(), peer());
+      return fmt::format("the capture ({} TCP packet{}, none between {} and {})", m_total,
+                         m_total == 1 ? "" : "s", local(), peer());
     }
     return fmt::format("packets #{}-#{} of this connection ({}; {})", m_packets.front().packet->number,
                        m_packets.back().packet->number, landmarks(true), landmarks(false));
@@ -96,8 +107,8 @@ class Connection {
       }
       marks.push_back(fmt::format("{} #{}", segmentName(p), p.number));
     }
-    return fmt::format("from {}: {}", from(fromLocal), marks.empty() ? "no SYN, FIN or RST"
-                                                                     : fmt::format("{}", fmt::join(marks, ", ")));
+    return fmt::format("from {}: {}", from(fromLocal),
+                       marks.empty() ? "no SYN, FIN or RST" : fmt::format("{}", fmt::join(marks, ", ")));
   }
 
   ConnectionEnds m_ends;
@@ -118,9 +129,8 @@ std::string handshake(const Connection& c) {
   if (syn == nullptr) return fmt::format("{}; no SYN in {}", expected, c.scope());
   bool initiator = syn->fromLocal;
   std::uint32_t isn = syn->packet->packet.seq;
-  const auto* synAck = c.first(!initiator, [&](const NumberedPacket& p) {
-    return isSynAck(p) && p.packet.ack == isn + 1;
-  });
+  const auto* synAck =
+      c.first(!initiator, [&](const NumberedPacket& p) { return isSynAck(p) && p.packet.ack == isn + 1; });
   if (synAck == nullptr) {
     return fmt::format("{}; SYN #{} got no SYN-ACK in {}", expected, syn->packet->number, c.scope());
   }
@@ -132,7 +142,8 @@ std::string handshake(const Connection& c) {
       },
       c.indexOf(synAck));
   if (ack == nullptr) {
-    return fmt::format("{}; SYN-ACK #{} was never acknowledged in {}", expected, synAck->packet->number, c.scope());
+    return fmt::format("{}; SYN-ACK #{} was never acknowledged in {}", expected, synAck->packet->number,
+                       c.scope());
   }
   return {};
 }
@@ -142,21 +153,23 @@ std::string firstFin(const Connection& c) {
   const auto* fin = c.first(std::nullopt, isFin);
   if (fin == nullptr) return fmt::format("{}; no FIN in {}", expected, c.scope());
   if (!fin->fromLocal) {
-    return fmt::format("{}; the first FIN is #{}, from {}, in {}", expected, fin->packet->number, c.peer(), c.scope());
+    return fmt::format("{}; the first FIN is #{}, from {}, in {}", expected, fin->packet->number, c.peer(),
+                       c.scope());
   }
   return {};
 }
 
 std::string reset(const Connection& c, bool fromLocal) {
   if (c.first(fromLocal, isRst) != nullptr) return {};
-  return fmt::format("expected an RST from {} to {}; none in {}", c.from(fromLocal), c.to(fromLocal), c.scope());
+  return fmt::format("expected an RST from {} to {}; none in {}", c.from(fromLocal), c.to(fromLocal),
+                     c.scope());
 }
 
 std::string noReset(const Connection& c) {
   auto resets = c.numbers(true, isRst);
   if (resets.empty()) return {};
-  return fmt::format("expected no RST from {} to {}; RST at {} in {}", c.local(), c.peer(), numberList(resets),
-                     c.scope());
+  return fmt::format("expected no RST from {} to {}; RST at {} in {}", c.local(), c.peer(),
+                     numberList(resets), c.scope());
 }
 
 std::string finData(const Connection& c) {
@@ -196,19 +209,24 @@ std::string noSynAck(const Connection& c) {
 // RFC 9293 section 3.6: the side that sent the first FIN, and then received and acknowledged the peer's FIN,
 // is the one in TIME-WAIT; an RST would have ended the connection at once instead.
 std::string timeWait(const Connection& c) {
-  std::string expected = fmt::format("expected {} to be left in TIME_WAIT (first FIN from it, the peer's FIN "
-                                     "acknowledged, no RST)",
-                                     c.local());
+  std::string expected = fmt::format(
+      "expected {} to be left in TIME_WAIT (first FIN from it, the peer's FIN "
+      "acknowledged, no RST)",
+      c.local());
   const auto* fin = c.first(std::nullopt, isFin);
   if (fin == nullptr) return fmt::format("{}; no FIN in {}", expected, c.scope());
   if (!fin->fromLocal) {
-    return fmt::format("{}; the first FIN is #{}, from {}, in {}", expected, fin->packet->number, c.peer(), c.scope());
+    return fmt::format("{}; the first FIN is #{}, from {}, in {}", expected, fin->packet->number, c.peer(),
+                       c.scope());
   }
   const auto* peerFin = c.first(false, isFin);
   if (peerFin == nullptr) return fmt::format("{}; no FIN from {} in {}", expected, c.peer(), c.scope());
   std::uint32_t finEnd = nextSequence(*peerFin->packet);
   const auto* ack = c.first(
-      true, [&](const NumberedPacket& p) { return has(p, capture::kTcpAck) && !isRst(p) && p.packet.ack == finEnd; },
+      true,
+      [&](const NumberedPacket& p) {
+        return has(p, capture::kTcpAck) && !isRst(p) && p.packet.ack == finEnd;
+      },
       c.indexOf(peerFin));
   if (ack == nullptr) {
     return fmt::format("{}; FIN #{} from {} was never acknowledged in {}", expected, peerFin->packet->number,

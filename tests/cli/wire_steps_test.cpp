@@ -3,15 +3,13 @@
 // privilege, the socket steps still decide and every wire step is counted as skipped with the reason, never
 // as passed; a false wire assertion fails and names packet numbers. Needs root; otherwise it says
 // "sockspec-test-skipped" (CTest then reports it skipped).
-#include <catch2/catch.hpp>
-
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "support/built_programs.h"
 #include "support/program_run.h"
@@ -60,8 +58,8 @@ Run runWithReport(const std::string& scenarioText, std::vector<std::string> extr
                   const std::vector<std::string>& prefix = {}) {
   static int counter = 0;
   namespace fs = std::filesystem;
-  fs::path base = fs::temp_directory_path() / ("sockspec-wire-test-" + std::to_string(::getpid()) + "-" +
-                                               std::to_string(++counter));
+  fs::path base = fs::temp_directory_path() /
+                  ("sockspec-wire-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
   std::string temp = (base / "tmpdir").string();
   fs::create_directories(temp);
   fs::permissions(base, fs::perms::all);
@@ -150,10 +148,12 @@ TEST_CASE("without privileges the wire steps are skipped (needs CAP_NET_RAW), ne
   CHECK(tcp["status"] == "passed");
   CHECK(tcp["wire"]["asserted"] == 0);
   CHECK(tcp["wire"]["skipped"] == kWireSteps);
-  CHECK(tcp["wire"]["skip_reason"] == "needs CAP_NET_RAW and the scenario's own network namespace (run as root)");
+  CHECK(tcp["wire"]["skip_reason"] ==
+        "needs CAP_NET_RAW and the scenario's own network namespace (run as root)");
 }
 
-TEST_CASE("the user option switches each job to that user after its capture is open; wire steps still asserted") {
+TEST_CASE(
+    "the user option switches each job to that user after its capture is open; wire steps still asserted") {
   if (skipUnlessRoot()) return;
   auto run = runWithReport(kWireScenario, {"--user", "nobody"});
   REQUIRE(run.program.exitedWith(0));
@@ -177,9 +177,10 @@ TEST_CASE("a false wire assertion fails the check and names the packets by their
   std::string message = tcp["message"].get<std::string>();
   INFO(message);
   // The handshake is #1-#3, the 6 bytes #4 and their ACK #5, then the RST #6.
-  CHECK(std::regex_match(message, std::regex("wire first-fin conn: expected the first FIN from 127\\.0\\.0\\.1:[0-9]+ "
-                                             "to 127\\.0\\.0\\.1:[0-9]+; no FIN in packets #1-#6 of this connection "
-                                             "\\(from 127\\.0\\.0\\.1:[0-9]+: SYN-ACK #2, RST #6; from "
-                                             "127\\.0\\.0\\.1:[0-9]+: SYN #1\\)")));
+  CHECK(std::regex_match(message,
+                         std::regex("wire first-fin conn: expected the first FIN from 127\\.0\\.0\\.1:[0-9]+ "
+                                    "to 127\\.0\\.0\\.1:[0-9]+; no FIN in packets #1-#6 of this connection "
+                                    "\\(from 127\\.0\\.0\\.1:[0-9]+: SYN-ACK #2, RST #6; from "
+                                    "127\\.0\\.0\\.1:[0-9]+: SYN #1\\)")));
   CHECK(tcp["wire"]["asserted"] == kWireSteps + 1);
 }

@@ -2,27 +2,26 @@
 // namespace, with the pcap handle opened first, then dropPrivileges(). Afterwards CapEff is 0, no new raw
 // socket or pcap handle can be opened (EPERM), and the handle opened before still captures.
 // Needs root; otherwise it says "sockspec-test-skipped" (CTest then reports it skipped, never passed).
-#include <catch2/catch.hpp>
+#include "runner/privilege_drop.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/if_ether.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cerrno>
 #include <fstream>
 #include <optional>
 #include <string>
 
-#include <fmt/format.h>
-
 #include "capture/live_capture.h"
 #include "net/unique_fd.h"
 #include "runner/network_namespace.h"
-#include "runner/privilege_drop.h"
 #include "support/built_programs.h"
 #include "support/test_files.h"
 
@@ -68,27 +67,34 @@ std::string dropAndProbe(const std::string& pcapPath, const std::optional<runner
   if (!runner::hasRawCaptureCapability()) return "no CAP_NET_RAW before the drop";
   if (auto dropped = runner::dropPrivileges(user); !dropped) return "drop: " + dropped.error();
   if (user && (::getuid() != user->uid || ::geteuid() != user->uid || ::getgid() != user->gid)) {
-    return fmt::format("uid {} gid {} after the drop, expected {} {}", ::getuid(), ::getgid(), user->uid, user->gid);
+    return fmt::format("uid {} gid {} after the drop, expected {} {}", ::getuid(), ::getgid(), user->uid,
+                       user->gid);
   }
   if (user && ::getgroups(0, nullptr) != 0) return "supplementary groups kept after the drop";
 
-  if (std::string caps = effectiveCapabilities(); caps != "0000000000000000") return "CapEff after the drop: " + caps;
+  if (std::string caps = effectiveCapabilities(); caps != "0000000000000000")
+    return "CapEff after the drop: " + caps;
   if (runner::hasRawCaptureCapability()) return "CAP_NET_RAW still effective";
   errno = 0;
   net::UniqueFd raw(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL)));
-  if (raw || errno != EPERM) return fmt::format("AF_PACKET socket after the drop: fd {}, errno {}", raw.get(), errno);
+  if (raw || errno != EPERM)
+    return fmt::format("AF_PACKET socket after the drop: fd {}, errno {}", raw.get(), errno);
   errno = 0;
   net::UniqueFd rawIp(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP));
-  if (rawIp || errno != EPERM) return fmt::format("raw IP socket after the drop: fd {}, errno {}", rawIp.get(), errno);
+  if (rawIp || errno != EPERM)
+    return fmt::format("raw IP socket after the drop: fd {}, errno {}", rawIp.get(), errno);
   auto second = capture::LiveCapture::open("lo", pcapPath + ".second");
   if (second) return "a new pcap handle opened after the drop";
-  if (second.error().find("Operation not permitted") == std::string::npos) return "new pcap handle: " + second.error();
+  if (second.error().find("Operation not permitted") == std::string::npos)
+    return "new pcap handle: " + second.error();
 
   if (std::string traffic = makeLoopbackTraffic(); !traffic.empty()) return traffic;
   capture->settle(std::chrono::milliseconds(20), std::chrono::milliseconds(500));
   auto packets = capture->tcpPackets();
-  if (packets.size() < 3) return fmt::format("the open handle captured {} TCP packets, expected the handshake", packets.size());
-  if ((packets[0].packet.tcpFlags & capture::kTcpSyn) == 0 || packets[0].number != 1) return "the first packet is not the SYN #1";
+  if (packets.size() < 3)
+    return fmt::format("the open handle captured {} TCP packets, expected the handshake", packets.size());
+  if ((packets[0].packet.tcpFlags & capture::kTcpSyn) == 0 || packets[0].number != 1)
+    return "the first packet is not the SYN #1";
   return "ok";
 }
 
@@ -100,7 +106,9 @@ TEST_CASE("after the drop a job has no capability, cannot open raw sockets or pc
     return;
   }
   std::optional<runner::RunAs> user;
-  SECTION("staying uid 0") { CHECK_FALSE(user.has_value()); }
+  SECTION("staying uid 0") {
+    CHECK_FALSE(user.has_value());
+  }
   SECTION("switching to another user (run --user)") {
     auto nobody = runner::lookUpUser("nobody");
     REQUIRE(nobody.ok());
@@ -122,7 +130,8 @@ TEST_CASE("after the drop a job has no capability, cannot open raw sockets or pc
   std::string verdict;
   char chunk[512];
   // Bounded: the child writes one short message and exits (its steps are bounded by their own deadlines).
-  for (ssize_t n; (n = ::read(readEnd.get(), chunk, sizeof(chunk))) > 0;) verdict.append(chunk, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::read(readEnd.get(), chunk, sizeof(chunk))) > 0;)
+    verdict.append(chunk, static_cast<std::size_t>(n));
   int status = 0;
   REQUIRE(::waitpid(pid, &status, 0) == pid);
   CHECK(WIFEXITED(status));
