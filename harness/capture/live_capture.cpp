@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "base/deadline.h"
+#include "capture/pcap_file_reader.h"
 
 namespace sockspec::capture {
 
@@ -36,25 +37,36 @@ Expected<LiveCapture, std::string> LiveCapture::open(const std::string& device, 
   int status = pcap_activate(handle);
   if (status < 0) return Unexpected{fmt::format("{}: {}", device, pcap_geterr(handle))};
   if (pcap_setnonblock(handle, 1, error) < 0) return Unexpected{fmt::format("{}: {}", device, error)};
+  capture.m_link = linkTypeFromDlt(pcap_datalink(handle));
   capture.m_dumper = std::make_unique<Dumper>();
   capture.m_dumper->dumper = pcap_dump_open(handle, path.c_str());
   if (capture.m_dumper->dumper == nullptr) return Unexpected{fmt::format("{}: {}", path, pcap_geterr(handle))};
   return capture;
 }
 
+void LiveCapture::onPacket(unsigned char* self, const pcap_pkthdr* header, const unsigned char* bytes) {
+  auto& capture = *reinterpret_cast<LiveCapture*>(self);
+  pcap_dump(reinterpret_cast<unsigned char*>(capture.m_dumper->dumper), header, bytes);
+  ++capture.m_written;
+  DissectedPacket packet;
+  if (dissectPacket(capture.m_link, std::span<const std::uint8_t>(bytes, header->caplen), packet) ==
+          DissectStatus::Ok &&
+      packet.transport == Transport::Tcp) {
+    capture.m_tcpPackets.push_back(NumberedPacket{capture.m_written, packet});
+  }
+}
+
 void LiveCapture::drain() {
   if (!m_handle || !m_dumper) return;
   // Bounded: each pass takes what is queued now (non-blocking), at most 64 rounds.
   for (int round = 0; round < 64; ++round) {
-    int got = pcap_dispatch(m_handle.get(), -1, pcap_dump, reinterpret_cast<u_char*>(m_dumper->dumper));
+    int got = pcap_dispatch(m_handle.get(), -1, &LiveCapture::onPacket, reinterpret_cast<unsigned char*>(this));
     if (got <= 0) return;
-    m_written += static_cast<std::uint64_t>(got);
   }
 }
 
-CaptureStats LiveCapture::finish(std::chrono::milliseconds quiet, std::chrono::milliseconds limit) {
-  CaptureStats stats;
-  if (!m_handle || !m_dumper) return stats;
+void LiveCapture::settle(std::chrono::milliseconds quiet, std::chrono::milliseconds limit) {
+  if (!m_handle || !m_dumper) return;
   Deadline end = Deadline::after(limit);
   // Bounded by `limit`: wait for packets until none came for `quiet`.
   while (!end.expired()) {
@@ -65,6 +77,18 @@ CaptureStats LiveCapture::finish(std::chrono::milliseconds quiet, std::chrono::m
     if (ready <= 0 && m_written == before) break;
   }
   pcap_dump_flush(m_dumper->dumper);
+}
+
+std::uint64_t LiveCapture::droppedSoFar() const {
+  pcap_stat counters{};
+  if (!m_handle || pcap_stats(m_handle.get(), &counters) != 0) return 0;
+  return std::uint64_t{counters.ps_drop} + counters.ps_ifdrop;
+}
+
+CaptureStats LiveCapture::finish(std::chrono::milliseconds quiet, std::chrono::milliseconds limit) {
+  CaptureStats stats;
+  if (!m_handle || !m_dumper) return stats;
+  settle(quiet, limit);
   pcap_stat counters{};
   if (pcap_stats(m_handle.get(), &counters) == 0) {
     stats.received = counters.ps_recv;

@@ -50,6 +50,7 @@ struct RunSettings {
   std::string color = "auto";
   bool list = false;
   std::string capture;
+  std::string user;
   std::string target;
   std::string targetCommand;
   int checkTimeoutMs = 5000;
@@ -316,6 +317,13 @@ int runScenarios(const RunSettings& settings) {
     }
   }
 
+  if (!settings.user.empty()) {
+    if (::geteuid() != 0) return usageError(fmt::format("--user {}: only root can switch users", settings.user));
+    auto user = runner::lookUpUser(settings.user);
+    if (!user) return usageError("--user: " + user.error());
+    options.runAs = *user;
+  }
+
   auto started = std::chrono::steady_clock::now();
   report::RunResult result;
   result.suite = suiteName;
@@ -361,6 +369,9 @@ std::function<int()> addRunCommand(CLI::App& app) {
   run->add_option("--capture", settings->capture,
                   "record each scenario's traffic into DIR/<scenario-id>.<family>.pcap (needs root: it is "
                   "captured on lo inside the scenario's own network namespace)");
+  run->add_option("--user", settings->user,
+                  "root only: each scenario job switches to this user once its namespace and capture are set "
+                  "up (as tcpdump -Z does); it always drops its capabilities");
   return [settings]() { return runScenarios(*settings); };
 }
 

@@ -76,17 +76,20 @@ bool shouldUseColor(ColorMode mode, int fd, const char* noColor) {
 
 std::string renderConsoleCheck(const CheckResult& check, bool color) {
   std::string id = detail::oneLine(check.id);
+  std::string wire = describeWireEvidence(check);
+  // Wire evidence after the time: a reader sees at once whether a verdict rests on the packets too.
+  if (!wire.empty()) wire = "  [" + detail::oneLine(wire) + "]";
   switch (check.status) {
     case Status::Passed:
-      return fmt::format("{}  {}  ({} ms)\n", painted("PASS", kGreen, color), id,
-                         detail::wholeMilliseconds(check.durationMs));
+      return fmt::format("{}  {}  ({} ms){}\n", painted("PASS", kGreen, color), id,
+                         detail::wholeMilliseconds(check.durationMs), wire);
     case Status::Failed:
-      return fmt::format("{}  {}  ({} ms)\n{}{}\n", painted("FAIL", kRed, color), id,
-                         detail::wholeMilliseconds(check.durationMs), kDetailIndent, locatedMessage(check));
+      return fmt::format("{}  {}  ({} ms){}\n{}{}\n", painted("FAIL", kRed, color), id,
+                         detail::wholeMilliseconds(check.durationMs), wire, kDetailIndent, locatedMessage(check));
     case Status::Skipped:
-      if (check.message.empty()) return fmt::format("{}  {}\n", painted("SKIP", kYellow, color), id);
-      return fmt::format("{}  {}  ({})\n", painted("SKIP", kYellow, color), id,
-                         detail::oneLine(check.message));
+      if (check.message.empty()) return fmt::format("{}  {}{}\n", painted("SKIP", kYellow, color), id, wire);
+      return fmt::format("{}  {}  ({}){}\n", painted("SKIP", kYellow, color), id,
+                         detail::oneLine(check.message), wire);
   }
   return {};
 }

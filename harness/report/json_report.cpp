@@ -32,6 +32,12 @@ Json scenarioJson(const CheckResult& check) {
                            {"received", check.captureReceived},
                            {"dropped", check.captureDropped}};
   }
+  // Only with wire steps: how many were checked on captured packets and how many could not be, and why.
+  if (check.wireAsserted > 0 || check.wireSkipped > 0) {
+    scenario["wire"] = {{"asserted", check.wireAsserted},
+                        {"skipped", check.wireSkipped},
+                        {"skip_reason", check.wireSkipReason}};
+  }
   return scenario;
 }
 

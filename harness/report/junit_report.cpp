@@ -84,11 +84,17 @@ void appendTestCase(std::string& out, const CheckResult& check, std::string_view
     out += fmt::format(R"( file="{}" line="{}")", escapeXmlAttribute(check.file), check.line);
   }
   out += fmt::format(R"( time="{}")", seconds(check.durationMs));
+  // Wire evidence goes in the test case's own system-out, after skipped/failure (the JUnit XSD's order).
+  std::string wire = describeWireEvidence(check);
+  std::string wireOut =
+      wire.empty() ? "" : fmt::format("      <system-out>{}</system-out>\n", escapeXmlText(wire));
   switch (check.status) {
-    case Status::Passed: out += "/>\n"; return;
+    case Status::Passed:
+      out += wireOut.empty() ? "/>\n" : fmt::format(">\n{}    </testcase>\n", wireOut);
+      return;
     case Status::Skipped:
-      out += fmt::format(">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
-                         escapeXmlAttribute(check.message));
+      out += fmt::format(">\n      <skipped message=\"{}\"/>\n{}    </testcase>\n",
+                         escapeXmlAttribute(check.message), wireOut);
       return;
     case Status::Failed: break;
   }
@@ -96,8 +102,8 @@ void appendTestCase(std::string& out, const CheckResult& check, std::string_view
   std::string body = located;
   if (!check.title.empty()) body += "\ncheck: " + check.title;
   if (!check.source.empty()) body += "\nsource: " + check.source;
-  out += fmt::format(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
-                     escapeXmlAttribute(located), escapeXmlText(body));
+  out += fmt::format(">\n      <failure message=\"{}\">{}</failure>\n{}    </testcase>\n",
+                     escapeXmlAttribute(located), escapeXmlText(body), wireOut);
 }
 
 void appendProperties(std::string& out, const std::vector<ClaimResult>& claims) {

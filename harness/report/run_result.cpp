@@ -1,5 +1,7 @@
 #include "report/run_result.h"
 
+#include <fmt/format.h>
+
 namespace sockspec::report {
 
 RunSummary RunResult::summary() const {
@@ -14,6 +16,13 @@ RunSummary RunResult::summary() const {
   }
   if (elapsedMs) summary.durationMs = *elapsedMs;
   return summary;
+}
+
+std::string describeWireEvidence(const CheckResult& check) {
+  if (check.wireAsserted == 0 && check.wireSkipped == 0) return {};
+  if (check.wireSkipped == 0) return fmt::format("wire: {} asserted", check.wireAsserted);
+  return fmt::format("wire: {} asserted, {} skipped ({})", check.wireAsserted, check.wireSkipped,
+                     check.wireSkipReason);
 }
 
 std::string_view statusName(Status status) {

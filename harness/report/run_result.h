@@ -30,6 +30,12 @@ struct CheckResult {
   std::uint64_t captureReceived = 0;
   std::uint64_t captureDropped = 0;
   std::string title;
+  // Wire steps: how many were checked against captured packets, and how many could not be (no capture:
+  // not root, --isolation none, the capture failed to open; or a family with no packets), with the first
+  // reason. A skipped wire step never counts as passed: the check's verdict then rests on the calls alone.
+  int wireAsserted = 0;
+  int wireSkipped = 0;
+  std::string wireSkipReason;
 };
 
 enum class ClaimVerdict { Confirmed, PartlyTrue, Refuted, Untested };
@@ -57,6 +63,10 @@ struct RunResult {
   std::optional<double> elapsedMs;
   RunSummary summary() const;
 };
+
+// What the wire steps of a check amounted to, for every report format: "wire: 3 asserted",
+// "wire: 0 asserted, 2 skipped (needs CAP_NET_RAW to capture (run as root))"; empty without wire steps.
+std::string describeWireEvidence(const CheckResult& check);
 
 std::string_view statusName(Status status);         // "passed", "failed", "skipped"
 std::string_view verdictName(ClaimVerdict verdict);  // "confirmed", "partly true", "refuted", "untested"

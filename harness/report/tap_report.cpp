@@ -95,6 +95,10 @@ std::string renderTapReport(const RunResult& result) {
         appendFailureBlock(out, check);
         break;
     }
+    // A diagnostic line: TAP consumers show it, and a skipped wire step is never hidden in an "ok".
+    if (std::string wire = describeWireEvidence(check); !wire.empty()) {
+      out += fmt::format("# {}\n", detail::oneLine(wire));
+    }
   }
   RunSummary totals = result.summary();
   out += fmt::format("# {} passed, {} failed, {} skipped in {} ms\n", totals.passed, totals.failed,

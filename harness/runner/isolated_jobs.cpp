@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -20,6 +21,7 @@
 #include "capture/live_capture.h"
 #include "net/unique_fd.h"
 #include "runner/network_namespace.h"
+#include "runner/privilege_drop.h"
 #include "runner/scenario_execution.h"
 #include "runner/work_directory.h"
 
@@ -37,7 +39,10 @@ nlohmann::json toJson(const CheckResult& result) {
           {"duration_ms", result.durationMs},
           {"capture_file", result.captureFile},
           {"capture_received", result.captureReceived},
-          {"capture_dropped", result.captureDropped}};
+          {"capture_dropped", result.captureDropped},
+          {"wire_asserted", result.wireAsserted},
+          {"wire_skipped", result.wireSkipped},
+          {"wire_skip_reason", result.wireSkipReason}};
 }
 
 void fromJson(const nlohmann::json& json, CheckResult& result) {
@@ -48,6 +53,9 @@ void fromJson(const nlohmann::json& json, CheckResult& result) {
   result.captureFile = json.at("capture_file").get<std::string>();
   result.captureReceived = json.at("capture_received").get<std::uint64_t>();
   result.captureDropped = json.at("capture_dropped").get<std::uint64_t>();
+  result.wireAsserted = json.at("wire_asserted").get<int>();
+  result.wireSkipped = json.at("wire_skipped").get<int>();
+  result.wireSkipReason = json.at("wire_skip_reason").get<std::string>();
 }
 
 CheckResult skipped(const ScenarioJob& job, std::string reason) {
@@ -57,42 +65,50 @@ CheckResult skipped(const ScenarioJob& job, std::string reason) {
   return result;
 }
 
-// In the child: execute the job, write its result to `out`, and never return.
 // The pcap file name of a job: "<scenario-id>.<family>.pcap".
 std::string captureFileName(const ScenarioJob& job) {
   return fmt::format("{}.{}.pcap", job.scenario->id, scenario::familyName(job.family));
 }
 
-CheckResult executeWithCapture(const ScenarioJob& job, const std::string& directory,
-                               const std::string& captureDirectory) {
-  std::string path = captureDirectory + "/" + captureFileName(job);
-  auto capture = capture::LiveCapture::open("lo", path);
-  if (!capture) {
-    CheckResult result = describeCheck(*job.scenario, job.family);
-    result.status = Status::Failed;
-    result.message = "runner: capture: " + capture.error();
-    return result;
+bool isTcp(scenario::Family family) { return family == scenario::Family::Tcp4 || family == scenario::Family::Tcp6; }
+
+// In the child, inside the job's own network namespace: opens the capture the job needs (every job with
+// --capture DIR; a TCP job with wire steps in any case, then into its private work directory, removed by the
+// parent), or says in `wire.missingReason` why there is none.
+std::optional<capture::LiveCapture> openJobCapture(const ScenarioJob& job, const std::string& directory,
+                                                   const std::string& captureDirectory, std::string& path,
+                                                   std::string& failure, JobContext& wire) {
+  bool wanted = !captureDirectory.empty() || (hasWireSteps(*job.scenario) && isTcp(job.family));
+  if (!wanted) return std::nullopt;
+  if (!hasRawCaptureCapability()) {
+    wire.missingReason = "needs CAP_NET_RAW to capture (run as root)";
+    return std::nullopt;
   }
-  CheckResult result = executeScenario(*job.scenario, job.family, directory, [&] { capture->drain(); });
-  // The last close provokes packets after the last step (FIN, ACK, RST): wait until the wire is quiet.
-  capture::CaptureStats stats = capture->finish(std::chrono::milliseconds(20), std::chrono::milliseconds(300));
-  result.captureFile = path;
-  result.captureReceived = stats.received;
-  result.captureDropped = stats.dropped;
-  if (stats.dropped > 0) {
-    result.message += fmt::format("{}capture dropped {} of {} packets: the wire record in {} is incomplete",
-                                  result.message.empty() ? "" : "; ", stats.dropped, stats.received, path);
+  path = captureDirectory.empty() ? directory + "/wire.pcap" : captureDirectory + "/" + captureFileName(job);
+  auto opened = capture::LiveCapture::open("lo", path);
+  if (!opened) {
+    failure = "capture: " + opened.error();
+    wire.missingReason = "the capture could not be opened: " + opened.error();
+    path.clear();
+    return std::nullopt;
   }
-  return result;
+  return std::move(*opened);
 }
 
-[[noreturn]] void runChild(const ScenarioJob& job, bool useNamespace, const std::string& directory, int out,
-                          pid_t parent, const std::string& captureDirectory) {
+// In the child: execute the job, write its result to `out`, and never return.
+[[noreturn]] void runChild(const ScenarioJob& job, bool useNamespace, const std::string& noNamespaceReason,
+                          const std::string& directory, int out, pid_t parent, const JobOptions& options) {
+  const std::string& captureDirectory = options.captureDirectory;
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(3);
   ::signal(SIGPIPE, SIG_IGN);
   CheckResult result = describeCheck(*job.scenario, job.family);
   bool ready = true;
+  std::optional<capture::LiveCapture> capture;
+  std::string capturePath;
+  std::string captureFailure;
+  JobContext wire;
+  wire.missingReason = noNamespaceReason;
   if (useNamespace) {
     if (auto entered = enterPrivateNetworkNamespace(); !entered) {
       result.status = Status::Failed;
@@ -102,11 +118,41 @@ CheckResult executeWithCapture(const ScenarioJob& job, const std::string& direct
       result.status = Status::Failed;
       result.message = "runner: " + set.error();
       ready = false;
+    } else {
+      wire.ownNetworkNamespace = true;
+      capture = openJobCapture(job, directory, captureDirectory, capturePath, captureFailure, wire);
+      wire.capture = capture ? &*capture : nullptr;
+    }
+  }
+  // Like tcpdump -Z: the namespace, its sysctls and the capture handle were the only privileged steps.
+  if (ready && ::geteuid() == 0) {
+    if (auto dropped = dropPrivileges(options.runAs); !dropped) {
+      result.status = Status::Failed;
+      result.message = "runner: giving up privileges: " + dropped.error();
+      ready = false;
     }
   }
   if (ready) {
-    result = useNamespace && !captureDirectory.empty() ? executeWithCapture(job, directory, captureDirectory)
-                                                       : executeScenario(*job.scenario, job.family, directory);
+    result = executeScenario(*job.scenario, job.family, directory, wire);
+    if (capture) {
+      // The last close provokes packets after the last step (FIN, ACK, RST): for the pcap file, wait until the
+      // wire is quiet. A capture made only for the wire steps has served them already: just count drops.
+      bool keepFile = !captureDirectory.empty();
+      capture::CaptureStats stats = capture->finish(std::chrono::milliseconds(keepFile ? 20 : 0),
+                                                    std::chrono::milliseconds(keepFile ? 300 : 0));
+      if (!captureDirectory.empty()) {
+        result.captureFile = capturePath;
+        result.captureReceived = stats.received;
+        result.captureDropped = stats.dropped;
+      }
+      if (stats.dropped > 0) {
+        result.message += fmt::format("{}capture dropped {} of {} packets: the wire record{} is incomplete",
+                                      result.message.empty() ? "" : "; ", stats.dropped, stats.received,
+                                      captureDirectory.empty() ? "" : " in " + capturePath);
+      }
+    } else if (!captureDirectory.empty() && !captureFailure.empty()) {
+      result.message += (result.message.empty() ? "" : "; ") + captureFailure;
+    }
   }
   std::string text = toJson(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::size_t done = 0;
@@ -169,6 +215,9 @@ std::vector<CheckResult> runIsolatedJobs(const std::vector<ScenarioJob>& jobs, c
   std::vector<CheckResult> results(jobs.size());
   bool useNamespace = options.isolation == Isolation::Namespace ||
                       (options.isolation == Isolation::Auto && canCreateNetworkNamespaces());
+  std::string noNamespaceReason = options.isolation == Isolation::None
+                                      ? "needs the scenario's own network namespace (--isolation none)"
+                                      : "needs CAP_NET_RAW and the scenario's own network namespace (run as root)";
   std::size_t parallel = std::max<std::size_t>(options.parallel, 1);
   std::vector<RunningJob> running;
   std::size_t next = 0;
@@ -212,6 +261,13 @@ std::vector<CheckResult> runIsolatedJobs(const std::vector<ScenarioJob>& jobs, c
         publish(index, std::move(failed));
         continue;
       }
+      if (options.runAs && ::chown(directory->path().c_str(), options.runAs->uid, options.runAs->gid) != 0) {
+        CheckResult failed = describeCheck(*job.scenario, job.family);
+        failed.status = Status::Failed;
+        failed.message = fmt::format("runner: {}: {}", directory->path(), SysError{errno, "chown"}.describe());
+        publish(index, std::move(failed));
+        continue;
+      }
       int fds[2];
       if (::pipe2(fds, O_CLOEXEC) < 0) {
         CheckResult failed = describeCheck(*job.scenario, job.family);
@@ -226,7 +282,7 @@ std::vector<CheckResult> runIsolatedJobs(const std::vector<ScenarioJob>& jobs, c
       pid_t pid = ::fork();
       if (pid == 0) {
         readEnd.reset();
-        runChild(job, useNamespace, directory->path(), writeEnd.get(), parent, options.captureDirectory);
+        runChild(job, useNamespace, noNamespaceReason, directory->path(), writeEnd.get(), parent, options);
       }
       if (pid < 0) {
         CheckResult failed = describeCheck(*job.scenario, job.family);

@@ -7,9 +7,11 @@
 #include <chrono>
 #include <csignal>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "report/run_result.h"
+#include "runner/privilege_drop.h"
 #include "scenario/scenario.h"
 
 namespace sockspec::runner {
@@ -32,6 +34,9 @@ struct JobOptions {
   // run --capture DIR: each job writes DIR/<scenario-id>.<family>.pcap, captured on lo inside its own
   // network namespace (so needs the namespace isolation; otherwise nothing is captured).
   std::string captureDirectory;
+  // run --user NAME (root only): after their privileged set-up, jobs switch to this user, and their work
+  // directories are made its own.
+  std::optional<RunAs> runAs;
   // Called in the parent, in completion order, as each job finishes.
   std::function<void(const report::CheckResult&)> onResult;
 };

@@ -1,17 +1,94 @@
 #include "runner/scenario_execution.h"
 
-#include <chrono>
-
 #include <fmt/format.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <optional>
 
 #include "runner/scenario_sockets.h"
 #include "runner/step_runner.h"
+#include "runner/wire_assertions.h"
 #include "scenario/printer.h"
 
 namespace sockspec::runner {
 
+namespace {
+
+// Before a wire step: the packets a close just provoked (FIN, ACK, RST) are on lo within microseconds; wait
+// until the wire has been quiet this long, but never longer than the limit.
+constexpr std::chrono::milliseconds kWireQuiet{20};
+constexpr std::chrono::milliseconds kWireSettleLimit{300};
+
+// An inet socket address as the dissector writes endpoints (IPv4 as ::ffff:a.b.c.d); nullopt for the rest.
+std::optional<capture::Endpoint> wireEndpoint(const net::SockAddr& address) {
+  capture::Endpoint endpoint;
+  if (address.family() == AF_INET) {
+    sockaddr_in in{};
+    std::memcpy(&in, address.get(), sizeof(in));
+    endpoint.address.bytes[10] = 0xff;
+    endpoint.address.bytes[11] = 0xff;
+    std::memcpy(endpoint.address.bytes.data() + 12, &in.sin_addr, 4);
+    endpoint.port = ntohs(in.sin_port);
+    return endpoint;
+  }
+  if (address.family() == AF_INET6) {
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, address.get(), sizeof(in6));
+    std::memcpy(endpoint.address.bytes.data(), &in6.sin6_addr, 16);
+    endpoint.port = ntohs(in6.sin6_port);
+    return endpoint;
+  }
+  return std::nullopt;
+}
+
+enum class WireStepResult { Asserted, Skipped };
+
+// Checks one wire step against the packets captured so far. Returns the mismatch text, if any, through
+// `failure`; a step that cannot be checked is Skipped with the reason in `reason`.
+// `settled`: the capture has settled since the last socket step, so a run of wire steps waits only once.
+WireStepResult runWireStep(const scenario::Step& step, ScenarioSockets& sockets, const JobContext& wire,
+                           bool& settled, std::string& failure, std::string& reason) {
+  if (!sockets.isTcp()) {
+    reason = fmt::format("wire steps do not apply to {}: it sends no packets",
+                         scenario::familyName(sockets.family()));
+    return WireStepResult::Skipped;
+  }
+  if (wire.capture == nullptr) {
+    reason = wire.missingReason.empty() ? "nothing was captured" : wire.missingReason;
+    return WireStepResult::Skipped;
+  }
+  const std::string& name = step.arguments[1].text;
+  const NamedSocket& socket = *sockets.find(name);
+  auto local = wireEndpoint(socket.local);
+  auto peer = wireEndpoint(socket.peer);
+  if (!local || !peer || peer->port == 0) {
+    failure = fmt::format("'{}' has no connection to look for on the wire: connect or accept it first", name);
+    return WireStepResult::Asserted;
+  }
+  if (!settled) wire.capture->settle(kWireQuiet, kWireSettleLimit);
+  settled = true;
+  // A lost packet could be the very FIN or RST asserted on: incomplete evidence is no evidence.
+  if (std::uint64_t dropped = wire.capture->droppedSoFar(); dropped > 0) {
+    reason = fmt::format("the capture dropped {} packets: the wire record is incomplete", dropped);
+    return WireStepResult::Skipped;
+  }
+  failure = wireAssertionMismatch(step.arguments[0].text, step.expect.count, ConnectionEnds{*local, *peer},
+                                  wire.capture->tcpPackets());
+  return WireStepResult::Asserted;
+}
+
+}  // namespace
+
 std::string checkId(const scenario::Scenario& scenario, scenario::Family family) {
   return fmt::format("{}[{}]", scenario.id, scenario::familyName(family));
+}
+
+bool hasWireSteps(const scenario::Scenario& scenario) {
+  return std::any_of(scenario.steps.begin(), scenario.steps.end(),
+                     [](const scenario::Step& step) { return step.verb == "wire"; });
 }
 
 report::CheckResult describeCheck(const scenario::Scenario& scenario, scenario::Family family) {
@@ -28,7 +105,7 @@ report::CheckResult describeCheck(const scenario::Scenario& scenario, scenario::
 }
 
 report::CheckResult executeScenario(const scenario::Scenario& scenario, scenario::Family family,
-                                    const std::string& workDirectory, const std::function<void()>& afterStep) {
+                                    const std::string& workDirectory, const JobContext& wire) {
   auto started = std::chrono::steady_clock::now();
   report::CheckResult result = describeCheck(scenario, family);
   auto finish = [&](report::Status status, int line, std::string message) {
@@ -41,9 +118,27 @@ report::CheckResult executeScenario(const scenario::Scenario& scenario, scenario
   };
 
   ScenarioSockets sockets(family, workDirectory);
+  sockets.setOwnNetworkNamespace(wire.ownNetworkNamespace);
+  bool settled = false;
   for (const scenario::Step& step : scenario.steps) {
+    if (step.verb == "wire") {
+      std::string failure;
+      std::string reason;
+      if (runWireStep(step, sockets, wire, settled, failure, reason) == WireStepResult::Skipped) {
+        ++result.wireSkipped;
+        if (result.wireSkipReason.empty()) result.wireSkipReason = reason;
+        continue;
+      }
+      ++result.wireAsserted;
+      if (!failure.empty()) {
+        return finish(report::Status::Failed, step.place.line,
+                      fmt::format("{}: {}", scenario::printStep(step), failure));
+      }
+      continue;
+    }
     auto outcome = runStep(step, sockets);
-    if (afterStep) afterStep();
+    settled = false;
+    if (wire.capture != nullptr) wire.capture->drain();
     if (!outcome) {
       return finish(report::Status::Failed, step.place.line,
                     fmt::format("{}: {}", scenario::printStep(step), outcome.error()));

@@ -2,9 +2,9 @@
 // outcome differs from its expectation. The caller provides isolation (runner/isolated_job.h).
 #pragma once
 
-#include <functional>
 #include <string>
 
+#include "capture/live_capture.h"
 #include "report/run_result.h"
 #include "scenario/scenario.h"
 
@@ -13,11 +13,20 @@ namespace sockspec::runner {
 // The id of one scenario run: "close.unread-data-rst[tcp6]".
 std::string checkId(const scenario::Scenario& scenario, scenario::Family family);
 
+// What the job's process provides: the live capture the wire steps read (drained after every step) or why
+// there is none, and whether the process is in the scenario's own network namespace (counter steps).
+struct JobContext {
+  capture::LiveCapture* capture = nullptr;  // null: every wire step is skipped with `missingReason`
+  std::string missingReason;                 // "needs CAP_NET_RAW to capture (run as root)", ...
+  bool ownNetworkNamespace = false;          // made for this job by the runner: namespace counters start at 0
+};
+
 // `workDirectory` is an existing private folder for the scenario's unix socket paths.
-// `afterStep`, when given, runs after every step (the capture drains its buffer there).
 report::CheckResult executeScenario(const scenario::Scenario& scenario, scenario::Family family,
-                                    const std::string& workDirectory,
-                                    const std::function<void()>& afterStep = {});
+                                    const std::string& workDirectory, const JobContext& wire = {});
+
+// Whether the scenario has wire steps (then its TCP jobs want a capture even without --capture).
+bool hasWireSteps(const scenario::Scenario& scenario);
 
 // The parts of a result that do not depend on running it (id, family, file, claims, source, title).
 report::CheckResult describeCheck(const scenario::Scenario& scenario, scenario::Family family);

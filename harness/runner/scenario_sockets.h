@@ -17,6 +17,10 @@ struct NamedSocket {
   net::UniqueFd fd;          // empty once closed: calls then use -1 and get EBADF, never a reused number
   bool nonblocking = false;  // as the scenario set it (the runner bounds blocking calls with SO_*TIMEO)
   net::SockAddr local;       // the last local address seen (kept after close, for bind-to and connect)
+  // The connection's other end, once known: getpeername() after accept, the address connected to after a
+  // connect (even one still in progress, when getpeername() says ENOTCONN). Kept after close, so that wire
+  // steps can find the connection's packets.
+  net::SockAddr peer;
   int userReceiveTimeoutMs = 0;  // SO_RCVTIMEO / SO_SNDTIMEO the scenario set itself (0: none)
   int userSendTimeoutMs = 0;
   int rawFd() const { return fd ? fd.get() : -1; }
@@ -34,6 +38,10 @@ class ScenarioSockets {
   bool isTcp() const;
   bool isStream() const;
 
+  // Whether the process runs in a network namespace made for this scenario (set before the first step).
+  void setOwnNetworkNamespace(bool own) { m_ownNetworkNamespace = own; }
+  bool ownNetworkNamespace() const { return m_ownNetworkNamespace; }
+
   NamedSocket& add(const std::string& name, net::UniqueFd fd, bool nonblocking);
   NamedSocket* find(const std::string& name);
 
@@ -46,6 +54,7 @@ class ScenarioSockets {
   std::string m_directory;
   std::map<std::string, NamedSocket, std::less<>> m_sockets;
   int m_pathCounter = 0;
+  bool m_ownNetworkNamespace = false;
 };
 
 }  // namespace sockspec::runner

@@ -200,6 +200,8 @@ Expected<StepOutcome, std::string> StepContext::doAccept() {
   }
   NamedSocket& accepted = m_sockets.add(m_step.result, net::UniqueFd(fd), false);
   refreshLocalAddress(accepted);
+  net::SockAddr peerAddress;
+  if (::getpeername(fd, peerAddress.getMutable(), peerAddress.lengthInOut()) == 0) accepted.peer = peerAddress;
   return StepOutcome{};
 }
 
@@ -222,6 +224,10 @@ Expected<StepOutcome, std::string> StepContext::doConnect() {
   int err = errno;
   if (toggled) (void)net::setNonBlocking(socket.fd.get(), false);
   StepOutcome outcome = fromCall(rc, err);
+  // A SYN went out to this address when connect() succeeded, is in progress, or was refused (by an RST) or
+  // timed out; not when it failed at once (EISCONN, EBADF: the earlier peer stays).
+  bool attempted = rc == 0 || err == EINPROGRESS || err == EAGAIN || err == ECONNREFUSED || err == ETIMEDOUT;
+  if (attempted) socket.peer = peer.local;
   if (rc < 0 && err == EINPROGRESS && !socket.nonblocking && !m_probeOnly) {
     outcome.note = fmt::format("the handshake did not complete within the step's deadline of {} ms",
                                m_deadline.count());
@@ -420,15 +426,13 @@ Expected<StepOutcome, std::string> StepContext::doCheck() {
 }
 
 // counter: /proc/net/netstat counts for the whole network namespace. Only in the scenario's own namespace
-// (made by the runner: its parent's differs) is the value the scenario's doing, every counter starting at 0;
-// in a shared one other programs and parallel scenarios add to it, so the step refuses to guess.
+// (made by the runner for this job) is the value the scenario's doing, every counter starting at 0; in a
+// shared one other programs and parallel scenarios add to it, so the step refuses to guess. The runner says
+// so itself: the job has given up its capabilities, and comparing /proc/<parent>/ns/net would need
+// ptrace access to the still-privileged parent (proc(5), ptrace(2) "Ptrace access mode checking").
 Expected<StepOutcome, std::string> StepContext::doCounter() {
   const std::string& name = argument(0).text;
-  struct stat own{};
-  struct stat parent{};
-  std::string parentPath = fmt::format("/proc/{}/ns/net", ::getppid());
-  if (::stat("/proc/self/ns/net", &own) != 0 || ::stat(parentPath.c_str(), &parent) != 0 ||
-      (own.st_ino == parent.st_ino && own.st_dev == parent.st_dev)) {
+  if (!m_sockets.ownNetworkNamespace()) {
     return Unexpected{fmt::format("counter {}: needs the scenario's own network namespace (add 'requires netns')",
                                   name)};
   }

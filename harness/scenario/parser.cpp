@@ -417,6 +417,25 @@ Expected<Step, ParseError> LineParser::parseStep() {
   } else if (step.verb == "check") {
     return expected("'->' and the value to check for");
   }
+  if (step.verb == "wire") {
+    bool counted = step.arguments.front().text == kWireCountedAssertion;
+    if (counted && step.expect.kind != Expectation::Kind::Count) {
+      return Unexpected{ParseError{step.expect.kind == Expectation::Kind::Success ? placeHere() : step.expect.place,
+                                   fmt::format("expected '-> COUNT' after 'wire {}' (how many SYNs were sent again)",
+                                               kWireCountedAssertion)}};
+    }
+    if (counted && step.expect.count < 0) {
+      return Unexpected{ParseError{step.expect.place, "a retransmission count is 0 or more"}};
+    }
+    if (!counted && step.expect.kind != Expectation::Kind::Success) {
+      return Unexpected{ParseError{step.expect.place,
+                                   fmt::format("'wire {}' takes no '->': it passes or fails on the packets",
+                                               step.arguments.front().text)}};
+    }
+    if (step.within) {
+      return Unexpected{ParseError{step.place, "a wire step takes no 'within': it reads packets already captured"}};
+    }
+  }
   if (!atEnd()) return expected(fmt::format("the end of the step (usage: {})", spec->synopsis));
   return step;
 }

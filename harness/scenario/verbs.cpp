@@ -20,6 +20,10 @@ constexpr std::array<std::string_view, 12> kOptions{
 constexpr std::array<std::string_view, 10> kCounterNames{
     "ListenOverflows", "ListenDrops",    "EmbryonicRsts",        "TCPAbortOnClose", "TCPAbortOnData",
     "TCPAbortOnLinger", "SyncookiesSent", "SyncookiesRecv", "TCPReqQFullDoCookies", "TCPReqQFullDrop"};
+// wire: assertions on the captured packets of the socket's connection (runner/wire_assertions.h).
+constexpr std::array<std::string_view, 10> kWireAssertions{"handshake", "first-fin", "fin-data",   "no-fin",
+                                                           "rst",       "rst-to",    "no-rst",     "syn-retransmits",
+                                                           "no-syn-ack", "time-wait"};
 constexpr std::array<std::string_view, 7> kCheckKeys{"accept-queue", "backlog",       "state",       "error",
                                                      "readable-bytes", "unsent-bytes", "time-wait"};
 
@@ -79,6 +83,11 @@ const std::vector<VerbSpec>& table() {
        "counter NAME -> VALUE",
        "a TcpExt counter of /proc/net/netstat in the scenario's own network namespace, where it starts at 0 "
        "(the scenario must say 'requires netns')"},
+      {"wire", ResultRule::None,
+       {{ParamKind::Word, "assertion", kWireAssertions}, {ParamKind::Socket, "socket", {}}},
+       "wire ASSERTION SOCKET [-> COUNT]",
+       "assert on the captured packets of SOCKET's connection: handshake, first-fin, fin-data, no-fin, rst, "
+       "rst-to, no-rst, syn-retransmits (-> COUNT), no-syn-ack, time-wait (TCP only; skipped without a capture)"},
   };
   return verbs;
 }
@@ -98,5 +107,6 @@ std::span<const std::string_view> sendFlagNames() { return kSendFlags; }
 std::span<const std::string_view> recvFlagNames() { return kRecvFlags; }
 std::span<const std::string_view> messageFlagNames() { return kMessageFlags; }
 std::span<const std::string_view> socketOptionNames() { return kOptions; }
+std::span<const std::string_view> wireAssertionNames() { return kWireAssertions; }
 
 }  // namespace sockspec::scenario

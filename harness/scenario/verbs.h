@@ -44,5 +44,9 @@ std::span<const std::string_view> sendFlagNames();
 std::span<const std::string_view> recvFlagNames();
 std::span<const std::string_view> messageFlagNames();  // msg_flags a recvmsg expectation may name
 std::span<const std::string_view> socketOptionNames();
+std::span<const std::string_view> wireAssertionNames();  // the first argument of a wire step
+
+// The wire assertion that takes a count ("wire syn-retransmits c2 -> 1"); the others take no expectation.
+inline constexpr std::string_view kWireCountedAssertion = "syn-retransmits";
 
 }  // namespace sockspec::scenario

@@ -63,6 +63,7 @@ RunResult fixtureRun() {
   pass.claims = {1};
   pass.source = "RFC 2525 section 2.17";
   pass.title = "close() with unread data sends RST";
+  pass.wireAsserted = 2;
   run.checks.push_back(pass);
 
   CheckResult fail;
@@ -76,6 +77,9 @@ RunResult fixtureRun() {
   fail.claims = {1, 2};
   fail.source = "shutdown(2)";
   fail.title = "recv after the peer's shutdown(SHUT_WR) sees EOF";
+  fail.wireAsserted = 1;
+  fail.wireSkipped = 2;
+  fail.wireSkipReason = "needs CAP_NET_RAW to capture (run as root)";
   run.checks.push_back(fail);
 
   CheckResult skip;  // a built-in service check: no file
@@ -380,8 +384,9 @@ TEST_CASE("the TAP report matches its approved output", "[report][tap]") {
 TEST_CASE("a console failure shows file:line and the message on one indented line", "[report][console]") {
   auto lines = linesOf(renderConsoleReport(fixtureRun(), false));
   REQUIRE(lines.size() >= 4);
-  CHECK(lines[0] == "PASS  close.unread-data-rst[tcp6]  (3 ms)");
-  CHECK(lines[1] == "FAIL  close.shutdown-then-recv[tcp4]  (13 ms)");  // a half rounds up
+  CHECK(lines[0] == "PASS  close.unread-data-rst[tcp6]  (3 ms)  [wire: 2 asserted]");
+  CHECK(lines[1] == "FAIL  close.shutdown-then-recv[tcp4]  (13 ms)  [wire: 1 asserted, 2 skipped (needs CAP_NET_RAW "
+                    "to capture (run as root))]");  // a half rounds up
   CHECK(lines[2] == "      close/shutdown.scn:16: " + kAwkwardMessageShown);
   CHECK(lines[3] == "SKIP  echo.udp-large[udp6]  (needs IPv6 loopback)");
 }
@@ -559,10 +564,17 @@ TEST_CASE("the JSON report parses back with exactly the documented keys", "[repo
   CHECK(document["summary"]["duration_ms"] == 18.4);
 
   REQUIRE(document["scenarios"].size() == 3);
-  for (const auto& scenario : document["scenarios"]) {
-    CHECK(keysOf(scenario) == Keys{"id", "family", "status", "file", "line", "message", "duration_ms",
-                                   "claims", "source", "title"});
-  }
+  const Keys scenarioKeys{"id", "family", "status", "file", "line", "message", "duration_ms",
+                          "claims", "source", "title"};
+  Keys withWire = scenarioKeys;
+  withWire.insert("wire");
+  CHECK(keysOf(document["scenarios"][0]) == withWire);
+  CHECK(keysOf(document["scenarios"][1]) == withWire);
+  CHECK(keysOf(document["scenarios"][2]) == scenarioKeys);  // no wire steps, no "wire" object
+  CHECK(keysOf(document["scenarios"][0]["wire"]) == Keys{"asserted", "skipped", "skip_reason"});
+  CHECK(document["scenarios"][0]["wire"]["asserted"] == 2);
+  CHECK(document["scenarios"][1]["wire"]["skipped"] == 2);
+  CHECK(document["scenarios"][1]["wire"]["skip_reason"] == "needs CAP_NET_RAW to capture (run as root)");
   const json& failed = document["scenarios"][1];
   CHECK(document["scenarios"][0]["status"] == "passed");
   CHECK(failed["status"] == "failed");

@@ -103,7 +103,7 @@ TEST_CASE("long runs of one byte print as a repetition and round-trip") {
 TEST_CASE("errors name file, line and column with what was expected") {
   CHECK(firstError(withHeader("s = socket\nlisen s 1\n")) ==
         "t.scn:5:1: unknown verb 'lisen': expected one of socket, bind, bind-to, listen, accept, connect, send, "
-        "sendto, recv, recvmsg, shutdown, close, setsockopt, nonblocking, wait, fill, drain, check, counter");
+        "sendto, recv, recvmsg, shutdown, close, setsockopt, nonblocking, wait, fill, drain, check, counter, wire");
   CHECK(firstError(withHeader("s = socket\nlisten s\n")) ==
         "t.scn:5:9: expected a number (backlog), found the end of the line (usage: listen SOCKET BACKLOG)");
   CHECK(firstError(withHeader("listen nosuch 1\n")) ==
@@ -122,6 +122,52 @@ TEST_CASE("errors name file, line and column with what was expected") {
         "t.scn:5:1: header lines (scenario, title, families, ...) come before the first step");
   CHECK(firstError(withHeader("s = socket\nrecv s 4 within 5 -> eof\n")) ==
         "t.scn:5:17: '5' is not a duration: write 500ms or 2s (at most 600s)");
+}
+
+TEST_CASE("wire steps parse, print back, and reject what they cannot mean with file:line:col") {
+  const std::string steps =
+      "server = socket\nbind server\nlisten server 1\nclient = socket\nconnect client server\n"
+      "conn = accept server\nclose conn\n"
+      "wire handshake client\nwire first-fin conn\nwire fin-data conn\nwire no-fin client\nwire rst conn\n"
+      "wire rst-to client\nwire no-rst client\nwire syn-retransmits client -> 2\nwire no-syn-ack client\n"
+      "wire time-wait conn\n";
+  auto parsed = parseScenario(withHeader(steps), "w.scn");
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->steps.size() == 17);
+  const Step& counted = parsed->steps[14];
+  CHECK(counted.verb == "wire");
+  CHECK(counted.arguments.size() == 2);
+  CHECK(counted.arguments[0].text == "syn-retransmits");
+  CHECK(counted.arguments[1].text == "client");
+  CHECK(counted.expect.kind == Expectation::Kind::Count);
+  CHECK(counted.expect.count == 2);
+  CHECK(printStep(counted) == "wire syn-retransmits client -> 2");
+  CHECK(printStep(parsed->steps[7]) == "wire handshake client");
+  std::string printed = printScenario(*parsed);
+  auto again = parseScenario(printed, "w.scn");
+  INFO(printed);
+  REQUIRE(again.ok());
+  CHECK(*again == *parsed);
+
+  const std::string pair = "c = socket\n";
+  CHECK(firstError(withHeader(pair + "wire handshakes c\n")) ==
+        "t.scn:5:6: expected assertion: one of handshake, first-fin, fin-data, no-fin, rst, rst-to, no-rst, "
+        "syn-retransmits, no-syn-ack, time-wait, found 'handshakes' (usage: wire ASSERTION SOCKET [-> COUNT])");
+  CHECK(firstError(withHeader(pair + "wire rst nosuch\n")) ==
+        "t.scn:5:10: 'nosuch' names no socket: give it one first, e.g. 'nosuch = socket' "
+        "(usage: wire ASSERTION SOCKET [-> COUNT])");
+  CHECK(firstError(withHeader(pair + "wire syn-retransmits c\n")) ==
+        "t.scn:5:23: expected '-> COUNT' after 'wire syn-retransmits' (how many SYNs were sent again)");
+  CHECK(firstError(withHeader(pair + "wire syn-retransmits c -> eof\n")) ==
+        "t.scn:5:27: expected '-> COUNT' after 'wire syn-retransmits' (how many SYNs were sent again)");
+  CHECK(firstError(withHeader(pair + "wire syn-retransmits c -> -1\n")) ==
+        "t.scn:5:27: a retransmission count is 0 or more");
+  CHECK(firstError(withHeader(pair + "wire rst c -> 1\n")) ==
+        "t.scn:5:15: 'wire rst' takes no '->': it passes or fails on the packets");
+  CHECK(firstError(withHeader(pair + "wire rst c within 1s\n")) ==
+        "t.scn:5:1: a wire step takes no 'within': it reads packets already captured");
+  CHECK(firstError(withHeader(pair + "x = wire rst c\n")) ==
+        "t.scn:5:1: 'wire' makes no socket to name (wire ASSERTION SOCKET [-> COUNT])");
 }
 
 TEST_CASE("hostile input gets a clear error, never a crash or a hang") {
