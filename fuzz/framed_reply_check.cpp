@@ -6,30 +6,6 @@
 
 namespace sockspec::fuzz {
 
-namespace {
-
-bool isServerFrameType(proto::FrameType type) {
-  using proto::FrameType;
-  switch (type) {
-    case FrameType::Welcome:
-    case FrameType::EchoReply:
-    case FrameType::ReverseReply:
-    case FrameType::StatsReply:
-    case FrameType::ByeReply:
-    case FrameType::Error:
-      return true;
-    case FrameType::Hello:
-    case FrameType::Echo:
-    case FrameType::Reverse:
-    case FrameType::Stats:
-    case FrameType::Bye:
-      return false;
-  }
-  return false;
-}
-
-}  // namespace
-
 std::string framedReplyProblem(std::span<const std::uint8_t> replies, std::uint32_t maxPayload, bool complete) {
   std::size_t offset = 0;
   bool ended = false;  // BYE_REPLY or ERROR seen
@@ -48,7 +24,7 @@ std::string framedReplyProblem(std::span<const std::uint8_t> replies, std::uint3
       return fmt::format("reply frame {} at offset {} ({}) follows the frame that ended the connection", index,
                          offset, proto::describeFrame(frame));
     }
-    if (!isServerFrameType(frame.type)) {
+    if (proto::isClientFrameType(frame.type)) {
       return fmt::format("reply frame {} at offset {} is a client frame: {}", index, offset,
                          proto::describeFrame(frame));
     }

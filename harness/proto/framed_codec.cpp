@@ -354,4 +354,23 @@ std::string describeFrame(const Frame& frame) {
   return line;
 }
 
+bool isClientFrameType(FrameType type) {
+  switch (type) {
+    case FrameType::Hello:
+    case FrameType::Echo:
+    case FrameType::Reverse:
+    case FrameType::Stats:
+    case FrameType::Bye:
+      return true;
+    case FrameType::Welcome:
+    case FrameType::EchoReply:
+    case FrameType::ReverseReply:
+    case FrameType::StatsReply:
+    case FrameType::ByeReply:
+    case FrameType::Error:
+      return false;
+  }
+  return false;
+}
+
 }  // namespace sockspec::proto

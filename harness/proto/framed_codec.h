@@ -76,6 +76,9 @@ std::vector<std::uint8_t> encodeFrame(const Frame& frame);
 
 // Whether the type byte names a frame type at all.
 bool isKnownFrameType(std::uint8_t type);
+// Whether a client may send this type (HELLO, ECHO, REVERSE, STATS, BYE); every other type is the server's.
+// The decoder knows every type because the client decodes replies too; the server accepts only these.
+bool isClientFrameType(FrameType type);
 std::string_view frameTypeName(FrameType type);  // "HELLO", "ECHO_REPLY", ...
 std::string_view errorCodeName(ErrorCode code);  // "TOO_LARGE", ...
 

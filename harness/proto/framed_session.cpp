@@ -5,29 +5,6 @@
 #include <algorithm>
 
 namespace sockspec::proto {
-namespace {
-
-// The decoder knows every type because the client decodes replies too; the server accepts only these.
-bool isClientFrameType(FrameType type) {
-  switch (type) {
-    case FrameType::Hello:
-    case FrameType::Echo:
-    case FrameType::Reverse:
-    case FrameType::Stats:
-    case FrameType::Bye:
-      return true;
-    case FrameType::Welcome:
-    case FrameType::EchoReply:
-    case FrameType::ReverseReply:
-    case FrameType::StatsReply:
-    case FrameType::ByeReply:
-    case FrameType::Error:
-      return false;
-  }
-  return false;
-}
-
-}  // namespace
 
 SessionState FramedSession::onBytes(std::span<const std::uint8_t> input, std::vector<std::uint8_t>& out) {
   if (m_state != SessionState::Closing && !m_pending.empty()) input = finishPendingFrame(input, out);
