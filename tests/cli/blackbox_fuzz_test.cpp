@@ -172,10 +172,10 @@ TEST_CASE("fuzz and replay refuse bad command lines with exit 2, naming the opti
       {{"fuzz", "--service", "echo", "--artifacts", artifacts, "--target", "tcp://127.0.0.1:{port}"},
        "--target tcp://127.0.0.1:{port}: {port} needs --target-cmd"},
       {{"fuzz", "--service", "echo", "--artifacts", artifacts, "--target", "tcp://127.0.0.1:99999"},
-       "--target: tcp://127.0.0.1:99999: port"},
+       "--target: endpoint 'tcp://127.0.0.1:99999', column 17: port 99999 is out of range"},
       {{"fuzz", "--service", "echo", "--artifacts", "/proc/no-such/dir", "--target-cmd", "x"}, "--artifacts /proc/no-such/dir"},
-      {{"fuzz", "--service", "echo", "--max-time", "5", "--artifacts", artifacts, "--target-cmd", "exit 3"},
-       "target command exited (exit 3) before serving"},
+      {{"fuzz", "--service", "echo", "--max-time", "5", "--artifacts", artifacts, "--target-cmd", "false"},
+       "target command exited (exit 1) before serving"},
       {{"replay", "/no/such/reproducer", "--target", "tcp://127.0.0.1:1"}, "/no/such/reproducer: no such file"},
       {{"replay", artifacts + "/..", "--service", "echo"}, "--target-cmd CMD or --target URL is required"},
   }));
