@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +17,7 @@
 
 #include "base/exit_codes.h"
 #include "blackbox/fault_verdict.h"
+#include "blackbox/finding_shrinker.h"
 #include "blackbox/input_exchange.h"
 #include "blackbox/random_block_mutation.h"
 #include "blackbox/reply_feedback.h"
@@ -131,10 +133,27 @@ std::size_t distinctFindings() {
   return paths.size();
 }
 
-void recordFinding(const Finding& finding, const std::vector<std::uint8_t>& input) {
+void recordFinding(const Finding& finding, const std::vector<std::uint8_t>& found) {
   Worker& w = worker();
+  double foundAt = secondsSince(w.started);  // before shrinking: the time it took to find
+  // Shrink first (the server is restarted for that), within a share of the time that is left.
+  std::vector<std::uint8_t> input = found;
+  if (w.target->startedByUs() && !w.options.noShrink) {
+    auto left = std::chrono::seconds(w.options.maxTimeSeconds) -
+                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - w.started);
+    ShrinkBudget budget{256, Deadline::after(std::clamp<std::chrono::milliseconds>(left / 4, std::chrono::seconds(1),
+                                                                                  std::chrono::seconds(10)))};
+    auto shrunk = shrinkFinding(*w.target, w.options.service, finding, found, w.limits, budget);
+    w.restarts += static_cast<std::uint64_t>(shrunk.restarts);
+    if (shrunk.input.size() < found.size()) {
+      say(fmt::format("shrunk the input from {} to {} bytes in {} tries", found.size(), shrunk.input.size(),
+                      shrunk.tries));
+    }
+    input = std::move(shrunk.input);
+    if (shrunk.targetLost) w.stopped = "the target could not be restarted while shrinking";
+  }
   ReproducerInfo info{finding, std::string(fuzzServiceName(w.options.service)), w.target->describe(),
-                      w.options.replayOptions, w.execs, secondsSince(w.started)};
+                      w.options.replayOptions, w.execs, foundAt};
   auto saved = saveReproducer(w.options.artifactsDir, input, info);
   if (!saved) stopEarly("cannot write a reproducer: " + saved.error());
   w.findings.push_back(SavedFinding{saved->path, std::string(findingKindName(finding.kind)), finding.detail,
@@ -143,6 +162,7 @@ void recordFinding(const Finding& finding, const std::vector<std::uint8_t>& inpu
                   info.secondsIntoRun, finding.detail, input.size(), saved->path,
                   saved->kept ? " (a reproducer as short is already there: kept)" : ""));
   writeState();
+  if (!w.stopped.empty()) stopEarly(w.stopped);
   if (w.options.maxFindings != 0 && distinctFindings() >= w.options.maxFindings) {
     stopEarly(fmt::format("--max-findings {} reached", w.options.maxFindings));
   }

@@ -27,6 +27,7 @@ struct FuzzWorkerOptions {
   std::size_t maxLength = 4096;
   std::size_t maxFindings = 0;  // stop once this many distinct reproducers are saved; 0: go on until the time is up
   std::chrono::milliseconds progressEvery{2000};
+  bool noShrink = false;       // save findings as found, without shrinking them first
 };
 
 // Starts the target, then runs libFuzzer until the time is up (or until a finding that cannot be

@@ -43,6 +43,7 @@ struct FuzzSettings {
   std::uint32_t seed = 0;
   std::size_t maxLength = 4096;
   std::size_t maxFindings = 0;
+  bool noShrink = false;
   // The worker's side, set by the parent only (hidden options).
   std::string workerState;
   std::string workerDir;
@@ -111,6 +112,7 @@ std::string replayOptions(const FuzzSettings& settings) {
   options.seed = settings.seed;
   options.maxLength = settings.maxLength;
   options.maxFindings = settings.maxFindings;
+  options.noShrink = settings.noShrink;
   blackbox::runFuzzWorker(options);
 }
 
@@ -126,6 +128,7 @@ std::vector<std::string> workerArguments(const FuzzSettings& settings, const std
                                 "--max-findings", std::to_string(settings.maxFindings),
                                 "--worker-state", work.path + "/state.json",
                                 "--worker-dir", work.path};
+  if (settings.noShrink) argv.push_back("--no-shrink");
   if (!settings.targetCommand.empty()) argv.insert(argv.end(), {"--target-cmd", settings.targetCommand});
   if (!settings.target.empty()) argv.insert(argv.end(), {"--target", settings.target});
   return argv;
@@ -261,6 +264,9 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
   fuzz->add_option("--max-findings", settings->maxFindings,
                    "stop once this many distinct findings are saved (0: fuzz until --max-time)")
       ->capture_default_str();
+  fuzz->add_flag("--no-shrink", settings->noShrink,
+                 "save each finding's input as found; by default it is first shrunk (chunks deleted while the "
+                 "server still fails the same way, restarting it after each failure)");
   fuzz->add_option("--worker-state", settings->workerState)->group("");  // the parent's worker child only
   fuzz->add_option("--worker-dir", settings->workerDir)->group("");
   return [settings]() { return runFuzz(*settings); };
