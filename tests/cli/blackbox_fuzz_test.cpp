@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <dirent.h>
+#include <signal.h>
 
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/endpoint_sockets.h"
+#include "process/child_process.h"
 #include "support/built_programs.h"
 #include "support/program_run.h"
 #include "support/test_files.h"
@@ -217,4 +219,33 @@ TEST_CASE("replay over --target alone: a kept reproducer that no longer crashes 
   INFO(replay.describe());
   CHECK(replay.exitedWith(0));
   CHECK(replay.out == reproducer + ": no fault: sent 4 bytes, echoed, all 4 bytes back, closed in order\n");
+}
+
+TEST_CASE("Ctrl-C stops fuzz with exit 130, the findings so far listed and no server left", "[live][fuzz]") {
+  ServerCommand server("echo", "none");
+  std::string artifacts = freshFolder("interrupt-artifacts");
+  sockspec::process::SpawnOptions spawn;
+  spawn.captureStdout = true;
+  spawn.captureStderr = true;
+  auto fuzz = sockspec::process::ChildProcess::spawn(
+      {sockspecBinary(), "fuzz", "--service", "echo", "--max-time", "120", "--artifacts", artifacts, "--target-cmd",
+       server.command},
+      spawn);
+  REQUIRE(fuzz);
+  // The first progress line says the worker is fuzzing; the interrupt comes after it, whenever that is.
+  std::string err;
+  sockspec::Deadline started = sockspec::Deadline::after(30s);
+  while (err.find("sockspec fuzz: fuzzing ") == std::string::npos && !started.expired() && !fuzz->hasExited()) {
+    err += fuzz->readAllStderr(sockspec::Deadline::after(100ms));
+  }
+  REQUIRE(err.find("sockspec fuzz: fuzzing ") != std::string::npos);
+  fuzz->signal(SIGINT);
+  auto status = fuzz->wait(sockspec::Deadline::after(30s));
+  err += fuzz->readAllStderr(sockspec::Deadline::after(1s));
+  INFO(err);
+  REQUIRE(status);
+  CHECK(status->exited);
+  CHECK(status->code == 130);
+  CHECK(err.find("sockspec fuzz: interrupted: ") != std::string::npos);
+  CHECK(processesMentioning(server.marker).empty());
 }
