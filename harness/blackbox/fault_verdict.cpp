@@ -14,14 +14,17 @@ Finding exitFinding(const std::string& how) {
 
 }  // namespace
 
-std::string_view findingKindName(FindingKind kind) { return kind == FindingKind::Crash ? "crash" : "hang"; }
+std::string_view findingKindName(FindingKind kind) {
+  return kind == FindingKind::Crash ? "crash" : "hang";
+}
 
 Finding judgeConnectFailure(FuzzTarget& target, const net::EndpointFailure& failure,
                             std::chrono::milliseconds hangTimeout) {
   // A server that died refuses at once; give it the hang timeout to show up as exited.
   if (auto how = target.endedHow(hangTimeout)) return exitFinding(*how);
-  return Finding{FindingKind::Crash, fmt::format("target stopped accepting: {}", failure.describe()),
-                 fmt::format("crash: stopped accepting ({}: {})", failure.error.call, errnoName(failure.error.code))};
+  return Finding{
+      FindingKind::Crash, fmt::format("target stopped accepting: {}", failure.describe()),
+      fmt::format("crash: stopped accepting ({}: {})", failure.error.call, errnoName(failure.error.code))};
 }
 
 std::optional<Finding> judgeExchange(FuzzTarget& target, FuzzService service, net::Bytes input,
@@ -29,7 +32,8 @@ std::optional<Finding> judgeExchange(FuzzTarget& target, FuzzService service, ne
   bool complete = replyComplete(service, input, result);
   // A reset or a reply cut short is how a crash looks from the socket: wait a moment for the exit status.
   bool suspicious = result.end == ConnectionEnd::Reset || !complete;
-  if (auto how = target.endedHow(suspicious ? kExitGrace : std::chrono::milliseconds(0))) return exitFinding(*how);
+  if (auto how = target.endedHow(suspicious ? kExitGrace : std::chrono::milliseconds(0)))
+    return exitFinding(*how);
   if (result.end == ConnectionEnd::StillOpen && !complete) {
     return Finding{FindingKind::Hang,
                    fmt::format("no reply and no close within {} ms ({})", limits.hangTimeout.count(),

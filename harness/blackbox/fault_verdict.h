@@ -21,7 +21,7 @@ std::string_view findingKindName(FindingKind kind);  // "crash", "hang"
 
 struct Finding {
   FindingKind kind = FindingKind::Crash;
-  std::string detail;     // for people: "target killed by SIGABRT", "no reply and no close within 1000 ms ..."
+  std::string detail;  // for people: "target killed by SIGABRT", "no reply and no close within 1000 ms ..."
   std::string signature;  // what makes two findings the same: the kind and how the server failed, no ports
 };
 

@@ -6,7 +6,8 @@ namespace {
 
 // One try: the same failure again? The server is restarted whenever it failed, in whatever way.
 bool failsTheSameWay(FuzzTarget& target, FuzzService service, const Finding& wanted,
-                     const std::vector<std::uint8_t>& candidate, const ExchangeLimits& limits, ShrinkResult& progress) {
+                     const std::vector<std::uint8_t>& candidate, const ExchangeLimits& limits,
+                     ShrinkResult& progress) {
   ++progress.tries;
   net::Bytes input(candidate.data(), candidate.size());
   auto result = exchangeInput(target.endpoint(), input, limits);
@@ -32,14 +33,18 @@ bool failsTheSameWay(FuzzTarget& target, FuzzService service, const Finding& wan
 }  // namespace
 
 ShrinkResult shrinkFinding(FuzzTarget& target, FuzzService service, const Finding& finding,
-                           std::vector<std::uint8_t> input, const ExchangeLimits& limits, const ShrinkBudget& budget) {
+                           std::vector<std::uint8_t> input, const ExchangeLimits& limits,
+                           const ShrinkBudget& budget) {
   ShrinkResult progress;
   progress.input = std::move(input);
   if (!target.startedByUs()) return progress;
-  auto spent = [&] { return progress.targetLost || progress.tries >= budget.tries || budget.deadline.expired(); };
+  auto spent = [&] {
+    return progress.targetLost || progress.tries >= budget.tries || budget.deadline.expired();
+  };
   for (std::size_t chunk = progress.input.size() / 2; chunk >= 1 && !spent(); chunk /= 2) {
     for (std::size_t at = 0; at + chunk <= progress.input.size() && !spent();) {
-      std::vector<std::uint8_t> candidate(progress.input.begin(), progress.input.begin() + static_cast<std::ptrdiff_t>(at));
+      std::vector<std::uint8_t> candidate(progress.input.begin(),
+                                          progress.input.begin() + static_cast<std::ptrdiff_t>(at));
       candidate.insert(candidate.end(), progress.input.begin() + static_cast<std::ptrdiff_t>(at + chunk),
                        progress.input.end());
       if (failsTheSameWay(target, service, finding, candidate, limits, progress)) {

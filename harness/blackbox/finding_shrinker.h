@@ -28,6 +28,7 @@ struct ShrinkResult {
 };
 
 ShrinkResult shrinkFinding(FuzzTarget& target, FuzzService service, const Finding& finding,
-                           std::vector<std::uint8_t> input, const ExchangeLimits& limits, const ShrinkBudget& budget);
+                           std::vector<std::uint8_t> input, const ExchangeLimits& limits,
+                           const ShrinkBudget& budget);
 
 }  // namespace sockspec::blackbox

@@ -1,6 +1,7 @@
 #include "blackbox/fuzz_engine.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,12 +9,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "base/exit_codes.h"
 #include "blackbox/fault_verdict.h"
@@ -24,7 +23,8 @@
 #include "blackbox/reproducer_files.h"
 
 // libFuzzer's entry point for programs with their own main (compiler-rt FuzzerInterface.h).
-extern "C" int LLVMFuzzerRunDriver(int* argc, char*** argv, int (*callback)(const std::uint8_t* data, std::size_t size));
+extern "C" int LLVMFuzzerRunDriver(int* argc, char*** argv,
+                                   int (*callback)(const std::uint8_t* data, std::size_t size));
 
 // libFuzzer's own mutations, for our custom mutator to fall back on (compiler-rt FuzzerInterface.h).
 extern "C" std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size, std::size_t maxSize);
@@ -39,8 +39,8 @@ extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t s
 
 // The feedback counters. libFuzzer finds this section through __start_/__stop___libfuzzer_extra_counters,
 // reads it as coverage after each input and clears it before the next (compiler-rt FuzzerExtraCounters.cpp).
-__attribute__((section("__libfuzzer_extra_counters"), used)) static std::uint8_t g_replyCounters
-    [sockspec::blackbox::kFeedbackCounters];
+__attribute__((section("__libfuzzer_extra_counters"),
+               used)) static std::uint8_t g_replyCounters[sockspec::blackbox::kFeedbackCounters];
 
 namespace sockspec::blackbox {
 
@@ -89,11 +89,18 @@ void writeState() {
   Worker& w = worker();
   nlohmann::json findings = nlohmann::json::array();
   for (const auto& finding : w.findings) {
-    findings.push_back({{"path", finding.path}, {"kind", finding.kind}, {"detail", finding.detail},
-                        {"input_bytes", finding.inputBytes}, {"seconds", finding.seconds}, {"kept", finding.kept}});
+    findings.push_back({{"path", finding.path},
+                        {"kind", finding.kind},
+                        {"detail", finding.detail},
+                        {"input_bytes", finding.inputBytes},
+                        {"seconds", finding.seconds},
+                        {"kept", finding.kept}});
   }
-  nlohmann::json state{{"execs", w.execs},       {"seconds", secondsSince(w.started)}, {"restarts", w.restarts},
-                       {"findings", findings}, {"stopped", w.stopped}};
+  nlohmann::json state{{"execs", w.execs},
+                       {"seconds", secondsSince(w.started)},
+                       {"restarts", w.restarts},
+                       {"findings", findings},
+                       {"stopped", w.stopped}};
   std::string partial = w.options.stateFile + ".partial";
   {
     std::ofstream out(partial, std::ios::trunc);
@@ -111,9 +118,9 @@ void progress() {
   double seconds = secondsSince(w.started);
   std::size_t crashes = 0;
   for (const auto& finding : w.findings) crashes += finding.kind == "crash" ? 1u : 0u;
-  say(fmt::format("{:.0f} s: {} execs, {:.0f} exec/s, {} findings ({} crash, {} hang), {} restarts", seconds, w.execs,
-                  seconds > 0 ? static_cast<double>(w.execs) / seconds : 0.0, w.findings.size(), crashes,
-                  w.findings.size() - crashes, w.restarts));
+  say(fmt::format("{:.0f} s: {} execs, {:.0f} exec/s, {} findings ({} crash, {} hang), {} restarts", seconds,
+                  w.execs, seconds > 0 ? static_cast<double>(w.execs) / seconds : 0.0, w.findings.size(),
+                  crashes, w.findings.size() - crashes, w.restarts));
   writeState();
 }
 
@@ -139,10 +146,11 @@ void recordFinding(const Finding& finding, const std::vector<std::uint8_t>& foun
   // Shrink first (the server is restarted for that), within a share of the time that is left.
   std::vector<std::uint8_t> input = found;
   if (w.target->startedByUs() && !w.options.noShrink) {
-    auto left = std::chrono::seconds(w.options.maxTimeSeconds) -
-                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - w.started);
-    ShrinkBudget budget{256, Deadline::after(std::clamp<std::chrono::milliseconds>(left / 4, std::chrono::seconds(1),
-                                                                                  std::chrono::seconds(10)))};
+    auto left =
+        std::chrono::seconds(w.options.maxTimeSeconds) -
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - w.started);
+    ShrinkBudget budget{256, Deadline::after(std::clamp<std::chrono::milliseconds>(
+                                 left / 4, std::chrono::seconds(1), std::chrono::seconds(10)))};
     auto shrunk = shrinkFinding(*w.target, w.options.service, finding, found, w.limits, budget);
     w.restarts += static_cast<std::uint64_t>(shrunk.restarts);
     if (shrunk.input.size() < found.size()) {
@@ -152,22 +160,26 @@ void recordFinding(const Finding& finding, const std::vector<std::uint8_t>& foun
     input = std::move(shrunk.input);
     if (shrunk.targetLost) w.stopped = "the target could not be restarted while shrinking";
   }
-  ReproducerInfo info{finding, std::string(fuzzServiceName(w.options.service)), w.target->describe(),
-                      w.options.replayOptions, w.execs, foundAt};
+  ReproducerInfo info{finding,
+                      std::string(fuzzServiceName(w.options.service)),
+                      w.target->describe(),
+                      w.options.replayOptions,
+                      w.execs,
+                      foundAt};
   auto saved = saveReproducer(w.options.artifactsDir, input, info);
   if (!saved) stopEarly("cannot write a reproducer: " + saved.error());
   w.findings.push_back(SavedFinding{saved->path, std::string(findingKindName(finding.kind)), finding.detail,
                                     input.size(), info.secondsIntoRun, saved->kept});
-  say(fmt::format("{} after {} execs ({:.1f} s): {}; {} bytes -> {}{}", findingKindName(finding.kind), w.execs,
-                  info.secondsIntoRun, finding.detail, input.size(), saved->path,
+  say(fmt::format("{} after {} execs ({:.1f} s): {}; {} bytes -> {}{}", findingKindName(finding.kind),
+                  w.execs, info.secondsIntoRun, finding.detail, input.size(), saved->path,
                   saved->kept ? " (a reproducer as short is already there: kept)" : ""));
   writeState();
   if (!w.stopped.empty()) stopEarly(w.stopped);
   if (w.options.maxFindings != 0 && distinctFindings() >= w.options.maxFindings) {
     stopEarly(fmt::format("--max-findings {} reached", w.options.maxFindings));
   }
-  if (!w.target->startedByUs()) stopEarly(fmt::format("{} was not started by sockspec and cannot be restarted",
-                                                      w.target->describe()));
+  if (!w.target->startedByUs())
+    stopEarly(fmt::format("{} was not started by sockspec and cannot be restarted", w.target->describe()));
   auto restarted = w.target->restart();
   if (!restarted) stopEarly("could not restart the target: " + restarted.error());
   ++w.restarts;
@@ -238,8 +250,10 @@ void runFuzzWorker(const FuzzWorkerOptions& options) {
     ::close(logFd);
   }
   // libFuzzer's -timeout must outlast the longest exchange plus a restart of the target.
-  auto perInputLimit = std::chrono::duration_cast<std::chrono::seconds>(12 * options.hangTimeout +
-                                                                        options.target.readyTimeout).count() + 10;
+  auto perInputLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(12 * options.hangTimeout + options.target.readyTimeout)
+          .count() +
+      10;
   std::vector<std::string> arguments{
       "sockspec-fuzz-engine",
       fmt::format("-max_total_time={}", options.maxTimeSeconds),

@@ -17,17 +17,18 @@ namespace sockspec::blackbox {
 struct FuzzWorkerOptions {
   FuzzService service = FuzzService::Echo;
   FuzzTargetOptions target;
-  std::string replayOptions;   // for the sidecars: how to reach the target again
-  std::string artifactsDir;    // reproducers go here
-  std::string stateFile;       // the JSON state for the parent
-  std::string workDir;         // private: the seed corpus and the engine's log
+  std::string replayOptions;  // for the sidecars: how to reach the target again
+  std::string artifactsDir;   // reproducers go here
+  std::string stateFile;      // the JSON state for the parent
+  std::string workDir;        // private: the seed corpus and the engine's log
   int maxTimeSeconds = 60;
   std::chrono::milliseconds hangTimeout{1000};
-  std::uint32_t seed = 0;      // 0: libFuzzer picks one
+  std::uint32_t seed = 0;  // 0: libFuzzer picks one
   std::size_t maxLength = 4096;
-  std::size_t maxFindings = 0;  // stop once this many distinct reproducers are saved; 0: go on until the time is up
+  std::size_t maxFindings =
+      0;  // stop once this many distinct reproducers are saved; 0: go on until the time is up
   std::chrono::milliseconds progressEvery{2000};
-  bool noShrink = false;       // save findings as found, without shrinking them first
+  bool noShrink = false;  // save findings as found, without shrinking them first
 };
 
 // Starts the target, then runs libFuzzer until the time is up (or until a finding that cannot be

@@ -1,8 +1,8 @@
 #include "blackbox/fuzz_target.h"
 
-#include <thread>
-
 #include <fmt/format.h>
+
+#include <thread>
 
 #include "net/endpoint_sockets.h"
 
@@ -15,7 +15,8 @@ Expected<FuzzTarget, std::string> FuzzTarget::start(const FuzzTargetOptions& opt
     return target;
   }
   auto endpoint = net::parseEndpoint(options.targetUrl);
-  if (!endpoint) return Unexpected{"--target: " + net::formatEndpointError(options.targetUrl, endpoint.error())};
+  if (!endpoint)
+    return Unexpected{"--target: " + net::formatEndpointError(options.targetUrl, endpoint.error())};
   if (!net::isConnectionOriented(endpoint->transport)) {
     return Unexpected{fmt::format("--target {}: black-box fuzzing needs a stream or seqpacket endpoint",
                                   options.targetUrl)};
@@ -47,7 +48,8 @@ std::optional<net::EndpointFailure> FuzzTarget::probe() const {
 
 Expected<void, std::string> FuzzTarget::restart() {
   if (m_options.command.empty()) {
-    return Unexpected{fmt::format("{} was not started by sockspec and cannot be restarted", m_endpoint.toString())};
+    return Unexpected{
+        fmt::format("{} was not started by sockspec and cannot be restarted", m_endpoint.toString())};
   }
   stop();
   process::TargetCommandOptions command;
@@ -59,7 +61,8 @@ Expected<void, std::string> FuzzTarget::restart() {
   if (!started) return Unexpected{started.error()};
   m_endpoint = started->endpoint();
   if (!net::isConnectionOriented(m_endpoint.transport)) {
-    return Unexpected{fmt::format("{}: black-box fuzzing needs a stream or seqpacket endpoint", m_endpoint.toString())};
+    return Unexpected{
+        fmt::format("{}: black-box fuzzing needs a stream or seqpacket endpoint", m_endpoint.toString())};
   }
   m_command.emplace(std::move(*started));
   return {};

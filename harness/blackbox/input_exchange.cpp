@@ -13,11 +13,14 @@ namespace sockspec::blackbox {
 namespace {
 
 // The server is gone when a send or recv says so (send(2), recv(2), tcp(7)).
-bool isPeerGone(int code) { return code == ECONNRESET || code == EPIPE; }
+bool isPeerGone(int code) {
+  return code == ECONNRESET || code == EPIPE;
+}
 
 class ReplyReader {
  public:
-  ReplyReader(int fd, ExchangeResult& result, std::size_t maxKept) : m_fd(fd), m_result(result), m_maxKept(maxKept) {}
+  ReplyReader(int fd, ExchangeResult& result, std::size_t maxKept)
+      : m_fd(fd), m_result(result), m_maxKept(maxKept) {}
 
   // Reads what is queued without blocking. False once the connection ended (m_result.end says how).
   bool drain() {
@@ -52,9 +55,12 @@ class ReplyReader {
 
 std::string_view connectionEndName(ConnectionEnd end) {
   switch (end) {
-    case ConnectionEnd::OrderlyClose: return "closed in order";
-    case ConnectionEnd::Reset: return "reset";
-    case ConnectionEnd::StillOpen: return "still open";
+    case ConnectionEnd::OrderlyClose:
+      return "closed in order";
+    case ConnectionEnd::Reset:
+      return "reset";
+    case ConnectionEnd::StillOpen:
+      return "still open";
   }
   return "?";
 }

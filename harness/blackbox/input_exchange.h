@@ -34,7 +34,7 @@ struct ExchangeResult {
   std::string reply;           // the first maxReplyBytes bytes received
   std::size_t replyBytes = 0;  // all bytes received
   ConnectionEnd end = ConnectionEnd::StillOpen;
-  std::optional<SysError> error;  // the send/recv error behind a reset, or a local failure
+  std::optional<SysError> error;           // the send/recv error behind a reset, or a local failure
   std::chrono::milliseconds silentFor{0};  // how long the server was silent at the end (StillOpen)
 };
 

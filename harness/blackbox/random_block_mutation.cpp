@@ -6,7 +6,8 @@
 
 namespace sockspec::blackbox {
 
-std::size_t mutateWithRandomBlock(std::uint8_t* data, std::size_t size, std::size_t maxSize, std::uint32_t seed) {
+std::size_t mutateWithRandomBlock(std::uint8_t* data, std::size_t size, std::size_t maxSize,
+                                  std::uint32_t seed) {
   if (maxSize == 0) return 0;
   std::mt19937 random(seed);
   auto below = [&](std::size_t bound) { return static_cast<std::size_t>(random() % bound); };

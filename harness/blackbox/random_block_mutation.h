@@ -13,6 +13,7 @@ inline constexpr std::size_t kLongestRandomBlock = 512;
 
 // Writes 1..kLongestRandomBlock random bytes, chosen by `seed`, into `data` (holding `size` bytes, room for
 // `maxSize`): inserted at a random place while it fits, else over existing bytes. Returns the new size.
-std::size_t mutateWithRandomBlock(std::uint8_t* data, std::size_t size, std::size_t maxSize, std::uint32_t seed);
+std::size_t mutateWithRandomBlock(std::uint8_t* data, std::size_t size, std::size_t maxSize,
+                                  std::uint32_t seed);
 
 }  // namespace sockspec::blackbox

@@ -15,8 +15,8 @@ namespace sockspec::blackbox {
 inline constexpr std::size_t kFeedbackCounters = 4096;
 
 // Adds the features of one exchange to `counters` (all zero on entry; libFuzzer clears them per input).
-// Features: how the connection ended; log2 of the reply length; a 6-bit hash of the first 4 reply bytes; echo:
-// whether the reply equalled the input, was a prefix, or differed; framed: each reply frame's type and
+// Features: how the connection ended; log2 of the reply length; a 6-bit hash of the first 4 reply bytes;
+// echo: whether the reply equalled the input, was a prefix, or differed; framed: each reply frame's type and
 // error code, and the sequence of the first 8 of them.
 void recordReplyFeatures(FuzzService service, net::Bytes input, const ExchangeResult& result,
                          std::span<std::uint8_t> counters);

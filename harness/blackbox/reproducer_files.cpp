@@ -1,13 +1,13 @@
 #include "blackbox/reproducer_files.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/errno_names.h"
@@ -50,13 +50,17 @@ std::string utcNow() {
                      utc.tm_hour, utc.tm_min, utc.tm_sec);
 }
 
-bool isSidecar(const fs::path& path) { return path.extension() == ".json"; }
+bool isSidecar(const fs::path& path) {
+  return path.extension() == ".json";
+}
 
 }  // namespace
 
-Expected<SavedReproducer, std::string> saveReproducer(const std::string& directory, const std::vector<std::uint8_t>& input,
+Expected<SavedReproducer, std::string> saveReproducer(const std::string& directory,
+                                                      const std::vector<std::uint8_t>& input,
                                                       const ReproducerInfo& info) {
-  std::string name = fmt::format("{}-{:016x}", findingKindName(info.finding.kind), fnv1a64(info.finding.signature));
+  std::string name =
+      fmt::format("{}-{:016x}", findingKindName(info.finding.kind), fnv1a64(info.finding.signature));
   fs::path path = fs::path(directory) / name;
   std::error_code error;
   auto existing = fs::file_size(path, error);
@@ -72,13 +76,15 @@ Expected<SavedReproducer, std::string> saveReproducer(const std::string& directo
       {"execs", info.execs},
       {"seconds_into_run", info.secondsIntoRun},
       {"found_at", utcNow()},
-      {"replay", fmt::format("sockspec replay {} --service {} {}", path.string(), info.service, info.replayOptions)},
+      {"replay",
+       fmt::format("sockspec replay {} --service {} {}", path.string(), info.service, info.replayOptions)},
   };
   std::string_view bytes(reinterpret_cast<const char*>(input.data()), input.size());
   if (auto written = writeWhole(path, bytes); !written) return Unexpected{written.error()};
   fs::path sidecarPath = path;
   sidecarPath += ".json";
-  if (auto written = writeWhole(sidecarPath, sidecar.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  if (auto written = writeWhole(sidecarPath,
+                                sidecar.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
       !written) {
     return Unexpected{written.error()};
   }

@@ -17,10 +17,10 @@ namespace sockspec::blackbox {
 
 struct ReproducerInfo {
   Finding finding;
-  std::string service;  // "echo", "framed"
-  std::string target;   // the command (port filled in) or the URL
-  std::string replayOptions;   // how to reach the target again: "--target-cmd '...'" or "--target URL"
-  std::uint64_t execs = 0;     // inputs tried when it was found
+  std::string service;        // "echo", "framed"
+  std::string target;         // the command (port filled in) or the URL
+  std::string replayOptions;  // how to reach the target again: "--target-cmd '...'" or "--target URL"
+  std::uint64_t execs = 0;    // inputs tried when it was found
   double secondsIntoRun = 0;  // since fuzzing started
 };
 
@@ -30,7 +30,8 @@ struct SavedReproducer {
 };
 
 // Writes the input and its sidecar into `directory` (which must exist). Fails naming the path and errno.
-Expected<SavedReproducer, std::string> saveReproducer(const std::string& directory, const std::vector<std::uint8_t>& input,
+Expected<SavedReproducer, std::string> saveReproducer(const std::string& directory,
+                                                      const std::vector<std::uint8_t>& input,
                                                       const ReproducerInfo& info);
 
 struct LoadedReproducer {

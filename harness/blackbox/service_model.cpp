@@ -13,12 +13,14 @@ namespace {
 // only read here, never buffered beyond what ExchangeLimits keeps.
 constexpr std::uint32_t kReplyMaxPayload = 16u << 20;
 
-net::Bytes replyBytes(const ExchangeResult& result) { return net::asBytes(result.reply); }
+net::Bytes replyBytes(const ExchangeResult& result) {
+  return net::asBytes(result.reply);
+}
 
 struct FramedReplies {
   std::vector<proto::Frame> frames;
-  bool closing = false;       // an ERROR or BYE_REPLY came: nothing more is owed
-  bool malformedTail = false;  // bytes that are no frame
+  bool closing = false;          // an ERROR or BYE_REPLY came: nothing more is owed
+  bool malformedTail = false;    // bytes that are no frame
   std::size_t partialBytes = 0;  // an incomplete frame at the end
 };
 
@@ -96,19 +98,20 @@ std::string describeExchange(FuzzService service, net::Bytes input, const Exchan
   for (const auto& frame : replies.frames) {
     if (!frames.empty()) frames += ", ";
     proto::ErrorInfo error;
-    frames += proto::readError(frame, error)
-                  ? fmt::format("ERROR {}", proto::errorCodeName(error.code))
-                  : std::string(proto::frameTypeName(frame.type));
+    frames += proto::readError(frame, error) ? fmt::format("ERROR {}", proto::errorCodeName(error.code))
+                                             : std::string(proto::frameTypeName(frame.type));
     if (frames.size() > 200) {
       frames += ", ...";
       break;
     }
   }
-  if (replies.malformedTail) frames += frames.empty() ? "bytes that are no frame" : ", bytes that are no frame";
-  if (replies.partialBytes != 0) frames += fmt::format("{}{} bytes of an incomplete frame", frames.empty() ? "" : ", ",
-                                                       replies.partialBytes);
-  return fmt::format("{}, got {} bytes ({}), {}", sent, result.replyBytes, frames.empty() ? "no frames" : frames,
-                     describeEnd(result));
+  if (replies.malformedTail)
+    frames += frames.empty() ? "bytes that are no frame" : ", bytes that are no frame";
+  if (replies.partialBytes != 0)
+    frames +=
+        fmt::format("{}{} bytes of an incomplete frame", frames.empty() ? "" : ", ", replies.partialBytes);
+  return fmt::format("{}, got {} bytes ({}), {}", sent, result.replyBytes,
+                     frames.empty() ? "no frames" : frames, describeEnd(result));
 }
 
 std::vector<std::vector<std::uint8_t>> seedInputs(FuzzService service) {
@@ -117,7 +120,8 @@ std::vector<std::vector<std::uint8_t>> seedInputs(FuzzService service) {
     return {std::vector<std::uint8_t>(line.begin(), line.end())};
   }
   std::vector<std::uint8_t> session;
-  proto::appendFrame(session, proto::FrameType::Hello, proto::makeHello(proto::kProtocolVersion, "fuzz").payload);
+  proto::appendFrame(session, proto::FrameType::Hello,
+                     proto::makeHello(proto::kProtocolVersion, "fuzz").payload);
   std::vector<std::uint8_t> hello = session;
   std::string_view text = "abc";
   proto::appendFrame(session, proto::FrameType::Echo, net::asBytes(text));

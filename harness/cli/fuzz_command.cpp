@@ -1,5 +1,6 @@
 #include "cli/fuzz_command.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -8,10 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <string>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "base/exit_codes.h"
 #include "blackbox/fuzz_engine.h"
@@ -30,7 +29,9 @@ namespace fs = std::filesystem;
 constexpr auto kWorkerGrace = std::chrono::seconds(20);
 
 volatile sig_atomic_t g_interrupted = 0;
-void onInterrupt(int) { g_interrupted = 1; }
+void onInterrupt(int) {
+  g_interrupted = 1;
+}
 
 struct FuzzSettings {
   std::string targetCommand;
@@ -118,16 +119,17 @@ std::string replayOptions(const FuzzSettings& settings) {
 
 std::vector<std::string> workerArguments(const FuzzSettings& settings, const std::string& artifacts,
                                          const WorkFolder& work) {
-  std::vector<std::string> argv{"/proc/self/exe", "fuzz", "--service", settings.service,
-                                "--max-time", std::to_string(settings.maxTimeSeconds),
-                                "--artifacts", artifacts,
-                                "--hang-timeout", std::to_string(settings.hangTimeoutMs),
+  std::vector<std::string> argv{"/proc/self/exe",  "fuzz",
+                                "--service",       settings.service,
+                                "--max-time",      std::to_string(settings.maxTimeSeconds),
+                                "--artifacts",     artifacts,
+                                "--hang-timeout",  std::to_string(settings.hangTimeoutMs),
                                 "--ready-timeout", std::to_string(settings.readyTimeoutMs),
-                                "--seed", std::to_string(settings.seed),
-                                "--max-len", std::to_string(settings.maxLength),
-                                "--max-findings", std::to_string(settings.maxFindings),
-                                "--worker-state", work.path + "/state.json",
-                                "--worker-dir", work.path};
+                                "--seed",          std::to_string(settings.seed),
+                                "--max-len",       std::to_string(settings.maxLength),
+                                "--max-findings",  std::to_string(settings.maxFindings),
+                                "--worker-state",  work.path + "/state.json",
+                                "--worker-dir",    work.path};
   if (settings.noShrink) argv.push_back("--no-shrink");
   if (!settings.targetCommand.empty()) argv.insert(argv.end(), {"--target-cmd", settings.targetCommand});
   if (!settings.target.empty()) argv.insert(argv.end(), {"--target", settings.target});
@@ -159,9 +161,10 @@ int runFuzz(const FuzzSettings& settings) {
   if (settings.targetCommand.empty() && settings.target.empty()) {
     return usageError("--target-cmd CMD or --target URL is required (the server to fuzz)");
   }
-  if (settings.targetCommand.empty() && settings.target.find(process::kPortPlaceholder) != std::string::npos) {
-    return usageError(fmt::format("--target {}: {} needs --target-cmd, which is given the port", settings.target,
-                                  process::kPortPlaceholder));
+  if (settings.targetCommand.empty() &&
+      settings.target.find(process::kPortPlaceholder) != std::string::npos) {
+    return usageError(fmt::format("--target {}: {} needs --target-cmd, which is given the port",
+                                  settings.target, process::kPortPlaceholder));
   }
   std::error_code error;
   fs::create_directories(settings.artifacts, error);
@@ -201,7 +204,8 @@ int runFuzz(const FuzzSettings& settings) {
   }
   bool interrupted = g_interrupted != 0;
   if (!ended) {
-    if (!interrupted) std::fprintf(stderr, "sockspec fuzz: the fuzzing worker overran --max-time; stopped it\n");
+    if (!interrupted)
+      std::fprintf(stderr, "sockspec fuzz: the fuzzing worker overran --max-time; stopped it\n");
     ended = worker->terminate(std::chrono::milliseconds(2000));
   }
   if (!interrupted && ended->exited && ended->code == kExitUsage) return kExitUsage;  // it said why
@@ -209,7 +213,8 @@ int runFuzz(const FuzzSettings& settings) {
   std::ifstream stateFile(work.path + "/state.json");
   auto state = nlohmann::json::parse(stateFile, nullptr, false);
   bool clean = ended->exited && ended->code == kExitOk;
-  if (state.is_discarded() || !state.contains("findings") || (!clean && !interrupted && state["findings"].empty())) {
+  if (state.is_discarded() || !state.contains("findings") ||
+      (!clean && !interrupted && state["findings"].empty())) {
     std::fprintf(stderr, "sockspec fuzz: the fuzzing worker failed (%s); the engine's last words:\n%s\n",
                  ended->describe().c_str(), fileTail(work.path + "/engine.log", 2000).c_str());
     return kExitInternal;
@@ -249,7 +254,8 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
   fuzz->add_option("--max-time", settings->maxTimeSeconds, "seconds to fuzz")
       ->capture_default_str()
       ->check(CLI::Range(1, 7 * 24 * 3600));
-  fuzz->add_option("--artifacts", settings->artifacts, "folder for reproducers (made if missing)")->required();
+  fuzz->add_option("--artifacts", settings->artifacts, "folder for reproducers (made if missing)")
+      ->required();
   fuzz->add_option("--hang-timeout", settings->hangTimeoutMs,
                    "ms of silence (no reply byte and no close) after which an unfinished reply is a hang")
       ->capture_default_str()
@@ -257,16 +263,18 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
   fuzz->add_option("--ready-timeout", settings->readyTimeoutMs, "ms the started server may take to serve")
       ->capture_default_str()
       ->check(CLI::Range(100, 600'000));
-  fuzz->add_option("--seed", settings->seed, "libFuzzer's random seed (0: a new one each run)")->capture_default_str();
+  fuzz->add_option("--seed", settings->seed, "libFuzzer's random seed (0: a new one each run)")
+      ->capture_default_str();
   fuzz->add_option("--max-len", settings->maxLength, "longest input in bytes")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
   fuzz->add_option("--max-findings", settings->maxFindings,
                    "stop once this many distinct findings are saved (0: fuzz until --max-time)")
       ->capture_default_str();
-  fuzz->add_flag("--no-shrink", settings->noShrink,
-                 "save each finding's input as found; by default it is first shrunk (chunks deleted while the "
-                 "server still fails the same way, restarting it after each failure)");
+  fuzz->add_flag(
+      "--no-shrink", settings->noShrink,
+      "save each finding's input as found; by default it is first shrunk (chunks deleted while the "
+      "server still fails the same way, restarting it after each failure)");
   fuzz->add_option("--worker-state", settings->workerState)->group("");  // the parent's worker child only
   fuzz->add_option("--worker-dir", settings->workerDir)->group("");
   return [settings]() { return runFuzz(*settings); };

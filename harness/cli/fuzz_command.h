@@ -3,9 +3,8 @@
 // by --max-time, then lists the reproducers it wrote; exit 1 when it found something, 0 when not.
 #pragma once
 
-#include <functional>
-
 #include <CLI/CLI.hpp>
+#include <functional>
 
 namespace sockspec::cli {
 

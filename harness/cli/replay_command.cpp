@@ -1,13 +1,13 @@
 #include "cli/replay_command.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "base/display_escape.h"
 #include "base/exit_codes.h"
@@ -45,17 +45,19 @@ struct ReplayVerdict {
 
 // One reproducer against a running target: the exchange, then whether the server still accepts.
 ReplayVerdict replayOne(blackbox::FuzzTarget& target, blackbox::FuzzService service,
-                        const blackbox::LoadedReproducer& reproducer, const blackbox::ExchangeLimits& limits) {
+                        const blackbox::LoadedReproducer& reproducer,
+                        const blackbox::ExchangeLimits& limits) {
   net::Bytes input(reproducer.input.data(), reproducer.input.size());
   auto result = blackbox::exchangeInput(target.endpoint(), input, limits);
   if (result.connectFailure) {
-    return {reproducer.path, "not run", fmt::format("the target did not accept the connection: {}",
-                                                    result.connectFailure->describe())};
+    return {reproducer.path, "not run",
+            fmt::format("the target did not accept the connection: {}", result.connectFailure->describe())};
   }
   std::string exchange = blackbox::describeExchange(service, input, result);
   if (auto finding = blackbox::judgeExchange(target, service, input, result, limits)) {
-    std::string detail = finding->kind == blackbox::FindingKind::Crash ? fmt::format("{}; {}", finding->detail, exchange)
-                                                                       : finding->detail;
+    std::string detail = finding->kind == blackbox::FindingKind::Crash
+                             ? fmt::format("{}; {}", finding->detail, exchange)
+                             : finding->detail;
     return {reproducer.path, std::string(blackbox::findingKindName(finding->kind)), detail};
   }
   // A server that survives the connection but no longer accepts new ones has crashed for its clients.
@@ -70,9 +72,10 @@ int runReplay(const ReplaySettings& settings) {
   if (settings.targetCommand.empty() && settings.target.empty()) {
     return usageError("--target-cmd CMD or --target URL is required (the server to replay against)");
   }
-  if (settings.targetCommand.empty() && settings.target.find(process::kPortPlaceholder) != std::string::npos) {
-    return usageError(fmt::format("--target {}: {} needs --target-cmd, which is given the port", settings.target,
-                                  process::kPortPlaceholder));
+  if (settings.targetCommand.empty() &&
+      settings.target.find(process::kPortPlaceholder) != std::string::npos) {
+    return usageError(fmt::format("--target {}: {} needs --target-cmd, which is given the port",
+                                  settings.target, process::kPortPlaceholder));
   }
   auto files = blackbox::expandReproducerPaths(settings.paths);
   if (!files) return usageError(files.error());
@@ -83,10 +86,12 @@ int runReplay(const ReplaySettings& settings) {
     auto loaded = blackbox::loadReproducer(file);
     if (!loaded) return usageError(loaded.error());
     std::string name = !settings.service.empty() ? settings.service : loaded->service.value_or("");
-    if (name.empty()) return usageError(fmt::format("{}: no sidecar names its service: give --service", file));
+    if (name.empty())
+      return usageError(fmt::format("{}: no sidecar names its service: give --service", file));
     auto service = blackbox::fuzzServiceFromName(name);
     if (!service) {
-      return usageError(fmt::format("{}.json: service '{}' is not one of echo, framed", file, escapeForDisplay(name, 40)));
+      return usageError(
+          fmt::format("{}.json: service '{}' is not one of echo, framed", file, escapeForDisplay(name, 40)));
     }
     services.push_back(*service);
     reproducers.push_back(std::move(*loaded));
@@ -129,13 +134,16 @@ int runReplay(const ReplaySettings& settings) {
     reproduced += fault ? 1u : 0u;
     notRun += verdict.verdict == "not run" ? 1u : 0u;
     if (settings.json) {
-      report.push_back({{"file", verdict.path}, {"verdict", verdict.verdict}, {"detail", verdict.detail},
+      report.push_back({{"file", verdict.path},
+                        {"verdict", verdict.verdict},
+                        {"detail", verdict.detail},
                         {"reproduced", fault}});
     } else {
       std::printf("%s: %s: %s\n", verdict.path.c_str(), verdict.verdict.c_str(), verdict.detail.c_str());
     }
   }
-  if (settings.json) std::printf("%s\n", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  if (settings.json)
+    std::printf("%s\n", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   std::fprintf(stderr, "sockspec replay: %zu of %zu reproduced%s\n", reproduced, verdicts.size(),
                notRun != 0 ? fmt::format(", {} not run", notRun).c_str() : "");
   if (reproduced != 0) return kExitCheckFailed;
@@ -146,9 +154,10 @@ int runReplay(const ReplaySettings& settings) {
 
 std::function<int()> addReplayCommand(CLI::App& app) {
   auto settings = std::make_shared<ReplaySettings>();
-  CLI::App* replay = app.add_subcommand(
-      "replay", "send fuzzing reproducers to a server again and say whether each fault reproduces "
-                "(docs/fuzzing-black-box.md)");
+  CLI::App* replay =
+      app.add_subcommand("replay",
+                         "send fuzzing reproducers to a server again and say whether each fault reproduces "
+                         "(docs/fuzzing-black-box.md)");
   replay->footer(
       "Examples:\n"
       "  sockspec replay findings/crash-1f2e3d4c5b6a7988 \\\n"
@@ -156,19 +165,22 @@ std::function<int()> addReplayCommand(CLI::App& app) {
       "  sockspec replay regressions/ --service framed --target tcp://127.0.0.1:7000 --json\n"
       "Exit codes: 0 no fault reproduced, 1 a fault reproduced, 2 bad usage, unreadable file, unreachable "
       "target, or reproducers not run; 3 sockspec failed.");
-  replay->add_option("paths", settings->paths, "reproducer files, or folders of them (sidecars *.json are read "
-                                               "alongside)")
+  replay
+      ->add_option("paths", settings->paths,
+                   "reproducer files, or folders of them (sidecars *.json are read "
+                   "alongside)")
       ->required();
   replay->add_option("--target-cmd", settings->targetCommand,
                      "start the server with this shell command on a free port ({port}), afresh for each "
                      "reproducer");
-  replay->add_option("--target", settings->target,
-                     "the server's URL; with --target-cmd it may say {port}");
-  replay->add_option("--service", settings->service,
-                     "echo or framed (default: what each reproducer's sidecar says)")
+  replay->add_option("--target", settings->target, "the server's URL; with --target-cmd it may say {port}");
+  replay
+      ->add_option("--service", settings->service,
+                   "echo or framed (default: what each reproducer's sidecar says)")
       ->check(CLI::IsMember({"echo", "framed"}));
-  replay->add_option("--hang-timeout", settings->hangTimeoutMs,
-                     "ms of silence after which an unfinished reply is a hang")
+  replay
+      ->add_option("--hang-timeout", settings->hangTimeoutMs,
+                   "ms of silence after which an unfinished reply is a hang")
       ->capture_default_str()
       ->check(CLI::Range(10, 600'000));
   replay->add_option("--ready-timeout", settings->readyTimeoutMs, "ms the started server may take to serve")

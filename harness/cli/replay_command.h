@@ -3,9 +3,8 @@
 // of kept reproducers it is the black-box regression suite (docs/fuzzing-black-box.md).
 #pragma once
 
-#include <functional>
-
 #include <CLI/CLI.hpp>
+#include <functional>
 
 namespace sockspec::cli {
 

@@ -1,17 +1,15 @@
 // `sockspec fuzz` and `sockspec replay` end to end against the reference server: the crash-on-bytes and
 // hang-on-bytes faults must be found and reproduced, the correct server must give nothing, bad command
 // lines and unreachable targets must be refused with their exit codes, and no server may be left running.
-#include <catch2/catch.hpp>
-
 #include <dirent.h>
 #include <signal.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "net/endpoint_sockets.h"
 #include "process/child_process.h"
@@ -66,7 +64,8 @@ std::vector<std::string> reproducersIn(const std::string& folder) {
 
 bool containsPair(const std::string& bytes, unsigned char first, unsigned char second) {
   for (std::size_t i = 0; i + 1 < bytes.size(); ++i) {
-    if (static_cast<unsigned char>(bytes[i]) == first && static_cast<unsigned char>(bytes[i + 1]) == second) return true;
+    if (static_cast<unsigned char>(bytes[i]) == first && static_cast<unsigned char>(bytes[i + 1]) == second)
+      return true;
   }
   return false;
 }
@@ -83,8 +82,8 @@ TEST_CASE("fuzz finds the echo server's crash on 0xDE 0xAD within 60 s, and repl
           "[live][fuzz]") {
   ServerCommand server("echo", "crash-on-bytes");
   std::string artifacts = freshFolder("crash-artifacts");
-  auto fuzz = runSockspec({"fuzz", "--service", "echo", "--max-time", "60", "--max-findings", "1", "--artifacts",
-                           artifacts, "--target-cmd", server.command});
+  auto fuzz = runSockspec({"fuzz", "--service", "echo", "--max-time", "60", "--max-findings", "1",
+                           "--artifacts", artifacts, "--target-cmd", server.command});
   INFO(fuzz.describe() << "\nstdout: " << fuzz.out);
   CHECK(fuzz.exitedWith(1));
   CHECK(fuzz.out.rfind("crash " + artifacts + "/crash-", 0) == 0);
@@ -127,8 +126,9 @@ TEST_CASE("fuzz finds the echo server's crash on 0xDE 0xAD within 60 s, and repl
 TEST_CASE("fuzz finds the hang on 0xBE 0xEF, and replay reproduces it", "[live][fuzz]") {
   ServerCommand server("echo", "hang-on-bytes");
   std::string artifacts = freshFolder("hang-artifacts");
-  auto fuzz = runSockspec({"fuzz", "--service", "echo", "--max-time", "60", "--max-findings", "1", "--hang-timeout",
-                           "300", "--artifacts", artifacts, "--target-cmd", server.command});
+  auto fuzz =
+      runSockspec({"fuzz", "--service", "echo", "--max-time", "60", "--max-findings", "1", "--hang-timeout",
+                   "300", "--artifacts", artifacts, "--target-cmd", server.command});
   INFO(fuzz.describe() << "\nstdout: " << fuzz.out);
   CHECK(fuzz.exitedWith(1));
   CHECK(fuzz.out.find("no reply and no close within 300 ms") != std::string::npos);
@@ -138,7 +138,8 @@ TEST_CASE("fuzz finds the hang on 0xBE 0xEF, and replay reproduces it", "[live][
   CHECK(readFileOrFail(files[0]) == "\xbe\xef");  // shrunk to the trigger itself
   CHECK(processesMentioning(server.marker).empty());
 
-  auto replay = runSockspec({"replay", files[0], "--hang-timeout", "300", "--target-cmd", server.command}, 30s);
+  auto replay =
+      runSockspec({"replay", files[0], "--hang-timeout", "300", "--target-cmd", server.command}, 30s);
   INFO(replay.describe() << "\nstdout: " << replay.out);
   CHECK(replay.exitedWith(1));
   CHECK(replay.out.find(": hang: no reply and no close within 300 ms") != std::string::npos);
@@ -171,16 +172,20 @@ TEST_CASE("fuzz and replay refuse bad command lines with exit 2, naming the opti
   auto [arguments, message] = GENERATE_COPY(values<Case>({
       {{"fuzz", "--max-time", "5", "--artifacts", artifacts, "--target-cmd", "x"}, "--service is required"},
       {{"fuzz", "--service", "chargen", "--artifacts", artifacts, "--target-cmd", "x"}, "--service"},
-      {{"fuzz", "--service", "echo", "--artifacts", artifacts}, "--target-cmd CMD or --target URL is required"},
-      {{"fuzz", "--service", "echo", "--max-time", "0", "--artifacts", artifacts, "--target-cmd", "x"}, "--max-time"},
+      {{"fuzz", "--service", "echo", "--artifacts", artifacts},
+       "--target-cmd CMD or --target URL is required"},
+      {{"fuzz", "--service", "echo", "--max-time", "0", "--artifacts", artifacts, "--target-cmd", "x"},
+       "--max-time"},
       {{"fuzz", "--service", "echo", "--artifacts", artifacts, "--target", "tcp://127.0.0.1:{port}"},
        "--target tcp://127.0.0.1:{port}: {port} needs --target-cmd"},
       {{"fuzz", "--service", "echo", "--artifacts", artifacts, "--target", "tcp://127.0.0.1:99999"},
        "--target: endpoint 'tcp://127.0.0.1:99999', column 17: port 99999 is out of range"},
-      {{"fuzz", "--service", "echo", "--artifacts", "/proc/no-such/dir", "--target-cmd", "x"}, "--artifacts /proc/no-such/dir"},
+      {{"fuzz", "--service", "echo", "--artifacts", "/proc/no-such/dir", "--target-cmd", "x"},
+       "--artifacts /proc/no-such/dir"},
       {{"fuzz", "--service", "echo", "--max-time", "5", "--artifacts", artifacts, "--target-cmd", "false"},
        "target command exited (exit 1) before serving"},
-      {{"replay", "/no/such/reproducer", "--target", "tcp://127.0.0.1:1"}, "/no/such/reproducer: no such file"},
+      {{"replay", "/no/such/reproducer", "--target", "tcp://127.0.0.1:1"},
+       "/no/such/reproducer: no such file"},
       {{"replay", artifacts + "/..", "--service", "echo"}, "--target-cmd CMD or --target URL is required"},
   }));
   CAPTURE(arguments);
@@ -201,7 +206,8 @@ TEST_CASE("an unreachable --target is exit 2 naming the endpoint and errno", "[l
   std::string reproducer = tempFilePath("reproducer");
   writeFileOrFail(reproducer, "hi");
 
-  auto fuzz = runSockspec({"fuzz", "--service", "echo", "--max-time", "5", "--artifacts", artifacts, "--target", url});
+  auto fuzz = runSockspec(
+      {"fuzz", "--service", "echo", "--max-time", "5", "--artifacts", artifacts, "--target", url});
   INFO(fuzz.describe());
   CHECK(fuzz.exitedWith(2));
   CHECK(fuzz.err.find("--target unreachable: " + url + ": connect: ECONNREFUSED") != std::string::npos);
@@ -215,7 +221,8 @@ TEST_CASE("replay over --target alone: a kept reproducer that no longer crashes 
   auto server = startReferenceServer("tcp://127.0.0.1:0", "echo");
   std::string reproducer = tempFilePath("reproducer");
   writeFileOrFail(reproducer, std::string("\x01\xde\xad\x02", 4));
-  auto replay = runSockspec({"replay", reproducer, "--service", "echo", "--target", server.endpoint.toString()}, 30s);
+  auto replay =
+      runSockspec({"replay", reproducer, "--service", "echo", "--target", server.endpoint.toString()}, 30s);
   INFO(replay.describe());
   CHECK(replay.exitedWith(0));
   CHECK(replay.out == reproducer + ": no fault: sent 4 bytes, echoed, all 4 bytes back, closed in order\n");
@@ -228,14 +235,15 @@ TEST_CASE("Ctrl-C stops fuzz with exit 130, the findings so far listed and no se
   spawn.captureStdout = true;
   spawn.captureStderr = true;
   auto fuzz = sockspec::process::ChildProcess::spawn(
-      {sockspecBinary(), "fuzz", "--service", "echo", "--max-time", "120", "--artifacts", artifacts, "--target-cmd",
-       server.command},
+      {sockspecBinary(), "fuzz", "--service", "echo", "--max-time", "120", "--artifacts", artifacts,
+       "--target-cmd", server.command},
       spawn);
   REQUIRE(fuzz);
   // The first progress line says the worker is fuzzing; the interrupt comes after it, whenever that is.
   std::string err;
   sockspec::Deadline started = sockspec::Deadline::after(30s);
-  while (err.find("sockspec fuzz: fuzzing ") == std::string::npos && !started.expired() && !fuzz->hasExited()) {
+  while (err.find("sockspec fuzz: fuzzing ") == std::string::npos && !started.expired() &&
+         !fuzz->hasExited()) {
     err += fuzz->readAllStderr(sockspec::Deadline::after(100ms));
   }
   REQUIRE(err.find("sockspec fuzz: fuzzing ") != std::string::npos);

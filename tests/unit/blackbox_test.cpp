@@ -1,8 +1,7 @@
 // The pure parts of black-box fuzzing: the server faults' byte triggers across read boundaries, the random
 // block mutation's bounds, when a reply is complete, the feedback counters, and reproducer files.
-#include <catch2/catch.hpp>
-
 #include <array>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -29,7 +28,9 @@ ExchangeResult replyOf(std::string bytes, ConnectionEnd end) {
   return result;
 }
 
-std::string asString(const std::vector<std::uint8_t>& bytes) { return {bytes.begin(), bytes.end()}; }
+std::string asString(const std::vector<std::uint8_t>& bytes) {
+  return {bytes.begin(), bytes.end()};
+}
 
 }  // namespace
 
@@ -73,12 +74,16 @@ TEST_CASE("framed: a reply is complete with one reply per request, or an ERROR",
   proto::appendFrame(input, proto::FrameType::Stats, {});
   std::vector<std::uint8_t> welcome = proto::encodeFrame(proto::makeWelcome(proto::kDefaultMaxPayload));
   std::vector<std::uint8_t> stats = proto::encodeFrame(proto::makeStatsReply(2, 1));
-  std::vector<std::uint8_t> error = proto::encodeFrame(proto::makeError(proto::ErrorCode::HandshakeRequired, "x"));
+  std::vector<std::uint8_t> error =
+      proto::encodeFrame(proto::makeError(proto::ErrorCode::HandshakeRequired, "x"));
   auto bytes = std::span<const std::uint8_t>(input);
-  CHECK_FALSE(replyComplete(FuzzService::Framed, bytes, replyOf(asString(welcome), ConnectionEnd::StillOpen)));
-  CHECK(replyComplete(FuzzService::Framed, bytes, replyOf(asString(welcome) + asString(stats), ConnectionEnd::StillOpen)));
+  CHECK_FALSE(
+      replyComplete(FuzzService::Framed, bytes, replyOf(asString(welcome), ConnectionEnd::StillOpen)));
+  CHECK(replyComplete(FuzzService::Framed, bytes,
+                      replyOf(asString(welcome) + asString(stats), ConnectionEnd::StillOpen)));
   CHECK(replyComplete(FuzzService::Framed, bytes, replyOf(asString(error), ConnectionEnd::StillOpen)));
-  auto described = describeExchange(FuzzService::Framed, bytes, replyOf(asString(error), ConnectionEnd::Reset));
+  auto described =
+      describeExchange(FuzzService::Framed, bytes, replyOf(asString(error), ConnectionEnd::Reset));
   CHECK(described.find("ERROR HANDSHAKE_REQUIRED") != std::string::npos);
 }
 
@@ -98,7 +103,11 @@ TEST_CASE("reproducers: named by kind and signature, the shortest kept, read bac
   std::string folder = testing::tempFilePath("reproducers");
   std::filesystem::create_directories(folder);
   ReproducerInfo info{Finding{FindingKind::Crash, "target killed by SIGABRT", "crash: killed by SIGABRT"},
-                      "echo", "'server'", "--target-cmd 'server'", 10, 0.5};
+                      "echo",
+                      "'server'",
+                      "--target-cmd 'server'",
+                      10,
+                      0.5};
   auto first = saveReproducer(folder, {1, 2, 3, 4}, info);
   REQUIRE(first);
   CHECK(std::filesystem::path(first->path).filename().string().rfind("crash-", 0) == 0);
