@@ -8,8 +8,9 @@
 #include <fmt/format.h>
 
 #include "base/exit_codes.h"
+#include "cli/fuzz_command.h"
 #include "cli/inspect_command.h"
-#include "cli/planned_commands.h"
+#include "cli/replay_command.h"
 #include "cli/run_command.h"
 #include "cli_support/parse_command_line.h"
 
@@ -24,7 +25,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("sockspec ") + SOCKSPEC_VERSION);
   auto runCommand = cli::addRunCommand(app);
   auto inspectCommand = cli::addInspectCommand(app);
-  cli::addPlannedCommands(app);
+  auto fuzzCommand = cli::addFuzzCommand(app);
+  auto replayCommand = cli::addReplayCommand(app);
   if (auto exitCode = cli_support::parseCommandLine(app, argc, argv, [](const CLI::ParseError& error) -> int {
         std::fprintf(stderr, "sockspec: %s (run 'sockspec --help')\n", error.what());
         return kExitUsage;
@@ -34,7 +36,8 @@ int main(int argc, char** argv) {
   for (CLI::App* command : app.get_subcommands()) {
     if (command->get_name() == "run") return runCommand();
     if (command->get_name() == "inspect") return inspectCommand();
-    return cli::runPlannedCommand(command->get_name());
+    if (command->get_name() == "fuzz") return fuzzCommand();
+    if (command->get_name() == "replay") return replayCommand();
   }
   return kExitUsage;
 }

@@ -30,6 +30,11 @@ constexpr std::array kFaults{
                "treat the client's shutdown(SHUT_WR) as the end: close at once, dropping replies still owed"},
     FaultEntry{Fault::RstOnClose, "rst-on-close",
                "close as soon as the client's FIN is seen, with its last bytes unread: the kernel sends RST"},
+    FaultEntry{Fault::CrashOnBytes, "crash-on-bytes",
+               "stream: abort() when the bytes 0xDE 0xAD arrive in a row on a connection (a bug to fuzz for)"},
+    FaultEntry{Fault::HangOnBytes, "hang-on-bytes",
+               "stream: when the bytes 0xBE 0xEF arrive in a row, stop reading and answering that connection "
+               "and never close it (a hang to fuzz for)"},
 };
 
 }  // namespace

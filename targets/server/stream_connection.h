@@ -20,6 +20,8 @@ struct StreamConnection {
   bool peerFinished = false;  // recv returned 0: the client shut down writing or closed
   bool finishing = false;     // the service said its last word: shut down writing once `owed` is sent
   bool writeShut = false;     // shutdown(SHUT_WR) done; still reading until the client's EOF
+  bool frozen = false;        // hang-on-bytes fault: neither read nor answered any more, never closed
+  std::int16_t previousByte = -1;  // the last byte read, for the *-on-bytes faults (-1: none yet)
 };
 
 }  // namespace sockspec::server

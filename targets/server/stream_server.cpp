@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <ctime>
 
+#include "byte_trigger.h"
 #include "chargen_pattern.h"
 #include "daytime_text.h"
 
@@ -121,6 +124,7 @@ void StreamServer::startConnection(net::UniqueFd fd) {
 }
 
 void StreamServer::connectionReady(StreamConnection& connection, std::uint32_t events) {
+  if (connection.frozen) return;  // hang-on-bytes: left alone until the server stops
   if (m_config.fault == Fault::RstOnClose && (events & EPOLLRDHUP) != 0) {
     // The fault: the client's FIN is seen and the connection closed without reading what came before it.
     // close(2) with unread data sends RST, not FIN (tcp_close(): data_was_unread; RFC 2525 2.17).
@@ -158,7 +162,8 @@ bool StreamServer::readReady(StreamConnection& connection) {
       break;
     }
     m_counters.bytesIn += *received;
-    if (!consume(connection, std::string_view(m_readBuffer.data(), *received))) return false;
+    std::string_view bytes(m_readBuffer.data(), *received);
+    if (!serveOrTrip(connection, bytes)) return false;
     if (oneRecv) {
       // The fault: whatever one recv returned is the whole request; answer it and hang up.
       closeConnection(connection);
@@ -175,6 +180,27 @@ bool StreamServer::readReady(StreamConnection& connection) {
     return false;
   }
   return true;
+}
+
+bool StreamServer::serveOrTrip(StreamConnection& connection, std::string_view bytes) {
+  if (m_config.fault == Fault::CrashOnBytes && findTrigger(kCrashTrigger, connection.previousByte, bytes)) {
+    std::abort();  // the fault: a crash for the black-box fuzzer to find (SIGABRT)
+  }
+  if (m_config.fault == Fault::HangOnBytes) {
+    if (auto at = findTrigger(kHangTrigger, connection.previousByte, bytes)) {
+      // The fault: what came before the pair is served, then the connection is neither read, answered nor
+      // closed again. It leaves the epoll set entirely: epoll reports EPOLLHUP even when not asked for
+      // (epoll_ctl(2)), which would wake a level-triggered loop forever once the client closes.
+      auto before = static_cast<std::size_t>(std::max<std::ptrdiff_t>(*at, 0));
+      if (!consume(connection, bytes.substr(0, before))) return false;
+      (void)m_epoll.remove(connection.fd.get());
+      connection.interest = 0;
+      connection.frozen = true;
+      return false;
+    }
+  }
+  if (!bytes.empty()) connection.previousByte = static_cast<std::uint8_t>(bytes.back());
+  return consume(connection, bytes);
 }
 
 bool StreamServer::consume(StreamConnection& connection, std::string_view bytes) {

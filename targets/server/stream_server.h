@@ -39,6 +39,9 @@ class StreamServer {
   void connectionReady(StreamConnection& connection, std::uint32_t events);
   // Each returns false once it closed the connection (the reference is then dangling).
   bool readReady(StreamConnection& connection);
+  // Serves bytes just read, unless they hold the trigger of a *-on-bytes fault (byte_trigger.h). False once
+  // the connection is closed or frozen.
+  bool serveOrTrip(StreamConnection& connection, std::string_view bytes);
   bool consume(StreamConnection& connection, std::string_view bytes);
   bool sendOrQueue(StreamConnection& connection, std::string_view bytes);
   // One non-blocking send(2) of `bytes` (not empty), counted in bytesOut. The bytes it took: maybe fewer

@@ -1,0 +1,46 @@
+#include "blackbox/fault_verdict.h"
+
+#include <fmt/format.h>
+
+#include "base/errno_names.h"
+
+namespace sockspec::blackbox {
+
+namespace {
+
+Finding exitFinding(const std::string& how) {
+  return Finding{FindingKind::Crash, fmt::format("target {}", how), fmt::format("crash: {}", how)};
+}
+
+}  // namespace
+
+std::string_view findingKindName(FindingKind kind) {
+  return kind == FindingKind::Crash ? "crash" : "hang";
+}
+
+Finding judgeConnectFailure(FuzzTarget& target, const net::EndpointFailure& failure,
+                            std::chrono::milliseconds hangTimeout) {
+  // A server that died refuses at once; give it the hang timeout to show up as exited.
+  if (auto how = target.endedHow(hangTimeout)) return exitFinding(*how);
+  return Finding{
+      FindingKind::Crash, fmt::format("target stopped accepting: {}", failure.describe()),
+      fmt::format("crash: stopped accepting ({}: {})", failure.error.call, errnoName(failure.error.code))};
+}
+
+std::optional<Finding> judgeExchange(FuzzTarget& target, FuzzService service, net::Bytes input,
+                                     const ExchangeResult& result, const ExchangeLimits& limits) {
+  bool complete = replyComplete(service, input, result);
+  // A reset or a reply cut short is how a crash looks from the socket: wait a moment for the exit status.
+  bool suspicious = result.end == ConnectionEnd::Reset || !complete;
+  if (auto how = target.endedHow(suspicious ? kExitGrace : std::chrono::milliseconds(0)))
+    return exitFinding(*how);
+  if (result.end == ConnectionEnd::StillOpen && !complete) {
+    return Finding{FindingKind::Hang,
+                   fmt::format("no reply and no close within {} ms ({})", limits.hangTimeout.count(),
+                               describeExchange(service, input, result)),
+                   "hang: no reply and no close"};
+  }
+  return std::nullopt;
+}
+
+}  // namespace sockspec::blackbox

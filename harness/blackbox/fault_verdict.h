@@ -1,0 +1,40 @@
+// Crash or hang: what one exchange says about the server.
+//   crash  the server we started exited or was killed, or the server stopped accepting connections
+//          (connect refused or not completed within the deadline: the only sign left when somebody else
+//          runs it);
+//   hang   the connection was made and the input sent, but the server neither finished its reply (as the
+//          service defines it, service_model.h) nor closed within the hang timeout.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "blackbox/fuzz_target.h"
+#include "blackbox/input_exchange.h"
+#include "blackbox/service_model.h"
+
+namespace sockspec::blackbox {
+
+enum class FindingKind { Crash, Hang };
+std::string_view findingKindName(FindingKind kind);  // "crash", "hang"
+
+struct Finding {
+  FindingKind kind = FindingKind::Crash;
+  std::string detail;  // for people: "target killed by SIGABRT", "no reply and no close within 1000 ms ..."
+  std::string signature;  // what makes two findings the same: the kind and how the server failed, no ports
+};
+
+// How long a server that reset or cut a connection short gets to be seen exiting: the kernel closes a dying
+// process's sockets (exit_files()) just before its parent can reap it (exit_notify(), kernel/exit.c).
+inline constexpr std::chrono::milliseconds kExitGrace{250};
+
+// The finding behind a failed connect: the server we started exited (how), or the server stopped accepting.
+Finding judgeConnectFailure(FuzzTarget& target, const net::EndpointFailure& failure,
+                            std::chrono::milliseconds hangTimeout);
+
+// The finding of an exchange that connected, if any.
+std::optional<Finding> judgeExchange(FuzzTarget& target, FuzzService service, net::Bytes input,
+                                     const ExchangeResult& result, const ExchangeLimits& limits);
+
+}  // namespace sockspec::blackbox

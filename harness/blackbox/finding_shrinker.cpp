@@ -1,0 +1,60 @@
+#include "blackbox/finding_shrinker.h"
+
+namespace sockspec::blackbox {
+
+namespace {
+
+// One try: the same failure again? The server is restarted whenever it failed, in whatever way.
+bool failsTheSameWay(FuzzTarget& target, FuzzService service, const Finding& wanted,
+                     const std::vector<std::uint8_t>& candidate, const ExchangeLimits& limits,
+                     ShrinkResult& progress) {
+  ++progress.tries;
+  net::Bytes input(candidate.data(), candidate.size());
+  auto result = exchangeInput(target.endpoint(), input, limits);
+  std::optional<Finding> found;
+  if (result.connectFailure) {
+    found = judgeConnectFailure(target, *result.connectFailure, limits.hangTimeout);
+    found->signature = "(unknown: failed before this input)";  // never counts as the same failure
+  } else {
+    found = judgeExchange(target, service, input, result, limits);
+    if (!found) {
+      if (auto failure = target.probe()) found = judgeConnectFailure(target, *failure, limits.hangTimeout);
+    }
+  }
+  if (!found) return false;
+  if (auto restarted = target.restart(); !restarted) {
+    progress.targetLost = true;
+    return false;
+  }
+  ++progress.restarts;
+  return found->signature == wanted.signature;
+}
+
+}  // namespace
+
+ShrinkResult shrinkFinding(FuzzTarget& target, FuzzService service, const Finding& finding,
+                           std::vector<std::uint8_t> input, const ExchangeLimits& limits,
+                           const ShrinkBudget& budget) {
+  ShrinkResult progress;
+  progress.input = std::move(input);
+  if (!target.startedByUs()) return progress;
+  auto spent = [&] {
+    return progress.targetLost || progress.tries >= budget.tries || budget.deadline.expired();
+  };
+  for (std::size_t chunk = progress.input.size() / 2; chunk >= 1 && !spent(); chunk /= 2) {
+    for (std::size_t at = 0; at + chunk <= progress.input.size() && !spent();) {
+      std::vector<std::uint8_t> candidate(progress.input.begin(),
+                                          progress.input.begin() + static_cast<std::ptrdiff_t>(at));
+      candidate.insert(candidate.end(), progress.input.begin() + static_cast<std::ptrdiff_t>(at + chunk),
+                       progress.input.end());
+      if (failsTheSameWay(target, service, finding, candidate, limits, progress)) {
+        progress.input = std::move(candidate);  // the same place now holds the next chunk: try it too
+      } else {
+        at += chunk;
+      }
+    }
+  }
+  return progress;
+}
+
+}  // namespace sockspec::blackbox

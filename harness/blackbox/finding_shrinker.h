@@ -1,0 +1,34 @@
+// Shrinking a finding's input before it is saved: chunks are deleted, halving their size down to one byte,
+// as long as the server still fails the same way (same signature). Each try is one exchange with a server
+// that is restarted after every failure, so only a server we started can be shrunk against. Bounded by a
+// number of tries and a deadline; what is left when either runs out is still a reproducer.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "base/deadline.h"
+#include "blackbox/fault_verdict.h"
+#include "blackbox/fuzz_target.h"
+#include "blackbox/input_exchange.h"
+#include "blackbox/service_model.h"
+
+namespace sockspec::blackbox {
+
+struct ShrinkBudget {
+  int tries = 256;
+  Deadline deadline = Deadline::after(std::chrono::seconds(10));
+};
+
+struct ShrinkResult {
+  std::vector<std::uint8_t> input;  // the shortest input found that fails the same way
+  int tries = 0;
+  int restarts = 0;
+  bool targetLost = false;  // the server could not be restarted: stop fuzzing
+};
+
+ShrinkResult shrinkFinding(FuzzTarget& target, FuzzService service, const Finding& finding,
+                           std::vector<std::uint8_t> input, const ExchangeLimits& limits,
+                           const ShrinkBudget& budget);
+
+}  // namespace sockspec::blackbox

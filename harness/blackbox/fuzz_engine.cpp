@@ -1,0 +1,280 @@
+#include "blackbox/fuzz_engine.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "base/exit_codes.h"
+#include "blackbox/fault_verdict.h"
+#include "blackbox/finding_shrinker.h"
+#include "blackbox/input_exchange.h"
+#include "blackbox/random_block_mutation.h"
+#include "blackbox/reply_feedback.h"
+#include "blackbox/reproducer_files.h"
+
+// libFuzzer's entry point for programs with their own main (compiler-rt FuzzerInterface.h).
+extern "C" int LLVMFuzzerRunDriver(int* argc, char*** argv,
+                                   int (*callback)(const std::uint8_t* data, std::size_t size));
+
+// libFuzzer's own mutations, for our custom mutator to fall back on (compiler-rt FuzzerInterface.h).
+extern "C" std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size, std::size_t maxSize);
+
+// Called by libFuzzer instead of its mutation step when defined: one mutation in four is a random block
+// (random_block_mutation.h), the others are libFuzzer's.
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t maxSize,
+                                               unsigned int seed) {
+  if (seed % 4 != 0) return LLVMFuzzerMutate(data, size, maxSize);
+  return sockspec::blackbox::mutateWithRandomBlock(data, size, maxSize, seed / 4);
+}
+
+// The feedback counters. libFuzzer finds this section through __start_/__stop___libfuzzer_extra_counters,
+// reads it as coverage after each input and clears it before the next (compiler-rt FuzzerExtraCounters.cpp).
+__attribute__((section("__libfuzzer_extra_counters"),
+               used)) static std::uint8_t g_replyCounters[sockspec::blackbox::kFeedbackCounters];
+
+namespace sockspec::blackbox {
+
+namespace {
+
+struct SavedFinding {
+  std::string path;
+  std::string kind;
+  std::string detail;
+  std::size_t inputBytes = 0;
+  double seconds = 0;
+  bool kept = false;
+};
+
+// Everything the callback needs: libFuzzer calls a plain function. One instance per worker process.
+struct Worker {
+  FuzzWorkerOptions options;
+  ExchangeLimits limits;
+  std::optional<FuzzTarget> target;
+  std::vector<std::uint8_t> previousInput;
+  std::uint64_t execs = 0;
+  std::uint64_t restarts = 0;
+  std::vector<SavedFinding> findings;
+  std::string stopped;  // why fuzzing ended before the time was up
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point lastProgress = started;
+  int progressFd = 2;
+};
+
+Worker& worker() {
+  static Worker instance;
+  return instance;
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void say(const std::string& line) {
+  std::string text = "sockspec fuzz: " + line + "\n";
+  // Progress for people; a failed write (stderr closed) is not worth stopping the fuzzer for.
+  (void)!::write(worker().progressFd, text.data(), text.size());
+}
+
+void writeState() {
+  Worker& w = worker();
+  nlohmann::json findings = nlohmann::json::array();
+  for (const auto& finding : w.findings) {
+    findings.push_back({{"path", finding.path},
+                        {"kind", finding.kind},
+                        {"detail", finding.detail},
+                        {"input_bytes", finding.inputBytes},
+                        {"seconds", finding.seconds},
+                        {"kept", finding.kept}});
+  }
+  nlohmann::json state{{"execs", w.execs},
+                       {"seconds", secondsSince(w.started)},
+                       {"restarts", w.restarts},
+                       {"findings", findings},
+                       {"stopped", w.stopped}};
+  std::string partial = w.options.stateFile + ".partial";
+  {
+    std::ofstream out(partial, std::ios::trunc);
+    out << state.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  }
+  std::error_code ignored;
+  std::filesystem::rename(partial, w.options.stateFile, ignored);
+}
+
+void progress() {
+  Worker& w = worker();
+  auto now = std::chrono::steady_clock::now();
+  if (now - w.lastProgress < w.options.progressEvery) return;
+  w.lastProgress = now;
+  double seconds = secondsSince(w.started);
+  std::size_t crashes = 0;
+  for (const auto& finding : w.findings) crashes += finding.kind == "crash" ? 1u : 0u;
+  say(fmt::format("{:.0f} s: {} execs, {:.0f} exec/s, {} findings ({} crash, {} hang), {} restarts", seconds,
+                  w.execs, seconds > 0 ? static_cast<double>(w.execs) / seconds : 0.0, w.findings.size(),
+                  crashes, w.findings.size() - crashes, w.restarts));
+  writeState();
+}
+
+// Ends the worker before the time is up: the state says why, the target is stopped.
+[[noreturn]] void stopEarly(const std::string& why) {
+  Worker& w = worker();
+  w.stopped = why;
+  say("stopping: " + why);
+  writeState();
+  if (w.target) w.target->stop();
+  std::_Exit(kExitOk);  // not exit(): libFuzzer treats an exit() inside the callback as the target's crash
+}
+
+std::size_t distinctFindings() {
+  std::set<std::string> paths;
+  for (const auto& finding : worker().findings) paths.insert(finding.path);
+  return paths.size();
+}
+
+void recordFinding(const Finding& finding, const std::vector<std::uint8_t>& found) {
+  Worker& w = worker();
+  double foundAt = secondsSince(w.started);  // before shrinking: the time it took to find
+  // Shrink first (the server is restarted for that), within a share of the time that is left.
+  std::vector<std::uint8_t> input = found;
+  if (w.target->startedByUs() && !w.options.noShrink) {
+    auto left =
+        std::chrono::seconds(w.options.maxTimeSeconds) -
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - w.started);
+    ShrinkBudget budget{256, Deadline::after(std::clamp<std::chrono::milliseconds>(
+                                 left / 4, std::chrono::seconds(1), std::chrono::seconds(10)))};
+    auto shrunk = shrinkFinding(*w.target, w.options.service, finding, found, w.limits, budget);
+    w.restarts += static_cast<std::uint64_t>(shrunk.restarts);
+    if (shrunk.input.size() < found.size()) {
+      say(fmt::format("shrunk the input from {} to {} bytes in {} tries", found.size(), shrunk.input.size(),
+                      shrunk.tries));
+    }
+    input = std::move(shrunk.input);
+    if (shrunk.targetLost) w.stopped = "the target could not be restarted while shrinking";
+  }
+  ReproducerInfo info{finding,
+                      std::string(fuzzServiceName(w.options.service)),
+                      w.target->describe(),
+                      w.options.replayOptions,
+                      w.execs,
+                      foundAt};
+  auto saved = saveReproducer(w.options.artifactsDir, input, info);
+  if (!saved) stopEarly("cannot write a reproducer: " + saved.error());
+  w.findings.push_back(SavedFinding{saved->path, std::string(findingKindName(finding.kind)), finding.detail,
+                                    input.size(), info.secondsIntoRun, saved->kept});
+  say(fmt::format("{} after {} execs ({:.1f} s): {}; {} bytes -> {}{}", findingKindName(finding.kind),
+                  w.execs, info.secondsIntoRun, finding.detail, input.size(), saved->path,
+                  saved->kept ? " (a reproducer as short is already there: kept)" : ""));
+  writeState();
+  if (!w.stopped.empty()) stopEarly(w.stopped);
+  if (w.options.maxFindings != 0 && distinctFindings() >= w.options.maxFindings) {
+    stopEarly(fmt::format("--max-findings {} reached", w.options.maxFindings));
+  }
+  if (!w.target->startedByUs())
+    stopEarly(fmt::format("{} was not started by sockspec and cannot be restarted", w.target->describe()));
+  auto restarted = w.target->restart();
+  if (!restarted) stopEarly("could not restart the target: " + restarted.error());
+  ++w.restarts;
+  w.previousInput.clear();
+}
+
+int fuzzOneInput(const std::uint8_t* data, std::size_t size) {
+  Worker& w = worker();
+  net::Bytes input(data, size);
+  ++w.execs;
+  auto result = exchangeInput(w.target->endpoint(), input, w.limits);
+  if (result.connectFailure) {
+    // The server stopped accepting between inputs: the previous input did it (or the server failed by
+    // itself, which the reproducer then shows by not reproducing).
+    auto finding = judgeConnectFailure(*w.target, *result.connectFailure, w.limits.hangTimeout);
+    recordFinding(finding, w.previousInput);
+    return -1;  // not tried: keep it out of the corpus
+  }
+  if (auto finding = judgeExchange(*w.target, w.options.service, input, result, w.limits)) {
+    recordFinding(*finding, std::vector<std::uint8_t>(data, data + size));
+    return -1;  // a finding is not a coverage input: mutating it would only find it again
+  }
+  recordReplyFeatures(w.options.service, input, result, g_replyCounters);
+  w.previousInput.assign(data, data + size);
+  progress();
+  return 0;
+}
+
+// The seed corpus in workDir/corpus; libFuzzer adds what it finds there too (the folder goes with the run).
+std::string writeSeeds(const FuzzWorkerOptions& options) {
+  std::string folder = options.workDir + "/corpus";
+  std::filesystem::create_directories(folder);
+  int index = 0;
+  for (const auto& seed : seedInputs(options.service)) {
+    std::ofstream out(fmt::format("{}/seed-{}", folder, index++), std::ios::binary);
+    out.write(reinterpret_cast<const char*>(seed.data()), static_cast<std::streamsize>(seed.size()));
+  }
+  return folder;
+}
+
+}  // namespace
+
+void runFuzzWorker(const FuzzWorkerOptions& options) {
+  Worker& w = worker();
+  w.options = options;
+  w.limits.hangTimeout = options.hangTimeout;
+  w.limits.connectTimeout = options.hangTimeout;
+  auto target = FuzzTarget::start(options.target);
+  if (!target) {
+    std::fprintf(stderr, "sockspec fuzz: %s\n", target.error().c_str());
+    std::exit(kExitUsage);
+  }
+  w.target.emplace(std::move(*target));
+  say(fmt::format("fuzzing {} ({}) for {} s; reproducers go to {}", w.target->describe(),
+                  w.target->endpoint().toString(), options.maxTimeSeconds, options.artifactsDir));
+  writeState();
+  std::atexit([] {
+    writeState();
+    if (worker().target) worker().target->stop();
+  });
+
+  std::string corpus = writeSeeds(options);
+  // libFuzzer's own output goes to a log in the work folder; progress lines keep the original stderr.
+  w.progressFd = ::fcntl(2, F_DUPFD_CLOEXEC, 3);
+  std::string log = options.workDir + "/engine.log";
+  if (int logFd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); logFd >= 0) {
+    ::dup2(logFd, 2);
+    ::close(logFd);
+  }
+  // libFuzzer's -timeout must outlast the longest exchange plus a restart of the target.
+  auto perInputLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(12 * options.hangTimeout + options.target.readyTimeout)
+          .count() +
+      10;
+  std::vector<std::string> arguments{
+      "sockspec-fuzz-engine",
+      fmt::format("-max_total_time={}", options.maxTimeSeconds),
+      fmt::format("-timeout={}", perInputLimit),
+      fmt::format("-max_len={}", options.maxLength),
+      // Inputs may be as long as -max_len from the start: libFuzzer's length control lengthens inputs only
+      // after a while without new features, and the reply features keep coming for short inputs.
+      "-len_control=0",
+      fmt::format("-artifact_prefix={}/", options.workDir),
+      "-rss_limit_mb=4096",
+      "-print_final_stats=1",
+      corpus,
+  };
+  if (options.seed != 0) arguments.insert(arguments.begin() + 1, fmt::format("-seed={}", options.seed));
+  std::vector<char*> argv;
+  for (auto& argument : arguments) argv.push_back(argument.data());
+  argv.push_back(nullptr);
+  int argc = static_cast<int>(arguments.size());
+  char** argvPointer = argv.data();
+  int status = LLVMFuzzerRunDriver(&argc, &argvPointer, fuzzOneInput);
+  std::exit(status == 0 ? kExitOk : kExitInternal);
+}
+
+}  // namespace sockspec::blackbox

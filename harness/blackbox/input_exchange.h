@@ -1,0 +1,45 @@
+// One black-box test of a stream server: connect, send the input, shut down our side (SHUT_WR), and read
+// what comes back until the server closes, resets, or stays silent for the hang timeout. Every step is
+// bounded: the exchange as a whole never outlasts connectTimeout + 10 x hangTimeout.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "base/sys_error.h"
+#include "net/endpoint.h"
+#include "net/endpoint_sockets.h"
+#include "net/socket_ops.h"
+
+namespace sockspec::blackbox {
+
+enum class ConnectionEnd {
+  OrderlyClose,  // recv returned 0: the server's FIN
+  Reset,         // ECONNRESET (or EPIPE while sending): the server's RST
+  StillOpen,     // neither a byte nor a close within the hang timeout
+};
+std::string_view connectionEndName(ConnectionEnd end);  // "closed in order", "reset", "still open"
+
+struct ExchangeLimits {
+  std::chrono::milliseconds connectTimeout{1000};
+  std::chrono::milliseconds hangTimeout{1000};  // silence that ends the wait for more reply or a close
+  std::size_t maxReplyBytes = 1 << 20;          // kept for feedback and verdicts; more is counted, not kept
+};
+
+struct ExchangeResult {
+  std::optional<net::EndpointFailure> connectFailure;  // set: nothing was sent
+  std::size_t bytesSent = 0;
+  std::string reply;           // the first maxReplyBytes bytes received
+  std::size_t replyBytes = 0;  // all bytes received
+  ConnectionEnd end = ConnectionEnd::StillOpen;
+  std::optional<SysError> error;           // the send/recv error behind a reset, or a local failure
+  std::chrono::milliseconds silentFor{0};  // how long the server was silent at the end (StillOpen)
+};
+
+// Sends `input` to `endpoint` on a fresh connection and gathers the reply (above). Sending and reading
+// interleave, so an echo of a large input cannot fill both directions' buffers and stall.
+ExchangeResult exchangeInput(const net::Endpoint& endpoint, net::Bytes input, const ExchangeLimits& limits);
+
+}  // namespace sockspec::blackbox

@@ -1,0 +1,93 @@
+#include "blackbox/reply_feedback.h"
+
+#include <algorithm>
+#include <bit>
+#include <string_view>
+
+#include "proto/framed_codec.h"
+
+namespace sockspec::blackbox {
+
+namespace {
+
+// FNV-1a, 64-bit: feature values to counter indices. Each feature kind has its own tag so that equal
+// values of different kinds land apart.
+std::uint64_t mix(std::uint64_t hash, std::uint64_t value) {
+  for (int i = 0; i < 8; ++i) {
+    hash ^= (value >> (8 * i)) & 0xffu;
+    hash *= 0x100000001b3ull;
+  }
+  return hash;
+}
+
+class FeatureSink {
+ public:
+  explicit FeatureSink(std::span<std::uint8_t> counters) : m_counters(counters) {}
+  void add(std::uint64_t kind, std::uint64_t value) {
+    if (m_counters.empty()) return;
+    auto index = mix(mix(0xcbf29ce484222325ull, kind), value) % m_counters.size();
+    auto& counter = m_counters[static_cast<std::size_t>(index)];
+    if (counter != 0xff) ++counter;  // libFuzzer buckets hit counts too: 1, 2, 3, 4-7, 8-15, ...
+  }
+
+ private:
+  std::span<std::uint8_t> m_counters;
+};
+
+enum FeatureKind : std::uint64_t {
+  kEnd = 1,
+  kReplyLength,
+  kReplyStart,
+  kEchoMatch,
+  kFrameType,
+  kFrameSequence,
+  kSentAll,
+};
+
+void recordFramedFeatures(std::string_view reply, FeatureSink& sink) {
+  auto bytes = net::asBytes(reply);
+  std::uint64_t sequence = 0xcbf29ce484222325ull;
+  for (int frames = 0; !bytes.empty() && frames < 64; ++frames) {
+    auto decoded = proto::decodeFrame(bytes, 16u << 20);
+    if (decoded.status != proto::DecodeStatus::Complete) {
+      sink.add(kFrameType, 0x100u + static_cast<unsigned>(decoded.status));  // a torn or malformed reply
+      break;
+    }
+    std::uint64_t type = static_cast<std::uint8_t>(decoded.frame.type);
+    proto::ErrorInfo error;
+    if (proto::readError(decoded.frame, error)) type |= static_cast<std::uint64_t>(error.code) << 8;
+    sink.add(kFrameType, type);
+    if (frames < 8) {
+      sequence = mix(sequence, type);
+      sink.add(kFrameSequence, sequence);
+    }
+    bytes = bytes.subspan(decoded.consumed);
+  }
+}
+
+}  // namespace
+
+void recordReplyFeatures(FuzzService service, net::Bytes input, const ExchangeResult& result,
+                         std::span<std::uint8_t> counters) {
+  FeatureSink sink(counters);
+  sink.add(kEnd, static_cast<std::uint64_t>(result.end));
+  sink.add(kSentAll, result.bytesSent == input.size() ? 1 : 0);
+  sink.add(kReplyLength, static_cast<std::uint64_t>(std::bit_width(result.replyBytes)));
+  std::uint64_t start = 0;
+  for (std::size_t i = 0; i < 4 && i < result.reply.size(); ++i) {
+    start = (start << 8) | static_cast<std::uint8_t>(result.reply[i]);
+  }
+  // A small hash (64 classes): enough to tell replies apart, too few to fill the corpus with inputs that
+  // differ only in their first bytes.
+  sink.add(kReplyStart, mix(start, std::min<std::size_t>(result.reply.size(), 4)) % 64);
+  if (service == FuzzService::Echo) {
+    std::string_view sent = net::asText(input);
+    std::string_view reply = result.reply;
+    std::uint64_t match = reply == sent ? 0 : (sent.substr(0, reply.size()) == reply ? 1 : 2);
+    sink.add(kEchoMatch, match);
+  } else {
+    recordFramedFeatures(result.reply, sink);
+  }
+}
+
+}  // namespace sockspec::blackbox

@@ -1,0 +1,31 @@
+// What sockspec fuzz and replay know about the services they test: which reply is complete for an input
+// (so that a connection the server keeps open afterwards is not a hang), a one-line account of what the
+// server did, and the seed inputs the fuzzer starts from.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "blackbox/input_exchange.h"
+
+namespace sockspec::blackbox {
+
+enum class FuzzService { Echo, Framed };
+
+std::optional<FuzzService> fuzzServiceFromName(std::string_view name);  // "echo", "framed"
+std::string_view fuzzServiceName(FuzzService service);
+
+// Echo: every byte sent came back. Framed (docs/framed-protocol.md): one reply per complete request frame
+// of the input, or an ERROR / BYE_REPLY after which the server owes nothing more.
+bool replyComplete(FuzzService service, net::Bytes input, const ExchangeResult& result);
+
+// "echoed 2 of 2 bytes, closed in order"; "framed: WELCOME, ERROR HANDSHAKE_REQUIRED; reset (ECONNRESET)".
+std::string describeExchange(FuzzService service, net::Bytes input, const ExchangeResult& result);
+
+// The inputs the fuzzer's corpus starts with: a line for echo; HELLO, ECHO, STATS, BYE for framed.
+std::vector<std::vector<std::uint8_t>> seedInputs(FuzzService service);
+
+}  // namespace sockspec::blackbox

@@ -1,0 +1,14 @@
+// `sockspec fuzz`: black-box fuzzing of a server reached over a socket (docs/fuzzing-black-box.md). The
+// command checks its options, runs the fuzzing worker (blackbox/fuzz_engine.h) as a child process bounded
+// by --max-time, then lists the reproducers it wrote; exit 1 when it found something, 0 when not.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace sockspec::cli {
+
+// Adds the subcommand to `app`; the returned function runs it after parsing and gives the exit code.
+std::function<int()> addFuzzCommand(CLI::App& app);
+
+}  // namespace sockspec::cli

@@ -1,0 +1,136 @@
+// The pure parts of black-box fuzzing: the server faults' byte triggers across read boundaries, the random
+// block mutation's bounds, when a reply is complete, the feedback counters, and reproducer files.
+#include <array>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "blackbox/random_block_mutation.h"
+#include "blackbox/reply_feedback.h"
+#include "blackbox/reproducer_files.h"
+#include "blackbox/service_model.h"
+#include "byte_trigger.h"
+#include "proto/framed_codec.h"
+#include "support/built_programs.h"
+#include "support/test_files.h"
+
+using namespace sockspec;
+using namespace sockspec::blackbox;
+
+namespace {
+
+ExchangeResult replyOf(std::string bytes, ConnectionEnd end) {
+  ExchangeResult result;
+  result.replyBytes = bytes.size();
+  result.reply = std::move(bytes);
+  result.end = end;
+  return result;
+}
+
+std::string asString(const std::vector<std::uint8_t>& bytes) {
+  return {bytes.begin(), bytes.end()};
+}
+
+}  // namespace
+
+TEST_CASE("the crash trigger is found anywhere, also split across two reads", "[unit][blackbox]") {
+  using server::findTrigger;
+  using server::kCrashTrigger;
+  CHECK(findTrigger(kCrashTrigger, -1, std::string("ab\xde\xad", 4)) == 2);
+  CHECK(findTrigger(kCrashTrigger, 0xDE, std::string("\xad", 1)) == -1);
+  CHECK_FALSE(findTrigger(kCrashTrigger, 0xAD, std::string("\xde", 1)));
+  CHECK_FALSE(findTrigger(kCrashTrigger, -1, std::string("\xad\xde", 2)));
+  CHECK_FALSE(findTrigger(kCrashTrigger, -1, ""));
+}
+
+TEST_CASE("a random block never writes past maxSize and changes the input", "[unit][blackbox]") {
+  for (std::uint32_t seed = 1; seed < 2000; ++seed) {
+    std::size_t maxSize = 1 + seed % 700;
+    std::vector<std::uint8_t> data(maxSize + 16, 0x55);  // the tail past maxSize must stay untouched
+    std::size_t size = seed % (maxSize + 1);
+    std::vector<std::uint8_t> before(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(size));
+    std::size_t grown = mutateWithRandomBlock(data.data(), size, maxSize, seed);
+    REQUIRE(grown <= maxSize);
+    REQUIRE(grown >= size);
+    for (std::size_t i = maxSize; i < data.size(); ++i) REQUIRE(data[i] == 0x55);
+  }
+}
+
+TEST_CASE("echo: a reply is complete when every byte came back", "[unit][blackbox]") {
+  auto input = net::asBytes("hello");
+  CHECK(replyComplete(FuzzService::Echo, input, replyOf("hello", ConnectionEnd::StillOpen)));
+  CHECK_FALSE(replyComplete(FuzzService::Echo, input, replyOf("hel", ConnectionEnd::StillOpen)));
+  CHECK(describeExchange(FuzzService::Echo, input, [] {
+          auto result = replyOf("hello", ConnectionEnd::OrderlyClose);
+          result.bytesSent = 5;
+          return result;
+        }()) == "sent 5 bytes, echoed, all 5 bytes back, closed in order");
+}
+
+TEST_CASE("framed: a reply is complete with one reply per request, or an ERROR", "[unit][blackbox]") {
+  std::vector<std::uint8_t> input;
+  proto::appendFrame(input, proto::FrameType::Hello, proto::makeHello().payload);
+  proto::appendFrame(input, proto::FrameType::Stats, {});
+  std::vector<std::uint8_t> welcome = proto::encodeFrame(proto::makeWelcome(proto::kDefaultMaxPayload));
+  std::vector<std::uint8_t> stats = proto::encodeFrame(proto::makeStatsReply(2, 1));
+  std::vector<std::uint8_t> error =
+      proto::encodeFrame(proto::makeError(proto::ErrorCode::HandshakeRequired, "x"));
+  auto bytes = std::span<const std::uint8_t>(input);
+  CHECK_FALSE(
+      replyComplete(FuzzService::Framed, bytes, replyOf(asString(welcome), ConnectionEnd::StillOpen)));
+  CHECK(replyComplete(FuzzService::Framed, bytes,
+                      replyOf(asString(welcome) + asString(stats), ConnectionEnd::StillOpen)));
+  CHECK(replyComplete(FuzzService::Framed, bytes, replyOf(asString(error), ConnectionEnd::StillOpen)));
+  auto described =
+      describeExchange(FuzzService::Framed, bytes, replyOf(asString(error), ConnectionEnd::Reset));
+  CHECK(described.find("ERROR HANDSHAKE_REQUIRED") != std::string::npos);
+}
+
+TEST_CASE("different server behaviour sets different feedback counters", "[unit][blackbox]") {
+  auto input = net::asBytes("hello");
+  std::array<std::uint8_t, kFeedbackCounters> echoed{}, reset{};
+  recordReplyFeatures(FuzzService::Echo, input, replyOf("hello", ConnectionEnd::OrderlyClose), echoed);
+  recordReplyFeatures(FuzzService::Echo, input, replyOf("", ConnectionEnd::Reset), reset);
+  CHECK(echoed != reset);
+  std::array<std::uint8_t, kFeedbackCounters> again{};
+  recordReplyFeatures(FuzzService::Echo, input, replyOf("hello", ConnectionEnd::OrderlyClose), again);
+  CHECK(echoed == again);
+}
+
+TEST_CASE("reproducers: named by kind and signature, the shortest kept, read back with the sidecar",
+          "[unit][blackbox]") {
+  std::string folder = testing::tempFilePath("reproducers");
+  std::filesystem::create_directories(folder);
+  ReproducerInfo info{Finding{FindingKind::Crash, "target killed by SIGABRT", "crash: killed by SIGABRT"},
+                      "echo",
+                      "'server'",
+                      "--target-cmd 'server'",
+                      10,
+                      0.5};
+  auto first = saveReproducer(folder, {1, 2, 3, 4}, info);
+  REQUIRE(first);
+  CHECK(std::filesystem::path(first->path).filename().string().rfind("crash-", 0) == 0);
+  CHECK_FALSE(first->kept);
+  auto longer = saveReproducer(folder, {1, 2, 3, 4, 5}, info);
+  REQUIRE(longer);
+  CHECK(longer->path == first->path);
+  CHECK(longer->kept);
+  auto shorter = saveReproducer(folder, {9, 9}, info);
+  REQUIRE(shorter);
+  CHECK_FALSE(shorter->kept);
+
+  auto loaded = loadReproducer(first->path);
+  REQUIRE(loaded);
+  CHECK(loaded->input == std::vector<std::uint8_t>{9, 9});
+  CHECK(loaded->service == std::optional<std::string>("echo"));
+  CHECK(loaded->kind == std::optional<std::string>("crash"));
+  auto listed = expandReproducerPaths({folder});
+  REQUIRE(listed);
+  CHECK(*listed == std::vector<std::string>{first->path});
+
+  testing::writeFileOrFail(first->path + ".json", "{not json");
+  auto broken = loadReproducer(first->path);
+  REQUIRE_FALSE(broken);
+  CHECK(broken.error() == first->path + ".json: not a JSON object (a reproducer's sidecar)");
+}
