@@ -46,14 +46,17 @@ bool udpPortBound(const std::string& table, std::uint16_t port) {
 }
 
 // A command sh can run with `exec` in front: no lists, pipes, subshells or substitutions, and no leading
-// VAR=value (which exec would take for the program's name). Quotes, $VARS and redirections are fine.
+// VAR=value (which exec would take for the program's name), and no shell builtin or keyword first (`exec exit
+// 3` is "exit: not found", status 127). Quotes, $VARS and redirections are fine.
 bool isSimpleCommand(std::string_view command) {
   if (command.find_first_of(";&|()`\n") != std::string_view::npos) return false;
   auto start = command.find_first_not_of(" \t");
   if (start == std::string_view::npos) return false;
   auto firstWord = command.substr(start, command.find_first_of(" \t", start) - start);
   if (firstWord.find('=') != std::string_view::npos) return false;
-  for (std::string_view keyword : {"if", "for", "while", "until", "case", "{", "!", "exec", "cd", "export"}) {
+  for (std::string_view keyword : {"if", "for", "while", "until", "case", "{", "!", "exec", "cd", "export", "exit",
+                                   "return", "set", "unset", "shift", "trap", "eval", ".", ":", "source",
+                                   "wait", "read", "ulimit", "umask", "readonly", "alias", "times"}) {
     if (firstWord == keyword) return false;
   }
   return true;

@@ -242,6 +242,10 @@ TEST_CASE("target mode: bad suites and unreachable targets exit 2 with one line"
   auto exits = runSockspec(temp, {"--suite", "echo", "--target-cmd", "false"});
   CHECK(exits.exitedWith(2));
   CHECK(exits.err.find("target command exited (exit 1) before serving tcp://127.0.0.1:") != std::string::npos);
+  // A shell builtin runs as written, not after `exec` (which would make it "not found", status 127).
+  auto builtin = runSockspec(temp, {"--suite", "echo", "--target-cmd", "exit 3"});
+  CHECK(builtin.exitedWith(2));
+  CHECK(builtin.err.find("target command exited (exit 3) before serving tcp://127.0.0.1:") != std::string::npos);
 }
 
 TEST_CASE("target mode: {events} gives the target a log file whose call order is checked") {
