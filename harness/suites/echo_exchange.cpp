@@ -68,7 +68,12 @@ EchoExchangeResult runEchoExchange(StreamClient& client, const EchoExchangeOptio
       }
       if (received) {
         result.verifier.feed(std::span<const std::uint8_t>(incoming.data(), *received));
-        if (options.pauseAfterRead.count() > 0) std::this_thread::sleep_for(options.pauseAfterRead);
+        if (options.pauseAfterRead.count() > 0) {
+          // One pause per readChunk bytes: a seqpacket record is read whole, however long, and must not
+          // outrun the pace a stream reader keeps (the half-close check relies on that pace).
+          auto chunks = (*received + options.readChunk - 1) / std::max<std::size_t>(options.readChunk, 1);
+          std::this_thread::sleep_for(options.pauseAfterRead * static_cast<std::int64_t>(std::max<std::size_t>(chunks, 1)));
+        }
       } else if (!wouldBlock(received.error().code)) {
         result.end = StreamEnd::fromError(received.error());
         return result;
