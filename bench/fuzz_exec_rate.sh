@@ -89,10 +89,11 @@ if [[ -f $options_file ]]; then
   while IFS='=' read -r key value; do
     key=$(tr -d ' ' <<<"$key") value=$(sed 's/^ *//; s/ *$//' <<<"$value")
     [[ -z $key || $key == \[* || $key == \#* ]] && continue
-    [[ $key == dict ]] && value=$repo/corpus/$value
     flags+=("-$key=$value")
   done <"$options_file"
 fi
+# The dictionary goes by name, corpus/<target>.dict, as for the smoke run and ClusterFuzzLite.
+[[ -f $repo/corpus/server_stream.dict ]] && flags+=("-dict=$repo/corpus/server_stream.dict")
 
 # per_cpu COUNT CPU_SECONDS: COUNT per CPU second, "" when either is missing or zero.
 per_cpu() { awk -v n="$1" -v c="$2" 'BEGIN { if (n == "" || c == "" || c + 0 == 0) print ""; else printf "%.0f", n / c }'; }
