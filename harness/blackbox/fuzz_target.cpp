@@ -5,8 +5,19 @@
 #include <thread>
 
 #include "net/endpoint_sockets.h"
+#include "process/target_command.h"
 
 namespace sockspec::blackbox {
+
+FuzzTargetOptions FuzzTargetOptions::fromCommandLine(const std::string& target, const std::string& command,
+                                                     int readyTimeoutMs, int hangTimeoutMs) {
+  FuzzTargetOptions options;
+  options.command = command;
+  options.targetUrl = target.empty() && !command.empty() ? std::string(process::kDefaultTargetUrl) : target;
+  options.readyTimeout = std::chrono::milliseconds(readyTimeoutMs);
+  options.connectTimeout = std::chrono::milliseconds(hangTimeoutMs);
+  return options;
+}
 
 Expected<FuzzTarget, std::string> FuzzTarget::start(const FuzzTargetOptions& options) {
   FuzzTarget target(options);

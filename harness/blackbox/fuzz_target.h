@@ -21,6 +21,11 @@ struct FuzzTargetOptions {
   std::string targetUrl;  // --target; with a command it may say {port} (default tcp://127.0.0.1:{port})
   std::chrono::milliseconds readyTimeout{10000};
   std::chrono::milliseconds connectTimeout{1000};
+
+  // What `sockspec fuzz` and `sockspec replay` both take from their --target, --target-cmd, --ready-timeout
+  // and --hang-timeout: a command without a URL serves at the default tcp://127.0.0.1:{port}.
+  static FuzzTargetOptions fromCommandLine(const std::string& target, const std::string& command,
+                                           int readyTimeoutMs, int hangTimeoutMs);
 };
 
 class FuzzTarget {

@@ -83,14 +83,8 @@ std::string fileTail(const std::string& path, std::size_t maxBytes) {
 }
 
 blackbox::FuzzTargetOptions targetOptions(const FuzzSettings& settings) {
-  blackbox::FuzzTargetOptions options;
-  options.command = settings.targetCommand;
-  options.targetUrl = settings.target.empty() && !settings.targetCommand.empty()
-                          ? std::string(process::kDefaultTargetUrl)
-                          : settings.target;
-  options.readyTimeout = std::chrono::milliseconds(settings.readyTimeoutMs);
-  options.connectTimeout = std::chrono::milliseconds(settings.hangTimeoutMs);
-  return options;
+  return blackbox::FuzzTargetOptions::fromCommandLine(settings.target, settings.targetCommand,
+                                                      settings.readyTimeoutMs, settings.hangTimeoutMs);
 }
 
 std::string replayOptions(const FuzzSettings& settings) {

@@ -97,13 +97,8 @@ int runReplay(const ReplaySettings& settings) {
     reproducers.push_back(std::move(*loaded));
   }
 
-  blackbox::FuzzTargetOptions options;
-  options.command = settings.targetCommand;
-  options.targetUrl = settings.target.empty() && !settings.targetCommand.empty()
-                          ? std::string(process::kDefaultTargetUrl)
-                          : settings.target;
-  options.readyTimeout = std::chrono::milliseconds(settings.readyTimeoutMs);
-  options.connectTimeout = std::chrono::milliseconds(settings.hangTimeoutMs);
+  auto options = blackbox::FuzzTargetOptions::fromCommandLine(settings.target, settings.targetCommand,
+                                                              settings.readyTimeoutMs, settings.hangTimeoutMs);
   blackbox::ExchangeLimits limits;
   limits.hangTimeout = std::chrono::milliseconds(settings.hangTimeoutMs);
   limits.connectTimeout = limits.hangTimeout;
