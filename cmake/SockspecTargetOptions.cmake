@@ -17,3 +17,13 @@ function(sockspec_configure_target target)
     target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
   endif()
 endfunction()
+
+# sockspec_skip_fuzz_coverage(<target>): no libFuzzer coverage instrumentation for <target>'s own sources
+# (ASan and UBSan stay). For fuzzing harness code, the client side of an exchange: its branches say nothing
+# about the code under test, and its comparison hooks cost time on every byte it copies or checks. Also undoes
+# the -fsanitize=fuzzer-no-link that OSS-Fuzz puts in CXXFLAGS, as target options come after them.
+function(sockspec_skip_fuzz_coverage target)
+  if(SOCKSPEC_BUILD_FUZZERS)
+    target_compile_options(${target} PRIVATE -fno-sanitize=fuzzer-no-link)
+  endif()
+endfunction()

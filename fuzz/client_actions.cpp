@@ -40,7 +40,7 @@ StreamInput decodeStreamInput(std::span<const std::uint8_t> input) {
   std::uint8_t setup = cursor.byte();
   decoded.family = (setup & 1u) != 0 ? StreamFamily::Unix : StreamFamily::Tcp;
   decoded.service = ((setup >> 1) & 3u) == 3 ? StreamService::Echo : StreamService::Framed;
-  decoded.smallReceiveBuffer = (setup & 8u) != 0;
+  decoded.smallServerSendBuffer = (setup & 8u) != 0;
   std::size_t repeatBudget = kMaxRepeatedBytes;
   while (!cursor.empty() && decoded.actions.size() < kMaxActions) {
     auto opcode = static_cast<std::uint8_t>(cursor.byte() % 8);
@@ -97,9 +97,9 @@ void expandDatagram(const DatagramAction& action, std::vector<std::uint8_t>& out
   }
 }
 
-ActionWriter& ActionWriter::streamSetup(StreamFamily family, StreamService service, bool smallReceiveBuffer) {
+ActionWriter& ActionWriter::streamSetup(StreamFamily family, StreamService service, bool smallServerSendBuffer) {
   std::uint8_t setup = (family == StreamFamily::Unix ? 1u : 0u) | (service == StreamService::Echo ? 6u : 0u) |
-                       (smallReceiveBuffer ? 8u : 0u);
+                       (smallServerSendBuffer ? 8u : 0u);
   m_bytes.push_back(setup);
   return *this;
 }

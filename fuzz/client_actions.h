@@ -7,9 +7,9 @@
 // byte is read modulo the number of actions, a length larger than what is left takes what is left.
 //
 // Stream input (server_stream):
-//   setup byte   bit 0: 0 tcp (127.0.0.1), 1 unix stream; bits 1-2: 0-2 framed, 3 echo; bit 3: the client
-//                asks for a small receive buffer (SO_RCVBUF before connect), so that a few KiB of replies
-//                fill the TCP window and the server has to queue them and wait for EPOLLOUT
+//   setup byte   bit 0: 0 tcp (127.0.0.1), 1 unix stream; bits 1-2: 0-2 framed, 3 echo; bit 3: the server's
+//                side of the connection has a small send buffer (SO_SNDBUF 4 KiB, ServerConfig::sendBuffer),
+//                so that a few KiB of replies fill it and the server has to queue them and wait for EPOLLOUT
 //   actions      opcode byte % 8:
 //                  0-2 write:    u16 big-endian length N, then N bytes sent as they are
 //                  3   write repeated: u16 length N, u8 R, then N bytes sent R+1 times in a row (the
@@ -60,7 +60,7 @@ struct StreamAction {
 struct StreamInput {
   StreamFamily family = StreamFamily::Tcp;
   StreamService service = StreamService::Framed;
-  bool smallReceiveBuffer = false;
+  bool smallServerSendBuffer = false;
   std::vector<StreamAction> actions;  // at most kMaxActions
 };
 
@@ -91,7 +91,7 @@ void expandDatagram(const DatagramAction& action, std::vector<std::uint8_t>& out
 // Writing inputs in the layout above (the seed generator; tests of the decoder).
 class ActionWriter {
  public:
-  ActionWriter& streamSetup(StreamFamily family, StreamService service, bool smallReceiveBuffer = false);
+  ActionWriter& streamSetup(StreamFamily family, StreamService service, bool smallServerSendBuffer = false);
   ActionWriter& datagramSetup(DatagramService service);
   ActionWriter& write(std::span<const std::uint8_t> bytes);  // stream; at most 65535 bytes
   ActionWriter& writeRepeated(std::span<const std::uint8_t> bytes, std::size_t times);  // times 1-256

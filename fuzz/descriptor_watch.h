@@ -17,6 +17,9 @@ class DescriptorWatch {
   explicit DescriptorWatch(std::string_view target);
   // Call before the input runs.
   void startInput();
+  // The same, when the input's first descriptor is at hand: whatever socket(2) or open(2) returned first is
+  // the lowest free descriptor at the time (POSIX), so no probe is needed.
+  void startInputAt(int firstDescriptor) { m_atStart = firstDescriptor; }
   // Fails the check when the lowest free descriptor is above what it was at startInput().
   void checkNoLeak(std::string_view afterWhat);
 

@@ -112,8 +112,8 @@ void addFramedSeeds(std::vector<Seed>& seeds, StreamFamily family) {
   seeds.push_back({prefix + "256KiB-of-echo-requests-then-bye",
                    start().write(hello()).writeRepeated(frame(FrameType::Echo, Bytes(980, 0x33)), 256)
                        .write(bye).bytes()});
-  seeds.push_back({prefix + "small-rcvbuf-pipelined-echoes",
-                   ActionWriter().streamSetup(family, StreamService::Framed, /*smallReceiveBuffer=*/true)
+  seeds.push_back({prefix + "small-sndbuf-pipelined-echoes",
+                   ActionWriter().streamSetup(family, StreamService::Framed, /*smallServerSendBuffer=*/true)
                        .write(hello()).writeRepeated(frame(FrameType::Echo, Bytes(500, 0x44)), 64).write(bye)
                        .op(kWait).bytes()});
   seeds.push_back({prefix + "abort-before-anything", start().op(kAbort).bytes()});
@@ -135,10 +135,10 @@ void addEchoSeeds(std::vector<Seed>& seeds, StreamFamily family) {
   // stops reading (flow control) and must still send every byte after the client's EOF.
   seeds.push_back({prefix + "256KiB-then-shutdown",
                    start().writeRepeated(Bytes(1000, 0x3c), 256).op(kShutdown).op(kWait).bytes()});
-  // A small client receive buffer: the TCP window fills after a few KiB, so the server queues its echo and
-  // must still send all of it after the client's EOF.
-  seeds.push_back({prefix + "small-rcvbuf-64KiB-then-shutdown",
-                   ActionWriter().streamSetup(family, StreamService::Echo, /*smallReceiveBuffer=*/true)
+  // A small server send buffer: it fills after a few KiB, so the server queues its echo and must still send
+  // all of it after the client's EOF.
+  seeds.push_back({prefix + "small-sndbuf-64KiB-then-shutdown",
+                   ActionWriter().streamSetup(family, StreamService::Echo, /*smallServerSendBuffer=*/true)
                        .writeRepeated(Bytes(256, 0x7e), 256).op(kShutdown).op(kWait).bytes()});
   seeds.push_back({prefix + "900-bytes", start().write(Bytes(900, 0xa5)).op(kWait).write(text("more")).bytes()});
 }

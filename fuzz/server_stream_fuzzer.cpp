@@ -44,9 +44,12 @@ using namespace sockspec::fuzz;
 
 constexpr std::string_view kTarget = "server_stream";
 constexpr std::uint32_t kMaxPayload = proto::kDefaultMaxPayload;
-// The small client receive buffer an input may ask for (the kernel doubles it, socket(7)): a TCP window of
-// a few KiB, so that replies back up into the server's queue.
-constexpr int kSmallReceiveBuffer = 2048;
+// The small server send buffer an input may ask for (ServerConfig::sendBuffer; the kernel doubles it,
+// socket(7)): replies fill it after a few KiB and back up into the server's own queue. A small client
+// receive buffer would not do it: TCP's send-buffer autotuning lets the server's send(2) take 128 KiB at a
+// time however small the client's window, and a few-KiB window makes a 256 KiB echo cost hundreds of
+// recv(2) round trips.
+constexpr int kSmallSendBuffer = 4096;
 
 std::string_view serviceName(StreamService service) { return service == StreamService::Echo ? "echo" : "framed"; }
 
@@ -71,32 +74,40 @@ std::string hexAt(std::span<const std::uint8_t> bytes, std::size_t offset) {
   return text;
 }
 
+// One in-process server per family, service and send-buffer size, each listening from the start.
 class StreamTargets {
  public:
   StreamTargets() {
     for (auto family : {StreamFamily::Tcp, StreamFamily::Unix}) {
       for (auto service : {StreamService::Framed, StreamService::Echo}) {
-        server::ServerConfig config;
-        config.service = service == StreamService::Echo ? server::Service::Echo : server::Service::Framed;
-        config.maxPayload = kMaxPayload;
-        std::string url = family == StreamFamily::Tcp
-                              ? std::string("tcp://127.0.0.1:0")
-                              : fmt::format("unix://@sockspec-{}-{}-{}", kTarget, ::getpid(), serviceName(service));
-        auto endpoint = net::parseEndpoint(url);
-        if (!endpoint) setupFailed(kTarget, net::formatEndpointError(url, endpoint.error()));
-        config.listen = *endpoint;
-        m_servers[index(family, service)] = std::make_unique<ServerUnderTest>(kTarget, config);
+        for (bool smallSendBuffer : {false, true}) {
+          server::ServerConfig config;
+          config.service = service == StreamService::Echo ? server::Service::Echo : server::Service::Framed;
+          config.maxPayload = kMaxPayload;
+          config.sendBuffer = smallSendBuffer ? kSmallSendBuffer : 0;
+          std::string url = family == StreamFamily::Tcp
+                                ? std::string("tcp://127.0.0.1:0")
+                                : fmt::format("unix://@sockspec-{}-{}-{}{}", kTarget, ::getpid(), serviceName(service),
+                                              smallSendBuffer ? "-small-sndbuf" : "");
+          auto endpoint = net::parseEndpoint(url);
+          if (!endpoint) setupFailed(kTarget, net::formatEndpointError(url, endpoint.error()));
+          config.listen = *endpoint;
+          m_servers[index(family, service, smallSendBuffer)] = std::make_unique<ServerUnderTest>(kTarget, config);
+        }
       }
     }
   }
-  ServerUnderTest& pick(StreamFamily family, StreamService service) { return *m_servers[index(family, service)]; }
+  ServerUnderTest& pick(const StreamInput& input) {
+    return *m_servers[index(input.family, input.service, input.smallServerSendBuffer)];
+  }
   DescriptorWatch& descriptors() { return m_descriptors; }
 
  private:
-  static std::size_t index(StreamFamily family, StreamService service) {
-    return (family == StreamFamily::Unix ? 2u : 0u) + (service == StreamService::Echo ? 1u : 0u);
+  static std::size_t index(StreamFamily family, StreamService service, bool smallSendBuffer) {
+    return (family == StreamFamily::Unix ? 4u : 0u) + (service == StreamService::Echo ? 2u : 0u) +
+           (smallSendBuffer ? 1u : 0u);
   }
-  std::array<std::unique_ptr<ServerUnderTest>, 4> m_servers;
+  std::array<std::unique_ptr<ServerUnderTest>, 8> m_servers;
   DescriptorWatch m_descriptors{kTarget};
 };
 
@@ -106,7 +117,6 @@ StreamTargets* g_targets = nullptr;
 // them afresh costs page faults on every input.
 struct ExchangeBuffers {
   ExpectedReplies expected{StreamService::Framed, kMaxPayload};
-  std::vector<std::uint8_t> received;
   std::vector<std::uint8_t> repeated;
 };
 ExchangeBuffers* g_buffers = nullptr;
@@ -114,19 +124,22 @@ ExchangeBuffers* g_buffers = nullptr;
 // One input's connection: the client side of the exchange and the checks on what the server does.
 class StreamExchange {
  public:
-  StreamExchange(ServerUnderTest& server, StreamService service, bool smallReceiveBuffer, ExchangeBuffers& buffers)
+  StreamExchange(ServerUnderTest& server, StreamService service, ExchangeBuffers& buffers)
       : m_server(server),
         m_service(service),
         m_expected(buffers.expected),
-        m_received(buffers.received),
         m_repeated(buffers.repeated),
         m_acceptedBefore(server.counters().accepted),
         m_closedBefore(server.counters().closed),
         m_openBefore(server.openConnections()) {
     m_expected.restart(service);
-    m_received.clear();
-    connect(smallReceiveBuffer);
+    connect();
+    awaitAccepted();
   }
+
+  // socket(2) returns the lowest free descriptor (POSIX), so the client's descriptor is where the leak
+  // check's probe would have landed before the input: one probe (two syscalls) fewer per input.
+  int firstDescriptor() const { return m_firstDescriptor; }
 
   void run(const std::vector<StreamAction>& actions) {
     for (const auto& action : actions) {
@@ -147,15 +160,16 @@ class StreamExchange {
   }
 
  private:
-  // A non-blocking connect, finished within the stall timeout. The receive buffer is set before connect(2):
-  // TCP fixes its window scale in the handshake (tcp(7), SO_RCVBUF).
-  void connect(bool smallReceiveBuffer) {
+  // A non-blocking connect, finished within the stall timeout.
+  void connect() {
     const net::Endpoint& endpoint = m_server.endpoint();
     auto address = net::toSockAddr(endpoint);
     if (!address) fail(address.error());
     auto socket = net::openSocket(net::familyOf(endpoint), SOCK_STREAM, 0, net::Blocking::No);
     if (!socket) fail(socket.error().describe());
     m_client = std::move(*socket);
+    m_firstDescriptor = m_client.get();
+    m_isTcp = !endpoint.isUnix();
     if (!endpoint.isUnix()) {
       // Without TCP_NODELAY, Nagle holds each small write until the previous one is ACKed, and the server's
       // delayed ACK makes that tens of milliseconds (tcp(7)): most of an input's wall time went there.
@@ -163,21 +177,25 @@ class StreamExchange {
         fail(set.error().describe());
       }
     }
-    if (smallReceiveBuffer) {
-      if (auto set = net::setIntOption(m_client.get(), SOL_SOCKET, SO_RCVBUF, kSmallReceiveBuffer); !set) {
-        fail(set.error().describe());
-      }
-    }
     auto connected = net::connectSocket(m_client.get(), *address);
     if (connected) return;
     // Loopback TCP answers EINPROGRESS and completes at once; a unix stream connect completes in the call.
     if (connected.error().code != EINPROGRESS) fail(connected.error().describe());
-    auto ready = net::waitWritable(m_client.get(), Deadline::after(kStallTimeout));
-    if (!ready) fail(ready.error().describe());
-    if (*ready == net::Readiness::TimedOut) fail("connect: no answer within the stall timeout");
+    auto revents = net::pollEvents(m_client.get(), POLLOUT, Deadline::after(kStallTimeout));
+    if (!revents) fail(revents.error().describe());
+    if (*revents == 0) fail("connect: no answer within the stall timeout");
+    if (*revents == POLLOUT) return;  // connected; SO_ERROR is read only when poll reports an error or hang-up
     auto outcome = net::pendingError(m_client.get());
     if (!outcome) fail(outcome.error().describe());
     if (*outcome != 0) fail(SysError{*outcome, "connect"}.describe());
+  }
+
+  // The server's turn right after the handshake: it accepts, and the first wait for replies then finds the
+  // client's bytes at its next turn rather than after a read that could only say EAGAIN.
+  void awaitAccepted() {
+    m_server.serveUntil(
+        [&] { return m_server.counters().accepted > m_acceptedBefore ? StepOutcome::Done : StepOutcome::Idle; },
+        "the server to accept the connection", ServeFirst::Yes);
   }
 
   void write(std::span<const std::uint8_t> bytes) {
@@ -209,9 +227,11 @@ class StreamExchange {
   }
 
   void waitForReplies() {
-    m_server.serveUntil(
-        [&] { return m_received.size() == m_expected.bytes().size() ? StepOutcome::Done : readReplies(); },
-        "the replies owed");
+    if (m_received == m_expected.bytes().size()) return;
+    // Replies owed and not yet read: the server has usually not run since the client's last write, so it
+    // serves first (a read now would only say EAGAIN).
+    m_server.serveUntil([&] { return m_received == m_expected.bytes().size() ? StepOutcome::Done : readReplies(); },
+                        "the replies owed", ServeFirst::Yes);
   }
 
   void shutdownWrite() {
@@ -257,24 +277,27 @@ class StreamExchange {
     auto received = net::recvBytes(m_client.get(), buffer);
     if (!received) {
       int code = received.error().code;
-      if (code == EAGAIN || code == EWOULDBLOCK) return StepOutcome::Idle;
-      fail(fmt::format("{} after {} reply bytes: {}", received.error().describe(), m_received.size(),
+      if (code == EAGAIN || code == EWOULDBLOCK) {
+        acknowledgeNow();
+        return StepOutcome::Idle;
+      }
+      fail(fmt::format("{} after {} reply bytes: {}", received.error().describe(), m_received,
                        "an orderly close sends FIN after the last reply, never RST"));
     }
     if (*received == 0) {
       if (!m_writeShut && !m_expected.serverCloses()) {
         fail(fmt::format("EOF after {} reply bytes: the server closed a connection it still had to serve",
-                         m_received.size()));
+                         m_received));
       }
-      if (m_received.size() < m_expected.bytes().size()) {
-        fail(fmt::format("EOF after {} of the {} reply bytes owed", m_received.size(), m_expected.bytes().size()));
+      if (m_received < m_expected.bytes().size()) {
+        fail(fmt::format("EOF after {} of the {} reply bytes owed", m_received, m_expected.bytes().size()));
       }
       m_sawEof = true;
       return StepOutcome::Progressed;
     }
     std::span<const std::uint8_t> got(buffer.data(), *received);
     const auto& owed = m_expected.bytes();
-    std::size_t offset = m_received.size();
+    std::size_t offset = m_received;
     if (offset + got.size() > owed.size()) {
       fail(fmt::format("the server sent {} reply bytes, {} are owed; the extra bytes begin {}", offset + got.size(),
                        owed.size(), hexAt(got, owed.size() > offset ? owed.size() - offset : 0)));
@@ -286,8 +309,21 @@ class StreamExchange {
       fail(fmt::format("reply byte {} differs from what is owed: got {}, owed {}", offset + i, hexAt(got, i),
                        hexAt(owed, offset + i)));
     }
-    m_received.insert(m_received.end(), got.begin(), got.end());
+    m_received += got.size();  // equal to what is owed, so the owed bytes stand for them from here on
+    m_ackMayBeDelayed = m_isTcp;
     return StepOutcome::Progressed;
+  }
+
+  // The client has read everything there is and waits for more: its ACK for what it read must not wait for
+  // the delayed-ACK timer (40 ms or more, tcp(7) TCP_QUICKACK), or a server whose send buffer is full of
+  // unACKed replies gets no EPOLLOUT until then. Setting TCP_QUICKACK sends an ACK that is due at once
+  // (do_tcp_setsockopt(): tcp_cleanup_rbuf()); only after replies were read, so once per burst.
+  void acknowledgeNow() {
+    if (!m_ackMayBeDelayed) return;
+    m_ackMayBeDelayed = false;
+    if (auto set = net::setIntOption(m_client.get(), IPPROTO_TCP, TCP_QUICKACK, 1); !set) {
+      fail(set.error().describe());
+    }
   }
 
   // The server has accepted this connection and closed it, and holds no more connections than before.
@@ -309,7 +345,8 @@ class StreamExchange {
 
   void checkFrames(bool complete) {
     if (m_service != StreamService::Framed) return;
-    if (auto problem = framedReplyProblem(m_received, kMaxPayload, complete); !problem.empty()) fail(problem);
+    auto received = std::span<const std::uint8_t>(m_expected.bytes()).first(m_received);
+    if (auto problem = framedReplyProblem(received, kMaxPayload, complete); !problem.empty()) fail(problem);
   }
 
   [[noreturn]] void fail(std::string_view message) const {
@@ -322,9 +359,12 @@ class StreamExchange {
   ServerUnderTest& m_server;
   StreamService m_service;
   ExpectedReplies& m_expected;
-  std::vector<std::uint8_t>& m_received;
   std::vector<std::uint8_t>& m_repeated;
+  std::size_t m_received = 0;  // reply bytes read so far, each checked against what is owed
   net::UniqueFd m_client;
+  int m_firstDescriptor = -1;
+  bool m_isTcp = false;
+  bool m_ackMayBeDelayed = false;  // replies were read since the last TCP_QUICKACK (acknowledgeNow())
   bool m_writeShut = false;
   bool m_sawEof = false;
   std::uint64_t m_acceptedBefore;
@@ -346,10 +386,9 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   StreamInput input = decodeStreamInput({data, size});
-  g_targets->descriptors().startInput();
   {
-    StreamExchange exchange(g_targets->pick(input.family, input.service), input.service, input.smallReceiveBuffer,
-                            *g_buffers);
+    StreamExchange exchange(g_targets->pick(input), input.service, *g_buffers);
+    g_targets->descriptors().startInputAt(exchange.firstDescriptor());
     exchange.run(input.actions);
   }
   g_targets->descriptors().checkNoLeak("an input");

@@ -21,6 +21,9 @@ inline constexpr std::chrono::milliseconds kStallTimeout{2000};
 
 // What the client side did in one step of a wait.
 enum class StepOutcome { Done, Progressed, Idle };
+// Whether a wait lets the server serve before the client's first step (when the client knows it has just
+// given the server something to do, its first step would only find nothing).
+enum class ServeFirst { No, Yes };
 
 class ServerUnderTest {
  public:
@@ -38,9 +41,11 @@ class ServerUnderTest {
   void serveReady(std::chrono::milliseconds wait = std::chrono::milliseconds(0));
 
   // Serves and runs `step` (the client's side) in turns until `step` returns Done. Fails the check,
-  // naming `waitingFor`, when neither the server's counters nor `step` moved for kStallTimeout.
+  // naming `waitingFor`, when neither the server's counters nor `step` moved for kStallTimeout. A step
+  // that progressed runs again at once (a few times at most) before the server's turn: a read that took
+  // the last reply bytes is followed by Done, not by an empty epoll_wait.
   template <typename Step>
-  void serveUntil(Step&& step, std::string_view waitingFor);
+  void serveUntil(Step&& step, std::string_view waitingFor, ServeFirst first = ServeFirst::No);
 
  private:
   // Sums the counters that move whenever the server does anything, to tell progress from a stall.
@@ -52,15 +57,25 @@ class ServerUnderTest {
 };
 
 template <typename Step>
-void ServerUnderTest::serveUntil(Step&& step, std::string_view waitingFor) {
+void ServerUnderTest::serveUntil(Step&& step, std::string_view waitingFor, ServeFirst first) {
   Deadline stallAt = Deadline::after(kStallTimeout);
   std::uint64_t mark = progressMark();
+  if (first == ServeFirst::Yes) serveReady();
   // On loopback a send is queued at the peer before it returns, so progress usually comes at once; after a
   // few idle turns the server waits a millisecond per turn rather than spinning.
   int idleTurns = 0;
+  // Client steps in a row without the server's turn; bounded, so that the server always gets its turn.
+  constexpr int kMaxClientTurns = 4;
+  int clientTurns = 0;
   while (true) {
     StepOutcome outcome = step();
     if (outcome == StepOutcome::Done) return;
+    if (outcome == StepOutcome::Progressed && ++clientTurns < kMaxClientTurns) {
+      idleTurns = 0;
+      stallAt = Deadline::after(kStallTimeout);
+      continue;
+    }
+    clientTurns = 0;
     serveReady(std::chrono::milliseconds(idleTurns < 8 ? 0 : 1));
     std::uint64_t now = progressMark();
     if (outcome == StepOutcome::Progressed || now != mark) {

@@ -14,6 +14,10 @@ enum class Readiness { Ready, TimedOut };
 // EINTR is retried within the same deadline.
 Result<Readiness> waitFor(int fd, short events, Deadline deadline);
 
+// The same wait, returning poll(2)'s revents (0 when the deadline passed): a caller that tells POLLOUT
+// from POLLERR/POLLHUP here saves a getsockopt(SO_ERROR) on the common path.
+Result<short> pollEvents(int fd, short events, Deadline deadline);
+
 inline Result<Readiness> waitReadable(int fd, Deadline deadline) { return waitFor(fd, POLLIN, deadline); }
 inline Result<Readiness> waitWritable(int fd, Deadline deadline) { return waitFor(fd, POLLOUT, deadline); }
 

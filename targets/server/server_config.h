@@ -17,6 +17,15 @@ struct ServerConfig {
   int backlog = 128;                                    // listen(2); the kernel caps it at somaxconn
   std::uint32_t maxPayload = proto::kDefaultMaxPayload;  // framed: the largest payload accepted
   std::size_t maxConnections = 0;                       // 0: as many as RLIMIT_NOFILE allows
+  // TCP_NODELAY on accepted TCP connections. With Nagle, a reply written while an earlier one is unACKed
+  // waits for the client's delayed ACK, tens of milliseconds on Linux (tcp(7); RFC 1122 4.2.3.2, 4.2.2.4):
+  // a request/response server turns it off, as muduo's and nginx's (tcp_nodelay on) do.
+  bool tcpNoDelay = true;
+  // SO_SNDBUF on accepted stream connections, in bytes (0: the kernel's default and, for TCP, its
+  // autotuning). Linux doubles it and applies a floor (socket(7)). A small one makes replies fill the
+  // kernel's buffer after a few KiB, so that the server's own queue and EPOLLOUT path are reached: with
+  // TCP autotuning on loopback a send(2) takes 128 KiB at once even when the client's window is closed.
+  int sendBuffer = 0;
 };
 
 // Counters a caller (the in-process fuzzer, a test) can read after a run.

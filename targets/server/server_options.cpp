@@ -43,6 +43,15 @@ void addServerOptions(CLI::App& app, ServerOptions& options) {
   app.add_option("--max-connections", options.maxConnections,
                  "stop accepting while this many connections are open (0: no limit but RLIMIT_NOFILE)")
       ->capture_default_str();
+  app.add_option("--tcp-nodelay", options.tcpNoDelay,
+                 "TCP_NODELAY on accepted TCP connections (on: replies leave at once; off: Nagle's algorithm, "
+                 "which holds a small reply until the client ACKs the previous one)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--send-buffer", options.sendBuffer,
+                 "SO_SNDBUF for accepted stream connections, in bytes (0: the kernel's default; Linux doubles it)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64 * 1024 * 1024));
 }
 
 Expected<ServerConfig, std::string> toServerConfig(const ServerOptions& options) {
@@ -65,6 +74,8 @@ Expected<ServerConfig, std::string> toServerConfig(const ServerOptions& options)
   config.backlog = options.backlog;
   config.maxPayload = options.maxPayload;
   config.maxConnections = options.maxConnections;
+  config.tcpNoDelay = options.tcpNoDelay == "on";
+  config.sendBuffer = options.sendBuffer;
   return config;
 }
 

@@ -18,6 +18,8 @@ struct ServerOptions {
   int backlog = 128;
   std::uint32_t maxPayload = proto::kDefaultMaxPayload;
   std::size_t maxConnections = 0;
+  std::string tcpNoDelay = "on";
+  int sendBuffer = 0;
 };
 
 void addServerOptions(CLI::App& app, ServerOptions& options);

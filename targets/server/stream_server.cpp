@@ -1,6 +1,8 @@
 #include "stream_server.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -100,6 +102,14 @@ void StreamServer::acceptReady() {
 void StreamServer::startConnection(net::UniqueFd fd) {
   auto index = static_cast<std::size_t>(fd.get());
   if (index >= m_connections.size()) m_connections.resize(index + 1 + index / 2);
+  if (m_config.tcpNoDelay && !m_config.listen.isUnix()) {
+    // Best effort: a connection without it is slower, not wrong (server_config.h).
+    (void)net::setIntOption(fd.get(), IPPROTO_TCP, TCP_NODELAY, 1);
+  }
+  if (m_config.sendBuffer > 0) {
+    // Best effort too: only the buffering changes, and setsockopt(SO_SNDBUF) takes any positive size.
+    (void)net::setIntOption(fd.get(), SOL_SOCKET, SO_SNDBUF, m_config.sendBuffer);
+  }
   auto connection = std::make_unique<StreamConnection>();
   connection->fd = std::move(fd);
   if (m_config.service == Service::Framed) {

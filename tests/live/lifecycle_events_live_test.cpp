@@ -1,8 +1,12 @@
 // The socket lifecycle as the programs' --events logs record it (docs/events.md): every call in a legal
 // order for its descriptor, and the orderly SIGTERM stop of the server (accepted connections closed first,
 // then the listener, exit 0, unix path removed).
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
@@ -143,6 +147,54 @@ TEST_CASE("events: one echo exchange is logged in a legal order by the server an
     CHECK(records[close].result == 0);
     for (const auto& record : records) CHECK(record.program == "sockspec-client");
   }
+}
+
+// The setsockopt calls the server made on the connection it accepted, as (level, name) pairs.
+std::vector<std::pair<int, int>> optionsSetOnAccepted(const std::vector<EventRecord>& records) {
+  auto accept = requireCall(records, "accept", -1, 0);
+  int connection = static_cast<int>(records[accept].result);
+  std::vector<std::pair<int, int>> options;
+  for (std::size_t i = accept; i < records.size(); ++i) {
+    if (records[i].call == "setsockopt" && records[i].fd == connection) {
+      CHECK(records[i].result == 0);
+      options.emplace_back(records[i].args.at("level").get<int>(), records[i].args.at("name").get<int>());
+    }
+  }
+  return options;
+}
+
+TEST_CASE("the server sets TCP_NODELAY on accepted TCP connections unless told not to, and SO_SNDBUF when asked",
+          "[live][events]") {
+  const std::pair<int, int> noDelay{IPPROTO_TCP, TCP_NODELAY};
+  const std::pair<int, int> sendBuffer{SOL_SOCKET, SO_SNDBUF};
+  struct Case {
+    std::string transport;
+    std::vector<std::string> flags;
+    bool expectNoDelay;
+    bool expectSendBuffer;
+  };
+  auto [transport, flags, expectNoDelay, expectSendBuffer] =
+      GENERATE(Case{"tcp", {}, true, false}, Case{"tcp6", {}, true, false},
+               Case{"tcp", {"--tcp-nodelay", "off"}, false, false},
+               Case{"tcp", {"--send-buffer", "4096"}, true, true},
+               Case{"unix", {}, false, false},  // TCP_NODELAY means nothing on a unix socket
+               Case{"unix", {"--send-buffer", "4096"}, false, true});
+  CAPTURE(transport, flags);
+  std::string serverEvents = tempFilePath("options-server", ".jsonl");
+  std::vector<std::string> serverArgs{"--events", serverEvents};
+  serverArgs.insert(serverArgs.end(), flags.begin(), flags.end());
+  auto server = startReferenceServer(listenUrlFor(transport), "echo", serverArgs);
+  auto run = runProgram({clientBinary(), "--connect", server.endpoint.toString(), "--service", "echo", "--data",
+                         "hello", "--timeout", "10000"});
+  INFO(run.describe());
+  REQUIRE(run.exitedWith(0));
+  REQUIRE(run.out == "hello");
+  stopServerOrFail(server);
+  auto records = readEventLog(serverEvents);
+  INFO(describeRecords(records));
+  auto options = optionsSetOnAccepted(records);
+  CHECK((std::find(options.begin(), options.end(), noDelay) != options.end()) == expectNoDelay);
+  CHECK((std::find(options.begin(), options.end(), sendBuffer) != options.end()) == expectSendBuffer);
 }
 
 TEST_CASE("SIGTERM: the server closes its connections, then its listener, and exits 0", "[live][lifecycle]") {

@@ -30,7 +30,7 @@ constexpr auto kClose = static_cast<std::uint8_t>(StreamActionKind::Close);
 TEST_CASE("A stream input decodes to the setup and actions the writer wrote", "[fuzz]") {
   Bytes hello = text("hello");
   Bytes input = ActionWriter()
-                    .streamSetup(StreamFamily::Unix, StreamService::Echo, /*smallReceiveBuffer=*/true)
+                    .streamSetup(StreamFamily::Unix, StreamService::Echo, /*smallServerSendBuffer=*/true)
                     .write(hello)
                     .writeRepeated(text("ab"), 3)
                     .op(kWait)
@@ -41,7 +41,7 @@ TEST_CASE("A stream input decodes to the setup and actions the writer wrote", "[
   StreamInput decoded = decodeStreamInput(input);
   CHECK(decoded.family == StreamFamily::Unix);
   CHECK(decoded.service == StreamService::Echo);
-  CHECK(decoded.smallReceiveBuffer);
+  CHECK(decoded.smallServerSendBuffer);
   REQUIRE(decoded.actions.size() == 6);
   CHECK(decoded.actions[0].kind == StreamActionKind::Write);
   CHECK(Bytes(decoded.actions[0].bytes.begin(), decoded.actions[0].bytes.end()) == hello);
