@@ -11,6 +11,8 @@ void ExpectedReplies::restart(StreamService service) {
   m_bytes.clear();
 }
 
+void ExpectedReplies::end() { m_session = proto::FramedSession(m_maxPayload); }
+
 void ExpectedReplies::onSent(std::span<const std::uint8_t> bytes) {
   if (m_service == StreamService::Echo) {
     m_bytes.insert(m_bytes.end(), bytes.begin(), bytes.end());

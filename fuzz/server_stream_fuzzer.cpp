@@ -137,6 +137,8 @@ class StreamExchange {
     awaitAccepted();
   }
 
+  ~StreamExchange() { m_expected.end(); }
+
   // socket(2) returns the lowest free descriptor (POSIX), so the client's descriptor is where the leak
   // check's probe would have landed before the input: one probe (two syscalls) fewer per input.
   int firstDescriptor() const { return m_firstDescriptor; }
