@@ -80,6 +80,9 @@ close s ->
 bad setsockopt-unknown "${header}s = socket
 setsockopt s SO_BOGUS 1
 "
+bad connect-target-without-requires "${header}c = socket
+connect-target c
+"
 echo "scenario_parser: $count default-suite scenarios and $(ls "$out"/bad-*.scn | wc -l) malformed ones in $out"
 
 # --- framed_codec ------------------------------------------------------------------------------------------

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -14,6 +17,7 @@
 #include "blackbox/fault_verdict.h"
 #include "blackbox/fuzz_target.h"
 #include "blackbox/input_exchange.h"
+#include "blackbox/regression_scenario.h"
 #include "blackbox/reproducer_files.h"
 #include "blackbox/service_model.h"
 #include "process/target_command.h"
@@ -30,6 +34,7 @@ struct ReplaySettings {
   int hangTimeoutMs = 1000;
   int readyTimeoutMs = 10000;
   bool json = false;
+  std::string scenarioDirectory;  // --write-scenarios DIR: convert, send nothing
 };
 
 int usageError(const std::string& message) {
@@ -68,8 +73,44 @@ ReplayVerdict replayOne(blackbox::FuzzTarget& target, blackbox::FuzzService serv
   return {reproducer.path, "no fault", exchange};
 }
 
+// --write-scenarios: each reproducer becomes DIR/<scenario id>.scn (blackbox/regression_scenario.h). An
+// existing file is left alone unless it already holds the same text: it may have been edited since.
+int writeScenarios(const ReplaySettings& settings, const std::vector<blackbox::LoadedReproducer>& reproducers,
+                   const std::vector<blackbox::FuzzService>& services) {
+  std::error_code error;
+  std::filesystem::create_directories(settings.scenarioDirectory, error);
+  if (error) return usageError(fmt::format("--write-scenarios {}: {}", settings.scenarioDirectory, error.message()));
+  for (std::size_t i = 0; i < reproducers.size(); ++i) {
+    blackbox::RegressionScenarioSource source;
+    source.path = reproducers[i].path;
+    source.name = std::filesystem::path(reproducers[i].path).filename().string();
+    source.kind = reproducers[i].kind;
+    source.service = services[i];
+    source.input = reproducers[i].input;
+    std::string text = blackbox::regressionScenarioText(source);
+    std::string path = fmt::format("{}/{}.scn", settings.scenarioDirectory, blackbox::regressionScenarioId(source));
+    if (std::filesystem::exists(path, error)) {
+      std::ifstream existing(path, std::ios::binary);
+      std::string old((std::istreambuf_iterator<char>(existing)), std::istreambuf_iterator<char>());
+      if (old != text) return usageError(fmt::format("{} exists and differs: remove it to write it again", path));
+      std::printf("%s: unchanged\n", path.c_str());
+      continue;
+    }
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+    out.close();
+    if (!out) return usageError(fmt::format("{}: cannot write it", path));
+    std::printf("%s: written from %s\n", path.c_str(), reproducers[i].path.c_str());
+  }
+  return kExitOk;
+}
+
 int runReplay(const ReplaySettings& settings) {
-  if (settings.targetCommand.empty() && settings.target.empty()) {
+  bool converting = !settings.scenarioDirectory.empty();
+  if (converting && (!settings.targetCommand.empty() || !settings.target.empty())) {
+    return usageError("--write-scenarios sends nothing: it takes no --target or --target-cmd");
+  }
+  if (!converting && settings.targetCommand.empty() && settings.target.empty()) {
     return usageError("--target-cmd CMD or --target URL is required (the server to replay against)");
   }
   if (settings.targetCommand.empty() &&
@@ -96,6 +137,7 @@ int runReplay(const ReplaySettings& settings) {
     services.push_back(*service);
     reproducers.push_back(std::move(*loaded));
   }
+  if (converting) return writeScenarios(settings, reproducers, services);
 
   auto options = blackbox::FuzzTargetOptions::fromCommandLine(settings.target, settings.targetCommand,
                                                               settings.readyTimeoutMs, settings.hangTimeoutMs);
@@ -158,6 +200,7 @@ std::function<int()> addReplayCommand(CLI::App& app) {
       "  sockspec replay findings/crash-1f2e3d4c5b6a7988 \\\n"
       "      --target-cmd 'sockspec-server --listen tcp://127.0.0.1:{port} --service echo'\n"
       "  sockspec replay regressions/ --service framed --target tcp://127.0.0.1:7000 --json\n"
+      "  sockspec replay findings/ --write-scenarios regressions/   # then: sockspec run regressions/ --target-cmd ...\n"
       "Exit codes: 0 no fault reproduced, 1 a fault reproduced, 2 bad usage, unreadable file, unreachable "
       "target, or reproducers not run; 3 sockspec failed.");
   replay
@@ -182,6 +225,9 @@ std::function<int()> addReplayCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(100, 600'000));
   replay->add_flag("--json", settings->json, "print the verdicts as a JSON array on stdout");
+  replay->add_option("--write-scenarios", settings->scenarioDirectory,
+                     "send nothing: write each reproducer as a regression scenario, DIR/<id>.scn, for sockspec run "
+                     "DIR --target-cmd CMD (what a correct server does with the bytes)");
   return [settings]() { return runReplay(*settings); };
 }
 

@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,6 +21,7 @@
 #include "events/lifecycle_order.h"
 #include "net/endpoint.h"
 #include "net/endpoint_sockets.h"
+#include "net/sock_addr.h"
 #include "process/target_command.h"
 #include "report/console_report.h"
 #include "report/report_format.h"
@@ -143,6 +145,80 @@ report::CheckResult checkEventsOrder(const std::string& path) {
   return check;
 }
 
+// The server under test of a run: started by --target-cmd (stopped when this is destroyed) or named by
+// --target. "{events}" in --target-cmd names a file for the target's --events log, checked for lifecycle
+// order after the run (docs/events.md): the reference targets, or any program that writes the same format.
+struct RunTarget {
+  std::optional<process::TargetCommand> started;
+  net::Endpoint endpoint;
+  std::optional<runner::WorkDirectory> eventsDirectory;
+  std::string eventsPath;
+};
+
+// Starts or probes the target; the error is a usage message (exit 2): an unreachable target is bad input,
+// not a server failing its checks.
+Expected<std::unique_ptr<RunTarget>, std::string> openRunTarget(const RunSettings& settings) {
+  auto target = std::make_unique<RunTarget>();
+  std::string command = settings.targetCommand;
+  if (command.find(kEventsPlaceholder) != std::string::npos) {
+    auto directory = runner::WorkDirectory::create("events");
+    if (!directory) return Unexpected{directory.error()};
+    target->eventsDirectory.emplace(std::move(*directory));
+    target->eventsPath = target->eventsDirectory->path() + "/target-events.jsonl";
+    for (auto at = command.find(kEventsPlaceholder); at != std::string::npos; at = command.find(kEventsPlaceholder)) {
+      command.replace(at, kEventsPlaceholder.size(), target->eventsPath);
+    }
+  }
+  if (!settings.targetCommand.empty()) {
+    process::TargetCommandOptions options;
+    options.command = command;
+    if (!settings.target.empty()) options.targetUrl = settings.target;
+    auto launched = process::TargetCommand::start(options);
+    if (!launched) return Unexpected{launched.error()};
+    target->started.emplace(std::move(*launched));
+    target->endpoint = target->started->endpoint();
+    return target;
+  }
+  auto parsed = net::parseEndpoint(settings.target);
+  if (!parsed) return Unexpected{"--target: " + net::formatEndpointError(settings.target, parsed.error())};
+  target->endpoint = *parsed;
+  if (net::isConnectionOriented(target->endpoint.transport)) {
+    auto probe =
+        net::connectEndpoint(target->endpoint, Deadline::after(std::chrono::milliseconds(settings.checkTimeoutMs)));
+    if (!probe) return Unexpected{fmt::format("--target unreachable: {}", probe.error().describe())};
+  }
+  return target;
+}
+
+// After the run: stops a started target (noting if it had ended on its own) and appends the lifecycle
+// check of its --events log.
+void closeRunTarget(RunTarget& target, report::ConsoleReporter& console, report::RunResult& result,
+                    const Output& output) {
+  if (target.started) {
+    auto ended = target.started->describeExit();
+    target.started->stop();
+    if (ended) std::fprintf(output.consoleStream(), "note: the target ended during the run (%s)\n", ended->c_str());
+  }
+  if (!target.eventsPath.empty()) {
+    report::CheckResult order = checkEventsOrder(target.eventsPath);
+    console.checkFinished(order);
+    result.checks.push_back(std::move(order));
+  }
+}
+
+// The scenario family a target's endpoint is (connect-target scenarios run over that family only).
+std::optional<scenario::Family> scenarioFamilyOf(const net::Endpoint& endpoint, const net::SockAddr& address) {
+  bool v6 = address.family() == AF_INET6;
+  switch (endpoint.transport) {
+    case net::Transport::Tcp: return v6 ? scenario::Family::Tcp6 : scenario::Family::Tcp4;
+    case net::Transport::Udp: return v6 ? scenario::Family::Udp6 : scenario::Family::Udp4;
+    case net::Transport::UnixStream: return scenario::Family::Unix;
+    case net::Transport::UnixDgram: return scenario::Family::UnixDgram;
+    case net::Transport::UnixSeqpacket: return scenario::Family::UnixSeqpacket;
+  }
+  return std::nullopt;
+}
+
 int runServiceSuiteAgainstTarget(const RunSettings& settings, const Output& output) {
   const suites::ServiceSuite* suite = suites::findServiceSuite(settings.suite);
   if (suite == nullptr) {
@@ -152,40 +228,10 @@ int runServiceSuiteAgainstTarget(const RunSettings& settings, const Output& outp
   if (!settings.paths.empty()) return usageError("a service suite takes no scenario paths");
   installInterruptHandlers();
 
-  std::optional<process::TargetCommand> started;
-  net::Endpoint endpoint;
-  // "{events}" in --target-cmd names a file for the target's --events log, checked for lifecycle order after
-  // the suite (docs/events.md): the reference targets, or any program that writes the same format.
-  std::optional<runner::WorkDirectory> eventsDirectory;
-  std::string eventsPath;
-  std::string command = settings.targetCommand;
-  if (command.find(kEventsPlaceholder) != std::string::npos) {
-    auto directory = runner::WorkDirectory::create("events");
-    if (!directory) return usageError(directory.error());
-    eventsDirectory.emplace(std::move(*directory));
-    eventsPath = eventsDirectory->path() + "/target-events.jsonl";
-    for (auto at = command.find(kEventsPlaceholder); at != std::string::npos; at = command.find(kEventsPlaceholder)) {
-      command.replace(at, kEventsPlaceholder.size(), eventsPath);
-    }
-  }
-  if (!settings.targetCommand.empty()) {
-    process::TargetCommandOptions options;
-    options.command = command;
-    if (!settings.target.empty()) options.targetUrl = settings.target;
-    auto launched = process::TargetCommand::start(options);
-    if (!launched) return usageError(launched.error());
-    started.emplace(std::move(*launched));
-    endpoint = started->endpoint();
-  } else {
-    auto parsed = net::parseEndpoint(settings.target);
-    if (!parsed) return usageError("--target: " + net::formatEndpointError(settings.target, parsed.error()));
-    endpoint = *parsed;
-    // An unreachable target is bad input (exit 2), not a server failing its checks.
-    if (net::isConnectionOriented(endpoint.transport)) {
-      auto probe = net::connectEndpoint(endpoint, Deadline::after(std::chrono::milliseconds(settings.checkTimeoutMs)));
-      if (!probe) return usageError(fmt::format("--target unreachable: {}", probe.error().describe()));
-    }
-  }
+  auto opened = openRunTarget(settings);
+  if (!opened) return usageError(opened.error());
+  RunTarget& target = **opened;
+  const net::Endpoint& endpoint = target.endpoint;
 
   suites::SuiteOptions options;
   options.checkTimeout = std::chrono::milliseconds(settings.checkTimeoutMs);
@@ -194,7 +240,7 @@ int runServiceSuiteAgainstTarget(const RunSettings& settings, const Output& outp
   }
   if (options.only.empty()) return usageError(fmt::format("--filter '{}' matches no check of the {} suite",
                                                           settings.filter, suite->name));
-  if (started) options.targetExit = [&started]() { return started->describeExit(); };
+  if (target.started) options.targetExit = [&target]() { return target.started->describeExit(); };
 
   report::ConsoleReporter console(output.consoleStream(), report::ConsoleOptions{output.color});
   auto begun = std::chrono::steady_clock::now();
@@ -202,16 +248,7 @@ int runServiceSuiteAgainstTarget(const RunSettings& settings, const Output& outp
   result.suite = std::string(suite->name);
   result.elapsedMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begun).count();
   for (const auto& check : result.checks) console.checkFinished(check);
-  if (started) {
-    auto ended = started->describeExit();
-    started->stop();
-    if (ended) std::fprintf(output.consoleStream(), "note: the target ended during the run (%s)\n", ended->c_str());
-  }
-  if (!eventsPath.empty()) {
-    report::CheckResult order = checkEventsOrder(eventsPath);
-    console.checkFinished(order);
-    result.checks.push_back(std::move(order));
-  }
+  closeRunTarget(target, console, result, output);
   console.runFinished(result);
   return finishRun(output, result);
 }
@@ -220,13 +257,14 @@ int runScenarios(const RunSettings& settings) {
   auto parsedOutput = parseOutput(settings);
   if (!parsedOutput) return usageError(parsedOutput.error());
   const Output& output = *parsedOutput;
-  bool serviceMode = !settings.target.empty() || !settings.targetCommand.empty() ||
-                     (!settings.suite.empty() && settings.suite != "default");
+  bool hasTarget = !settings.target.empty() || !settings.targetCommand.empty();
+  bool serviceMode = !settings.suite.empty() && settings.suite != "default";
+  if (hasTarget && !serviceMode && settings.paths.empty()) {
+    return usageError(fmt::format("--target and --target-cmd go with --suite {}, or with scenario files that "
+                                  "say 'requires target'",
+                                  fmt::join(suites::serviceSuiteNames(), "|")));
+  }
   if (serviceMode) {
-    if (settings.suite.empty() || settings.suite == "default") {
-      return usageError(fmt::format("--target and --target-cmd go with --suite {}",
-                                    fmt::join(suites::serviceSuiteNames(), "|")));
-    }
     if (settings.target.empty() && settings.targetCommand.empty() && suites::findServiceSuite(settings.suite)) {
       return usageError(fmt::format("--suite {}: a service suite needs --target URL or --target-cmd CMD",
                                     settings.suite));
@@ -324,10 +362,24 @@ int runScenarios(const RunSettings& settings) {
     options.runAs = *user;
   }
 
+  // Scenarios that say 'requires target' connect to the server under test (connect-target).
+  std::unique_ptr<RunTarget> target;
+  if (hasTarget) {
+    auto opened = openRunTarget(settings);
+    if (!opened) return usageError(opened.error());
+    target = std::move(*opened);
+    auto address = net::toSockAddr(target->endpoint);
+    if (!address) return usageError(fmt::format("--target {}: {}", target->endpoint.toString(), address.error()));
+    options.target = *address;
+    options.targetFamily = scenarioFamilyOf(target->endpoint, *address);
+    options.targetDescription = target->endpoint.toString();
+  }
+
   auto started = std::chrono::steady_clock::now();
   report::RunResult result;
   result.suite = suiteName;
   result.checks = runner::runIsolatedJobs(jobs, options, &g_interrupted);
+  if (target) closeRunTarget(*target, console, result, output);
   result.elapsedMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   result.claims = runner::judgeClaims(result.checks);
   console.runFinished(result);

@@ -109,6 +109,7 @@ std::optional<capture::LiveCapture> openJobCapture(const ScenarioJob& job, const
   std::string captureFailure;
   JobContext wire;
   wire.missingReason = noNamespaceReason;
+  wire.target = options.target;
   if (useNamespace) {
     if (auto entered = enterPrivateNetworkNamespace(); !entered) {
       result.status = Status::Failed;
@@ -245,6 +246,21 @@ std::vector<CheckResult> runIsolatedJobs(const std::vector<ScenarioJob>& jobs, c
       bool needsNamespace = !job.scenario->sysctls.empty() ||
                             std::find(requirements.begin(), requirements.end(), "netns") != requirements.end();
       bool needsRoot = std::find(requirements.begin(), requirements.end(), "root") != requirements.end();
+      bool needsTarget = std::find(requirements.begin(), requirements.end(), "target") != requirements.end();
+      if (needsTarget && options.target.length() == 0) {
+        publish(index, skipped(job, "needs a server under test (run --target URL or --target-cmd CMD)"));
+        continue;
+      }
+      if (needsTarget && options.targetFamily != job.family) {
+        publish(index, skipped(job, fmt::format("the server under test, {}, is not {}", options.targetDescription,
+                                                scenario::familyName(job.family))));
+        continue;
+      }
+      if (needsTarget && needsNamespace) {
+        publish(index, skipped(job, "a scenario with 'requires target' runs in the host's network stack, where "
+                                    "the server under test is, so it cannot have its own namespace or sysctls"));
+        continue;
+      }
       if (needsNamespace && !useNamespace) {
         publish(index, skipped(job, "needs its own network namespace (run as root, or with CAP_SYS_ADMIN)"));
         continue;
@@ -282,6 +298,10 @@ std::vector<CheckResult> runIsolatedJobs(const std::vector<ScenarioJob>& jobs, c
       pid_t pid = ::fork();
       if (pid == 0) {
         readEnd.reset();
+        if (needsTarget) {
+          runChild(job, false, "runs in the host's network stack, where the server under test is: no capture",
+                   directory->path(), writeEnd.get(), parent, options);
+        }
         runChild(job, useNamespace, noNamespaceReason, directory->path(), writeEnd.get(), parent, options);
       }
       if (pid < 0) {

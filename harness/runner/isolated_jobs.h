@@ -10,6 +10,7 @@
 #include <optional>
 #include <vector>
 
+#include "net/sock_addr.h"
 #include "report/run_result.h"
 #include "runner/privilege_drop.h"
 #include "scenario/scenario.h"
@@ -37,6 +38,12 @@ struct JobOptions {
   // run --user NAME (root only): after their privileged set-up, jobs switch to this user, and their work
   // directories are made its own.
   std::optional<RunAs> runAs;
+  // run --target/--target-cmd with scenario files: the server under test, for the scenarios that say
+  // `requires target` (connect-target). They run in the host's network stack, where the server is, and only
+  // over the family of `target` (`targetFamily`); without a target they are skipped.
+  net::SockAddr target;
+  std::optional<scenario::Family> targetFamily;
+  std::string targetDescription;  // "tcp://127.0.0.1:41234", for skip reasons
   // Called in the parent, in completion order, as each job finishes.
   std::function<void(const report::CheckResult&)> onResult;
 };

@@ -119,6 +119,7 @@ report::CheckResult executeScenario(const scenario::Scenario& scenario, scenario
 
   ScenarioSockets sockets(family, workDirectory);
   sockets.setOwnNetworkNamespace(wire.ownNetworkNamespace);
+  sockets.setTarget(wire.target);
   bool settled = false;
   for (const scenario::Step& step : scenario.steps) {
     if (step.verb == "wire") {

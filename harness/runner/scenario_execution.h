@@ -5,6 +5,7 @@
 #include <string>
 
 #include "capture/live_capture.h"
+#include "net/sock_addr.h"
 #include "report/run_result.h"
 #include "scenario/scenario.h"
 
@@ -19,6 +20,7 @@ struct JobContext {
   capture::LiveCapture* capture = nullptr;  // null: every wire step is skipped with `missingReason`
   std::string missingReason;                 // "needs CAP_NET_RAW to capture (run as root)", ...
   bool ownNetworkNamespace = false;          // made for this job by the runner: namespace counters start at 0
+  net::SockAddr target;                      // the server under test, for connect-target (empty: none)
 };
 
 // `workDirectory` is an existing private folder for the scenario's unix socket paths.

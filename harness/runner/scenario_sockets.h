@@ -42,6 +42,10 @@ class ScenarioSockets {
   void setOwnNetworkNamespace(bool own) { m_ownNetworkNamespace = own; }
   bool ownNetworkNamespace() const { return m_ownNetworkNamespace; }
 
+  // The server under test's address (run --target/--target-cmd), for connect-target; empty without one.
+  void setTarget(net::SockAddr target) { m_target = target; }
+  const net::SockAddr& target() const { return m_target; }
+
   NamedSocket& add(const std::string& name, net::UniqueFd fd, bool nonblocking);
   NamedSocket* find(const std::string& name);
 
@@ -55,6 +59,7 @@ class ScenarioSockets {
   std::map<std::string, NamedSocket, std::less<>> m_sockets;
   int m_pathCounter = 0;
   bool m_ownNetworkNamespace = false;
+  net::SockAddr m_target;
 };
 
 }  // namespace sockspec::runner

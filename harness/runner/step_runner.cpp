@@ -79,7 +79,7 @@ class StepContext {
   Expected<StepOutcome, std::string> doSocket();
   Expected<StepOutcome, std::string> doBind(bool toOther);
   Expected<StepOutcome, std::string> doAccept();
-  Expected<StepOutcome, std::string> doConnect();
+  Expected<StepOutcome, std::string> doConnect(bool toTarget);
   Expected<StepOutcome, std::string> doSend(bool toPeer);
   Expected<StepOutcome, std::string> doReceive(bool message);
   Expected<StepOutcome, std::string> doSetOption();
@@ -205,10 +205,13 @@ Expected<StepOutcome, std::string> StepContext::doAccept() {
   return StepOutcome{};
 }
 
-Expected<StepOutcome, std::string> StepContext::doConnect() {
+Expected<StepOutcome, std::string> StepContext::doConnect(bool toTarget) {
   NamedSocket& socket = socketArgument(0);
-  const NamedSocket& peer = socketArgument(1);
-  if (peer.local.length() == 0) {
+  const net::SockAddr& address = toTarget ? m_sockets.target() : socketArgument(1).local;
+  if (toTarget && address.length() == 0) {
+    return Unexpected{std::string("connect-target: no server under test (run --target URL or --target-cmd CMD)")};
+  }
+  if (address.length() == 0) {
     return Unexpected{fmt::format("'{}' has no address to connect to: bind or listen it first", argument(1).text)};
   }
   bool toggled = false;
@@ -220,14 +223,14 @@ Expected<StepOutcome, std::string> StepContext::doConnect() {
   } else {
     boundBlockingCall(socket);
   }
-  int rc = ::connect(socket.rawFd(), peer.local.get(), peer.local.length());
+  int rc = ::connect(socket.rawFd(), address.get(), address.length());
   int err = errno;
   if (toggled) (void)net::setNonBlocking(socket.fd.get(), false);
   StepOutcome outcome = fromCall(rc, err);
   // A SYN went out to this address when connect() succeeded, is in progress, or was refused (by an RST) or
   // timed out; not when it failed at once (EISCONN, EBADF: the earlier peer stays).
   bool attempted = rc == 0 || err == EINPROGRESS || err == EAGAIN || err == ECONNREFUSED || err == ETIMEDOUT;
-  if (attempted) socket.peer = peer.local;
+  if (attempted) socket.peer = address;
   if (rc < 0 && err == EINPROGRESS && !socket.nonblocking && !m_probeOnly) {
     outcome.note = fmt::format("the handshake did not complete within the step's deadline of {} ms",
                                m_deadline.count());
@@ -471,7 +474,8 @@ Expected<StepOutcome, std::string> StepContext::run() {
     return fromCall(rc, err);
   }
   if (verb == "accept") return doAccept();
-  if (verb == "connect") return doConnect();
+  if (verb == "connect") return doConnect(/*toTarget=*/false);
+  if (verb == "connect-target") return doConnect(/*toTarget=*/true);
   if (verb == "send") return doSend(false);
   if (verb == "sendto") return doSend(true);
   if (verb == "recv") return doReceive(false);

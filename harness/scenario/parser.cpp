@@ -29,7 +29,7 @@ namespace {
 
 constexpr std::array<std::string_view, 7> kHeaderWords{"scenario", "title",    "families", "claim",
                                                        "source",   "requires", "sysctl"};
-constexpr std::array<std::string_view, 2> kRequirementWords{"netns", "root"};
+constexpr std::array<std::string_view, 3> kRequirementWords{"netns", "root", "target"};
 constexpr std::array<std::string_view, 4> kExpectationWords{"ok", "eof", "blocks", "any"};
 
 bool isHeaderWord(std::string_view word) {
@@ -584,6 +584,16 @@ ParseResult parseScenario(std::string_view text, std::string_view fileName) {
     addError({top, "missing 'source' line: cite where the expectation comes from (man page, RFC, kernel)"});
   }
   if (scenario.steps.empty() && errors.empty()) addError({top, "the scenario has no steps"});
+  // connect-target reaches the server under test (run --target/--target-cmd): said in the header, so that
+  // a run without one reports the scenario as skipped instead of failing it at that step.
+  bool requiresTarget = std::find(scenario.requirements.begin(), scenario.requirements.end(), "target") !=
+                        scenario.requirements.end();
+  for (const auto& step : scenario.steps) {
+    if (step.verb == "connect-target" && !requiresTarget) {
+      addError({step.place, "connect-target needs 'requires target' in the header (the server under test)"});
+      break;
+    }
+  }
   if (!errors.empty()) return Unexpected{std::move(errors)};
   return scenario;
 }

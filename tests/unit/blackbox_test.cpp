@@ -1,5 +1,6 @@
 // The pure parts of black-box fuzzing: the server faults' byte triggers across read boundaries, the random
 // block mutation's bounds, when a reply is complete, the feedback counters, and reproducer files.
+#include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -7,11 +8,14 @@
 #include <vector>
 
 #include "blackbox/random_block_mutation.h"
+#include "blackbox/regression_scenario.h"
 #include "blackbox/reply_feedback.h"
 #include "blackbox/reproducer_files.h"
 #include "blackbox/service_model.h"
 #include "byte_trigger.h"
 #include "proto/framed_codec.h"
+#include "proto/framed_session.h"
+#include "scenario/parser.h"
 #include "support/built_programs.h"
 #include "support/test_files.h"
 
@@ -133,4 +137,79 @@ TEST_CASE("reproducers: named by kind and signature, the shortest kept, read bac
   auto broken = loadReproducer(first->path);
   REQUIRE_FALSE(broken);
   CHECK(broken.error() == first->path + ".json: not a JSON object (a reproducer's sidecar)");
+}
+
+namespace {
+
+// The scenario `replay --write-scenarios` writes for `input`, parsed back.
+scenario::Scenario parsedRegressionScenario(FuzzService service, const std::vector<std::uint8_t>& input,
+                                            const std::string& name = "crash-00000000000000aa") {
+  RegressionScenarioSource source;
+  source.name = name;
+  source.path = "findings/" + name;
+  source.kind = "crash";
+  source.service = service;
+  source.input = input;
+  std::string text = regressionScenarioText(source);
+  auto parsed = scenario::parseScenario(text, "regression.scn");
+  INFO(text);
+  if (!parsed) FAIL(parsed.error().front().describe());
+  return *parsed;
+}
+
+// The bytes of every step with `verb`, in order: sent data for send, expected bytes for recv.
+std::string bytesOfSteps(const scenario::Scenario& parsed, const std::string& verb) {
+  std::string bytes;
+  for (const auto& step : parsed.steps) {
+    if (step.verb != verb) continue;
+    bytes += verb == "send" ? step.arguments.at(1).text : step.expect.bytes;
+  }
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("a reproducer becomes a scenario that sends its bytes and expects what the service owes",
+          "[unit][blackbox]") {
+  SECTION("echo: the bytes back, then EOF, then the server still accepts") {
+    std::vector<std::uint8_t> input{'a', 0xde, 0xad, '\n', 0x00, '"'};
+    auto parsed = parsedRegressionScenario(FuzzService::Echo, input);
+    std::string sent(input.begin(), input.end());
+    CHECK(parsed.id == "regression.echo.crash-00000000000000aa");
+    CHECK(parsed.requirements == std::vector<std::string>{"target"});
+    CHECK(bytesOfSteps(parsed, "send") == sent);
+    CHECK(bytesOfSteps(parsed, "recv") == sent);
+    REQUIRE(parsed.steps.size() >= 4);
+    CHECK(parsed.steps[1].verb == "connect-target");
+    CHECK(parsed.steps[parsed.steps.size() - 2].verb == "connect-target");  // the server still accepts
+    auto eof = std::find_if(parsed.steps.begin(), parsed.steps.end(),
+                            [](const auto& step) { return step.expect.kind == scenario::Expectation::Kind::Eof; });
+    CHECK(eof != parsed.steps.end());
+  }
+  SECTION("framed: the replies a FramedSession gives the same bytes") {
+    std::vector<std::uint8_t> input;
+    for (const auto& seed : seedInputs(FuzzService::Framed)) input.insert(input.end(), seed.begin(), seed.end());
+    input.insert(input.end(), {0x01, 0x55, 0x00, 0x00, 0x00, 0x00});  // after BYE: never answered
+    std::vector<std::uint8_t> owed;
+    proto::FramedSession session;
+    (void)session.onBytes(input, owed);
+    REQUIRE_FALSE(owed.empty());
+    auto parsed = parsedRegressionScenario(FuzzService::Framed, input);
+    CHECK(bytesOfSteps(parsed, "send") == std::string(input.begin(), input.end()));
+    CHECK(bytesOfSteps(parsed, "recv") == std::string(owed.begin(), owed.end()));
+  }
+  SECTION("a long input goes out in steps that fit the language's lines") {
+    std::vector<std::uint8_t> input(1300);
+    for (std::size_t i = 0; i < input.size(); ++i) input[i] = static_cast<std::uint8_t>(i * 7);
+    auto parsed = parsedRegressionScenario(FuzzService::Echo, input);
+    auto sends = std::count_if(parsed.steps.begin(), parsed.steps.end(),
+                               [](const auto& step) { return step.verb == "send"; });
+    CHECK(sends == 3);
+    CHECK(bytesOfSteps(parsed, "send") == std::string(input.begin(), input.end()));
+    CHECK(bytesOfSteps(parsed, "recv") == std::string(input.begin(), input.end()));
+  }
+  SECTION("a file name the id syntax does not allow is made to fit it") {
+    auto parsed = parsedRegressionScenario(FuzzService::Echo, {'x'}, "Crash 01+x");
+    CHECK(parsed.id == "regression.echo.crash-01-x");
+  }
 }

@@ -102,7 +102,8 @@ TEST_CASE("long runs of one byte print as a repetition and round-trip") {
 
 TEST_CASE("errors name file, line and column with what was expected") {
   CHECK(firstError(withHeader("s = socket\nlisen s 1\n")) ==
-        "t.scn:5:1: unknown verb 'lisen': expected one of socket, bind, bind-to, listen, accept, connect, send, "
+        "t.scn:5:1: unknown verb 'lisen': expected one of socket, bind, bind-to, listen, accept, connect, "
+        "connect-target, send, "
         "sendto, recv, recvmsg, shutdown, close, setsockopt, nonblocking, wait, fill, drain, check, counter, wire");
   CHECK(firstError(withHeader("s = socket\nlisten s\n")) ==
         "t.scn:5:9: expected a number (backlog), found the end of the line (usage: listen SOCKET BACKLOG)");
@@ -122,6 +123,20 @@ TEST_CASE("errors name file, line and column with what was expected") {
         "t.scn:5:1: header lines (scenario, title, families, ...) come before the first step");
   CHECK(firstError(withHeader("s = socket\nrecv s 4 within 5 -> eof\n")) ==
         "t.scn:5:17: '5' is not a duration: write 500ms or 2s (at most 600s)");
+}
+
+TEST_CASE("connect-target needs 'requires target', then parses and prints back") {
+  CHECK(firstError(withHeader("c = socket\nconnect-target c\n")) ==
+        "t.scn:5:1: connect-target needs 'requires target' in the header (the server under test)");
+  std::string text = "scenario x\nfamilies tcp4\nsource \"s\"\nrequires target\nc = socket\nconnect-target c\n";
+  auto parsed = parseScenario(text, "t.scn");
+  REQUIRE(parsed);
+  CHECK(parsed->requirements == std::vector<std::string>{"target"});
+  REQUIRE(parsed->steps.size() == 2);
+  CHECK(parsed->steps[1].verb == "connect-target");
+  auto again = parseScenario(printScenario(*parsed), "t.scn");
+  REQUIRE(again);
+  CHECK(*again == *parsed);
 }
 
 TEST_CASE("wire steps parse, print back, and reject what they cannot mean with file:line:col") {

@@ -1,0 +1,84 @@
+#include "blackbox/regression_scenario.h"
+
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "proto/framed_session.h"
+#include "scenario/printer.h"
+
+namespace sockspec::blackbox {
+
+namespace {
+
+// Bytes per send or receive step: escaped as \xNN each, 512 bytes stay well inside the language's
+// 4096-byte lines.
+constexpr std::size_t kBytesPerStep = 512;
+
+std::string_view asText(std::span<const std::uint8_t> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+// What the service owes for `input` sent in one piece and followed by the client's EOF.
+std::vector<std::uint8_t> repliesOwed(FuzzService service, std::span<const std::uint8_t> input) {
+  if (service == FuzzService::Echo) return {input.begin(), input.end()};  // RFC 862
+  std::vector<std::uint8_t> replies;
+  proto::FramedSession session;
+  (void)session.onBytes(input, replies);  // replies do not depend on how the bytes were split
+  return replies;
+}
+
+}  // namespace
+
+std::string regressionScenarioId(const RegressionScenarioSource& source) {
+  std::string id = fmt::format("regression.{}.{}", fuzzServiceName(source.service), source.name);
+  for (char& c : id) {
+    auto u = static_cast<unsigned char>(c);
+    bool allowed = std::islower(u) != 0 || std::isdigit(u) != 0 || c == '.' || c == '-' || c == '_';
+    if (!allowed) c = std::isupper(u) != 0 ? static_cast<char>(std::tolower(u)) : '-';
+  }
+  return id;
+}
+
+std::string regressionScenarioText(const RegressionScenarioSource& source) {
+  std::string kind = source.kind.value_or("finding");
+  std::vector<std::uint8_t> replies = repliesOwed(source.service, source.input);
+  std::string text;
+  text += fmt::format("# Made by sockspec replay --write-scenarios from {}: the {} bytes of a {}, and what a\n",
+                      source.path, source.input.size(), kind);
+  text += "# correct server does with them. Run it with: sockspec run FILE --target-cmd 'CMD {port}'\n";
+  text += fmt::format("scenario {}\n", regressionScenarioId(source));
+  text += fmt::format("title {}\n",
+                      scenario::printBytes(fmt::format("the {} server answers the {} bytes of {} in full, closes "
+                                                       "in order and still accepts",
+                                                       fuzzServiceName(source.service), source.input.size(),
+                                                       source.name)));
+  // Every stream family: the run keeps the one its target is and reports the others as skipped.
+  text += "families tcp4 tcp6 unix\n";
+  text += fmt::format("source {}\n",
+                      scenario::printBytes(source.service == FuzzService::Echo
+                                               ? "RFC 862 (echo); sockspec fuzz " + kind + " " + source.name
+                                               : "docs/framed-protocol.md; sockspec fuzz " + kind + " " +
+                                                     source.name));
+  text += "requires target\n\n";
+  text += "client = socket\nconnect-target client\n";
+  for (std::size_t at = 0; at < source.input.size(); at += kBytesPerStep) {
+    auto part = source.input.subspan(at, std::min(kBytesPerStep, source.input.size() - at));
+    text += fmt::format("send client {} -> {}\n", scenario::printBytes(asText(part)), part.size());
+  }
+  text += "shutdown client wr\n";
+  std::span<const std::uint8_t> owed(replies);
+  for (std::size_t at = 0; at < owed.size(); at += kBytesPerStep) {
+    auto part = owed.subspan(at, std::min(kBytesPerStep, owed.size() - at));
+    text += fmt::format("recv client {} MSG_WAITALL -> {}\n", part.size(), scenario::printBytes(asText(part)));
+  }
+  text += "recv client 1 -> eof\nclose client\n";
+  text += "# The server still accepts: a crash that only stopped the listener shows here.\n";
+  text += "probe = socket\nconnect-target probe\nclose probe\n";
+  return text;
+}
+
+}  // namespace sockspec::blackbox

@@ -1,0 +1,35 @@
+// A reproducer turned into a scenario for a regression suite (docs/fuzzing-black-box.md): not what the
+// faulty server did, but what a correct one must do with the same bytes, as steps that `sockspec run
+// FILE --target-cmd CMD` checks against the server under test:
+//   connect, send the bytes, shut down writing, receive exactly the replies the service owes (the bytes
+//   themselves for echo; for framed what the protocol's session answers them), then EOF, and the server
+//   still accepts a new connection.
+// A crash then fails at the receive or the last connect, a hang at the receive's deadline.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "blackbox/service_model.h"
+
+namespace sockspec::blackbox {
+
+struct RegressionScenarioSource {
+  std::string name;                 // the reproducer's file name: "crash-2d756dd11a06e8f8"
+  std::string path;                 // where it was read from, for the scenario's source line
+  std::optional<std::string> kind;  // "crash", "hang", from the sidecar
+  FuzzService service = FuzzService::Echo;
+  std::span<const std::uint8_t> input;
+};
+
+// The scenario's id: "regression.<service>.<name>", with characters the language does not allow in an id
+// replaced by '-'.
+std::string regressionScenarioId(const RegressionScenarioSource& source);
+
+// The scenario file's text (it parses: tests/unit/blackbox_test.cpp). Byte strings longer than a line can
+// hold are sent and received in several steps, which a stream service must not tell apart.
+std::string regressionScenarioText(const RegressionScenarioSource& source);
+
+}  // namespace sockspec::blackbox
