@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "net/socket_ops.h"
 #include "proto/framed_session.h"
 #include "scenario/printer.h"
 
@@ -18,12 +18,8 @@ namespace {
 // 4096-byte lines.
 constexpr std::size_t kBytesPerStep = 512;
 
-std::string_view asText(std::span<const std::uint8_t> bytes) {
-  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-}
-
-// What the service owes for `input` sent in one piece and followed by the client's EOF.
-std::vector<std::uint8_t> repliesOwed(FuzzService service, std::span<const std::uint8_t> input) {
+// The bytes the service owes for `input` sent in one piece and followed by the client's EOF.
+std::vector<std::uint8_t> replyBytesOwed(FuzzService service, std::span<const std::uint8_t> input) {
   if (service == FuzzService::Echo) return {input.begin(), input.end()};  // RFC 862
   std::vector<std::uint8_t> replies;
   proto::FramedSession session;
@@ -45,7 +41,13 @@ std::string regressionScenarioId(const RegressionScenarioSource& source) {
 
 std::string regressionScenarioText(const RegressionScenarioSource& source) {
   std::string kind = source.kind.value_or("finding");
-  std::vector<std::uint8_t> replies = repliesOwed(source.service, source.input);
+  std::vector<std::uint8_t> replies = replyBytesOwed(source.service, source.input);
+  // One step per kBytesPerStep bytes of `bytes`: `line(part)` writes it.
+  auto inSteps = [](net::Bytes bytes, auto line) {
+    for (std::size_t at = 0; at < bytes.size(); at += kBytesPerStep) {
+      line(bytes.subspan(at, std::min(kBytesPerStep, bytes.size() - at)));
+    }
+  };
   std::string text;
   text += fmt::format("# Made by sockspec replay --write-scenarios from {}: the {} bytes of a {}, and what a\n",
                       source.path, source.input.size(), kind);
@@ -65,16 +67,13 @@ std::string regressionScenarioText(const RegressionScenarioSource& source) {
                                                      source.name));
   text += "requires target\n\n";
   text += "client = socket\nconnect-target client\n";
-  for (std::size_t at = 0; at < source.input.size(); at += kBytesPerStep) {
-    auto part = source.input.subspan(at, std::min(kBytesPerStep, source.input.size() - at));
-    text += fmt::format("send client {} -> {}\n", scenario::printBytes(asText(part)), part.size());
-  }
+  inSteps(source.input, [&](net::Bytes part) {
+    text += fmt::format("send client {} -> {}\n", scenario::printBytes(net::asText(part)), part.size());
+  });
   text += "shutdown client wr\n";
-  std::span<const std::uint8_t> owed(replies);
-  for (std::size_t at = 0; at < owed.size(); at += kBytesPerStep) {
-    auto part = owed.subspan(at, std::min(kBytesPerStep, owed.size() - at));
-    text += fmt::format("recv client {} MSG_WAITALL -> {}\n", part.size(), scenario::printBytes(asText(part)));
-  }
+  inSteps(replies, [&](net::Bytes part) {
+    text += fmt::format("recv client {} MSG_WAITALL -> {}\n", part.size(), scenario::printBytes(net::asText(part)));
+  });
   text += "recv client 1 -> eof\nclose client\n";
   text += "# The server still accepts: a crash that only stopped the listener shows here.\n";
   text += "probe = socket\nconnect-target probe\nclose probe\n";

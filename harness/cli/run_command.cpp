@@ -2,7 +2,6 @@
 
 #include <fnmatch.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -207,8 +206,8 @@ void closeRunTarget(RunTarget& target, report::ConsoleReporter& console, report:
 }
 
 // The scenario family a target's endpoint is (connect-target scenarios run over that family only).
-std::optional<scenario::Family> scenarioFamilyOf(const net::Endpoint& endpoint, const net::SockAddr& address) {
-  bool v6 = address.family() == AF_INET6;
+scenario::Family scenarioFamilyOf(const net::Endpoint& endpoint) {
+  bool v6 = endpoint.isIpv6();
   switch (endpoint.transport) {
     case net::Transport::Tcp: return v6 ? scenario::Family::Tcp6 : scenario::Family::Tcp4;
     case net::Transport::Udp: return v6 ? scenario::Family::Udp6 : scenario::Family::Udp4;
@@ -216,7 +215,7 @@ std::optional<scenario::Family> scenarioFamilyOf(const net::Endpoint& endpoint, 
     case net::Transport::UnixDgram: return scenario::Family::UnixDgram;
     case net::Transport::UnixSeqpacket: return scenario::Family::UnixSeqpacket;
   }
-  return std::nullopt;
+  return scenario::Family::Tcp4;  // not reached: every transport is listed
 }
 
 int runServiceSuiteAgainstTarget(const RunSettings& settings, const Output& output) {
@@ -370,9 +369,7 @@ int runScenarios(const RunSettings& settings) {
     target = std::move(*opened);
     auto address = net::toSockAddr(target->endpoint);
     if (!address) return usageError(fmt::format("--target {}: {}", target->endpoint.toString(), address.error()));
-    options.target = *address;
-    options.targetFamily = scenarioFamilyOf(target->endpoint, *address);
-    options.targetDescription = target->endpoint.toString();
+    options.target = runner::TargetUnderTest{*address, scenarioFamilyOf(target->endpoint), target->endpoint.toString()};
   }
 
   auto started = std::chrono::steady_clock::now();

@@ -109,7 +109,7 @@ std::optional<capture::LiveCapture> openJobCapture(const ScenarioJob& job, const
   std::string captureFailure;
   JobContext wire;
   wire.missingReason = noNamespaceReason;
-  wire.target = options.target;
+  if (options.target) wire.target = options.target->address;
   if (useNamespace) {
     if (auto entered = enterPrivateNetworkNamespace(); !entered) {
       result.status = Status::Failed;
@@ -242,17 +242,15 @@ std::vector<CheckResult> runIsolatedJobs(const std::vector<ScenarioJob>& jobs, c
     while (running.size() < parallel && next < jobs.size()) {
       std::size_t index = next++;
       const ScenarioJob& job = jobs[index];
-      const auto& requirements = job.scenario->requirements;
-      bool needsNamespace = !job.scenario->sysctls.empty() ||
-                            std::find(requirements.begin(), requirements.end(), "netns") != requirements.end();
-      bool needsRoot = std::find(requirements.begin(), requirements.end(), "root") != requirements.end();
-      bool needsTarget = std::find(requirements.begin(), requirements.end(), "target") != requirements.end();
-      if (needsTarget && options.target.length() == 0) {
+      bool needsNamespace = !job.scenario->sysctls.empty() || job.scenario->hasRequirement("netns");
+      bool needsRoot = job.scenario->hasRequirement("root");
+      bool needsTarget = job.scenario->hasRequirement("target");
+      if (needsTarget && !options.target) {
         publish(index, skipped(job, "needs a server under test (run --target URL or --target-cmd CMD)"));
         continue;
       }
-      if (needsTarget && options.targetFamily != job.family) {
-        publish(index, skipped(job, fmt::format("the server under test, {}, is not {}", options.targetDescription,
+      if (needsTarget && options.target->family != job.family) {
+        publish(index, skipped(job, fmt::format("the server under test, {}, is not {}", options.target->description,
                                                 scenario::familyName(job.family))));
         continue;
       }
@@ -298,11 +296,12 @@ std::vector<CheckResult> runIsolatedJobs(const std::vector<ScenarioJob>& jobs, c
       pid_t pid = ::fork();
       if (pid == 0) {
         readEnd.reset();
-        if (needsTarget) {
-          runChild(job, false, "runs in the host's network stack, where the server under test is: no capture",
-                   directory->path(), writeEnd.get(), parent, options);
-        }
-        runChild(job, useNamespace, noNamespaceReason, directory->path(), writeEnd.get(), parent, options);
+        // A target scenario stays in the host's network stack, where the server under test is.
+        runChild(job, useNamespace && !needsTarget,
+                 needsTarget ? std::string("runs in the host's network stack, where the server under test is: "
+                                           "no capture")
+                             : noNamespaceReason,
+                 directory->path(), writeEnd.get(), parent, options);
       }
       if (pid < 0) {
         CheckResult failed = describeCheck(*job.scenario, job.family);

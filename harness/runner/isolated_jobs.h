@@ -8,6 +8,7 @@
 #include <csignal>
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "net/sock_addr.h"
@@ -28,6 +29,15 @@ enum class Isolation {
   None,       // never
 };
 
+// run --target/--target-cmd with scenario files: the server under test, for the scenarios that say
+// `requires target` (connect-target). They run in the host's network stack, where the server is, and only
+// over its family; without a target they are skipped.
+struct TargetUnderTest {
+  net::SockAddr address;
+  scenario::Family family = scenario::Family::Tcp4;
+  std::string description;  // "tcp://127.0.0.1:41234", for skip reasons
+};
+
 struct JobOptions {
   std::size_t parallel = 2;
   Isolation isolation = Isolation::Auto;
@@ -38,12 +48,7 @@ struct JobOptions {
   // run --user NAME (root only): after their privileged set-up, jobs switch to this user, and their work
   // directories are made its own.
   std::optional<RunAs> runAs;
-  // run --target/--target-cmd with scenario files: the server under test, for the scenarios that say
-  // `requires target` (connect-target). They run in the host's network stack, where the server is, and only
-  // over the family of `target` (`targetFamily`); without a target they are skipped.
-  net::SockAddr target;
-  std::optional<scenario::Family> targetFamily;
-  std::string targetDescription;  // "tcp://127.0.0.1:41234", for skip reasons
+  std::optional<TargetUnderTest> target;
   // Called in the parent, in completion order, as each job finishes.
   std::function<void(const report::CheckResult&)> onResult;
 };

@@ -586,10 +586,8 @@ ParseResult parseScenario(std::string_view text, std::string_view fileName) {
   if (scenario.steps.empty() && errors.empty()) addError({top, "the scenario has no steps"});
   // connect-target reaches the server under test (run --target/--target-cmd): said in the header, so that
   // a run without one reports the scenario as skipped instead of failing it at that step.
-  bool requiresTarget = std::find(scenario.requirements.begin(), scenario.requirements.end(), "target") !=
-                        scenario.requirements.end();
   for (const auto& step : scenario.steps) {
-    if (step.verb == "connect-target" && !requiresTarget) {
+    if (step.verb == "connect-target" && !scenario.hasRequirement("target")) {
       addError({step.place, "connect-target needs 'requires target' in the header (the server under test)"});
       break;
     }

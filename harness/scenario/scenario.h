@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sockspec::scenario {
@@ -83,6 +84,13 @@ struct Scenario {
   std::vector<std::string> requirements;  // "netns", "root": run only where available, else skipped
   std::vector<std::string> sysctls;   // "net.ipv4.tcp_abort_on_overflow=1": set in the scenario's netns
   std::vector<Step> steps;
+  // Whether a `requires` line names `word` ("netns", "root", "target").
+  bool hasRequirement(std::string_view word) const {
+    for (const auto& requirement : requirements) {
+      if (requirement == word) return true;
+    }
+    return false;
+  }
   bool operator==(const Scenario& other) const {
     return id == other.id && title == other.title && families == other.families && claims == other.claims && refutes == other.refutes &&
            source == other.source && requirements == other.requirements && sysctls == other.sysctls &&
