@@ -124,7 +124,10 @@ ExchangeBuffers* g_buffers = nullptr;
 // One input's connection: the client side of the exchange and the checks on what the server does.
 class StreamExchange {
  public:
-  StreamExchange(ServerUnderTest& server, StreamService service, ExchangeBuffers& buffers)
+  // `descriptors` starts watching at the client's socket, before the server accepts (so that a leaked
+  // accepted descriptor counts as opened by this input).
+  StreamExchange(ServerUnderTest& server, StreamService service, ExchangeBuffers& buffers,
+                 DescriptorWatch& descriptors)
       : m_server(server),
         m_service(service),
         m_expected(buffers.expected),
@@ -133,15 +136,11 @@ class StreamExchange {
         m_closedBefore(server.counters().closed),
         m_openBefore(server.openConnections()) {
     m_expected.restart(service);
-    connect();
+    connect(descriptors);
     awaitAccepted();
   }
 
   ~StreamExchange() { m_expected.end(); }
-
-  // socket(2) returns the lowest free descriptor (POSIX), so the client's descriptor is where the leak
-  // check's probe would have landed before the input: one probe (two syscalls) fewer per input.
-  int firstDescriptor() const { return m_firstDescriptor; }
 
   void run(const std::vector<StreamAction>& actions) {
     for (const auto& action : actions) {
@@ -163,14 +162,15 @@ class StreamExchange {
 
  private:
   // A non-blocking connect, finished within the stall timeout.
-  void connect() {
+  void connect(DescriptorWatch& descriptors) {
     const net::Endpoint& endpoint = m_server.endpoint();
     auto address = net::toSockAddr(endpoint);
     if (!address) fail(address.error());
     auto socket = net::openSocket(net::familyOf(endpoint), SOCK_STREAM, 0, net::Blocking::No);
     if (!socket) fail(socket.error().describe());
     m_client = std::move(*socket);
-    m_firstDescriptor = m_client.get();
+    // The input's first descriptor (socket(2) returns the lowest free one): the leak check's window starts here.
+    descriptors.startInputAt(m_client.get());
     m_isTcp = !endpoint.isUnix();
     if (!endpoint.isUnix()) {
       // Without TCP_NODELAY, Nagle holds each small write until the previous one is ACKed, and the server's
@@ -364,7 +364,6 @@ class StreamExchange {
   std::vector<std::uint8_t>& m_repeated;
   std::size_t m_received = 0;  // reply bytes read so far, each checked against what is owed
   net::UniqueFd m_client;
-  int m_firstDescriptor = -1;
   bool m_isTcp = false;
   bool m_ackMayBeDelayed = false;  // replies were read since the last TCP_QUICKACK (acknowledgeNow())
   bool m_writeShut = false;
@@ -389,8 +388,7 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   StreamInput input = decodeStreamInput({data, size});
   {
-    StreamExchange exchange(g_targets->pick(input), input.service, *g_buffers);
-    g_targets->descriptors().startInputAt(exchange.firstDescriptor());
+    StreamExchange exchange(g_targets->pick(input), input.service, *g_buffers, g_targets->descriptors());
     exchange.run(input.actions);
   }
   g_targets->descriptors().checkNoLeak("an input");

@@ -35,6 +35,9 @@ constexpr std::array kFaults{
     FaultEntry{Fault::HangOnBytes, "hang-on-bytes",
                "stream: when the bytes 0xBE 0xEF arrive in a row, stop reading and answering that connection "
                "and never close it (a hang to fuzz for)"},
+    FaultEntry{Fault::LeakFd, "leak-fd",
+               "stream: end each connection with shutdown(SHUT_RDWR) and never close(2) it: the client sees "
+               "the FIN it expects, the descriptor stays open for good (a leak for the fuzzers to find)"},
 };
 
 }  // namespace

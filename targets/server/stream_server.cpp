@@ -323,8 +323,16 @@ void StreamServer::updateInterest(StreamConnection& connection) {
 
 void StreamServer::closeConnection(StreamConnection& connection) {
   auto index = static_cast<std::size_t>(connection.fd.get());
-  // close(2) removes the fd from the epoll set; an explicit remove would only cost a syscall.
-  (void)net::closeSocket(connection.fd);
+  if (m_config.fault == Fault::LeakFd) {
+    // The fault: shutdown(2) sends the FIN that close(2) would (never an RST, even with data unread), but
+    // the descriptor is forgotten rather than closed. Out of the epoll set first: an open socket stays in it.
+    (void)m_epoll.remove(connection.fd.get());
+    (void)net::shutdownSocket(connection.fd.get(), SHUT_RDWR);
+    (void)connection.fd.release();
+  } else {
+    // close(2) removes the fd from the epoll set; an explicit remove would only cost a syscall.
+    (void)net::closeSocket(connection.fd);
+  }
   ++m_counters.closed;
   --m_open;
   m_connections[index].reset();  // destroys `connection`

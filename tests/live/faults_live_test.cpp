@@ -288,5 +288,34 @@ TEST_CASE("fault rst-on-close: a client that sends and half-closes gets ECONNRES
   stopServerOrFail(server);
 }
 
+// --- leak-fd: each connection ended with shutdown(SHUT_RDWR), its descriptor never closed -------------------
+
+TEST_CASE("fault leak-fd: clients see an orderly end, and the server keeps one descriptor per connection",
+          "[live][fault][leak-fd]") {
+  std::string transport = GENERATE(as<std::string>{}, "tcp", "unix");
+  std::string fault = GENERATE(as<std::string>{}, "none", "leak-fd");
+  CAPTURE(transport, fault);
+  auto server = startReferenceServer(listenUrlFor(transport), "echo", {"--fault", fault});
+  auto echoOnce = [&](std::string_view data) {
+    auto fd = connectOrFail(server.endpoint, Deadline::after(5s));
+    ExchangeOptions halfClose;
+    halfClose.halfClose = true;
+    auto end = exchange(fd.get(), data, Deadline::after(10s), halfClose);
+    INFO(end.describe());
+    // The server's FIN comes from close(2) or, with the fault, from shutdown(2): the client cannot tell.
+    CHECK(end.eof);
+    CHECK(end.bytes == data);
+  };
+  echoOnce("first");  // anything the server opens once, on its first connection, is open before counting
+  std::size_t before = openDescriptorCount(server.process.pid());
+  REQUIRE(before > 0);
+  constexpr std::size_t kConnections = 5;
+  for (std::size_t i = 0; i < kConnections; ++i) echoOnce(patternBytes(100 + i));
+  // The client saw EOF, so the server's close(2) or shutdown(2) has returned: nothing is left to wait for.
+  std::size_t after = openDescriptorCount(server.process.pid());
+  CHECK(after - before == (fault == "none" ? 0 : kConnections));
+  stopServerOrFail(server);
+}
+
 }  // namespace
 }  // namespace sockspec

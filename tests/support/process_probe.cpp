@@ -45,6 +45,17 @@ StatFields readStat(const std::string& pidText) {
 
 char processState(pid_t pid) { return readStat(std::to_string(pid)).state; }
 
+std::size_t openDescriptorCount(pid_t pid) {
+  std::size_t count = 0;
+  DIR* fds = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+  if (fds == nullptr) return 0;
+  while (dirent* entry = ::readdir(fds)) {
+    if (entry->d_name[0] != '.') ++count;
+  }
+  ::closedir(fds);
+  return count;
+}
+
 std::vector<pid_t> childrenOfThisProcess() {
   std::vector<pid_t> children;
   DIR* proc = ::opendir("/proc");

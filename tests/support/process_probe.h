@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <vector>
 
 #include "base/deadline.h"
@@ -13,6 +14,9 @@ namespace sockspec::testing {
 
 // The state letter of /proc/PID/stat ('R', 'S', 'T', 'Z', ...), or '\0' when there is no such process.
 char processState(pid_t pid);
+
+// How many descriptors `pid` has open (the entries of /proc/PID/fd); 0 when there is no such process.
+std::size_t openDescriptorCount(pid_t pid);
 
 // The processes whose parent is this test process, zombies included (a zombie is a child not reaped).
 std::vector<pid_t> childrenOfThisProcess();
