@@ -1,5 +1,7 @@
 #include "expected_replies.h"
 
+#include "base/append_bytes.h"
+
 namespace sockspec::fuzz {
 
 ExpectedReplies::ExpectedReplies(StreamService service, std::uint32_t maxPayload)
@@ -15,7 +17,7 @@ void ExpectedReplies::end() { m_session = proto::FramedSession(m_maxPayload); }
 
 void ExpectedReplies::onSent(std::span<const std::uint8_t> bytes) {
   if (m_service == StreamService::Echo) {
-    m_bytes.insert(m_bytes.end(), bytes.begin(), bytes.end());
+    appendBytes(m_bytes, bytes);
     return;
   }
   (void)m_session.onBytes(bytes, m_bytes);

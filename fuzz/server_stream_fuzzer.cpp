@@ -14,8 +14,11 @@
 // not use up the ephemeral ports. Inputs that shut down writing end with a FIN from each side, as they must.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <cstring>
 #include <cstdint>
 #include <cstdio>
@@ -32,7 +35,6 @@
 #include "expected_replies.h"
 #include "framed_reply_check.h"
 #include "net/endpoint_sockets.h"
-#include "net/readiness.h"
 #include "net/sock_addr.h"
 #include "net/socket_ops.h"
 #include "server_under_test.h"
@@ -117,7 +119,6 @@ StreamTargets* g_targets = nullptr;
 // them afresh costs page faults on every input.
 struct ExchangeBuffers {
   ExpectedReplies expected{StreamService::Framed, kMaxPayload};
-  std::vector<std::uint8_t> repeated;
 };
 ExchangeBuffers* g_buffers = nullptr;
 
@@ -131,7 +132,6 @@ class StreamExchange {
       : m_server(server),
         m_service(service),
         m_expected(buffers.expected),
-        m_repeated(buffers.repeated),
         m_acceptedBefore(server.counters().accepted),
         m_closedBefore(server.counters().closed),
         m_openBefore(server.openConnections()) {
@@ -148,7 +148,7 @@ class StreamExchange {
       m_action = action.kind;
       switch (action.kind) {
         case StreamActionKind::Write: write(action.bytes); break;
-        case StreamActionKind::WriteRepeated: writeRepeated(action.bytes, action.times); break;
+        case StreamActionKind::WriteRepeated: write(action.bytes, action.times); break;
         case StreamActionKind::Wait: waitForReplies(); break;
         case StreamActionKind::ShutdownWrite: shutdownWrite(); break;
         case StreamActionKind::Abort: end(/*abortive=*/true); return;
@@ -180,52 +180,77 @@ class StreamExchange {
       }
     }
     auto connected = net::connectSocket(m_client.get(), *address);
-    if (connected) return;
-    // Loopback TCP answers EINPROGRESS and completes at once; a unix stream connect completes in the call.
-    if (connected.error().code != EINPROGRESS) fail(connected.error().describe());
-    auto revents = net::pollEvents(m_client.get(), POLLOUT, Deadline::after(kStallTimeout));
-    if (!revents) fail(revents.error().describe());
-    if (*revents == 0) fail("connect: no answer within the stall timeout");
-    if (*revents == POLLOUT) return;  // connected; SO_ERROR is read only when poll reports an error or hang-up
-    auto outcome = net::pendingError(m_client.get());
-    if (!outcome) fail(outcome.error().describe());
-    if (*outcome != 0) fail(SysError{*outcome, "connect"}.describe());
+    // A unix stream connect completes in the call. Loopback TCP answers EINPROGRESS, and the handshake has
+    // as a rule completed within the same call (the SYN, SYN-ACK and ACK are all processed in its softirq
+    // and release_sock()); either way it is done once the server has accepted, which awaitAccepted() waits
+    // for, so no poll(2) for POLLOUT is spent on it.
+    if (!connected && connected.error().code != EINPROGRESS) fail(connected.error().describe());
   }
 
-  // The server's turn right after the handshake: it accepts, and the first wait for replies then finds the
-  // client's bytes at its next turn rather than after a read that could only say EAGAIN.
+  // The server's turn right after the handshake: it accepts (TCP's accept queue holds only established
+  // connections, so the client is connected then), and the first wait for replies then finds the client's
+  // bytes at its next turn rather than after a read that could only say EAGAIN. While nothing is accepted,
+  // the client's socket is asked for a failed connect (ECONNREFUSED when the listener is gone).
   void awaitAccepted() {
     m_server.serveUntil(
-        [&] { return m_server.counters().accepted > m_acceptedBefore ? StepOutcome::Done : StepOutcome::Idle; },
+        [&] {
+          if (m_server.counters().accepted > m_acceptedBefore) return StepOutcome::Done;
+          auto outcome = net::pendingError(m_client.get());
+          if (!outcome) fail(outcome.error().describe());
+          if (*outcome != 0) fail(SysError{*outcome, "connect"}.describe());
+          return StepOutcome::Idle;
+        },
         "the server to accept the connection", ServeFirst::Yes);
   }
 
-  void write(std::span<const std::uint8_t> bytes) {
+  void write(std::span<const std::uint8_t> bytes, std::size_t times = 1) {
     if (m_writeShut) return;  // send after shutdown(SHUT_WR) is EPIPE by definition, not a server fault
+    const std::size_t total = bytes.size() * times;
     std::size_t done = 0;
     m_server.serveUntil(
         [&] {
-          if (done == bytes.size()) return StepOutcome::Done;
-          auto sent = net::sendBytes(m_client.get(), bytes.subspan(done));
+          if (done == total) return StepOutcome::Done;
+          auto sent = sendRepeated(bytes, done, total);
           if (sent) {
-            m_expected.onSent(bytes.subspan(done, *sent));
+            noteSent(bytes, done, *sent);
             done += *sent;
-            return done == bytes.size() ? StepOutcome::Done : StepOutcome::Progressed;
+            return done == total ? StepOutcome::Done : StepOutcome::Progressed;
           }
           int code = sent.error().code;
           if (code != EAGAIN && code != EWOULDBLOCK) {
             fail(fmt::format("{} after {} of {} bytes: the server must read until the client closes",
-                             sent.error().describe(), done, bytes.size()));
+                             sent.error().describe(), done, total));
           }
           return readReplies();  // the server may be waiting for us to read before it reads more
         },
         "the server to read what the client writes");
   }
 
-  void writeRepeated(std::span<const std::uint8_t> bytes, std::size_t times) {
-    m_repeated.clear();
-    for (std::size_t i = 0; i < times; ++i) m_repeated.insert(m_repeated.end(), bytes.begin(), bytes.end());
-    write(m_repeated);
+  // One sendmsg(2) of the repeated stream from offset `from` on (at most IOV_MAX iovecs).
+  Result<std::size_t> sendRepeated(std::span<const std::uint8_t> bytes, std::size_t from, std::size_t total) {
+    static std::array<iovec, IOV_MAX> pieces;
+    std::size_t count = 0;
+    for (std::size_t at = from; at < total && count < pieces.size(); ++count) {
+      std::size_t offset = at % bytes.size();
+      std::size_t length = std::min(bytes.size() - offset, total - at);
+      pieces[count] = iovec{const_cast<std::uint8_t*>(bytes.data() + offset), length};
+      at += length;
+    }
+    msghdr message{};
+    message.msg_iov = pieces.data();
+    message.msg_iovlen = count;
+    return net::sendMessage(m_client.get(), message);
+  }
+
+  // Tells the model of what is owed about `count` bytes of the repeated stream sent from offset `from`.
+  void noteSent(std::span<const std::uint8_t> bytes, std::size_t from, std::size_t count) {
+    while (count > 0) {
+      std::size_t offset = from % bytes.size();
+      std::size_t length = std::min(bytes.size() - offset, count);
+      m_expected.onSent(bytes.subspan(offset, length));
+      from += length;
+      count -= length;
+    }
   }
 
   void waitForReplies() {
@@ -263,6 +288,7 @@ class StreamExchange {
       m_client.reset();  // everything was read, so this is a FIN, not an RST
     } else {
       m_server.serveReady();
+      m_ackMayBeDelayed = false;  // the connection is reset next: no ACK is worth a TCP_QUICKACK now
       if (readReplies() != StepOutcome::Idle) fail("the server sent more after everything owed");
       // The check is done: reset rather than close, so that the client's port is not held in TIME_WAIT
       // for 60 s (tcp_close(), socket(7) SO_LINGER). The server must take the RST in its stride.
@@ -361,7 +387,6 @@ class StreamExchange {
   ServerUnderTest& m_server;
   StreamService m_service;
   ExpectedReplies& m_expected;
-  std::vector<std::uint8_t>& m_repeated;
   std::size_t m_received = 0;  // reply bytes read so far, each checked against what is owed
   net::UniqueFd m_client;
   bool m_isTcp = false;

@@ -12,14 +12,19 @@ namespace sockspec::net {
 
 namespace {
 
-// Reports a finished call to the observer; cheap when there is none. Must run before anything else can
-// change errno, so callers capture errno first and pass it in.
-void report(std::string_view call, int fd, std::int64_t result, int err,
-            std::initializer_list<CallArgument> arguments = {}) {
+// Reports a finished call to the observer. The arguments are built only when there is one: formatting an
+// address on every accept, connect and datagram would cost an allocation and a fmt call each, for nothing.
+// Must run before anything else can change errno, so callers capture errno first and pass it in.
+using Arguments = std::vector<CallArgument>;
+template <typename MakeArguments>
+void report(std::string_view call, int fd, std::int64_t result, int err, MakeArguments&& makeArguments) {
   CallObserver* observer = currentCallObserver();
   if (observer == nullptr) return;
-  CallRecord record{call, fd, std::vector<CallArgument>(arguments), result, result < 0 ? err : 0};
+  CallRecord record{call, fd, makeArguments(), result, result < 0 ? err : 0};
   observer->onCall(record);
+}
+void report(std::string_view call, int fd, std::int64_t result, int err) {
+  report(call, fd, result, err, [] { return Arguments{}; });
 }
 
 // Named because the event log is read by people and by the lifecycle checks.
@@ -60,8 +65,10 @@ Result<UniqueFd> openSocket(int family, int type, int protocol, Blocking blockin
   int flags = SOCK_CLOEXEC | (blocking == Blocking::No ? SOCK_NONBLOCK : 0);
   int fd = ::socket(family, type | flags, protocol);
   int err = errno;
-  report("socket", -1, fd, err,
-         {{"family", familyName(family)}, {"type", typeName(type)}, {"nonblocking", blocking == Blocking::No}});
+  report("socket", -1, fd, err, [&] {
+    return Arguments{
+        {"family", familyName(family)}, {"type", typeName(type)}, {"nonblocking", blocking == Blocking::No}};
+  });
   if (fd < 0) return failWith(err, "socket");
   return UniqueFd(fd);
 }
@@ -69,14 +76,14 @@ Result<UniqueFd> openSocket(int family, int type, int protocol, Blocking blockin
 Result<void> bindSocket(int fd, const SockAddr& address) {
   int rc = ::bind(fd, address.get(), address.length());
   int err = errno;
-  report("bind", fd, rc, err, {{"address", address.toString()}});
+  report("bind", fd, rc, err, [&] { return Arguments{{"address", address.toString()}}; });
   return finishVoid("bind", rc, err);
 }
 
 Result<void> listenSocket(int fd, int backlog) {
   int rc = ::listen(fd, backlog);
   int err = errno;
-  report("listen", fd, rc, err, {{"backlog", backlog}});
+  report("listen", fd, rc, err, [&] { return Arguments{{"backlog", backlog}}; });
   return finishVoid("listen", rc, err);
 }
 
@@ -86,7 +93,9 @@ Result<AcceptedConnection> acceptConnection(int fd, Blocking blocking) {
   int newFd = ::accept4(fd, accepted.peer.getMutable(), accepted.peer.lengthInOut(), flags);
   int err = errno;
   if (newFd < 0) accepted.peer.setLength(0);
-  report("accept", fd, newFd, err, {{"peer", newFd < 0 ? std::string() : accepted.peer.toString()}});
+  report("accept", fd, newFd, err, [&] {
+    return Arguments{{"peer", newFd < 0 ? std::string() : accepted.peer.toString()}};
+  });
   if (newFd < 0) return failWith(err, "accept");
   accepted.fd.reset(newFd);
   return accepted;
@@ -95,28 +104,30 @@ Result<AcceptedConnection> acceptConnection(int fd, Blocking blocking) {
 Result<void> connectSocket(int fd, const SockAddr& address) {
   int rc = ::connect(fd, address.get(), address.length());
   int err = errno;
-  report("connect", fd, rc, err, {{"address", address.toString()}});
+  report("connect", fd, rc, err, [&] { return Arguments{{"address", address.toString()}}; });
   return finishVoid("connect", rc, err);
 }
 
 Result<std::size_t> sendBytes(int fd, Bytes data, int flags) {
   ssize_t n = ::send(fd, data.data(), data.size(), flags);
   int err = errno;
-  report("send", fd, n, err, {{"length", asArgument(data.size())}, {"flags", flags}});
+  report("send", fd, n, err, [&] { return Arguments{{"length", asArgument(data.size())}, {"flags", flags}}; });
   return finish("send", n, err, static_cast<std::size_t>(n));
 }
 
 Result<std::size_t> recvBytes(int fd, MutableBytes buffer, int flags) {
   ssize_t n = ::recv(fd, buffer.data(), buffer.size(), flags);
   int err = errno;
-  report("recv", fd, n, err, {{"length", asArgument(buffer.size())}, {"flags", flags}});
+  report("recv", fd, n, err, [&] { return Arguments{{"length", asArgument(buffer.size())}, {"flags", flags}}; });
   return finish("recv", n, err, static_cast<std::size_t>(n));
 }
 
 Result<std::size_t> sendTo(int fd, Bytes data, const SockAddr& to, int flags) {
   ssize_t n = ::sendto(fd, data.data(), data.size(), flags, to.get(), to.length());
   int err = errno;
-  report("sendto", fd, n, err, {{"length", asArgument(data.size())}, {"flags", flags}, {"to", to.toString()}});
+  report("sendto", fd, n, err, [&] {
+    return Arguments{{"length", asArgument(data.size())}, {"flags", flags}, {"to", to.toString()}};
+  });
   return finish("sendto", n, err, static_cast<std::size_t>(n));
 }
 
@@ -126,8 +137,10 @@ Result<ReceivedDatagram> recvFrom(int fd, MutableBytes buffer, int flags) {
                          received.from.lengthInOut());
   int err = errno;
   if (n < 0) received.from.setLength(0);
-  report("recvfrom", fd, n, err,
-         {{"length", asArgument(buffer.size())}, {"flags", flags}, {"from", n < 0 ? "" : received.from.toString()}});
+  report("recvfrom", fd, n, err, [&] {
+    return Arguments{
+        {"length", asArgument(buffer.size())}, {"flags", flags}, {"from", n < 0 ? "" : received.from.toString()}};
+  });
   if (n < 0) return failWith(err, "recvfrom");
   received.size = static_cast<std::size_t>(n);
   return received;
@@ -136,15 +149,19 @@ Result<ReceivedDatagram> recvFrom(int fd, MutableBytes buffer, int flags) {
 Result<std::size_t> sendMessage(int fd, const msghdr& message, int flags) {
   ssize_t n = ::sendmsg(fd, &message, flags);
   int err = errno;
-  report("sendmsg", fd, n, err, {{"iovlen", asArgument(message.msg_iovlen)}, {"flags", flags}});
+  report("sendmsg", fd, n, err, [&] {
+    return Arguments{{"iovlen", asArgument(message.msg_iovlen)}, {"flags", flags}};
+  });
   return finish("sendmsg", n, err, static_cast<std::size_t>(n));
 }
 
 Result<ReceivedMessage> recvMessage(int fd, msghdr& message, int flags) {
   ssize_t n = ::recvmsg(fd, &message, flags);
   int err = errno;
-  report("recvmsg", fd, n, err,
-         {{"iovlen", asArgument(message.msg_iovlen)}, {"flags", flags}, {"msg_flags", n < 0 ? 0 : message.msg_flags}});
+  report("recvmsg", fd, n, err, [&] {
+    return Arguments{
+        {"iovlen", asArgument(message.msg_iovlen)}, {"flags", flags}, {"msg_flags", n < 0 ? 0 : message.msg_flags}};
+  });
   if (n < 0) return failWith(err, "recvmsg");
   return ReceivedMessage{static_cast<std::size_t>(n), message.msg_flags};
 }
@@ -161,7 +178,7 @@ Result<void> shutdownSocket(int fd, int how) {
   int rc = ::shutdown(fd, how);
   int err = errno;
   const char* howName = how == SHUT_RD ? "SHUT_RD" : how == SHUT_WR ? "SHUT_WR" : "SHUT_RDWR";
-  report("shutdown", fd, rc, err, {{"how", std::string(howName)}});
+  report("shutdown", fd, rc, err, [&] { return Arguments{{"how", std::string(howName)}}; });
   return finishVoid("shutdown", rc, err);
 }
 
@@ -176,14 +193,14 @@ Result<void> closeSocket(UniqueFd& fd) {
 Result<void> setSocketOption(int fd, int level, int name, const void* value, socklen_t length) {
   int rc = ::setsockopt(fd, level, name, value, length);
   int err = errno;
-  report("setsockopt", fd, rc, err, {{"level", level}, {"name", name}});
+  report("setsockopt", fd, rc, err, [&] { return Arguments{{"level", level}, {"name", name}}; });
   return finishVoid("setsockopt", rc, err);
 }
 
 Result<void> getSocketOption(int fd, int level, int name, void* value, socklen_t* length) {
   int rc = ::getsockopt(fd, level, name, value, length);
   int err = errno;
-  report("getsockopt", fd, rc, err, {{"level", level}, {"name", name}});
+  report("getsockopt", fd, rc, err, [&] { return Arguments{{"level", level}, {"name", name}}; });
   return finishVoid("getsockopt", rc, err);
 }
 

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cassert>
 #include <limits>
 #include <utility>
 
+#include "base/append_bytes.h"
 #include "base/display_escape.h"
 
 namespace sockspec::proto {
@@ -154,7 +156,7 @@ DecodeResult needMore(std::size_t needed) {
 
 }  // namespace
 
-DecodeResult decodeFrame(std::span<const std::uint8_t> input, std::uint32_t maxPayload) {
+DecodeResult decodeFrameView(std::span<const std::uint8_t> input, std::uint32_t maxPayload) {
   if (input.size() < kHeaderSize) return needMore(kHeaderSize);
   const std::uint8_t typeByte = input[0];
   const std::uint8_t flags = input[1];
@@ -180,22 +182,32 @@ DecodeResult decodeFrame(std::span<const std::uint8_t> input, std::uint32_t maxP
   }
   DecodeResult result;
   result.status = DecodeStatus::Complete;
-  result.frame.type = type;
-  result.frame.payload.assign(payload.begin(), payload.end());
+  result.view = FrameView{type, payload};
   result.consumed = kHeaderSize + std::size_t{length};
   return result;
 }
 
+DecodeResult decodeFrame(std::span<const std::uint8_t> input, std::uint32_t maxPayload) {
+  DecodeResult result = decodeFrameView(input, maxPayload);
+  if (result.status == DecodeStatus::Complete) {
+    result.frame.type = result.view.type;
+    result.frame.payload.assign(result.view.payload.begin(), result.view.payload.end());
+  }
+  return result;
+}
+
 void appendFrameHeader(std::vector<std::uint8_t>& out, FrameType type, std::uint32_t payloadLength) {
-  out.push_back(static_cast<std::uint8_t>(type));
-  out.push_back(0);  // flags: reserved
-  appendU32(out, payloadLength);
+  const std::array<std::uint8_t, kHeaderSize> header{
+      static_cast<std::uint8_t>(type), 0,  // flags: reserved
+      static_cast<std::uint8_t>(payloadLength >> 24), static_cast<std::uint8_t>(payloadLength >> 16),
+      static_cast<std::uint8_t>(payloadLength >> 8), static_cast<std::uint8_t>(payloadLength)};
+  appendBytes(out, header);
 }
 
 void appendFrame(std::vector<std::uint8_t>& out, FrameType type, std::span<const std::uint8_t> payload) {
   assert(payload.size() <= std::numeric_limits<std::uint32_t>::max());
   appendFrameHeader(out, type, static_cast<std::uint32_t>(payload.size()));
-  out.insert(out.end(), payload.begin(), payload.end());
+  appendBytes(out, payload);
 }
 
 std::vector<std::uint8_t> encodeFrame(const Frame& frame) {

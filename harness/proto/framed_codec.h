@@ -50,9 +50,16 @@ struct Frame {
 
 enum class DecodeStatus { Complete, NeedMore, Malformed };
 
+// A frame's type and payload where they lie in the decoder's input: valid only as long as that input.
+struct FrameView {
+  FrameType type = FrameType::Echo;
+  std::span<const std::uint8_t> payload;
+};
+
 struct DecodeResult {
   DecodeStatus status = DecodeStatus::NeedMore;
-  Frame frame;                // valid when Complete
+  Frame frame;                // valid when Complete (decodeFrame; empty after decodeFrameView)
+  FrameView view;             // valid when Complete, while the input is: the frame where it lies in the input
   std::size_t consumed = 0;   // bytes of input the frame used (Complete only)
   ErrorCode error = ErrorCode::UnknownType;  // valid when Malformed
   std::string message;        // valid when Malformed: what was wrong, for the Error frame and logs
@@ -67,6 +74,9 @@ struct DecodeResult {
 // (ReservedFlags), type (UnknownType), length (TooLarge). Malformed leaves `consumed` at 0: the stream
 // cannot be resynchronised, so the connection ends.
 DecodeResult decodeFrame(std::span<const std::uint8_t> input, std::uint32_t maxPayload = kDefaultMaxPayload);
+// The same decision without copying the payload out: only `view` is set when Complete. For callers that are
+// done with the frame before the input changes (the server's session: no allocation and copy per request).
+DecodeResult decodeFrameView(std::span<const std::uint8_t> input, std::uint32_t maxPayload = kDefaultMaxPayload);
 
 // Appends one encoded frame to `out`. The payload must fit in u32 (callers keep it under the maximum).
 void appendFrame(std::vector<std::uint8_t>& out, FrameType type, std::span<const std::uint8_t> payload);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "base/append_bytes.h"
+
 namespace sockspec::proto {
 
 SessionState FramedSession::onBytes(std::span<const std::uint8_t> input, std::vector<std::uint8_t>& out) {
@@ -11,10 +13,11 @@ SessionState FramedSession::onBytes(std::span<const std::uint8_t> input, std::ve
   // Whole frames are decoded straight from `input`; only an incomplete tail is copied, so each byte is
   // copied at most once and nothing is ever erased from the front of a buffer.
   while (m_state != SessionState::Closing && !input.empty()) {
-    DecodeResult result = decodeFrame(input, m_maxPayload);
+    DecodeResult result = decodeFrameView(input, m_maxPayload);
     if (result.status == DecodeStatus::NeedMore) {
       // Less than one frame, and the header (if complete) passed the length check: bounded.
-      m_pending.assign(input.begin(), input.end());
+      m_pending.clear();
+      appendBytes(m_pending, input);
       break;
     }
     handleDecoded(result, out);
@@ -28,7 +31,7 @@ SessionState FramedSession::onBytes(std::span<const std::uint8_t> input, std::ve
 std::span<const std::uint8_t> FramedSession::finishPendingFrame(std::span<const std::uint8_t> input,
                                                                 std::vector<std::uint8_t>& out) {
   while (true) {
-    DecodeResult result = decodeFrame(m_pending, m_maxPayload);
+    DecodeResult result = decodeFrameView(m_pending, m_maxPayload);
     if (result.status != DecodeStatus::NeedMore) {
       handleDecoded(result, out);
       m_pending.clear();
@@ -38,7 +41,7 @@ std::span<const std::uint8_t> FramedSession::finishPendingFrame(std::span<const 
     // `needed` grows from the header size to the frame size: at most two top-ups per frame.
     const std::size_t take = std::min(result.needed - m_pending.size(), input.size());
     m_pending.reserve(result.needed);
-    m_pending.insert(m_pending.end(), input.begin(), input.begin() + static_cast<std::ptrdiff_t>(take));
+    appendBytes(m_pending, input.first(take));
     input = input.subspan(take);
   }
 }
@@ -49,14 +52,14 @@ void FramedSession::handleDecoded(const DecodeResult& result, std::vector<std::u
     return;
   }
   ++m_framesReceived;
-  m_payloadBytes += result.frame.payload.size();
-  handleFrame(result.frame, out);
+  m_payloadBytes += result.view.payload.size();
+  handleFrame(result.view, out);
 }
 
 // Precedence, so every bad frame gets exactly one code: header faults were settled by the decoder; a
 // server-only type is UnknownType in any state (to a server it is no more a request than 0x55 is); only
 // then does the handshake state matter.
-void FramedSession::handleFrame(const Frame& frame, std::vector<std::uint8_t>& out) {
+void FramedSession::handleFrame(const FrameView& frame, std::vector<std::uint8_t>& out) {
   if (!isClientFrameType(frame.type)) {
     fail(ErrorCode::UnknownType,
          fmt::format("{} is a server-to-client frame; a client may not send it", frameTypeName(frame.type)),
@@ -90,7 +93,7 @@ void FramedSession::handleFrame(const Frame& frame, std::vector<std::uint8_t>& o
   }
 }
 
-void FramedSession::serveRequest(const Frame& frame, std::vector<std::uint8_t>& out) {
+void FramedSession::serveRequest(const FrameView& frame, std::vector<std::uint8_t>& out) {
   switch (frame.type) {
     case FrameType::Hello:
       fail(ErrorCode::UnexpectedHello, "second HELLO on this connection", out);

@@ -42,8 +42,8 @@ class FramedSession {
   std::span<const std::uint8_t> finishPendingFrame(std::span<const std::uint8_t> input,
                                                    std::vector<std::uint8_t>& out);
   void handleDecoded(const DecodeResult& result, std::vector<std::uint8_t>& out);
-  void handleFrame(const Frame& frame, std::vector<std::uint8_t>& out);
-  void serveRequest(const Frame& frame, std::vector<std::uint8_t>& out);
+  void handleFrame(const FrameView& frame, std::vector<std::uint8_t>& out);
+  void serveRequest(const FrameView& frame, std::vector<std::uint8_t>& out);
   void close();
   void fail(ErrorCode code, std::string_view message, std::vector<std::uint8_t>& out);
 

@@ -1,8 +1,18 @@
 #include "output_queue.h"
 
+#include <algorithm>
+
 namespace sockspec::server {
 
-void OutputQueue::append(std::string_view data) {
+void OutputQueue::appendStream(std::string_view data) {
+  while (!data.empty()) {
+    std::size_t size = std::min(data.size(), kChunkBytes);
+    appendRecord(data.substr(0, size));
+    data.remove_prefix(size);
+  }
+}
+
+void OutputQueue::appendRecord(std::string_view data) {
   if (data.empty()) return;
   m_chunks.emplace_back(data);
   m_bytes += data.size();

@@ -15,7 +15,14 @@ class OutputQueue {
   bool empty() const { return m_bytes == 0; }
   std::size_t bytes() const { return m_bytes; }
 
-  void append(std::string_view data);
+  // A stream's bytes: kept in chunks of at most kChunkBytes, so that every allocation is one the allocator
+  // serves from its pools. glibc's malloc (and the sanitizers' allocators, whose large chunks are never
+  // reused) maps anything above 128 KiB with mmap(2) of its own, page faults and all; a 256 KiB echo that
+  // the client is slow to read would cost that on every connection.
+  void appendStream(std::string_view data);
+  // A SOCK_SEQPACKET record: one chunk, sent whole or not at all (it must not be divided).
+  void appendRecord(std::string_view data);
+  static constexpr std::size_t kChunkBytes = 64 * 1024;
   // The unsent part of the first chunk.
   std::string_view front() const { return std::string_view(m_chunks[m_head]).substr(m_offset); }
   // Marks `count` bytes of front() as sent.

@@ -237,14 +237,22 @@ bool StreamServer::consume(StreamConnection& connection, std::string_view bytes)
 bool StreamServer::sendOrQueue(StreamConnection& connection, std::string_view bytes) {
   if (bytes.empty()) return true;
   if (!connection.owed.empty()) {
-    connection.owed.append(bytes);  // keep the order: older replies go first
+    queue(connection, bytes);  // keep the order: older replies go first
     return true;
   }
   auto sent = sendWithoutBlocking(connection, bytes);
   if (!sent) return false;
   // send(2) may take only part (the socket buffer is bounded, or full: EAGAIN); the rest waits for EPOLLOUT.
-  if (*sent < bytes.size()) connection.owed.append(bytes.substr(*sent));
+  if (*sent < bytes.size()) queue(connection, bytes.substr(*sent));
   return true;
+}
+
+void StreamServer::queue(StreamConnection& connection, std::string_view bytes) {
+  if (m_seqpacket) {
+    connection.owed.appendRecord(bytes);  // a reply is one record (send(2) takes it whole or not at all)
+  } else {
+    connection.owed.appendStream(bytes);
+  }
 }
 
 std::optional<std::size_t> StreamServer::sendWithoutBlocking(StreamConnection& connection,

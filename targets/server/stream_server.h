@@ -44,6 +44,8 @@ class StreamServer {
   bool serveOrTrip(StreamConnection& connection, std::string_view bytes);
   bool consume(StreamConnection& connection, std::string_view bytes);
   bool sendOrQueue(StreamConnection& connection, std::string_view bytes);
+  // Adds to what the connection owes: in chunks on a stream, as one record on SOCK_SEQPACKET.
+  void queue(StreamConnection& connection, std::string_view bytes);
   // One non-blocking send(2) of `bytes` (not empty), counted in bytesOut. The bytes it took: maybe fewer
   // than asked, 0 when the socket buffer is full (EAGAIN). Any other error closes the connection (counting
   // a reset when the peer is gone) and gives nothing.

@@ -7,11 +7,14 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "base/append_bytes.h"
 #include "base/deadline.h"
 #include "base/display_escape.h"
 #include "base/errno_names.h"
@@ -244,6 +247,30 @@ TEST_CASE("reading the wrong side of an Expected aborts with a message", "[base]
     CHECK(WTERMSIG(status) == SIGABRT);
     CHECK_THAT(text, Catch::Contains("sockspec: internal error: error() of a successful result"));
   }
+}
+
+TEST_CASE("appendBytes appends in order and grows geometrically, as vector::insert does", "[base][bytes]") {
+  std::vector<std::uint8_t> out{1, 2};
+  const std::vector<std::uint8_t> more{3, 4, 5};
+  appendBytes(out, more);
+  appendBytes(out, {});
+  CHECK(out == std::vector<std::uint8_t>{1, 2, 3, 4, 5});
+  // One byte at a time to 100,000 bytes: doubling needs about 17 allocations; growing to the exact size
+  // each time would need 100,000.
+  std::vector<std::uint8_t> grown;
+  std::size_t allocations = 0;
+  const std::uint8_t* storage = nullptr;
+  for (std::size_t i = 0; i < 100000; ++i) {
+    const std::uint8_t byte = static_cast<std::uint8_t>(i);
+    appendBytes(grown, std::span<const std::uint8_t>(&byte, 1));
+    if (grown.data() != storage) {
+      ++allocations;
+      storage = grown.data();
+    }
+  }
+  CHECK(allocations <= 20);
+  CHECK(grown.size() == 100000);
+  CHECK(grown[99999] == static_cast<std::uint8_t>(99999));
 }
 
 }  // namespace

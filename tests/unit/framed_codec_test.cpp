@@ -114,6 +114,32 @@ TEST_CASE("decodeFrame takes only the first of several frames", "[framed][codec]
   CHECK(second.frame.type == FrameType::Bye);
 }
 
+TEST_CASE("decodeFrameView decides as decodeFrame does and points into the input instead of copying",
+          "[framed][codec]") {
+  for (const Frame& frame : oneOfEachType()) {
+    CAPTURE(describeFrame(frame));
+    Bytes stream = encodeFrame(frame);
+    appendFrame(stream, FrameType::Bye, {});
+    const DecodeResult copied = decodeBytes(stream);
+    const DecodeResult viewed = decodeFrameView(stream);
+    REQUIRE(viewed.status == DecodeStatus::Complete);
+    CHECK(viewed.consumed == copied.consumed);
+    CHECK(viewed.view.type == frame.type);
+    CHECK(viewed.view.payload.data() == stream.data() + kHeaderSize);
+    CHECK(Bytes(viewed.view.payload.begin(), viewed.view.payload.end()) == frame.payload);
+    CHECK(viewed.frame.payload.empty());  // nothing was copied
+    CHECK(copied.frame == frame);
+  }
+  // Malformed and NeedMore are decided alike.
+  Bytes tooLarge = header(static_cast<std::uint8_t>(FrameType::Echo), 0, kDefaultMaxPayload + 1);
+  CHECK(decodeFrameView(tooLarge).status == DecodeStatus::Malformed);
+  CHECK(decodeFrameView(tooLarge).error == ErrorCode::TooLarge);
+  Bytes partial = encodeFrame(Frame{FrameType::Echo, {'a', 'b'}});
+  partial.pop_back();
+  CHECK(decodeFrameView(partial).status == DecodeStatus::NeedMore);
+  CHECK(decodeFrameView(partial).needed == partial.size() + 1);
+}
+
 TEST_CASE("every proper prefix of a frame is NeedMore and says how much is needed", "[framed][codec]") {
   for (const Frame& frame : oneOfEachType()) {
     const Bytes encoded = encodeFrame(frame);
