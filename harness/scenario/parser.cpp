@@ -113,8 +113,9 @@ using NameTable = std::map<std::string, int, std::less<>>;
 
 class LineParser {
  public:
-  LineParser(std::vector<Token> tokens, const SourcePlace& lineStart, const NameTable& names)
-      : m_tokens(std::move(tokens)), m_line(lineStart), m_names(names) {}
+  LineParser(std::vector<Token> tokens, const SourcePlace& lineStart, const NameTable& names,
+             const ParseLimits& limits)
+      : m_tokens(std::move(tokens)), m_line(lineStart), m_names(names), m_limits(limits) {}
 
   Expected<Step, ParseError> parseStep();
   Expected<bool, ParseError> parseHeader(Scenario& scenario);
@@ -149,6 +150,7 @@ class LineParser {
   std::size_t m_next = 0;
   SourcePlace m_line;
   const NameTable& m_names;
+  const ParseLimits& m_limits;
 };
 
 // `unit` repeated `count` times, by doubling: "x" * 16MiB is 24 copies, not 16 million appends (the
@@ -189,14 +191,14 @@ Expected<std::string, ParseError> LineParser::parseBytes(int depth) {
       if (!peekIs(Token::Kind::Number)) return expected("a repeat count after '*'");
       auto count = parseInteger(peek().text);
       if (!count || *count < 0) return fail(fmt::format("'{}' is not a repeat count", escapeForDisplay(peek().text, 40)));
-      if (!unit.empty() && static_cast<std::uint64_t>(*count) > kMaxBytesValue / unit.size()) {
-        return fail(fmt::format("the repeated string would exceed {} bytes", kMaxBytesValue));
+      if (!unit.empty() && static_cast<std::uint64_t>(*count) > m_limits.bytesValue / unit.size()) {
+        return fail(fmt::format("the repeated string would exceed {} bytes", m_limits.bytesValue));
       }
       ++m_next;
       unit = repeatBytes(unit, static_cast<std::size_t>(*count));
     }
-    if (value.size() + unit.size() > kMaxBytesValue) {
-      return fail(fmt::format("the byte string would exceed {} bytes", kMaxBytesValue));
+    if (value.size() + unit.size() > m_limits.bytesValue) {
+      return fail(fmt::format("the byte string would exceed {} bytes", m_limits.bytesValue));
     }
     value += unit;
   }
@@ -519,7 +521,7 @@ std::size_t bytesHeldBy(const Step& step) {
 
 }  // namespace
 
-ParseResult parseScenario(std::string_view text, std::string_view fileName) {
+ParseResult parseScenario(std::string_view text, std::string_view fileName, const ParseLimits& limits) {
   Scenario scenario;
   scenario.file = std::string(fileName);
   std::vector<ParseError> errors;
@@ -535,7 +537,7 @@ ParseResult parseScenario(std::string_view text, std::string_view fileName) {
 
   int lineNumber = 0;
   std::size_t start = 0;
-  std::size_t bytesInFile = 0;  // at most kMaxBytesPerFile
+  std::size_t bytesInFile = 0;  // at most limits.bytesPerFile
   // Bounded: each pass consumes one line of a text of bounded size.
   while (start < text.size() && errors.size() < kMaxErrorsPerFile) {
     std::size_t end = text.find('\n', start);
@@ -553,7 +555,7 @@ ParseResult parseScenario(std::string_view text, std::string_view fileName) {
     if (tokens->empty()) continue;
     bool header = (*tokens)[0].kind == Token::Kind::Word && isHeaderWord((*tokens)[0].text) &&
                   !(tokens->size() >= 2 && (*tokens)[1].kind == Token::Kind::Equals);
-    LineParser parser(std::move(*tokens), lineStart, names);
+    LineParser parser(std::move(*tokens), lineStart, names, limits);
     if (header) {
       if (!scenario.steps.empty()) {
         addError({lineStart, "header lines (scenario, title, families, ...) come before the first step"});
@@ -568,8 +570,9 @@ ParseResult parseScenario(std::string_view text, std::string_view fileName) {
       continue;
     }
     const std::size_t stepBytes = bytesHeldBy(*step);
-    if (stepBytes > kMaxBytesPerFile - bytesInFile) {
-      addError({lineStart, fmt::format("the scenario's byte strings would exceed {} bytes in all", kMaxBytesPerFile)});
+    if (stepBytes > limits.bytesPerFile - bytesInFile) {
+      addError({lineStart,
+                fmt::format("the scenario's byte strings would exceed {} bytes in all", limits.bytesPerFile)});
       continue;
     }
     bytesInFile += stepBytes;

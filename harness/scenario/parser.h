@@ -2,6 +2,7 @@
 // every problem is reported as file:line:col with what was expected there.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,9 +31,18 @@ inline constexpr std::size_t kMaxBytesPerFile = 64 * 1024 * 1024;
 // Parentheses in byte expressions nest at most this deep.
 inline constexpr int kMaxNesting = 8;
 
+// The byte-string bounds above, as one parse applies them. Callers other than the scenario_parser fuzz
+// target keep the defaults; the fuzz target parses with smaller ones (the same checks, reached by small
+// inputs), so that an input declaring "x" * 16MiB costs microseconds rather than a 16 MiB build, print and
+// re-parse.
+struct ParseLimits {
+  std::size_t bytesValue = kMaxBytesValue;
+  std::size_t bytesPerFile = kMaxBytesPerFile;
+};
+
 using ParseResult = Expected<Scenario, std::vector<ParseError>>;
 
-ParseResult parseScenario(std::string_view text, std::string_view fileName);
+ParseResult parseScenario(std::string_view text, std::string_view fileName, const ParseLimits& limits = {});
 // Reads and parses a file; an unreadable file is one error naming it and the errno.
 ParseResult parseScenarioFile(const std::string& path);
 

@@ -227,6 +227,24 @@ TEST_CASE("a file that cannot be read is one error naming it and the errno") {
         "/nonexistent/sockspec/x.scn:0:0: open: ENOENT (No such file or directory)");
 }
 
+TEST_CASE("smaller ParseLimits are enforced by the same checks (the fuzz target parses with them)") {
+  const std::string head = "scenario small\nfamilies tcp4\nsource \"x\"\ns = socket\n";
+  const ParseLimits limits{10, 25};
+  SECTION("one value over its bound") {
+    auto parsed = parseScenario(head + "send s \"ab\" * 6\n", "t.scn", limits);
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().front().describe() == "t.scn:5:15: the repeated string would exceed 10 bytes");
+    CHECK(parseScenario(head + "send s \"ab\" * 5\n", "t.scn", limits));
+    CHECK(parseScenario(head + "send s \"ab\" * 6\n", "t.scn"));  // the defaults allow it
+  }
+  SECTION("the file's values together over theirs") {
+    auto parsed = parseScenario(head + "send s \"x\" * 10\nsend s \"x\" * 10\nsend s \"x\" * 10\n", "t.scn", limits);
+    REQUIRE_FALSE(parsed);
+    REQUIRE(parsed.error().size() == 1);
+    CHECK(parsed.error().front().describe() == "t.scn:7:1: the scenario's byte strings would exceed 25 bytes in all");
+  }
+}
+
 TEST_CASE("a file's byte strings together are bounded, however small the file") {
   // Found by the scenario_parser fuzz target: 300 such lines (6 KB) held 4.8 GB.
   std::string text = "scenario big\nfamilies tcp4\nsource \"x\"\ns = socket\n";
