@@ -9,25 +9,14 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <system_error>
 #include <vector>
 
+#include "base/file_bytes.h"
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int* argc, char*** argv);
-
-namespace {
-
-bool readFile(const std::filesystem::path& path, std::vector<std::uint8_t>& bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return !in.bad();
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
@@ -65,13 +54,13 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  std::vector<std::uint8_t> bytes;
   for (const auto& input : inputs) {
-    if (!readFile(input, bytes)) {
-      std::fprintf(stderr, "%s: cannot read: %s\n", input.c_str(), std::strerror(errno));
+    auto bytes = sockspec::readFileBytes(input.string());
+    if (!bytes) {
+      std::fprintf(stderr, "%s: %s\n", input.c_str(), bytes.error().describe().c_str());
       return 2;
     }
-    LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
+    LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size());
   }
   std::printf("replayed %zu inputs\n", inputs.size());
   return 0;

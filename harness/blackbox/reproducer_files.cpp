@@ -7,10 +7,10 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "base/errno_names.h"
+#include "base/file_bytes.h"
 
 namespace sockspec::blackbox {
 
@@ -94,10 +94,9 @@ Expected<SavedReproducer, std::string> saveReproducer(const std::string& directo
 Expected<LoadedReproducer, std::string> loadReproducer(const std::string& path) {
   LoadedReproducer loaded;
   loaded.path = path;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Unexpected{fmt::format("{}: open: {}", path, errnoName(errno))};
-  loaded.input.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (in.bad()) return Unexpected{fmt::format("{}: read: {}", path, errnoName(errno))};
+  auto bytes = readFileBytes(path);
+  if (!bytes) return Unexpected{fmt::format("{}: {}", path, bytes.error().describe())};
+  loaded.input.assign(bytes->begin(), bytes->end());
 
   std::string sidecarPath = path + ".json";
   std::ifstream sidecarFile(sidecarPath);

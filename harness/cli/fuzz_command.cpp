@@ -13,6 +13,7 @@
 #include <string>
 
 #include "base/exit_codes.h"
+#include "base/file_bytes.h"
 #include "blackbox/fuzz_engine.h"
 #include "blackbox/fuzz_target.h"
 #include "process/child_process.h"
@@ -76,10 +77,11 @@ struct WorkFolder {
   WorkFolder& operator=(const WorkFolder&) = delete;
 };
 
+// The last `maxBytes` of a log, or nothing when it cannot be read (it only adds to another message).
 std::string fileTail(const std::string& path, std::size_t maxBytes) {
-  std::ifstream in(path, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return text.size() > maxBytes ? text.substr(text.size() - maxBytes) : text;
+  auto text = readFileBytes(path);
+  if (!text) return {};
+  return text->size() > maxBytes ? text->substr(text->size() - maxBytes) : *text;
 }
 
 blackbox::FuzzTargetOptions targetOptions(const FuzzSettings& settings) {

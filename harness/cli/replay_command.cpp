@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -14,6 +13,7 @@
 
 #include "base/display_escape.h"
 #include "base/exit_codes.h"
+#include "base/file_bytes.h"
 #include "blackbox/fault_verdict.h"
 #include "blackbox/fuzz_target.h"
 #include "blackbox/input_exchange.h"
@@ -90,9 +90,9 @@ int writeScenarios(const ReplaySettings& settings, const std::vector<blackbox::L
     std::string text = blackbox::regressionScenarioText(source);
     std::string path = fmt::format("{}/{}.scn", settings.scenarioDirectory, blackbox::regressionScenarioId(source));
     if (std::filesystem::exists(path, error)) {
-      std::ifstream existing(path, std::ios::binary);
-      std::string old((std::istreambuf_iterator<char>(existing)), std::istreambuf_iterator<char>());
-      if (old != text) return usageError(fmt::format("{} exists and differs: remove it to write it again", path));
+      auto old = readFileBytes(path);
+      if (!old) return usageError(fmt::format("{} exists and cannot be read: {}", path, old.error().describe()));
+      if (*old != text) return usageError(fmt::format("{} exists and differs: remove it to write it again", path));
       std::printf("%s: unchanged\n", path.c_str());
       continue;
     }

@@ -1,11 +1,7 @@
 #include "scenario/parser.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <charconv>
 #include <map>
 
@@ -13,8 +9,7 @@
 
 #include "base/display_escape.h"
 #include "base/errno_names.h"
-#include "base/sys_error.h"
-#include "net/unique_fd.h"
+#include "base/file_bytes.h"
 #include "scenario/lexer.h"
 #include "scenario/tcp_states.h"
 #include "scenario/verbs.h"
@@ -600,22 +595,10 @@ ParseResult parseScenario(std::string_view text, std::string_view fileName, cons
 }
 
 ParseResult parseScenarioFile(const std::string& path) {
-  net::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  auto fail = [&](int code, std::string_view call) {
-    return Unexpected{std::vector<ParseError>{{{path, 0, 0}, SysError{code, call}.describe()}}};
-  };
-  if (!fd) return fail(errno, "open");
-  std::string text;
-  char chunk[65536];
-  // Bounded: stops at EOF, an error, or one byte past the size limit.
-  while (text.size() <= kMaxScenarioFileBytes) {
-    ssize_t n = ::read(fd.get(), chunk, sizeof(chunk));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(errno, "read");
-    if (n == 0) break;
-    text.append(chunk, static_cast<std::size_t>(n));
-  }
-  return parseScenario(text, path);
+  // One byte past the limit is enough for parseScenario to refuse the file by its size.
+  auto text = readFileBytes(path, kMaxScenarioFileBytes);
+  if (!text) return Unexpected{std::vector<ParseError>{{{path, 0, 0}, text.error().describe()}}};
+  return parseScenario(*text, path);
 }
 
 }  // namespace sockspec::scenario

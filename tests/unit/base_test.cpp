@@ -18,6 +18,7 @@
 #include "base/deadline.h"
 #include "base/display_escape.h"
 #include "base/errno_names.h"
+#include "base/file_bytes.h"
 #include "base/expected.h"
 #include "base/sys_error.h"
 #include "net/unique_fd.h"
@@ -271,6 +272,30 @@ TEST_CASE("appendBytes appends in order and grows geometrically, as vector::inse
   CHECK(allocations <= 20);
   CHECK(grown.size() == 100000);
   CHECK(grown[99999] == static_cast<std::uint8_t>(99999));
+}
+
+TEST_CASE("readFileBytes reads a whole file, stops one byte past a limit, and names the failing call",
+          "[base][files]") {
+  char path[] = "/tmp/sockspec-file-bytes-XXXXXX";
+  int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  const std::string content("line\0with a NUL\n", 16);
+  REQUIRE(::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
+  ::close(fd);
+  auto whole = readFileBytes(path);
+  REQUIRE(whole);
+  CHECK(*whole == content);
+  auto capped = readFileBytes(path, 4);
+  REQUIRE(capped);
+  CHECK(*capped == std::string("line\0", 5));  // 5 bytes: one past the limit says "over it"
+  ::unlink(path);
+
+  auto missing = readFileBytes(path);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().describe().rfind("open: ENOENT", 0) == 0);
+  auto directory = readFileBytes("/tmp");
+  REQUIRE_FALSE(directory);
+  CHECK(directory.error().describe().rfind("read: EISDIR", 0) == 0);
 }
 
 }  // namespace

@@ -1,0 +1,18 @@
+// readFileBytes: a whole file into memory, or the errno of the call that failed ("open: ENOENT ..."), for
+// the small files the tools read whole (scenarios, reproducers, a log's tail, fuzz inputs).
+#pragma once
+
+#include <cstddef>
+#include <limits>
+#include <string>
+
+#include "base/sys_error.h"
+
+namespace sockspec {
+
+// Reads `path` to its end, or to one byte past `maxBytes` (so that a caller with a size limit can tell a
+// file over it without reading all of it). Interrupted reads are retried.
+Result<std::string> readFileBytes(const std::string& path,
+                                  std::size_t maxBytes = std::numeric_limits<std::size_t>::max() - 1);
+
+}  // namespace sockspec
