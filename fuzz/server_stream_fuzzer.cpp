@@ -180,17 +180,18 @@ class StreamExchange {
       }
     }
     auto connected = net::connectSocket(m_client.get(), *address);
-    // A unix stream connect completes in the call. Loopback TCP answers EINPROGRESS, and the handshake has
-    // as a rule completed within the same call (the SYN, SYN-ACK and ACK are all processed in its softirq
-    // and release_sock()); either way it is done once the server has accepted, which awaitAccepted() waits
-    // for, so no poll(2) for POLLOUT is spent on it.
+    // A unix stream connect completes in the call. Loopback TCP answers EINPROGRESS; its handshake usually
+    // completes within the same call (loopback delivers the SYN and SYN-ACK in the softirq that the send
+    // runs, and the ACK goes out when connect's release_sock() processes the backlog), and in any case is
+    // complete once the server has accepted, which awaitAccepted() waits for: no poll(2) for POLLOUT.
     if (!connected && connected.error().code != EINPROGRESS) fail(connected.error().describe());
   }
 
-  // The server's turn right after the handshake: it accepts (TCP's accept queue holds only established
-  // connections, so the client is connected then), and the first wait for replies then finds the client's
-  // bytes at its next turn rather than after a read that could only say EAGAIN. While nothing is accepted,
-  // the client's socket is asked for a failed connect (ECONNREFUSED when the listener is gone).
+  // The server's turn right after the handshake: it accepts (a TCP connection joins the accept queue only
+  // once the handshake's last ACK arrived, tcp_check_req(), so the client is connected then), and the
+  // first wait for replies then finds the client's bytes at its next turn rather than after a read that
+  // could only say EAGAIN. While nothing is accepted, the client's socket is asked for a failed connect
+  // (ECONNREFUSED when the listener is gone).
   void awaitAccepted() {
     m_server.serveUntil(
         [&] {

@@ -11,7 +11,17 @@ namespace sockspec::server {
 enum class Service { Echo, Discard, Chargen, Daytime, Framed };
 
 // Deliberately wrong variants: each reproduces a mistake the tutorial invites, for the runner's checks to catch.
-enum class Fault { None, OneRecv, TruncateDgram, CloseListenerFirst, NoHalfClose, RstOnClose, CrashOnBytes, HangOnBytes, LeakFd };
+enum class Fault {
+  None,
+  OneRecv,
+  TruncateDgram,
+  CloseListenerFirst,
+  NoHalfClose,
+  RstOnClose,
+  CrashOnBytes,
+  HangOnBytes,
+  LeakFd,
+};
 
 struct ServiceEntry {
   Service service;
