@@ -48,14 +48,19 @@ void recordFramedFeatures(std::string_view reply, FeatureSink& sink) {
   auto bytes = net::asBytes(reply);
   std::uint64_t sequence = 0xcbf29ce484222325ull;
   for (int frames = 0; !bytes.empty() && frames < 64; ++frames) {
-    auto decoded = proto::decodeFrame(bytes, 16u << 20);
+    // The view, not a copy: this runs on every reply of every input, and echo payloads run to MiBs.
+    auto decoded = proto::decodeFrameView(bytes, 16u << 20);
     if (decoded.status != proto::DecodeStatus::Complete) {
       sink.add(kFrameType, 0x100u + static_cast<unsigned>(decoded.status));  // a torn or malformed reply
       break;
     }
-    std::uint64_t type = static_cast<std::uint8_t>(decoded.frame.type);
+    const proto::FrameView& frame = decoded.view;
+    std::uint64_t type = static_cast<std::uint8_t>(frame.type);
     proto::ErrorInfo error;
-    if (proto::readError(decoded.frame, error)) type |= static_cast<std::uint64_t>(error.code) << 8;
+    if (frame.type == proto::FrameType::Error &&
+        proto::readError(proto::Frame{frame.type, {frame.payload.begin(), frame.payload.end()}}, error)) {
+      type |= static_cast<std::uint64_t>(error.code) << 8;
+    }
     sink.add(kFrameType, type);
     if (frames < 8) {
       sequence = mix(sequence, type);

@@ -50,7 +50,7 @@ FramedReplies decodeReplies(net::Bytes bytes) {
 std::size_t repliesOwed(net::Bytes input) {
   std::size_t owed = 0;
   while (!input.empty()) {
-    auto decoded = proto::decodeFrame(input, proto::kDefaultMaxPayload);
+    auto decoded = proto::decodeFrameView(input, proto::kDefaultMaxPayload);  // counted, not kept
     if (decoded.status == proto::DecodeStatus::NeedMore) break;
     ++owed;
     if (decoded.status == proto::DecodeStatus::Malformed) break;

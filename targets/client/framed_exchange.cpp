@@ -37,7 +37,7 @@ class FrameReader {
 
   // Whether the buffer starts with a whole frame or with a header the codec already rejects.
   bool ready() const {
-    auto status = proto::decodeFrame(m_buffer, m_maxPayload).status;
+    auto status = proto::decodeFrameView(m_buffer, m_maxPayload).status;  // no payload copy to learn this
     return status != proto::DecodeStatus::NeedMore;
   }
 
