@@ -18,7 +18,7 @@ std::string_view findingKindName(FindingKind kind) {
   return kind == FindingKind::Crash ? "crash" : "hang";
 }
 
-Finding judgeConnectFailure(FuzzTarget& target, const net::EndpointFailure& failure,
+Finding judgeConnectFailure(process::TargetSession& target, const net::EndpointFailure& failure,
                             std::chrono::milliseconds hangTimeout) {
   // A server that died refuses at once; give it the hang timeout to show up as exited.
   if (auto how = target.endedHow(hangTimeout)) return exitFinding(*how);
@@ -27,7 +27,7 @@ Finding judgeConnectFailure(FuzzTarget& target, const net::EndpointFailure& fail
       fmt::format("crash: stopped accepting ({}: {})", failure.error.call, errnoName(failure.error.code))};
 }
 
-std::optional<Finding> judgeExchange(FuzzTarget& target, FuzzService service, net::Bytes input,
+std::optional<Finding> judgeExchange(process::TargetSession& target, FuzzService service, net::Bytes input,
                                      const ExchangeResult& result, const ExchangeLimits& limits) {
   bool complete = replyComplete(service, input, result);
   // A reset or a reply cut short is how a crash looks from the socket: wait a moment for the exit status.

@@ -30,11 +30,11 @@ struct Finding {
 inline constexpr std::chrono::milliseconds kExitGrace{250};
 
 // The finding behind a failed connect: the server we started exited (how), or the server stopped accepting.
-Finding judgeConnectFailure(FuzzTarget& target, const net::EndpointFailure& failure,
+Finding judgeConnectFailure(process::TargetSession& target, const net::EndpointFailure& failure,
                             std::chrono::milliseconds hangTimeout);
 
 // The finding of an exchange that connected, if any.
-std::optional<Finding> judgeExchange(FuzzTarget& target, FuzzService service, net::Bytes input,
+std::optional<Finding> judgeExchange(process::TargetSession& target, FuzzService service, net::Bytes input,
                                      const ExchangeResult& result, const ExchangeLimits& limits);
 
 }  // namespace sockspec::blackbox

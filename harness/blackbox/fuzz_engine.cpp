@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <vector>
@@ -46,25 +45,13 @@ namespace sockspec::blackbox {
 
 namespace {
 
-struct SavedFinding {
-  std::string path;
-  std::string kind;
-  std::string detail;
-  std::size_t inputBytes = 0;
-  double seconds = 0;
-  bool kept = false;
-};
-
 // Everything the callback needs: libFuzzer calls a plain function. One instance per worker process.
 struct Worker {
   FuzzWorkerOptions options;
   ExchangeLimits limits;
-  std::optional<FuzzTarget> target;
+  std::optional<process::TargetSession> target;
   std::vector<std::uint8_t> previousInput;
-  std::uint64_t execs = 0;
-  std::uint64_t restarts = 0;
-  std::vector<SavedFinding> findings;
-  std::string stopped;  // why fuzzing ended before the time was up
+  FuzzState state;  // execs, restarts, findings, why it stopped early; `seconds` is set when written
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point lastProgress = started;
   int progressFd = 2;
@@ -87,27 +74,9 @@ void say(const std::string& line) {
 
 void writeState() {
   Worker& w = worker();
-  nlohmann::json findings = nlohmann::json::array();
-  for (const auto& finding : w.findings) {
-    findings.push_back({{"path", finding.path},
-                        {"kind", finding.kind},
-                        {"detail", finding.detail},
-                        {"input_bytes", finding.inputBytes},
-                        {"seconds", finding.seconds},
-                        {"kept", finding.kept}});
-  }
-  nlohmann::json state{{"execs", w.execs},
-                       {"seconds", secondsSince(w.started)},
-                       {"restarts", w.restarts},
-                       {"findings", findings},
-                       {"stopped", w.stopped}};
-  std::string partial = w.options.stateFile + ".partial";
-  {
-    std::ofstream out(partial, std::ios::trunc);
-    out << state.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-  }
-  std::error_code ignored;
-  std::filesystem::rename(partial, w.options.stateFile, ignored);
+  w.state.seconds = secondsSince(w.started);
+  // A state that cannot be written shows in the parent as a worker that failed, with the engine's log.
+  (void)writeFuzzState(w.state, w.options.stateFile());
 }
 
 void progress() {
@@ -117,26 +86,26 @@ void progress() {
   w.lastProgress = now;
   double seconds = secondsSince(w.started);
   std::size_t crashes = 0;
-  for (const auto& finding : w.findings) crashes += finding.kind == "crash" ? 1u : 0u;
+  for (const auto& finding : w.state.findings) crashes += finding.kind == "crash" ? 1u : 0u;
   say(fmt::format("{:.0f} s: {} execs, {:.0f} exec/s, {} findings ({} crash, {} hang), {} restarts", seconds,
-                  w.execs, seconds > 0 ? static_cast<double>(w.execs) / seconds : 0.0, w.findings.size(),
-                  crashes, w.findings.size() - crashes, w.restarts));
+                  w.state.execs, seconds > 0 ? static_cast<double>(w.state.execs) / seconds : 0.0, w.state.findings.size(),
+                  crashes, w.state.findings.size() - crashes, w.state.restarts));
   writeState();
 }
 
 // Ends the worker before the time is up: the state says why, the target is stopped.
 [[noreturn]] void stopEarly(const std::string& why) {
   Worker& w = worker();
-  w.stopped = why;
+  w.state.stopped = why;
   say("stopping: " + why);
   writeState();
-  if (w.target) w.target->stop();
+  if (w.target) (void)w.target->stop();
   std::_Exit(kExitOk);  // not exit(): libFuzzer treats an exit() inside the callback as the target's crash
 }
 
 std::size_t distinctFindings() {
   std::set<std::string> paths;
-  for (const auto& finding : worker().findings) paths.insert(finding.path);
+  for (const auto& finding : worker().state.findings) paths.insert(finding.path);
   return paths.size();
 }
 
@@ -152,29 +121,29 @@ void recordFinding(const Finding& finding, const std::vector<std::uint8_t>& foun
     ShrinkBudget budget{256, Deadline::after(std::clamp<std::chrono::milliseconds>(
                                  left / 4, std::chrono::seconds(1), std::chrono::seconds(10)))};
     auto shrunk = shrinkFinding(*w.target, w.options.service, finding, found, w.limits, budget);
-    w.restarts += static_cast<std::uint64_t>(shrunk.restarts);
+    w.state.restarts += static_cast<std::uint64_t>(shrunk.restarts);
     if (shrunk.input.size() < found.size()) {
       say(fmt::format("shrunk the input from {} to {} bytes in {} tries", found.size(), shrunk.input.size(),
                       shrunk.tries));
     }
     input = std::move(shrunk.input);
-    if (shrunk.targetLost) w.stopped = "the target could not be restarted while shrinking";
+    if (shrunk.targetLost) w.state.stopped = "the target could not be restarted while shrinking";
   }
   ReproducerInfo info{finding,
                       std::string(fuzzServiceName(w.options.service)),
                       w.target->describe(),
                       w.options.replayOptions,
-                      w.execs,
+                      w.state.execs,
                       foundAt};
   auto saved = saveReproducer(w.options.artifactsDir, input, info);
   if (!saved) stopEarly("cannot write a reproducer: " + saved.error());
-  w.findings.push_back(SavedFinding{saved->path, std::string(findingKindName(finding.kind)), finding.detail,
+  w.state.findings.push_back(FuzzFindingRecord{saved->path, std::string(findingKindName(finding.kind)), finding.detail,
                                     input.size(), info.secondsIntoRun, saved->kept});
   say(fmt::format("{} after {} execs ({:.1f} s): {}; {} bytes -> {}{}", findingKindName(finding.kind),
-                  w.execs, info.secondsIntoRun, finding.detail, input.size(), saved->path,
+                  w.state.execs, info.secondsIntoRun, finding.detail, input.size(), saved->path,
                   saved->kept ? " (a reproducer as short is already there: kept)" : ""));
   writeState();
-  if (!w.stopped.empty()) stopEarly(w.stopped);
+  if (!w.state.stopped.empty()) stopEarly(w.state.stopped);
   if (w.options.maxFindings != 0 && distinctFindings() >= w.options.maxFindings) {
     stopEarly(fmt::format("--max-findings {} reached", w.options.maxFindings));
   }
@@ -182,14 +151,14 @@ void recordFinding(const Finding& finding, const std::vector<std::uint8_t>& foun
     stopEarly(fmt::format("{} was not started by sockspec and cannot be restarted", w.target->describe()));
   auto restarted = w.target->restart();
   if (!restarted) stopEarly("could not restart the target: " + restarted.error());
-  ++w.restarts;
+  ++w.state.restarts;
   w.previousInput.clear();
 }
 
 int fuzzOneInput(const std::uint8_t* data, std::size_t size) {
   Worker& w = worker();
   net::Bytes input(data, size);
-  ++w.execs;
+  ++w.state.execs;
   auto result = exchangeInput(w.target->endpoint(), input, w.limits);
   if (result.connectFailure) {
     // The server stopped accepting between inputs: the previous input did it (or the server failed by
@@ -227,7 +196,7 @@ void runFuzzWorker(const FuzzWorkerOptions& options) {
   w.options = options;
   w.limits.hangTimeout = options.hangTimeout;
   w.limits.connectTimeout = options.hangTimeout;
-  auto target = FuzzTarget::start(options.target);
+  auto target = openFuzzTarget(options.target);
   if (!target) {
     std::fprintf(stderr, "sockspec fuzz: %s\n", target.error().c_str());
     std::exit(kExitUsage);
@@ -238,13 +207,13 @@ void runFuzzWorker(const FuzzWorkerOptions& options) {
   writeState();
   std::atexit([] {
     writeState();
-    if (worker().target) worker().target->stop();
+    if (worker().target) (void)worker().target->stop();
   });
 
   std::string corpus = writeSeeds(options);
   // libFuzzer's own output goes to a log in the work folder; progress lines keep the original stderr.
   w.progressFd = ::fcntl(2, F_DUPFD_CLOEXEC, 3);
-  std::string log = options.workDir + "/engine.log";
+  std::string log = options.engineLog();
   if (int logFd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); logFd >= 0) {
     ::dup2(logFd, 2);
     ::close(logFd);

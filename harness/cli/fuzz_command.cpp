@@ -1,231 +1,61 @@
 #include "cli/fuzz_command.h"
 
-#include <fmt/format.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <memory>
-#include <nlohmann/json.hpp>
-#include <string>
 
+#include "app/fuzz_run.h"
 #include "base/exit_codes.h"
-#include "base/file_bytes.h"
 #include "blackbox/fuzz_engine.h"
-#include "blackbox/fuzz_target.h"
-#include "process/child_process.h"
-#include "process/target_command.h"
+#include "cli_support/usage_error.h"
+#include "process/interrupt_signals.h"
 
 namespace sockspec::cli {
 
 namespace {
 
-namespace fs = std::filesystem;
+constexpr std::string_view kProgram = "sockspec fuzz";
 
-// Beyond --max-time, what the worker may take to stop: the last exchange, libFuzzer's final report, and
-// stopping the target (its SIGTERM grace).
-constexpr auto kWorkerGrace = std::chrono::seconds(20);
-
-volatile sig_atomic_t g_interrupted = 0;
-void onInterrupt(int) {
-  g_interrupted = 1;
+int runFuzz(const app::FuzzOptions& options) {
+  process::installInterruptHandlers();
+  auto outcome = app::runFuzzCampaign(options, process::interruptFlag());
+  if (!outcome) {
+    switch (outcome.error().kind) {
+      case app::FuzzFailure::Kind::Usage: return cli_support::usageError(kProgram, outcome.error().message);
+      case app::FuzzFailure::Kind::UsageReported: return kExitUsage;
+      case app::FuzzFailure::Kind::Internal:
+        std::fprintf(stderr, "sockspec fuzz: %s\n", outcome.error().message.c_str());
+        return kExitInternal;
+    }
+  }
+  if (outcome->warning) std::fprintf(stderr, "sockspec fuzz: %s\n", outcome->warning->c_str());
+  for (const auto& line : app::fuzzSummaryLines(*outcome)) std::fprintf(stderr, "%s\n", line.c_str());
+  for (const auto& line : app::fuzzFindingLines(outcome->state)) std::printf("%s\n", line.c_str());
+  if (outcome->interrupted) return kExitInterrupted;
+  return outcome->state.findings.empty() ? kExitOk : kExitCheckFailed;
 }
 
-struct FuzzSettings {
-  std::string targetCommand;
-  std::string target;
-  std::string service;
-  int maxTimeSeconds = 60;
-  std::string artifacts;
-  int hangTimeoutMs = 1000;
-  int readyTimeoutMs = 10000;
-  std::uint32_t seed = 0;
-  std::size_t maxLength = 4096;
-  std::size_t maxFindings = 0;
-  bool noShrink = false;
-  // The worker's side, set by the parent only (hidden options).
-  std::string workerState;
-  std::string workerDir;
-};
-
-int usageError(const std::string& message) {
-  std::fprintf(stderr, "sockspec fuzz: %s\n", message.c_str());
-  return kExitUsage;
-}
-
-std::string shellQuote(std::string_view text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
-// A private folder that goes with the run: the worker's state file, seed corpus and engine log.
-struct WorkFolder {
-  std::string path;
-  WorkFolder() {
-    std::string pattern = (fs::temp_directory_path() / "sockspec-fuzz-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) path = pattern;
+// `sockspec fuzz-worker DIR`: the worker process `fuzz` starts; its options are in DIR.
+[[noreturn]] void runWorker(const std::string& workDir) {
+  auto options = blackbox::readWorkerOptions(workDir);
+  if (!options) {
+    std::fprintf(stderr, "sockspec fuzz: the fuzzing worker's options: %s\n", options.error().c_str());
+    std::exit(kExitInternal);
   }
-  ~WorkFolder() {
-    std::error_code ignored;
-    if (!path.empty()) fs::remove_all(path, ignored);
-  }
-  WorkFolder(const WorkFolder&) = delete;
-  WorkFolder& operator=(const WorkFolder&) = delete;
-};
-
-// The last `maxBytes` of a log, or nothing when it cannot be read (it only adds to another message).
-std::string fileTail(const std::string& path, std::size_t maxBytes) {
-  auto text = readFileBytes(path);
-  if (!text) return {};
-  return text->size() > maxBytes ? text->substr(text->size() - maxBytes) : *text;
-}
-
-blackbox::FuzzTargetOptions targetOptions(const FuzzSettings& settings) {
-  return blackbox::FuzzTargetOptions::fromCommandLine(settings.target, settings.targetCommand,
-                                                      settings.readyTimeoutMs, settings.hangTimeoutMs);
-}
-
-std::string replayOptions(const FuzzSettings& settings) {
-  if (settings.targetCommand.empty()) return "--target " + settings.target;
-  std::string options = "--target-cmd " + shellQuote(settings.targetCommand);
-  if (!settings.target.empty()) options += " --target " + settings.target;
-  return options;
-}
-
-[[noreturn]] void runWorker(const FuzzSettings& settings) {
-  blackbox::FuzzWorkerOptions options;
-  options.service = *blackbox::fuzzServiceFromName(settings.service);
-  options.target = targetOptions(settings);
-  options.replayOptions = replayOptions(settings);
-  options.artifactsDir = settings.artifacts;
-  options.stateFile = settings.workerState;
-  options.workDir = settings.workerDir;
-  options.maxTimeSeconds = settings.maxTimeSeconds;
-  options.hangTimeout = std::chrono::milliseconds(settings.hangTimeoutMs);
-  options.seed = settings.seed;
-  options.maxLength = settings.maxLength;
-  options.maxFindings = settings.maxFindings;
-  options.noShrink = settings.noShrink;
-  blackbox::runFuzzWorker(options);
-}
-
-std::vector<std::string> workerArguments(const FuzzSettings& settings, const std::string& artifacts,
-                                         const WorkFolder& work) {
-  std::vector<std::string> argv{"/proc/self/exe",  "fuzz",
-                                "--service",       settings.service,
-                                "--max-time",      std::to_string(settings.maxTimeSeconds),
-                                "--artifacts",     artifacts,
-                                "--hang-timeout",  std::to_string(settings.hangTimeoutMs),
-                                "--ready-timeout", std::to_string(settings.readyTimeoutMs),
-                                "--seed",          std::to_string(settings.seed),
-                                "--max-len",       std::to_string(settings.maxLength),
-                                "--max-findings",  std::to_string(settings.maxFindings),
-                                "--worker-state",  work.path + "/state.json",
-                                "--worker-dir",    work.path};
-  if (settings.noShrink) argv.push_back("--no-shrink");
-  if (!settings.targetCommand.empty()) argv.insert(argv.end(), {"--target-cmd", settings.targetCommand});
-  if (!settings.target.empty()) argv.insert(argv.end(), {"--target", settings.target});
-  return argv;
-}
-
-int summarize(const nlohmann::json& state, bool interrupted) {
-  double seconds = state.value("seconds", 0.0);
-  std::uint64_t execs = state.value("execs", std::uint64_t{0});
-  const auto& findings = state["findings"];
-  std::fprintf(stderr, "sockspec fuzz: %s: %llu execs in %.1f s (%.0f exec/s), %zu findings, %llu restarts\n",
-               interrupted ? "interrupted" : "done", static_cast<unsigned long long>(execs), seconds,
-               seconds > 0 ? static_cast<double>(execs) / seconds : 0.0, findings.size(),
-               static_cast<unsigned long long>(state.value("restarts", std::uint64_t{0})));
-  if (auto stopped = state.value("stopped", std::string()); !stopped.empty()) {
-    std::fprintf(stderr, "sockspec fuzz: stopped early: %s\n", stopped.c_str());
-  }
-  for (const auto& finding : findings) {
-    std::printf("%s %s (%zu bytes, %.1f s): %s\n", finding.value("kind", "?").c_str(),
-                finding.value("path", "?").c_str(), finding.value("input_bytes", std::size_t{0}),
-                finding.value("seconds", 0.0), finding.value("detail", "").c_str());
-  }
-  if (interrupted) return 130;
-  return findings.empty() ? kExitOk : kExitCheckFailed;
-}
-
-int runFuzz(const FuzzSettings& settings) {
-  if (!settings.workerState.empty()) runWorker(settings);
-  if (settings.targetCommand.empty() && settings.target.empty()) {
-    return usageError("--target-cmd CMD or --target URL is required (the server to fuzz)");
-  }
-  if (settings.targetCommand.empty() &&
-      settings.target.find(process::kPortPlaceholder) != std::string::npos) {
-    return usageError(fmt::format("--target {}: {} needs --target-cmd, which is given the port",
-                                  settings.target, process::kPortPlaceholder));
-  }
-  std::error_code error;
-  fs::create_directories(settings.artifacts, error);
-  if (error) return usageError(fmt::format("--artifacts {}: {}", settings.artifacts, error.message()));
-  std::string artifacts = fs::absolute(settings.artifacts, error).string();
-  if (::access(artifacts.c_str(), W_OK) != 0) {
-    return usageError(fmt::format("--artifacts {}: not writable", settings.artifacts));
-  }
-  if (settings.targetCommand.empty()) {
-    // Somebody else's server: an unreachable one is bad input, said before any fuzzing starts.
-    auto reached = blackbox::FuzzTarget::start(targetOptions(settings));
-    if (!reached) return usageError(reached.error());
-  }
-
-  WorkFolder work;
-  if (work.path.empty()) {
-    std::fprintf(stderr, "sockspec fuzz: cannot make a temporary folder: %s\n", ::strerrordesc_np(errno));
-    return kExitInternal;
-  }
-  process::SpawnOptions spawn;
-  spawn.captureStdout = false;  // the worker prints progress to the inherited stderr
-  auto worker = process::ChildProcess::spawn(workerArguments(settings, artifacts, work), spawn);
-  if (!worker) {
-    std::fprintf(stderr, "sockspec fuzz: starting the fuzzing worker: %s\n", worker.error().c_str());
-    return kExitInternal;
-  }
-  struct sigaction action {};
-  action.sa_handler = onInterrupt;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-
-  Deadline deadline = Deadline::after(std::chrono::seconds(settings.maxTimeSeconds) + kWorkerGrace);
-  std::optional<process::ExitStatus> ended;
-  while (!ended && !deadline.expired() && g_interrupted == 0) {
-    ended = worker->wait(Deadline::after(std::chrono::milliseconds(100)).orEarlier(deadline));
-  }
-  bool interrupted = g_interrupted != 0;
-  if (!ended) {
-    if (!interrupted)
-      std::fprintf(stderr, "sockspec fuzz: the fuzzing worker overran --max-time; stopped it\n");
-    ended = worker->terminate(std::chrono::milliseconds(2000));
-  }
-  if (!interrupted && ended->exited && ended->code == kExitUsage) return kExitUsage;  // it said why
-
-  std::ifstream stateFile(work.path + "/state.json");
-  auto state = nlohmann::json::parse(stateFile, nullptr, false);
-  bool clean = ended->exited && ended->code == kExitOk;
-  if (state.is_discarded() || !state.contains("findings") ||
-      (!clean && !interrupted && state["findings"].empty())) {
-    std::fprintf(stderr, "sockspec fuzz: the fuzzing worker failed (%s); the engine's last words:\n%s\n",
-                 ended->describe().c_str(), fileTail(work.path + "/engine.log", 2000).c_str());
-    return kExitInternal;
-  }
-  if (!clean && !interrupted) {
-    std::fprintf(stderr, "sockspec fuzz: the fuzzing worker ended with %s; findings so far follow\n",
-                 ended->describe().c_str());
-  }
-  return summarize(state, interrupted);
+  blackbox::runFuzzWorker(*options);
 }
 
 }  // namespace
 
+std::function<int()> addFuzzWorkerCommand(CLI::App& app) {
+  auto workDir = std::make_shared<std::string>();
+  CLI::App* worker = app.add_subcommand("fuzz-worker", "the worker process of sockspec fuzz (internal)");
+  worker->group("");  // not listed in --help: only `sockspec fuzz` starts it
+  worker->add_option("dir", *workDir, "the work folder holding options.json")->required();
+  return [workDir]() -> int { runWorker(*workDir); };
+}
+
 std::function<int()> addFuzzCommand(CLI::App& app) {
-  auto settings = std::make_shared<FuzzSettings>();
+  auto settings = std::make_shared<app::FuzzOptions>();
   CLI::App* fuzz = app.add_subcommand(
       "fuzz",
       "black-box fuzz a stream server: mutated inputs on fresh connections, the replies as feedback; crashes "
@@ -271,8 +101,6 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
       "--no-shrink", settings->noShrink,
       "save each finding's input as found; by default it is first shrunk (chunks deleted while the "
       "server still fails the same way, restarting it after each failure)");
-  fuzz->add_option("--worker-state", settings->workerState)->group("");  // the parent's worker child only
-  fuzz->add_option("--worker-dir", settings->workerDir)->group("");
   return [settings]() { return runFuzz(*settings); };
 }
 

@@ -10,5 +10,7 @@ namespace sockspec::cli {
 
 // Adds the subcommand to `app`; the returned function runs it after parsing and gives the exit code.
 std::function<int()> addFuzzCommand(CLI::App& app);
+// The hidden `fuzz-worker DIR` subcommand that `fuzz` starts (app/fuzz_run.h); its function never returns.
+std::function<int()> addFuzzWorkerCommand(CLI::App& app);
 
 }  // namespace sockspec::cli

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   auto inspectCommand = cli::addInspectCommand(app);
   auto fuzzCommand = cli::addFuzzCommand(app);
   auto replayCommand = cli::addReplayCommand(app);
+  auto fuzzWorkerCommand = cli::addFuzzWorkerCommand(app);
   if (auto exitCode = cli_support::parseCommandLine(app, argc, argv, [](const CLI::ParseError& error) -> int {
         std::fprintf(stderr, "sockspec: %s (run 'sockspec --help')\n", error.what());
         return kExitUsage;
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
     if (command->get_name() == "inspect") return inspectCommand();
     if (command->get_name() == "fuzz") return fuzzCommand();
     if (command->get_name() == "replay") return replayCommand();
+    if (command->get_name() == "fuzz-worker") return fuzzWorkerCommand();
   }
   return kExitUsage;
 }

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "base/errno_names.h"
+#include "base/exit_codes.h"
 #include "base/sys_error.h"
 
 namespace sockspec::process {
@@ -128,6 +129,28 @@ Expected<ChildProcess, std::string> ChildProcess::spawn(const std::vector<std::s
   return child;
 }
 
+Expected<ChildProcess, std::string> ChildProcess::fork(const std::function<int()>& body, std::string_view what) {
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return Unexpected{fmt::format("{}: {}", what, SysError{errno, "fork"}.describe())};
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(kExitInternal);  // the parent died before prctl took effect
+    int code = kExitInternal;
+    try {
+      code = body();
+    } catch (...) {
+    }
+    ::_exit(code);
+  }
+  // Also set the group from the parent side, so signal() works even before the child ran setpgid.
+  ::setpgid(pid, pid);
+  ChildProcess child;
+  child.m_pid = pid;
+  return child;
+}
+
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
     : m_pid(std::exchange(other.m_pid, -1)),
       m_stdin(std::move(other.m_stdin)),
@@ -234,6 +257,15 @@ ExitStatus ChildProcess::terminate(std::chrono::milliseconds grace) {
   if (m_pid <= 0) return ExitStatus{};
   signal(SIGTERM);
   if (auto status = wait(Deadline::after(grace))) return *status;
+  signal(SIGKILL);
+  ::kill(m_pid, SIGKILL);
+  if (auto status = wait(Deadline::after(std::chrono::seconds(10)))) return *status;
+  return ExitStatus{};
+}
+
+ExitStatus ChildProcess::kill() {
+  if (m_status) return *m_status;
+  if (m_pid <= 0) return ExitStatus{};
   signal(SIGKILL);
   ::kill(m_pid, SIGKILL);
   if (auto status = wait(Deadline::after(std::chrono::seconds(10)))) return *status;

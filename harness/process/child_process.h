@@ -6,8 +6,10 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/deadline.h"
@@ -37,6 +39,12 @@ class ChildProcess {
   static Expected<ChildProcess, std::string> spawn(const std::vector<std::string>& argv,
                                                    const SpawnOptions& options = {});
 
+  // fork(2) without exec: the child runs `body` and _exit()s with what it returns (3, sockspec's internal
+  // failure, if it throws). Same ownership as spawn: own process group, dies with its parent, stdio
+  // inherited, stopped and reaped by the owner. For work that must not share this process's fate (a scenario
+  // job entering a network namespace and dropping its privileges). Fails naming `what` and errno.
+  static Expected<ChildProcess, std::string> fork(const std::function<int()>& body, std::string_view what);
+
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&& other) noexcept;
   ChildProcess(const ChildProcess&) = delete;
@@ -59,6 +67,8 @@ class ChildProcess {
   std::optional<ExitStatus> wait(Deadline deadline);
   // SIGTERM, up to `grace` to exit, then SIGKILL; always reaps. Returns how it ended.
   ExitStatus terminate(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
+  // SIGKILL to the group at once; always reaps. Returns how it ended (it may have exited just before).
+  ExitStatus kill();
   bool hasExited() const { return m_status.has_value(); }
 
  private:

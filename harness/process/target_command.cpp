@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "base/display_escape.h"
+#include "base/shell_quote.h"
 #include "net/endpoint_sockets.h"
 
 namespace sockspec::process {
@@ -60,12 +61,6 @@ bool isSimpleCommand(std::string_view command) {
     if (firstWord == keyword) return false;
   }
   return true;
-}
-
-std::string shellQuote(std::string_view text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
 }
 
 }  // namespace
@@ -131,16 +126,14 @@ Expected<TargetCommand, std::string> TargetCommand::start(const TargetCommandOpt
   target.m_endpoint = resolved->endpoint;
   target.m_command = resolved->command;
   target.m_stopGrace = options.stopGrace;
-  std::string pattern = (std::filesystem::temp_directory_path() / "sockspec-target-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    return Unexpected{fmt::format("target command: mkdtemp: {}", ::strerrordesc_np(errno))};
-  }
-  target.m_directory = pattern;
+  auto directory = TempDirectory::create("target");
+  if (!directory) return Unexpected{fmt::format("target command: {}", directory.error())};
+  target.m_directory.emplace(std::move(*directory));
   // The output goes to a file, not a pipe: a pipe nobody drains fills at 64 KiB and stops a chatty server
   // mid-check, which would look like a stalled server.
   // A simple command replaces the shell (dash does not do that by itself), so the server is our child: its
   // exit status and signals are its own, and stop() reaps the server itself.
-  std::string script = fmt::format("exec >{} 2>&1\n{}{}", shellQuote(target.m_directory + "/output"),
+  std::string script = fmt::format("exec >{} 2>&1\n{}{}", shellQuote(target.m_directory->path() + "/output"),
                                    isSimpleCommand(target.m_command) ? "exec " : "", target.m_command);
   SpawnOptions spawn;
   spawn.captureStdout = false;
@@ -188,7 +181,7 @@ TargetCommand::TargetCommand(TargetCommand&& other) noexcept
     : m_child(std::exchange(other.m_child, std::nullopt)),
       m_endpoint(std::move(other.m_endpoint)),
       m_command(std::move(other.m_command)),
-      m_directory(std::exchange(other.m_directory, {})),
+      m_directory(std::exchange(other.m_directory, std::nullopt)),
       m_stopGrace(other.m_stopGrace),
       m_stopped(std::exchange(other.m_stopped, std::nullopt)) {}
 
@@ -198,7 +191,7 @@ TargetCommand& TargetCommand::operator=(TargetCommand&& other) noexcept {
     m_child = std::exchange(other.m_child, std::nullopt);
     m_endpoint = std::move(other.m_endpoint);
     m_command = std::move(other.m_command);
-    m_directory = std::exchange(other.m_directory, {});
+    m_directory = std::exchange(other.m_directory, std::nullopt);
     m_stopGrace = other.m_stopGrace;
     m_stopped = std::exchange(other.m_stopped, std::nullopt);
   }
@@ -220,8 +213,8 @@ std::optional<std::string> TargetCommand::describeExit() {
 }
 
 std::string TargetCommand::outputTail(std::size_t maxBytes) const {
-  if (m_directory.empty()) return {};
-  std::ifstream file(m_directory + "/output", std::ios::binary);
+  if (!m_directory) return {};
+  std::ifstream file(m_directory->path() + "/output", std::ios::binary);
   if (!file) return {};
   file.seekg(0, std::ios::end);
   auto size = static_cast<std::size_t>(std::max<std::streamoff>(file.tellg(), 0));
@@ -235,11 +228,7 @@ std::string TargetCommand::outputTail(std::size_t maxBytes) const {
 
 ExitStatus TargetCommand::stop() {
   if (!m_stopped && m_child) m_stopped = m_child->terminate(m_stopGrace);
-  if (!m_directory.empty()) {
-    std::error_code ignored;
-    std::filesystem::remove_all(m_directory, ignored);
-    m_directory.clear();
-  }
+  m_directory.reset();
   return m_stopped.value_or(ExitStatus{});
 }
 

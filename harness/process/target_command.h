@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "base/expected.h"
+#include "base/temp_directory.h"
 #include "net/endpoint.h"
 #include "process/child_process.h"
 
@@ -86,7 +87,7 @@ class TargetCommand {
   std::optional<ChildProcess> m_child;
   net::Endpoint m_endpoint;
   std::string m_command;
-  std::string m_directory;  // temporary, holds the output file; removed when stopped
+  std::optional<TempDirectory> m_directory;  // holds the output file; removed when stopped
   std::chrono::milliseconds m_stopGrace{2000};
   std::optional<ExitStatus> m_stopped;
 };

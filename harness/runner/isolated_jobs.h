@@ -1,7 +1,8 @@
-// Runs scenario jobs (one scenario over one family each) in child processes, several at once: each child
-// enters its own network namespace when it can (root), sets the scenario's sysctls there, executes the
-// scenario and sends its result back through a pipe. A child that crashes or outlives its deadline is
-// killed and reported as a failure; Ctrl-C in the parent kills every child. Nothing is left behind.
+// The scenario job scheduler: runs jobs (one scenario over one family each) in child processes, several at
+// once. Which jobs run is job_admission.h's decision; what a job's process sets up is job_sandbox.h's; this
+// file is the mechanism: fork (process::ChildProcess), read each result from a pipe, kill a job at its
+// deadline, and on a stop request kill every job. A job that crashes or outlives its deadline is reported as
+// a failure. Nothing is left behind: every child is reaped and every work directory removed.
 #pragma once
 
 #include <chrono>
@@ -11,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "net/sock_addr.h"
 #include "report/run_result.h"
+#include "runner/job_admission.h"
 #include "runner/privilege_drop.h"
 #include "scenario/scenario.h"
 
@@ -27,15 +28,6 @@ enum class Isolation {
   Auto,       // a network namespace per scenario when privileged, else the shared stack (distinct ports)
   Namespace,  // always (fails the jobs when it cannot)
   None,       // never
-};
-
-// run --target/--target-cmd with scenario files: the server under test, for the scenarios that say
-// `requires target` (connect-target). They run in the host's network stack, where the server is, and only
-// over its family; without a target they are skipped.
-struct TargetUnderTest {
-  net::SockAddr address;
-  scenario::Family family = scenario::Family::Tcp4;
-  std::string description;  // "tcp://127.0.0.1:41234", for skip reasons
 };
 
 struct JobOptions {

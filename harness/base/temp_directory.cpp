@@ -1,4 +1,4 @@
-#include "runner/work_directory.h"
+#include "base/temp_directory.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -8,9 +8,9 @@
 
 #include "base/sys_error.h"
 
-namespace sockspec::runner {
+namespace sockspec {
 
-Expected<WorkDirectory, std::string> WorkDirectory::create(const std::string& stem) {
+Expected<TempDirectory, std::string> TempDirectory::create(const std::string& stem) {
   std::error_code error;
   auto base = std::filesystem::temp_directory_path(error);
   if (error) base = "/tmp";
@@ -18,10 +18,10 @@ Expected<WorkDirectory, std::string> WorkDirectory::create(const std::string& st
   if (::mkdtemp(pattern.data()) == nullptr) {
     return Unexpected{fmt::format("{}: {}", pattern, SysError{errno, "mkdtemp"}.describe())};
   }
-  return WorkDirectory(pattern);
+  return TempDirectory(pattern);
 }
 
-WorkDirectory& WorkDirectory::operator=(WorkDirectory&& other) noexcept {
+TempDirectory& TempDirectory::operator=(TempDirectory&& other) noexcept {
   if (this != &other) {
     remove();
     m_path = std::exchange(other.m_path, {});
@@ -29,13 +29,13 @@ WorkDirectory& WorkDirectory::operator=(WorkDirectory&& other) noexcept {
   return *this;
 }
 
-WorkDirectory::~WorkDirectory() { remove(); }
+TempDirectory::~TempDirectory() { remove(); }
 
-void WorkDirectory::remove() noexcept {
+void TempDirectory::remove() noexcept {
   if (m_path.empty()) return;
   std::error_code ignored;
   std::filesystem::remove_all(m_path, ignored);
   m_path.clear();
 }
 
-}  // namespace sockspec::runner
+}  // namespace sockspec

@@ -1,0 +1,156 @@
+#include "app/fuzz_run.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "base/exit_codes.h"
+#include "base/file_bytes.h"
+#include "base/shell_quote.h"
+#include "base/temp_directory.h"
+#include "blackbox/fuzz_target.h"
+#include "process/child_process.h"
+
+namespace sockspec::app {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Beyond --max-time, what the worker may take to stop: the last exchange, libFuzzer's final report, and
+// stopping the target (its SIGTERM grace).
+constexpr auto kWorkerGrace = std::chrono::seconds(20);
+
+FuzzFailure usage(std::string message) { return {FuzzFailure::Kind::Usage, std::move(message)}; }
+
+// The last `maxBytes` of a log, or nothing when it cannot be read (it only adds to another message).
+std::string fileTail(const std::string& path, std::size_t maxBytes) {
+  auto text = readFileBytes(path);
+  if (!text) return {};
+  return text->size() > maxBytes ? text->substr(text->size() - maxBytes) : *text;
+}
+
+std::string replayOptions(const FuzzOptions& options) {
+  if (options.targetCommand.empty()) return "--target " + options.target;
+  std::string text = "--target-cmd " + shellQuote(options.targetCommand);
+  if (!options.target.empty()) text += " --target " + options.target;
+  return text;
+}
+
+blackbox::FuzzWorkerOptions workerOptions(const FuzzOptions& options, const std::string& artifacts,
+                                          const std::string& workDir) {
+  blackbox::FuzzWorkerOptions worker;
+  worker.service = *blackbox::fuzzServiceFromName(options.service);
+  worker.target = blackbox::fuzzTargetSpec(options.target, options.targetCommand, options.readyTimeoutMs,
+                                           options.hangTimeoutMs);
+  worker.replayOptions = replayOptions(options);
+  worker.artifactsDir = artifacts;
+  worker.workDir = workDir;
+  worker.maxTimeSeconds = options.maxTimeSeconds;
+  worker.hangTimeout = std::chrono::milliseconds(options.hangTimeoutMs);
+  worker.seed = options.seed;
+  worker.maxLength = options.maxLength;
+  worker.maxFindings = options.maxFindings;
+  worker.noShrink = options.noShrink;
+  return worker;
+}
+
+// The artifacts folder, made if missing and writable; its absolute path (the worker's cwd is the same, but
+// the sidecars should name it whole).
+Expected<std::string, FuzzFailure> prepareArtifacts(const std::string& artifacts) {
+  std::error_code error;
+  fs::create_directories(artifacts, error);
+  if (error) return Unexpected{usage(fmt::format("--artifacts {}: {}", artifacts, error.message()))};
+  std::string absolute = fs::absolute(artifacts, error).string();
+  if (::access(absolute.c_str(), W_OK) != 0) return Unexpected{usage(fmt::format("--artifacts {}: not writable", artifacts))};
+  return absolute;
+}
+
+}  // namespace
+
+Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
+                                                   const volatile std::sig_atomic_t* stopRequested) {
+  if (options.targetCommand.empty() && options.target.empty()) {
+    return Unexpected{usage("--target-cmd CMD or --target URL is required (the server to fuzz)")};
+  }
+  if (options.targetCommand.empty() && options.target.find(process::kPortPlaceholder) != std::string::npos) {
+    return Unexpected{usage(fmt::format("--target {}: {} needs --target-cmd, which is given the port",
+                                        options.target, process::kPortPlaceholder))};
+  }
+  auto artifacts = prepareArtifacts(options.artifacts);
+  if (!artifacts) return Unexpected{artifacts.error()};
+  if (options.targetCommand.empty()) {
+    // Somebody else's server: an unreachable one is bad input, said before any fuzzing starts.
+    auto reached = blackbox::openFuzzTarget(blackbox::fuzzTargetSpec(options.target, options.targetCommand,
+                                                                      options.readyTimeoutMs, options.hangTimeoutMs));
+    if (!reached) return Unexpected{usage(reached.error())};
+  }
+
+  auto work = TempDirectory::create("fuzz");
+  if (!work) return Unexpected{FuzzFailure{FuzzFailure::Kind::Internal, "cannot make a temporary folder: " + work.error()}};
+  blackbox::FuzzWorkerOptions worker = workerOptions(options, *artifacts, work->path());
+  if (auto written = blackbox::writeWorkerOptions(worker); !written) {
+    return Unexpected{FuzzFailure{FuzzFailure::Kind::Internal, "the fuzzing worker's options: " + written.error()}};
+  }
+  process::SpawnOptions spawn;
+  spawn.captureStdout = false;  // the worker prints progress to the inherited stderr
+  auto child = process::ChildProcess::spawn({"/proc/self/exe", "fuzz-worker", work->path()}, spawn);
+  if (!child) {
+    return Unexpected{FuzzFailure{FuzzFailure::Kind::Internal, "starting the fuzzing worker: " + child.error()}};
+  }
+
+  FuzzOutcome outcome;
+  Deadline deadline = Deadline::after(std::chrono::seconds(options.maxTimeSeconds) + kWorkerGrace);
+  std::optional<process::ExitStatus> ended;
+  auto stop = [&] { return stopRequested != nullptr && *stopRequested != 0; };
+  // Bounded by the deadline.
+  while (!ended && !deadline.expired() && !stop()) {
+    ended = child->wait(Deadline::after(std::chrono::milliseconds(100)).orEarlier(deadline));
+  }
+  outcome.interrupted = stop();
+  if (!ended) {
+    if (!outcome.interrupted) outcome.warning = "the fuzzing worker overran --max-time; stopped it";
+    ended = child->terminate(std::chrono::milliseconds(2000));
+  }
+  if (!outcome.interrupted && ended->exited && ended->code == kExitUsage) {
+    return Unexpected{FuzzFailure{FuzzFailure::Kind::UsageReported, {}}};  // it said why
+  }
+  auto state = blackbox::readFuzzState(worker.stateFile());
+  bool clean = ended->exited && ended->code == kExitOk;
+  if (!state || (!clean && !outcome.interrupted && state->findings.empty())) {
+    return Unexpected{FuzzFailure{FuzzFailure::Kind::Internal,
+                                  fmt::format("the fuzzing worker failed ({}); the engine's last words:\n{}",
+                                              ended->describe(), fileTail(worker.engineLog(), 2000))}};
+  }
+  if (!clean && !outcome.interrupted) {
+    outcome.warning = fmt::format("the fuzzing worker ended with {}; findings so far follow", ended->describe());
+  }
+  outcome.state = std::move(*state);
+  return outcome;
+}
+
+std::vector<std::string> fuzzSummaryLines(const FuzzOutcome& outcome) {
+  const blackbox::FuzzState& state = outcome.state;
+  std::vector<std::string> lines;
+  lines.push_back(fmt::format("sockspec fuzz: {}: {} execs in {:.1f} s ({:.0f} exec/s), {} findings, {} restarts",
+                              outcome.interrupted ? "interrupted" : "done", state.execs, state.seconds,
+                              state.seconds > 0 ? static_cast<double>(state.execs) / state.seconds : 0.0,
+                              state.findings.size(), state.restarts));
+  if (!state.stopped.empty()) lines.push_back("sockspec fuzz: stopped early: " + state.stopped);
+  return lines;
+}
+
+std::vector<std::string> fuzzFindingLines(const blackbox::FuzzState& state) {
+  std::vector<std::string> lines;
+  for (const auto& finding : state.findings) {
+    lines.push_back(fmt::format("{} {} ({} bytes, {:.1f} s): {}", finding.kind, finding.path, finding.inputBytes,
+                                finding.seconds, finding.detail));
+  }
+  return lines;
+}
+
+}  // namespace sockspec::app

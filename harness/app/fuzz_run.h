@@ -1,0 +1,59 @@
+// `sockspec fuzz`, the parent's side: checks the options, reaches an already-running target once (an
+// unreachable one is bad input before any fuzzing), writes the worker's options into a private work folder,
+// starts the worker (`sockspec fuzz-worker DIR`, blackbox/fuzz_engine.h) and watches it until --max-time, an
+// interrupt or its end, then reads its last FuzzState. The worker is a separate process because libFuzzer
+// installs signal handlers and calls exit() when done.
+#pragma once
+
+#include <csignal>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/expected.h"
+#include "blackbox/fuzz_worker_state.h"
+
+namespace sockspec::app {
+
+// What the command line said, word for word.
+struct FuzzOptions {
+  std::string targetCommand;
+  std::string target;
+  std::string service;
+  int maxTimeSeconds = 60;
+  std::string artifacts;
+  int hangTimeoutMs = 1000;
+  int readyTimeoutMs = 10000;
+  std::uint32_t seed = 0;
+  std::size_t maxLength = 4096;
+  std::size_t maxFindings = 0;
+  bool noShrink = false;
+};
+
+struct FuzzFailure {
+  enum class Kind {
+    Usage,          // bad options or an unreachable target (exit 2); `message` says which
+    UsageReported,  // the worker found the target unusable and said so on stderr itself (exit 2)
+    Internal,       // sockspec failed (exit 3); `message` says how, with the engine's last words
+  };
+  Kind kind = Kind::Usage;
+  std::string message;
+};
+
+struct FuzzOutcome {
+  blackbox::FuzzState state;
+  bool interrupted = false;
+  std::optional<std::string> warning;  // the worker ended badly or overran; its findings so far follow
+};
+
+Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
+                                                   const volatile std::sig_atomic_t* stopRequested);
+
+// "sockspec fuzz: done: 1200 execs in 10.0 s (120 exec/s), 1 findings, 2 restarts" and, when it stopped
+// early, why: the lines for stderr.
+std::vector<std::string> fuzzSummaryLines(const FuzzOutcome& outcome);
+// One line per finding, for stdout: "crash PATH (N bytes, S s): DETAIL".
+std::vector<std::string> fuzzFindingLines(const blackbox::FuzzState& state);
+
+}  // namespace sockspec::app

@@ -1,0 +1,146 @@
+#include "app/replay_run.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/display_escape.h"
+#include "base/file_bytes.h"
+#include "blackbox/fault_verdict.h"
+#include "blackbox/fuzz_target.h"
+#include "blackbox/input_exchange.h"
+#include "blackbox/regression_scenario.h"
+
+namespace sockspec::app {
+
+namespace {
+
+// One reproducer against a running target: the exchange, then whether the server still accepts.
+ReplayVerdict replayOne(process::TargetSession& target, blackbox::FuzzService service,
+                        const blackbox::LoadedReproducer& reproducer, const blackbox::ExchangeLimits& limits) {
+  net::Bytes input(reproducer.input.data(), reproducer.input.size());
+  auto result = blackbox::exchangeInput(target.endpoint(), input, limits);
+  if (result.connectFailure) {
+    return {reproducer.path, "not run",
+            fmt::format("the target did not accept the connection: {}", result.connectFailure->describe())};
+  }
+  std::string exchange = blackbox::describeExchange(service, input, result);
+  if (auto finding = blackbox::judgeExchange(target, service, input, result, limits)) {
+    std::string detail = finding->kind == blackbox::FindingKind::Crash
+                             ? fmt::format("{}; {}", finding->detail, exchange)
+                             : finding->detail;
+    return {reproducer.path, std::string(blackbox::findingKindName(finding->kind)), detail};
+  }
+  // A server that survives the connection but no longer accepts new ones has crashed for its clients.
+  if (auto failure = target.probe()) {
+    auto finding = blackbox::judgeConnectFailure(target, *failure, limits.hangTimeout);
+    return {reproducer.path, "crash", fmt::format("{}; {}", finding.detail, exchange)};
+  }
+  return {reproducer.path, "no fault", exchange};
+}
+
+}  // namespace
+
+Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
+  ReplayPlan plan{options, {}, {}};
+  bool converting = plan.writesScenarios();
+  if (converting && (!options.targetCommand.empty() || !options.target.empty())) {
+    return Unexpected{std::string("--write-scenarios sends nothing: it takes no --target or --target-cmd")};
+  }
+  if (!converting && options.targetCommand.empty() && options.target.empty()) {
+    return Unexpected{std::string("--target-cmd CMD or --target URL is required (the server to replay against)")};
+  }
+  if (options.targetCommand.empty() && options.target.find(process::kPortPlaceholder) != std::string::npos) {
+    return Unexpected{fmt::format("--target {}: {} needs --target-cmd, which is given the port", options.target,
+                                  process::kPortPlaceholder)};
+  }
+  auto files = blackbox::expandReproducerPaths(options.paths);
+  if (!files) return Unexpected{files.error()};
+  if (files->empty()) return Unexpected{std::string("no reproducers in the folders given")};
+  for (const auto& file : *files) {
+    auto loaded = blackbox::loadReproducer(file);
+    if (!loaded) return Unexpected{loaded.error()};
+    std::string name = !options.service.empty() ? options.service : loaded->service.value_or("");
+    if (name.empty()) return Unexpected{fmt::format("{}: no sidecar names its service: give --service", file)};
+    auto service = blackbox::fuzzServiceFromName(name);
+    if (!service) {
+      return Unexpected{fmt::format("{}.json: service '{}' is not one of echo, framed", file, escapeForDisplay(name, 40))};
+    }
+    plan.services.push_back(*service);
+    plan.reproducers.push_back(std::move(*loaded));
+  }
+  return plan;
+}
+
+Expected<std::vector<std::string>, std::string> writeRegressionScenarios(const ReplayPlan& plan) {
+  const std::string& directory = plan.options.scenarioDirectory;
+  std::vector<std::string> lines;
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) return Unexpected{fmt::format("--write-scenarios {}: {}", directory, error.message())};
+  for (std::size_t i = 0; i < plan.reproducers.size(); ++i) {
+    const auto& reproducer = plan.reproducers[i];
+    blackbox::RegressionScenarioSource source;
+    source.path = reproducer.path;
+    source.name = std::filesystem::path(reproducer.path).filename().string();
+    source.kind = reproducer.kind;
+    source.service = plan.services[i];
+    source.input = reproducer.input;
+    std::string text = blackbox::regressionScenarioText(source);
+    std::string path = fmt::format("{}/{}.scn", directory, blackbox::regressionScenarioId(source));
+    if (std::filesystem::exists(path, error)) {
+      auto old = readFileBytes(path);
+      if (!old) return Unexpected{fmt::format("{} exists and cannot be read: {}", path, old.error().describe())};
+      if (*old != text) return Unexpected{fmt::format("{} exists and differs: remove it to write it again", path)};
+      lines.push_back(fmt::format("{}: unchanged", path));
+      continue;
+    }
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+    out.close();
+    if (!out) return Unexpected{fmt::format("{}: cannot write it", path)};
+    lines.push_back(fmt::format("{}: written from {}", path, reproducer.path));
+  }
+  return lines;
+}
+
+Expected<std::vector<ReplayVerdict>, std::string> replayReproducers(const ReplayPlan& plan) {
+  const ReplayOptions& options = plan.options;
+  blackbox::ExchangeLimits limits;
+  limits.hangTimeout = std::chrono::milliseconds(options.hangTimeoutMs);
+  limits.connectTimeout = limits.hangTimeout;
+  auto target = blackbox::openFuzzTarget(
+      blackbox::fuzzTargetSpec(options.target, options.targetCommand, options.readyTimeoutMs, options.hangTimeoutMs));
+  if (!target) return Unexpected{target.error()};
+  std::vector<ReplayVerdict> verdicts;
+  bool targetLost = false;
+  for (std::size_t i = 0; i < plan.reproducers.size(); ++i) {
+    // Each reproducer meets a fresh server when we start it, so one finding cannot mask the next.
+    if (i > 0 && target->startedByUs()) {
+      if (auto restarted = target->restart(); !restarted) return Unexpected{restarted.error()};
+    }
+    if (targetLost) {
+      verdicts.push_back({plan.reproducers[i].path, "not run", "the target no longer accepts connections"});
+      continue;
+    }
+    verdicts.push_back(replayOne(*target, plan.services[i], plan.reproducers[i], limits));
+    if (verdicts.back().verdict == "crash" && !target->startedByUs()) targetLost = true;
+  }
+  (void)target->stop();
+  return verdicts;
+}
+
+std::string verdictsAsJson(const std::vector<ReplayVerdict>& verdicts) {
+  nlohmann::json report = nlohmann::json::array();
+  for (const auto& verdict : verdicts) {
+    report.push_back({{"file", verdict.path},
+                      {"verdict", verdict.verdict},
+                      {"detail", verdict.detail},
+                      {"reproduced", verdict.reproduced()}});
+  }
+  return report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace sockspec::app

@@ -1,0 +1,56 @@
+// `sockspec replay`: sends fuzzing reproducers to a server again and judges each (crash, hang, no fault, not
+// run), or, with --write-scenarios, turns them into regression scenarios. Planning loads every reproducer
+// and its sidecar before anything is sent; the command file prints the verdicts and maps them to exit codes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/expected.h"
+#include "blackbox/reproducer_files.h"
+#include "blackbox/service_model.h"
+
+namespace sockspec::app {
+
+// What the command line said, word for word.
+struct ReplayOptions {
+  std::vector<std::string> paths;
+  std::string targetCommand;
+  std::string target;
+  std::string service;
+  int hangTimeoutMs = 1000;
+  int readyTimeoutMs = 10000;
+  bool json = false;
+  std::string scenarioDirectory;  // --write-scenarios DIR: convert, send nothing
+};
+
+struct ReplayPlan {
+  ReplayOptions options;
+  std::vector<blackbox::LoadedReproducer> reproducers;
+  std::vector<blackbox::FuzzService> services;  // one per reproducer
+  bool writesScenarios() const { return !options.scenarioDirectory.empty(); }
+};
+
+struct ReplayVerdict {
+  std::string path;
+  std::string verdict;  // "crash", "hang", "no fault", "not run"
+  std::string detail;
+  bool reproduced() const { return verdict == "crash" || verdict == "hang"; }
+};
+
+// Checks the options and loads every reproducer; the error is bad usage or an unreadable file (exit 2).
+Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options);
+
+// --write-scenarios: each reproducer becomes DIR/<scenario id>.scn (blackbox/regression_scenario.h). An
+// existing file is left alone unless it already holds the same text: it may have been edited since. Returns
+// a line per file ("DIR/x.scn: written from R", "...: unchanged"); the error is bad input (exit 2).
+Expected<std::vector<std::string>, std::string> writeRegressionScenarios(const ReplayPlan& plan);
+
+// Starts or reaches the target and replays every reproducer, a fresh server for each when sockspec starts
+// it. The error (exit 2) is a target that cannot be started, restarted or reached.
+Expected<std::vector<ReplayVerdict>, std::string> replayReproducers(const ReplayPlan& plan);
+
+// --json: the verdicts as a JSON array.
+std::string verdictsAsJson(const std::vector<ReplayVerdict>& verdicts);
+
+}  // namespace sockspec::app

@@ -1,0 +1,28 @@
+// What `sockspec run`'s command line said, word for word: the command file binds its options here and the
+// application layer (run_plan.h) checks them. Nothing here is validated yet.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace sockspec::app {
+
+struct RunOptions {
+  std::vector<std::string> paths;  // scenario files or folders; none: the default suite
+  std::string suite;               // "", "default", or a service suite's name
+  std::string filter;              // a glob over check ids
+  std::size_t jobs = 0;            // scenarios at once; 0: twice the cores
+  std::vector<std::string> reports;  // each "FORMAT" or "FORMAT=PATH"
+  std::string out;                 // --out PATH, for a single --report FORMAT
+  std::string isolation = "auto";
+  int timeoutMs = 30'000;          // a scenario job's deadline
+  std::string color = "auto";
+  bool list = false;
+  std::string capture;             // --capture DIR
+  std::string user;                // --user NAME
+  std::string target;              // --target URL
+  std::string targetCommand;       // --target-cmd CMD
+  int checkTimeoutMs = 5000;       // a service check's deadline
+};
+
+}  // namespace sockspec::app

@@ -1,0 +1,150 @@
+#include "app/run_plan.h"
+
+#include <fnmatch.h>
+
+#include <map>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "runner/suite_files.h"
+#include "scenario/parser.h"
+
+namespace sockspec::app {
+
+namespace {
+
+PlanError usage(std::string message) { return PlanError{{}, std::move(message)}; }
+
+std::optional<process::TargetSpec> targetSpecOf(const RunOptions& options) {
+  if (options.target.empty() && options.targetCommand.empty()) return std::nullopt;
+  process::TargetSpec spec;
+  spec.command = options.targetCommand;
+  spec.url = options.target;
+  spec.probeTimeout = std::chrono::milliseconds(options.checkTimeoutMs);
+  spec.eventsLog = true;
+  return spec;
+}
+
+Expected<void, PlanError> planServiceSuite(const RunOptions& options, RunPlan& plan) {
+  plan.mode = RunMode::ServiceSuite;
+  plan.service = suites::findServiceSuite(options.suite);
+  if (plan.service == nullptr) {
+    return Unexpected{usage(fmt::format("--suite '{}': expected default, or a service suite: {}", options.suite,
+                                        fmt::join(suites::serviceSuiteNames(), ", ")))};
+  }
+  if (!plan.target) {
+    return Unexpected{usage(fmt::format("--suite {}: a service suite needs --target URL or --target-cmd CMD",
+                                        options.suite))};
+  }
+  if (!options.paths.empty()) return Unexpected{usage("a service suite takes no scenario paths")};
+  plan.suiteName = std::string(plan.service->name);
+  plan.suiteOptions.checkTimeout = std::chrono::milliseconds(options.checkTimeoutMs);
+  for (const auto& check : plan.service->checks) {
+    if (matchesFilter(options.filter, std::string(check.id))) plan.suiteOptions.only.emplace_back(check.id);
+  }
+  if (plan.suiteOptions.only.empty()) {
+    return Unexpected{usage(fmt::format("--filter '{}' matches no check of the {} suite", options.filter,
+                                        plan.service->name))};
+  }
+  return {};
+}
+
+// Parses every file first, so that a suite with a malformed file does not run at all.
+Expected<void, PlanError> loadScenarios(const std::vector<std::string>& files, RunPlan& plan) {
+  PlanError errors;
+  std::map<std::string, std::string> idToFile;
+  for (const auto& file : files) {
+    auto parsed = scenario::parseScenarioFile(file);
+    if (!parsed) {
+      for (const auto& error : parsed.error()) errors.diagnostics.push_back(error.describe());
+      continue;
+    }
+    if (auto [previous, added] = idToFile.emplace(parsed->id, file); !added) {
+      errors.diagnostics.push_back(
+          fmt::format("{}:1:1: scenario id '{}' is also used by {}", file, parsed->id, previous->second));
+      continue;
+    }
+    plan.scenarios.push_back(std::make_unique<scenario::Scenario>(std::move(*parsed)));
+  }
+  if (!errors.diagnostics.empty()) {
+    std::size_t count = errors.diagnostics.size();
+    errors.message = fmt::format("{} error{} in scenario files; nothing was run", count, count == 1 ? "" : "s");
+    return Unexpected{std::move(errors)};
+  }
+  return {};
+}
+
+Expected<void, PlanError> planScenarios(const RunOptions& options, RunPlan& plan) {
+  if (options.isolation == "netns") plan.isolation = runner::Isolation::Namespace;
+  else if (options.isolation == "none") plan.isolation = runner::Isolation::None;
+  else if (options.isolation != "auto") return Unexpected{usage("--isolation: expected auto, netns or none")};
+
+  std::vector<std::string> paths = options.paths;
+  plan.suiteName = options.suite.empty() ? "default" : options.suite;
+  if (paths.empty()) {
+    auto directory = runner::defaultSuiteDirectory();
+    if (!directory) return Unexpected{usage(directory.error())};
+    paths.push_back(*directory);
+  } else {
+    plan.suiteName = fmt::format("{}", fmt::join(paths, " "));
+  }
+  auto files = runner::collectScenarioFiles(paths);
+  if (!files) return Unexpected{usage(files.error())};
+  if (files->empty()) return Unexpected{usage(fmt::format("no *.scn files in {}", fmt::join(paths, ", ")))};
+  if (auto loaded = loadScenarios(*files, plan); !loaded) return loaded;
+
+  for (const auto& scenario : plan.scenarios) {
+    for (scenario::Family family : scenario->families) {
+      std::string id = fmt::format("{}[{}]", scenario->id, scenario::familyName(family));
+      if (matchesFilter(options.filter, id) || matchesFilter(options.filter, scenario->id)) {
+        plan.jobs.push_back({scenario.get(), family});
+      }
+    }
+  }
+  plan.listOnly = options.list;
+  if (plan.jobs.empty() && !plan.listOnly) {
+    return Unexpected{usage(fmt::format("--filter '{}' matches no scenario", options.filter))};
+  }
+  // Twice the cores: scenarios spend most of their time waiting on the kernel (a SYN retransmission), not
+  // on the CPU.
+  plan.parallel = options.jobs != 0 ? options.jobs : 2 * std::max(1u, std::thread::hardware_concurrency());
+  plan.jobDeadline = std::chrono::milliseconds(options.timeoutMs);
+  plan.captureDirectory = options.capture;
+  plan.user = options.user;
+  return {};
+}
+
+}  // namespace
+
+bool matchesFilter(const std::string& filter, const std::string& id) {
+  if (filter.empty()) return true;
+  return ::fnmatch(filter.c_str(), id.c_str(), 0) == 0;
+}
+
+Expected<RunPlan, PlanError> planRun(const RunOptions& options) {
+  RunPlan plan;
+  auto outputs = parseReportOutputs(options.color, options.reports, options.out);
+  if (!outputs) return Unexpected{usage(outputs.error())};
+  plan.outputs = std::move(*outputs);
+  plan.target = targetSpecOf(options);
+  bool serviceMode = !options.suite.empty() && options.suite != "default";
+  if (plan.target && !serviceMode && options.paths.empty()) {
+    return Unexpected{usage(fmt::format("--target and --target-cmd go with --suite {}, or with scenario files "
+                                        "that say 'requires target'",
+                                        fmt::join(suites::serviceSuiteNames(), "|")))};
+  }
+  auto planned = serviceMode ? planServiceSuite(options, plan) : planScenarios(options, plan);
+  if (!planned) return Unexpected{std::move(planned.error())};
+  return plan;
+}
+
+std::vector<std::string> listJobs(const RunPlan& plan) {
+  std::vector<std::string> lines;
+  for (const auto& job : plan.jobs) {
+    lines.push_back(fmt::format("{}[{}]  {}", job.scenario->id, scenario::familyName(job.family), job.scenario->file));
+  }
+  return lines;
+}
+
+}  // namespace sockspec::app

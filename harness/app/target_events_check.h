@@ -1,0 +1,16 @@
+// The lifecycle-order check of a started target's --events log (docs/events.md), as one more check of the
+// run: the reference targets, or any program writing the same log, must make their socket calls in a legal
+// order (socket, bind, listen, accept, ..., close).
+#pragma once
+
+#include <string>
+
+#include "report/run_result.h"
+
+namespace sockspec::app {
+
+// "events.lifecycle-order": failed when the log is missing, empty, or has calls out of order (the first
+// violation's line and text); passed otherwise.
+report::CheckResult checkEventsOrder(const std::string& path);
+
+}  // namespace sockspec::app

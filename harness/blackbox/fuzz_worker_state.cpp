@@ -1,0 +1,129 @@
+#include "blackbox/fuzz_worker_state.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/file_bytes.h"
+
+namespace sockspec::blackbox {
+
+namespace {
+
+using nlohmann::json;
+
+Expected<void, std::string> writeJsonWhole(const json& value, const std::string& path) {
+  std::string partial = path + ".partial";
+  {
+    std::ofstream out(partial, std::ios::trunc);
+    out << value.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    if (!out) return Unexpected{fmt::format("{}: cannot write it", partial)};
+  }
+  std::error_code error;
+  std::filesystem::rename(partial, path, error);
+  if (error) return Unexpected{fmt::format("{}: rename: {}", path, error.message())};
+  return {};
+}
+
+Expected<json, std::string> readJson(const std::string& path) {
+  auto text = readFileBytes(path);
+  if (!text) return Unexpected{fmt::format("{}: {}", path, text.error().describe())};
+  auto value = json::parse(*text, nullptr, false);
+  if (value.is_discarded() || !value.is_object()) return Unexpected{fmt::format("{}: not a JSON object", path)};
+  return value;
+}
+
+}  // namespace
+
+Expected<void, std::string> writeWorkerOptions(const FuzzWorkerOptions& options) {
+  json value{{"service", std::string(fuzzServiceName(options.service))},
+             {"target_command", options.target.command},
+             {"target_url", options.target.url},
+             {"ready_timeout_ms", options.target.readyTimeout.count()},
+             {"probe_timeout_ms", options.target.probeTimeout.count()},
+             {"stop_grace_ms", options.target.stopGrace.count()},
+             {"replay_options", options.replayOptions},
+             {"artifacts_dir", options.artifactsDir},
+             {"max_time_s", options.maxTimeSeconds},
+             {"hang_timeout_ms", options.hangTimeout.count()},
+             {"seed", options.seed},
+             {"max_length", options.maxLength},
+             {"max_findings", options.maxFindings},
+             {"progress_every_ms", options.progressEvery.count()},
+             {"no_shrink", options.noShrink}};
+  return writeJsonWhole(value, options.optionsFile());
+}
+
+Expected<FuzzWorkerOptions, std::string> readWorkerOptions(const std::string& workDir) {
+  FuzzWorkerOptions options;
+  options.workDir = workDir;
+  auto value = readJson(options.optionsFile());
+  if (!value) return Unexpected{value.error()};
+  try {
+    auto service = fuzzServiceFromName(value->at("service").get<std::string>());
+    if (!service) return Unexpected{fmt::format("{}: unknown service", options.optionsFile())};
+    options.service = *service;
+    options.target.command = value->at("target_command").get<std::string>();
+    options.target.url = value->at("target_url").get<std::string>();
+    options.target.readyTimeout = std::chrono::milliseconds(value->at("ready_timeout_ms").get<std::int64_t>());
+    options.target.probeTimeout = std::chrono::milliseconds(value->at("probe_timeout_ms").get<std::int64_t>());
+    options.target.stopGrace = std::chrono::milliseconds(value->at("stop_grace_ms").get<std::int64_t>());
+    options.replayOptions = value->at("replay_options").get<std::string>();
+    options.artifactsDir = value->at("artifacts_dir").get<std::string>();
+    options.maxTimeSeconds = value->at("max_time_s").get<int>();
+    options.hangTimeout = std::chrono::milliseconds(value->at("hang_timeout_ms").get<std::int64_t>());
+    options.seed = value->at("seed").get<std::uint32_t>();
+    options.maxLength = value->at("max_length").get<std::size_t>();
+    options.maxFindings = value->at("max_findings").get<std::size_t>();
+    options.progressEvery = std::chrono::milliseconds(value->at("progress_every_ms").get<std::int64_t>());
+    options.noShrink = value->at("no_shrink").get<bool>();
+  } catch (const json::exception& error) {
+    return Unexpected{fmt::format("{}: {}", options.optionsFile(), error.what())};
+  }
+  return options;
+}
+
+Expected<void, std::string> writeFuzzState(const FuzzState& state, const std::string& path) {
+  json findings = json::array();
+  for (const auto& finding : state.findings) {
+    findings.push_back({{"path", finding.path},
+                        {"kind", finding.kind},
+                        {"detail", finding.detail},
+                        {"input_bytes", finding.inputBytes},
+                        {"seconds", finding.seconds},
+                        {"kept", finding.kept}});
+  }
+  json value{{"execs", state.execs},
+             {"seconds", state.seconds},
+             {"restarts", state.restarts},
+             {"findings", findings},
+             {"stopped", state.stopped}};
+  return writeJsonWhole(value, path);
+}
+
+Expected<FuzzState, std::string> readFuzzState(const std::string& path) {
+  auto value = readJson(path);
+  if (!value) return Unexpected{value.error()};
+  FuzzState state;
+  try {
+    state.execs = value->at("execs").get<std::uint64_t>();
+    state.seconds = value->at("seconds").get<double>();
+    state.restarts = value->at("restarts").get<std::uint64_t>();
+    state.stopped = value->at("stopped").get<std::string>();
+    for (const auto& finding : value->at("findings")) {
+      state.findings.push_back(FuzzFindingRecord{finding.at("path").get<std::string>(),
+                                                 finding.at("kind").get<std::string>(),
+                                                 finding.at("detail").get<std::string>(),
+                                                 finding.at("input_bytes").get<std::size_t>(),
+                                                 finding.at("seconds").get<double>(),
+                                                 finding.at("kept").get<bool>()});
+    }
+  } catch (const json::exception& error) {
+    return Unexpected{fmt::format("{}: {}", path, error.what())};
+  }
+  return state;
+}
+
+}  // namespace sockspec::blackbox

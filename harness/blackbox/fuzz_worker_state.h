@@ -1,0 +1,62 @@
+// What the two processes of `sockspec fuzz` tell each other, as types with one serialisation each. libFuzzer
+// installs signal handlers and calls exit() when done, so the fuzzing runs in a worker process of its own:
+// the parent writes the worker's options into the work folder and starts it (`sockspec fuzz-worker DIR`);
+// the worker rewrites its state there after every finding and every few seconds, and the parent reads the
+// last one when the worker is gone.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/expected.h"
+#include "blackbox/service_model.h"
+#include "process/target_session.h"
+
+namespace sockspec::blackbox {
+
+struct FuzzWorkerOptions {
+  FuzzService service = FuzzService::Echo;
+  process::TargetSpec target;
+  std::string replayOptions;  // for the sidecars: how to reach the target again
+  std::string artifactsDir;   // reproducers go here
+  std::string workDir;        // private: the options, the state, the seed corpus and the engine's log
+  int maxTimeSeconds = 60;
+  std::chrono::milliseconds hangTimeout{1000};
+  std::uint32_t seed = 0;  // 0: libFuzzer picks one
+  std::size_t maxLength = 4096;
+  std::size_t maxFindings = 0;  // stop once this many distinct reproducers are saved; 0: until the time is up
+  std::chrono::milliseconds progressEvery{2000};
+  bool noShrink = false;  // save findings as found, without shrinking them first
+
+  std::string optionsFile() const { return workDir + "/options.json"; }
+  std::string stateFile() const { return workDir + "/state.json"; }
+  std::string engineLog() const { return workDir + "/engine.log"; }
+};
+
+struct FuzzFindingRecord {
+  std::string path;    // the reproducer
+  std::string kind;    // "crash", "hang"
+  std::string detail;  // what the server did
+  std::size_t inputBytes = 0;
+  double seconds = 0;  // into the run when it was found
+  bool kept = false;   // a reproducer as short was already there
+};
+
+struct FuzzState {
+  std::uint64_t execs = 0;
+  double seconds = 0;
+  std::uint64_t restarts = 0;
+  std::vector<FuzzFindingRecord> findings;
+  std::string stopped;  // why fuzzing ended before the time was up ("" when it did not)
+};
+
+// Written whole (a temporary file renamed over it), so the reader never sees half of one.
+Expected<void, std::string> writeWorkerOptions(const FuzzWorkerOptions& options);
+Expected<FuzzWorkerOptions, std::string> readWorkerOptions(const std::string& workDir);
+Expected<void, std::string> writeFuzzState(const FuzzState& state, const std::string& path);
+// Fails naming the file and what is wrong with it (missing, not JSON, a field of the wrong type).
+Expected<FuzzState, std::string> readFuzzState(const std::string& path);
+
+}  // namespace sockspec::blackbox

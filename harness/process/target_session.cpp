@@ -1,0 +1,96 @@
+#include "process/target_session.h"
+
+#include <fmt/format.h>
+
+#include <thread>
+
+namespace sockspec::process {
+
+namespace {
+
+std::string replaceEvery(std::string text, std::string_view placeholder, const std::string& value) {
+  for (auto at = text.find(placeholder); at != std::string::npos; at = text.find(placeholder, at + value.size())) {
+    text.replace(at, placeholder.size(), value);
+  }
+  return text;
+}
+
+}  // namespace
+
+Expected<TargetSession, std::string> TargetSession::open(const TargetSpec& spec) {
+  TargetSession session(spec);
+  if (spec.eventsLog && spec.command.find(kEventsPlaceholder) != std::string::npos) {
+    auto directory = TempDirectory::create("events");
+    if (!directory) return Unexpected{directory.error()};
+    session.m_eventsPath = directory->path() + "/target-events.jsonl";
+    session.m_eventsDirectory.emplace(std::move(*directory));
+    session.m_spec.command = replaceEvery(spec.command, kEventsPlaceholder, session.m_eventsPath);
+  }
+  if (!spec.command.empty()) {
+    if (auto started = session.startCommand(); !started) return Unexpected{started.error()};
+    return session;
+  }
+  auto endpoint = net::parseEndpoint(spec.url);
+  if (!endpoint) return Unexpected{"--target: " + net::formatEndpointError(spec.url, endpoint.error())};
+  session.m_endpoint = *endpoint;
+  if (net::isConnectionOriented(endpoint->transport)) {
+    if (auto failure = session.probe()) return Unexpected{"--target unreachable: " + failure->describe()};
+  }
+  return session;
+}
+
+Expected<void, std::string> TargetSession::startCommand() {
+  TargetCommandOptions options;
+  options.command = m_spec.command;
+  if (!m_spec.url.empty()) options.targetUrl = m_spec.url;
+  options.readyTimeout = m_spec.readyTimeout;
+  options.stopGrace = m_spec.stopGrace;
+  auto started = TargetCommand::start(options);
+  if (!started) return Unexpected{started.error()};
+  m_endpoint = started->endpoint();
+  m_command.emplace(std::move(*started));
+  return {};
+}
+
+std::string TargetSession::describe() const {
+  return m_command ? fmt::format("'{}'", m_command->command()) : m_endpoint.toString();
+}
+
+std::optional<std::string> TargetSession::describeExit() {
+  return m_command ? m_command->describeExit() : std::nullopt;
+}
+
+std::optional<std::string> TargetSession::endedHow(std::chrono::milliseconds grace) {
+  if (!m_command) return std::nullopt;
+  Deadline deadline = Deadline::after(grace);
+  // Bounded by the deadline.
+  for (;;) {
+    if (auto how = m_command->describeExit()) return how;
+    if (deadline.expired()) return std::nullopt;
+    std::this_thread::sleep_for(std::min(std::chrono::milliseconds(2), deadline.remaining()));
+  }
+}
+
+std::optional<net::EndpointFailure> TargetSession::probe() const {
+  auto connected = net::connectEndpoint(m_endpoint, Deadline::after(m_spec.probeTimeout));
+  if (!connected) return connected.error();
+  return std::nullopt;
+}
+
+Expected<void, std::string> TargetSession::restart() {
+  if (m_spec.command.empty()) {
+    return Unexpected{fmt::format("{} was not started by sockspec and cannot be restarted", m_endpoint.toString())};
+  }
+  (void)stop();
+  return startCommand();
+}
+
+std::optional<std::string> TargetSession::stop() {
+  if (!m_command) return std::nullopt;
+  auto ended = m_command->describeExit();
+  (void)m_command->stop();
+  m_command.reset();
+  return ended;
+}
+
+}  // namespace sockspec::process

@@ -1,0 +1,73 @@
+// TargetSession: the one "server under test" of `run`, `fuzz` and `replay`. Either a server sockspec starts
+// from --target-cmd (TargetCommand: a free port, waited for until it serves, its whole process group stopped
+// and reaped at the end, restartable after a crash), or one somebody else runs at a --target URL, which is
+// only probed. "{events}" in the command names a file in the session's private folder for the server's
+// --events log (docs/events.md), which the caller checks once the server has stopped.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "base/expected.h"
+#include "base/temp_directory.h"
+#include "net/endpoint.h"
+#include "net/endpoint_sockets.h"
+#include "process/target_command.h"
+
+namespace sockspec::process {
+
+inline constexpr std::string_view kEventsPlaceholder = "{events}";
+
+// What the command line says about the server under test.
+struct TargetSpec {
+  std::string command;  // --target-cmd; empty: only --target
+  std::string url;      // --target; with a command it may say {port} (empty: tcp://127.0.0.1:{port})
+  std::chrono::milliseconds readyTimeout{10000};  // how long a started server may take to serve
+  std::chrono::milliseconds probeTimeout{5000};   // how long a probe connection may take
+  std::chrono::milliseconds stopGrace{2000};      // SIGTERM to SIGKILL
+  bool eventsLog = false;  // substitute {events} in the command (run's lifecycle-order check)
+};
+
+class TargetSession {
+ public:
+  // Starts the command and waits until it serves, or parses the URL and, for a stream or seqpacket
+  // endpoint, checks that it accepts a connection (a datagram server cannot be probed without sending it a
+  // request). The message names the option, the command or the endpoint, and the errno.
+  static Expected<TargetSession, std::string> open(const TargetSpec& spec);
+
+  const net::Endpoint& endpoint() const { return m_endpoint; }
+  bool startedByUs() const { return m_command.has_value(); }
+  pid_t pid() const { return m_command ? m_command->pid() : -1; }
+  // The command with its port filled in, quoted, or the URL.
+  std::string describe() const;
+  // The --events log the server was told to write ("" unless the spec asked for one).
+  const std::string& eventsLogPath() const { return m_eventsPath; }
+
+  // How the server we started ended ("killed by SIGABRT"), without waiting; nullopt while it runs, and
+  // always for a server we did not start.
+  std::optional<std::string> describeExit();
+  // The same, waiting up to `grace` for it to end.
+  std::optional<std::string> endedHow(std::chrono::milliseconds grace);
+  // Whether a new connection is accepted within the probe timeout; the failure otherwise.
+  std::optional<net::EndpointFailure> probe() const;
+  // Stops the server we started and starts it again (on a fresh port when the URL says {port}).
+  Expected<void, std::string> restart();
+  // Stops the server we started (its whole process group, reaped). Returns how it had ended on its own
+  // before being stopped, if it had. Idempotent; the events log stays until the session goes.
+  std::optional<std::string> stop();
+
+ private:
+  explicit TargetSession(TargetSpec spec) : m_spec(std::move(spec)) {}
+  Expected<void, std::string> startCommand();
+
+  TargetSpec m_spec;
+  std::optional<TempDirectory> m_eventsDirectory;
+  std::string m_eventsPath;
+  std::optional<TargetCommand> m_command;
+  net::Endpoint m_endpoint;
+};
+
+}  // namespace sockspec::process

@@ -1,0 +1,91 @@
+#include "runner/job_sandbox.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "runner/network_namespace.h"
+
+namespace sockspec::runner {
+
+namespace {
+
+bool isTcp(scenario::Family family) { return family == scenario::Family::Tcp4 || family == scenario::Family::Tcp6; }
+
+}  // namespace
+
+JobSandbox::JobSandbox(const scenario::Scenario& scenario, scenario::Family family, std::string workDirectory,
+                       SandboxSettings settings)
+    : m_scenario(scenario), m_family(family), m_workDirectory(std::move(workDirectory)), m_settings(std::move(settings)) {
+  m_context.missingReason = m_settings.hostStackReason;
+  if (m_settings.target != nullptr) m_context.target = m_settings.target->address;
+}
+
+Expected<void, std::string> JobSandbox::enter() {
+  if (m_settings.placement == JobPlacement::OwnNamespace) {
+    if (auto entered = enterPrivateNetworkNamespace(); !entered) return Unexpected{"runner: " + entered.error()};
+    if (auto set = applySysctls(m_scenario.sysctls); !set) return Unexpected{"runner: " + set.error()};
+    m_context.ownNetworkNamespace = true;
+    openCapture();
+  }
+  // Like tcpdump -Z: the namespace, its sysctls and the capture handle were the only privileged steps.
+  if (::geteuid() == 0) {
+    if (auto dropped = dropPrivileges(m_settings.runAs); !dropped) {
+      return Unexpected{"runner: giving up privileges: " + dropped.error()};
+    }
+  }
+  return {};
+}
+
+// Inside the job's own network namespace: opens the capture the job needs (every job with --capture DIR; a
+// TCP job with wire steps in any case, then into its private work directory, removed by the parent), or
+// says in the context's missingReason why there is none.
+void JobSandbox::openCapture() {
+  const std::string& directory = m_settings.captureDirectory;
+  bool wanted = !directory.empty() || (hasWireSteps(m_scenario) && isTcp(m_family));
+  if (!wanted) return;
+  if (!hasRawCaptureCapability()) {
+    m_context.missingReason = "needs CAP_NET_RAW to capture (run as root)";
+    return;
+  }
+  // The pcap file name of a job: "<scenario-id>.<family>.pcap".
+  m_capturePath = directory.empty() ? m_workDirectory + "/wire.pcap"
+                                    : fmt::format("{}/{}.{}.pcap", directory, m_scenario.id,
+                                                  scenario::familyName(m_family));
+  auto opened = capture::LiveCapture::open("lo", m_capturePath);
+  if (!opened) {
+    m_captureFailure = "capture: " + opened.error();
+    m_context.missingReason = "the capture could not be opened: " + opened.error();
+    m_capturePath.clear();
+    return;
+  }
+  m_capture.emplace(std::move(*opened));
+  m_context.capture = &*m_capture;
+}
+
+void JobSandbox::finish(report::CheckResult& result) {
+  const std::string& directory = m_settings.captureDirectory;
+  if (!m_capture) {
+    if (!directory.empty() && !m_captureFailure.empty()) {
+      result.message += (result.message.empty() ? "" : "; ") + m_captureFailure;
+    }
+    return;
+  }
+  // The last close provokes packets after the last step (FIN, ACK, RST): for the pcap file, wait until the
+  // wire is quiet. A capture made only for the wire steps has served them already: just count drops.
+  bool keepFile = !directory.empty();
+  capture::CaptureStats stats = m_capture->finish(std::chrono::milliseconds(keepFile ? 20 : 0),
+                                                  std::chrono::milliseconds(keepFile ? 300 : 0));
+  if (keepFile) {
+    result.captureFile = m_capturePath;
+    result.captureReceived = stats.received;
+    result.captureDropped = stats.dropped;
+  }
+  if (stats.dropped > 0) {
+    result.message += fmt::format("{}capture dropped {} of {} packets: the wire record{} is incomplete",
+                                  result.message.empty() ? "" : "; ", stats.dropped, stats.received,
+                                  keepFile ? " in " + m_capturePath : "");
+  }
+}
+
+}  // namespace sockspec::runner

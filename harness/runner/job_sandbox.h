@@ -1,0 +1,55 @@
+// JobSandbox: what a scenario job's process sets up before its first step and gives up after, in one place:
+// its own network namespace with the scenario's sysctls, the capture on that namespace's lo (every job with
+// --capture DIR, a TCP job with wire steps in any case), then every privilege dropped, as tcpdump -Z does.
+// It lives in the job's child process; the scheduler (isolated_jobs.h) forks that process.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "capture/live_capture.h"
+#include "report/run_result.h"
+#include "runner/job_admission.h"
+#include "runner/privilege_drop.h"
+#include "runner/scenario_execution.h"
+#include "scenario/scenario.h"
+
+namespace sockspec::runner {
+
+struct SandboxSettings {
+  JobPlacement placement = JobPlacement::HostStack;
+  std::string hostStackReason;   // why a host-stack job has no capture, for its skipped wire steps
+  std::string captureDirectory;  // run --capture DIR ("" for none)
+  std::optional<RunAs> runAs;    // run --user NAME
+  const TargetUnderTest* target = nullptr;
+};
+
+class JobSandbox {
+ public:
+  JobSandbox(const scenario::Scenario& scenario, scenario::Family family, std::string workDirectory,
+             SandboxSettings settings);
+  JobSandbox(const JobSandbox&) = delete;  // the context points at the capture it owns
+  JobSandbox& operator=(const JobSandbox&) = delete;
+
+  // Enters the namespace, sets the sysctls, opens the capture, drops privileges. The error is the message
+  // the job fails with ("runner: unshare: EPERM ...").
+  Expected<void, std::string> enter();
+  // What the steps see: the capture (or why there is none), the namespace, the target.
+  const JobContext& context() const { return m_context; }
+  // After the steps: ends the capture and records in `result` the pcap, its counts and any drop or failure.
+  void finish(report::CheckResult& result);
+
+ private:
+  void openCapture();
+
+  const scenario::Scenario& m_scenario;
+  scenario::Family m_family;
+  std::string m_workDirectory;
+  SandboxSettings m_settings;
+  std::optional<capture::LiveCapture> m_capture;
+  std::string m_capturePath;
+  std::string m_captureFailure;
+  JobContext m_context;
+};
+
+}  // namespace sockspec::runner
