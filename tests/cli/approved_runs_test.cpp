@@ -95,20 +95,37 @@ struct Formats {
   std::string tap;
 };
 
-// One run per machine format (the console of the JSON run is the one pinned), each into a file.
+// One run per machine format (the console of the JSON run is the one pinned), each into a file; then one
+// run writing all three at once (--report FORMAT=FILE, given three times), which must say the same.
 Formats runInEveryFormat(const std::vector<std::string>& arguments, int expectedExit) {
   Formats formats;
   std::string* outputs[] = {&formats.json, &formats.junit, &formats.tap};
   const char* names[] = {"json", "junit", "tap"};
+  auto run = [&](const std::vector<std::string>& reportOptions) {
+    std::vector<std::string> argv{sockspecBinary(), "run", "--color", "never"};
+    argv.insert(argv.end(), reportOptions.begin(), reportOptions.end());
+    argv.insert(argv.end(), arguments.begin(), arguments.end());
+    ProgramRun done = runProgram(argv, {}, std::chrono::seconds(120));
+    INFO(done.describe() << done.out);
+    REQUIRE(done.exitedWith(expectedExit));
+    return done;
+  };
   for (int i = 0; i < 3; ++i) {
     std::string out = tempFilePath(std::string("approved-") + names[i]);
-    std::vector<std::string> argv{sockspecBinary(), "run", "--color", "never", "--report", names[i], "--out", out};
-    argv.insert(argv.end(), arguments.begin(), arguments.end());
-    ProgramRun run = runProgram(argv, {}, std::chrono::seconds(120));
-    INFO(run.describe() << run.out);
-    REQUIRE(run.exitedWith(expectedExit));
+    ProgramRun done = run({"--report", names[i], "--out", out});
     *outputs[i] = mask(readFileOrFail(out));
-    if (i == 0) formats.console = mask(run.out);
+    if (i == 0) formats.console = mask(done.out);
+  }
+  std::vector<std::string> together;
+  std::vector<std::string> files;
+  for (const char* name : names) {
+    files.push_back(tempFilePath(std::string("together-") + name));
+    together.insert(together.end(), {"--report", std::string(name) + "=" + files.back()});
+  }
+  ProgramRun all = run(together);
+  for (int i = 0; i < 3; ++i) {
+    INFO("--report " << names[i] << "=FILE among three reports");
+    CHECK(mask(readFileOrFail(files[static_cast<std::size_t>(i)])) == *outputs[i]);
   }
   return formats;
 }

@@ -1,0 +1,84 @@
+// What `sockspec fuzz`'s parent and worker tell each other (blackbox/fuzz_worker_state.h): every field
+// survives the round trip, and a missing or damaged file is an error naming it, never a crash.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "blackbox/fuzz_worker_state.h"
+#include "support/built_programs.h"
+#include "support/test_files.h"
+
+using namespace sockspec;
+using sockspec::testing::tempFilePath;
+using sockspec::testing::writeFileOrFail;
+
+TEST_CASE("the worker's options round-trip through its work folder") {
+  blackbox::FuzzWorkerOptions options;
+  options.workDir = tempFilePath("worker");
+  std::filesystem::create_directories(options.workDir);
+  options.service = blackbox::FuzzService::Framed;
+  options.target.command = "server --port {port} 'quoted arg'";
+  options.target.url = "tcp://[::1]:{port}";
+  options.target.readyTimeout = std::chrono::milliseconds(1234);
+  options.target.probeTimeout = std::chrono::milliseconds(567);
+  options.target.stopGrace = std::chrono::milliseconds(89);
+  options.replayOptions = "--target-cmd 'x'";
+  options.artifactsDir = "/tmp/artifacts";
+  options.maxTimeSeconds = 42;
+  options.hangTimeout = std::chrono::milliseconds(700);
+  options.seed = 4'000'000'000u;
+  options.maxLength = 65536;
+  options.maxFindings = 3;
+  options.progressEvery = std::chrono::milliseconds(250);
+  options.noShrink = true;
+  REQUIRE(blackbox::writeWorkerOptions(options));
+  auto read = blackbox::readWorkerOptions(options.workDir);
+  REQUIRE(read);
+  CHECK(read->service == options.service);
+  CHECK(read->target.command == options.target.command);
+  CHECK(read->target.url == options.target.url);
+  CHECK(read->target.readyTimeout == options.target.readyTimeout);
+  CHECK(read->target.probeTimeout == options.target.probeTimeout);
+  CHECK(read->target.stopGrace == options.target.stopGrace);
+  CHECK(read->replayOptions == options.replayOptions);
+  CHECK(read->artifactsDir == options.artifactsDir);
+  CHECK(read->maxTimeSeconds == 42);
+  CHECK(read->hangTimeout == options.hangTimeout);
+  CHECK(read->seed == options.seed);
+  CHECK(read->maxLength == 65536);
+  CHECK(read->maxFindings == 3);
+  CHECK(read->progressEvery == options.progressEvery);
+  CHECK(read->noShrink);
+}
+
+TEST_CASE("the worker's state round-trips, and a damaged state file is an error naming it") {
+  std::string path = tempFilePath("state", ".json");
+  blackbox::FuzzState state;
+  state.execs = 123456;
+  state.seconds = 9.5;
+  state.restarts = 2;
+  state.stopped = "--max-findings 1 reached";
+  state.findings.push_back({"/a/crash-1", "crash", "killed by SIGSEGV", 2, 0.25, true});
+  REQUIRE(blackbox::writeFuzzState(state, path));
+  auto read = blackbox::readFuzzState(path);
+  REQUIRE(read);
+  CHECK(read->execs == 123456);
+  CHECK(read->seconds == 9.5);
+  CHECK(read->restarts == 2);
+  CHECK(read->stopped == state.stopped);
+  REQUIRE(read->findings.size() == 1);
+  CHECK(read->findings[0].path == "/a/crash-1");
+  CHECK(read->findings[0].kind == "crash");
+  CHECK(read->findings[0].detail == "killed by SIGSEGV");
+  CHECK(read->findings[0].inputBytes == 2);
+  CHECK(read->findings[0].seconds == 0.25);
+  CHECK(read->findings[0].kept);
+
+  writeFileOrFail(path, "{\"execs\": \"many\"}");
+  auto wrongType = blackbox::readFuzzState(path);
+  REQUIRE_FALSE(wrongType);
+  CHECK(wrongType.error().starts_with(path + ": "));
+  writeFileOrFail(path, "not json");
+  CHECK(blackbox::readFuzzState(path).error() == path + ": not a JSON object");
+  CHECK(blackbox::readFuzzState(path + ".missing").error().starts_with(path + ".missing: "));
+}

@@ -1,0 +1,121 @@
+// Planning `sockspec run` (app/run_plan.h, app/report_outputs.h) without running anything: options checked
+// with the messages people read, scenario files loaded and expanded into jobs, and where each report goes.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "app/run_plan.h"
+#include "support/built_programs.h"
+#include "support/test_files.h"
+
+using namespace sockspec;
+using sockspec::testing::tempFilePath;
+using sockspec::testing::writeFileOrFail;
+
+namespace {
+
+std::string scenarioFolder() {
+  std::string folder = tempFilePath("plan-scenarios");
+  std::filesystem::create_directories(folder);
+  writeFileOrFail(folder + "/a.scn", "scenario p.a\nfamilies tcp4 unix\nsource \"x\"\ns = socket\nclose s\n");
+  writeFileOrFail(folder + "/b.scn", "scenario p.b\nfamilies udp4\nsource \"x\"\ns = socket\nclose s\n");
+  return folder;
+}
+
+app::RunOptions optionsFor(std::vector<std::string> paths) {
+  app::RunOptions options;
+  options.paths = std::move(paths);
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("scenario files become one job per family that matches the filter, in file order") {
+  auto options = optionsFor({scenarioFolder()});
+  auto plan = app::planRun(options);
+  REQUIRE(plan);
+  CHECK(plan->mode == app::RunMode::Scenarios);
+  REQUIRE(plan->jobs.size() == 3);
+  CHECK(app::listJobs(*plan).front().starts_with("p.a[tcp4]  "));
+  options.filter = "p.a\\[unix\\]";  // a glob: brackets are a character class unless escaped
+  plan = app::planRun(options);
+  REQUIRE(plan);
+  REQUIRE(plan->jobs.size() == 1);
+  CHECK(plan->jobs.front().family == scenario::Family::Unix);
+  options.filter = "p.b";  // a scenario id matches all its families
+  CHECK(app::planRun(options)->jobs.size() == 1);
+}
+
+TEST_CASE("planning refuses bad options with the message the command prints") {
+  auto options = optionsFor({scenarioFolder()});
+  options.filter = "zzz*";
+  CHECK(app::planRun(options).error().message == "--filter 'zzz*' matches no scenario");
+  options.filter.clear();
+  options.isolation = "sometimes";
+  CHECK(app::planRun(options).error().message == "--isolation: expected auto, netns or none");
+  options.isolation = "auto";
+  options.target = "tcp://127.0.0.1:7";
+  options.paths.clear();
+  CHECK(app::planRun(options).error().message.starts_with("--target and --target-cmd go with --suite"));
+  options.suite = "echo";
+  options.paths = {"x.scn"};
+  CHECK(app::planRun(options).error().message == "a service suite takes no scenario paths");
+  options.paths.clear();
+  options.filter = "nothing.*";
+  CHECK(app::planRun(options).error().message == "--filter 'nothing.*' matches no check of the echo suite");
+  options.suite = "gopher";
+  CHECK(app::planRun(options).error().message.starts_with("--suite 'gopher': expected default, or a service suite"));
+}
+
+TEST_CASE("a malformed or duplicate scenario file stops the plan with every diagnostic") {
+  std::string folder = scenarioFolder();
+  writeFileOrFail(folder + "/bad.scn", "scenario p.bad\nfamilies tcp4\nsource \"x\"\nfrobnicate\n");
+  writeFileOrFail(folder + "/dup.scn", "scenario p.a\nfamilies tcp4\nsource \"x\"\ns = socket\n");
+  auto plan = app::planRun(optionsFor({folder}));
+  REQUIRE_FALSE(plan);
+  REQUIRE(plan.error().diagnostics.size() == 2);
+  CHECK(plan.error().diagnostics[0].find("bad.scn:4:1: unknown verb 'frobnicate'") != std::string::npos);
+  CHECK(plan.error().diagnostics[1].find("dup.scn:1:1: scenario id 'p.a' is also used by") != std::string::npos);
+  CHECK(plan.error().message == "2 errors in scenario files; nothing was run");
+}
+
+TEST_CASE("a service suite plan picks the suite's checks that match the filter, and needs a target") {
+  app::RunOptions options;
+  options.suite = "echo";
+  CHECK(app::planRun(options).error().message == "--suite echo: a service suite needs --target URL or --target-cmd CMD");
+  options.targetCommand = "server --port {port}";
+  options.filter = "echo.half-*";
+  auto plan = app::planRun(options);
+  REQUIRE(plan);
+  CHECK(plan->mode == app::RunMode::ServiceSuite);
+  CHECK(plan->suiteOptions.only == std::vector<std::string>{"echo.half-close"});
+  REQUIRE(plan->target);
+  CHECK(plan->target->command == "server --port {port}");
+  CHECK(plan->target->eventsLog);
+}
+
+TEST_CASE("reports: one per --report, each to its own file or one to stdout, and --out for a single one") {
+  auto parsed = app::parseReportOutputs("never", {"junit=ci.xml", "json=out.json", "tap"}, "");
+  REQUIRE(parsed);
+  REQUIRE(parsed->machine.size() == 3);
+  CHECK(parsed->machine[0].format == report::ReportFormat::Junit);
+  CHECK(parsed->machine[0].path == "ci.xml");
+  CHECK(parsed->machine[2].path.empty());
+  CHECK(parsed->machineOnStdout());
+  CHECK(parsed->consoleStream() == stderr);
+
+  auto single = app::parseReportOutputs("auto", {"json"}, "run.json");
+  REQUIRE(single);
+  CHECK(single->machine.at(0).path == "run.json");
+  CHECK(single->consoleStream() == stdout);
+
+  CHECK(app::parseReportOutputs("auto", {}, "x.json").error() == "--out needs --report json|junit|tap");
+  CHECK(app::parseReportOutputs("auto", {"xml"}, "").error().starts_with("--report: unknown report format 'xml'"));
+  CHECK(app::parseReportOutputs("auto", {"json", "tap"}, "").error() ==
+        "--report: two reports would go to stdout; give each its own file (FORMAT=FILE)");
+  CHECK(app::parseReportOutputs("auto", {"json=a", "tap=a"}, "").error() ==
+        "--report: two reports would go to a; give each its own file (FORMAT=FILE)");
+  CHECK(app::parseReportOutputs("auto", {"json", "tap"}, "x").error().starts_with("--out goes with one --report"));
+  CHECK(app::parseReportOutputs("auto", {"json="}, "").error() == "--report json=: no file after '='");
+  CHECK(app::parseReportOutputs("yes", {}, "").error().starts_with("--color: "));
+}
