@@ -18,7 +18,7 @@ namespace sockspec::app {
 namespace {
 
 // One reproducer against a running target: the exchange, then whether the server still accepts.
-ReplayVerdict replayOne(process::TargetSession& target, blackbox::FuzzService service,
+ReplayVerdict replayOne(process::TargetSession& target, proto::Service service,
                         const blackbox::LoadedReproducer& reproducer, const blackbox::ExchangeLimits& limits) {
   net::Bytes input(reproducer.input.data(), reproducer.input.size());
   auto result = blackbox::exchangeInput(target.endpoint(), input, limits);

@@ -27,7 +27,7 @@ struct ReplayOptions {
 struct ReplayPlan {
   ReplayOptions options;
   std::vector<blackbox::LoadedReproducer> reproducers;
-  std::vector<blackbox::FuzzService> services;  // one per reproducer
+  std::vector<proto::Service> services;  // one per reproducer
   bool writesScenarios() const { return !options.scenarioDirectory.empty(); }
 };
 

@@ -27,7 +27,7 @@ Finding judgeConnectFailure(process::TargetSession& target, const net::EndpointF
       fmt::format("crash: stopped accepting ({}: {})", failure.error.call, errnoName(failure.error.code))};
 }
 
-std::optional<Finding> judgeExchange(process::TargetSession& target, FuzzService service, net::Bytes input,
+std::optional<Finding> judgeExchange(process::TargetSession& target, proto::Service service, net::Bytes input,
                                      const ExchangeResult& result, const ExchangeLimits& limits) {
   bool complete = replyComplete(service, input, result);
   // A reset or a reply cut short is how a crash looks from the socket: wait a moment for the exit status.

@@ -34,7 +34,7 @@ Finding judgeConnectFailure(process::TargetSession& target, const net::EndpointF
                             std::chrono::milliseconds hangTimeout);
 
 // The finding of an exchange that connected, if any.
-std::optional<Finding> judgeExchange(process::TargetSession& target, FuzzService service, net::Bytes input,
+std::optional<Finding> judgeExchange(process::TargetSession& target, proto::Service service, net::Bytes input,
                                      const ExchangeResult& result, const ExchangeLimits& limits);
 
 }  // namespace sockspec::blackbox

@@ -5,7 +5,7 @@ namespace sockspec::blackbox {
 namespace {
 
 // One try: the same failure again? The server is restarted whenever it failed, in whatever way.
-bool failsTheSameWay(process::TargetSession& target, FuzzService service, const Finding& wanted,
+bool failsTheSameWay(process::TargetSession& target, proto::Service service, const Finding& wanted,
                      const std::vector<std::uint8_t>& candidate, const ExchangeLimits& limits,
                      ShrinkResult& progress) {
   ++progress.tries;
@@ -32,7 +32,7 @@ bool failsTheSameWay(process::TargetSession& target, FuzzService service, const 
 
 }  // namespace
 
-ShrinkResult shrinkFinding(process::TargetSession& target, FuzzService service, const Finding& finding,
+ShrinkResult shrinkFinding(process::TargetSession& target, proto::Service service, const Finding& finding,
                            std::vector<std::uint8_t> input, const ExchangeLimits& limits,
                            const ShrinkBudget& budget) {
   ShrinkResult progress;

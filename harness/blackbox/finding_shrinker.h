@@ -27,7 +27,7 @@ struct ShrinkResult {
   bool targetLost = false;  // the server could not be restarted: stop fuzzing
 };
 
-ShrinkResult shrinkFinding(process::TargetSession& target, FuzzService service, const Finding& finding,
+ShrinkResult shrinkFinding(process::TargetSession& target, proto::Service service, const Finding& finding,
                            std::vector<std::uint8_t> input, const ExchangeLimits& limits,
                            const ShrinkBudget& budget);
 

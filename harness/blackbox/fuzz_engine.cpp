@@ -130,7 +130,7 @@ void recordFinding(const Finding& finding, const std::vector<std::uint8_t>& foun
     if (shrunk.targetLost) w.state.stopped = "the target could not be restarted while shrinking";
   }
   ReproducerInfo info{finding,
-                      std::string(fuzzServiceName(w.options.service)),
+                      std::string(proto::serviceName(w.options.service)),
                       w.target->describe(),
                       w.options.replayOptions,
                       w.state.execs,

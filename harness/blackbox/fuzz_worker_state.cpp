@@ -38,7 +38,7 @@ Expected<json, std::string> readJson(const std::string& path) {
 }  // namespace
 
 Expected<void, std::string> writeWorkerOptions(const FuzzWorkerOptions& options) {
-  json value{{"service", std::string(fuzzServiceName(options.service))},
+  json value{{"service", std::string(proto::serviceName(options.service))},
              {"target_command", options.target.command},
              {"target_url", options.target.url},
              {"ready_timeout_ms", options.target.readyTimeout.count()},

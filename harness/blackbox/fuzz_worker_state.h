@@ -17,7 +17,7 @@
 namespace sockspec::blackbox {
 
 struct FuzzWorkerOptions {
-  FuzzService service = FuzzService::Echo;
+  proto::Service service = proto::Service::Echo;
   process::TargetSpec target;
   std::string replayOptions;  // for the sidecars: how to reach the target again
   std::string artifactsDir;   // reproducers go here

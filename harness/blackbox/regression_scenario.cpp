@@ -19,8 +19,8 @@ namespace {
 constexpr std::size_t kBytesPerStep = 512;
 
 // The bytes the service owes for `input` sent in one piece and followed by the client's EOF.
-std::vector<std::uint8_t> replyBytesOwed(FuzzService service, std::span<const std::uint8_t> input) {
-  if (service == FuzzService::Echo) return {input.begin(), input.end()};  // RFC 862
+std::vector<std::uint8_t> replyBytesOwed(proto::Service service, std::span<const std::uint8_t> input) {
+  if (service == proto::Service::Echo) return {input.begin(), input.end()};  // RFC 862
   std::vector<std::uint8_t> replies;
   proto::FramedSession session;
   (void)session.onBytes(input, replies);  // replies do not depend on how the bytes were split
@@ -30,7 +30,7 @@ std::vector<std::uint8_t> replyBytesOwed(FuzzService service, std::span<const st
 }  // namespace
 
 std::string regressionScenarioId(const RegressionScenarioSource& source) {
-  std::string id = fmt::format("regression.{}.{}", fuzzServiceName(source.service), source.name);
+  std::string id = fmt::format("regression.{}.{}", proto::serviceName(source.service), source.name);
   for (char& c : id) {
     auto u = static_cast<unsigned char>(c);
     bool allowed = std::islower(u) != 0 || std::isdigit(u) != 0 || c == '.' || c == '-' || c == '_';
@@ -56,12 +56,12 @@ std::string regressionScenarioText(const RegressionScenarioSource& source) {
   text += fmt::format("title {}\n",
                       scenario::printBytes(fmt::format("the {} server answers the {} bytes of {} in full, closes "
                                                        "in order and still accepts",
-                                                       fuzzServiceName(source.service), source.input.size(),
+                                                       proto::serviceName(source.service), source.input.size(),
                                                        source.name)));
   // Every stream family: the run keeps the one its target is and reports the others as skipped.
   text += "families tcp4 tcp6 unix\n";
   text += fmt::format("source {}\n",
-                      scenario::printBytes(source.service == FuzzService::Echo
+                      scenario::printBytes(source.service == proto::Service::Echo
                                                ? "RFC 862 (echo); sockspec fuzz " + kind + " " + source.name
                                                : "docs/framed-protocol.md; sockspec fuzz " + kind + " " +
                                                      source.name));

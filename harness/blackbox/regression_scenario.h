@@ -20,7 +20,7 @@ struct RegressionScenarioSource {
   std::string name;                 // the reproducer's file name: "crash-2d756dd11a06e8f8"
   std::string path;                 // where it was read from, for the scenario's source line
   std::optional<std::string> kind;  // "crash", "hang", from the sidecar
-  FuzzService service = FuzzService::Echo;
+  proto::Service service = proto::Service::Echo;
   std::span<const std::uint8_t> input;
 };
 

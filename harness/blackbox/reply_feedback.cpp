@@ -72,7 +72,7 @@ void recordFramedFeatures(std::string_view reply, FeatureSink& sink) {
 
 }  // namespace
 
-void recordReplyFeatures(FuzzService service, net::Bytes input, const ExchangeResult& result,
+void recordReplyFeatures(proto::Service service, net::Bytes input, const ExchangeResult& result,
                          std::span<std::uint8_t> counters) {
   FeatureSink sink(counters);
   sink.add(kEnd, static_cast<std::uint64_t>(result.end));
@@ -85,7 +85,7 @@ void recordReplyFeatures(FuzzService service, net::Bytes input, const ExchangeRe
   // A small hash (64 classes): enough to tell replies apart, too few to fill the corpus with inputs that
   // differ only in their first bytes.
   sink.add(kReplyStart, mix(start, std::min<std::size_t>(result.reply.size(), 4)) % 64);
-  if (service == FuzzService::Echo) {
+  if (service == proto::Service::Echo) {
     std::string_view sent = net::asText(input);
     std::string_view reply = result.reply;
     std::uint64_t match = reply == sent ? 0 : (sent.substr(0, reply.size()) == reply ? 1 : 2);

@@ -18,7 +18,7 @@ inline constexpr std::size_t kFeedbackCounters = 4096;
 // Features: how the connection ended; log2 of the reply length; a 6-bit hash of the first 4 reply bytes;
 // echo: whether the reply equalled the input, was a prefix, or differed; framed: each reply frame's type and
 // error code, and the sequence of the first 8 of them.
-void recordReplyFeatures(FuzzService service, net::Bytes input, const ExchangeResult& result,
+void recordReplyFeatures(proto::Service service, net::Bytes input, const ExchangeResult& result,
                          std::span<std::uint8_t> counters);
 
 }  // namespace sockspec::blackbox

@@ -67,28 +67,24 @@ std::string describeEnd(const ExchangeResult& result) {
 
 }  // namespace
 
-std::optional<FuzzService> fuzzServiceFromName(std::string_view name) {
-  if (name == "echo") return FuzzService::Echo;
-  if (name == "framed") return FuzzService::Framed;
+std::optional<proto::Service> fuzzServiceFromName(std::string_view name) {
+  auto service = proto::serviceFromName(name);
+  if (service == proto::Service::Echo || service == proto::Service::Framed) return service;
   return std::nullopt;
 }
 
-std::string_view fuzzServiceName(FuzzService service) {
-  return service == FuzzService::Echo ? "echo" : "framed";
-}
-
-bool replyComplete(FuzzService service, net::Bytes input, const ExchangeResult& result) {
-  if (service == FuzzService::Echo) return result.replyBytes >= input.size();
+bool replyComplete(proto::Service service, net::Bytes input, const ExchangeResult& result) {
+  if (service == proto::Service::Echo) return result.replyBytes >= input.size();
   auto replies = decodeReplies(replyBytes(result));
   return replies.closing || replies.frames.size() >= repliesOwed(input);
 }
 
-std::string describeExchange(FuzzService service, net::Bytes input, const ExchangeResult& result) {
+std::string describeExchange(proto::Service service, net::Bytes input, const ExchangeResult& result) {
   if (result.connectFailure) return fmt::format("could not connect: {}", result.connectFailure->describe());
   std::string sent = result.bytesSent == input.size()
                          ? fmt::format("sent {} bytes", input.size())
                          : fmt::format("sent {} of {} bytes", result.bytesSent, input.size());
-  if (service == FuzzService::Echo) {
+  if (service == proto::Service::Echo) {
     bool same = result.replyBytes == input.size() && result.reply == net::asText(input);
     return fmt::format("{}, {} {} bytes back, {}", sent, same ? "echoed, all" : "got", result.replyBytes,
                        describeEnd(result));
@@ -114,8 +110,8 @@ std::string describeExchange(FuzzService service, net::Bytes input, const Exchan
                      frames.empty() ? "no frames" : frames, describeEnd(result));
 }
 
-std::vector<std::vector<std::uint8_t>> seedInputs(FuzzService service) {
-  if (service == FuzzService::Echo) {
+std::vector<std::vector<std::uint8_t>> seedInputs(proto::Service service) {
+  if (service == proto::Service::Echo) {
     std::string_view line = "hello, echo\n";
     return {std::vector<std::uint8_t>(line.begin(), line.end())};
   }

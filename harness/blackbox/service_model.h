@@ -10,22 +10,22 @@
 #include <vector>
 
 #include "blackbox/input_exchange.h"
+#include "proto/service.h"
 
 namespace sockspec::blackbox {
 
-enum class FuzzService { Echo, Framed };
-
-std::optional<FuzzService> fuzzServiceFromName(std::string_view name);  // "echo", "framed"
-std::string_view fuzzServiceName(FuzzService service);
+// The services black-box fuzzing can judge replies of: echo and framed. nullopt for any other name, a
+// service sockspec knows (discard, chargen, daytime) included.
+std::optional<proto::Service> fuzzServiceFromName(std::string_view name);
 
 // Echo: every byte sent came back. Framed (docs/framed-protocol.md): one reply per complete request frame
 // of the input, or an ERROR / BYE_REPLY after which the server owes nothing more.
-bool replyComplete(FuzzService service, net::Bytes input, const ExchangeResult& result);
+bool replyComplete(proto::Service service, net::Bytes input, const ExchangeResult& result);
 
 // "echoed 2 of 2 bytes, closed in order"; "framed: WELCOME, ERROR HANDSHAKE_REQUIRED; reset (ECONNRESET)".
-std::string describeExchange(FuzzService service, net::Bytes input, const ExchangeResult& result);
+std::string describeExchange(proto::Service service, net::Bytes input, const ExchangeResult& result);
 
 // The inputs the fuzzer's corpus starts with: a line for echo; HELLO, ECHO, STATS, BYE for framed.
-std::vector<std::vector<std::uint8_t>> seedInputs(FuzzService service);
+std::vector<std::vector<std::uint8_t>> seedInputs(proto::Service service);
 
 }  // namespace sockspec::blackbox

@@ -10,6 +10,7 @@
 
 #include "base/deadline.h"
 #include "net/endpoint.h"
+#include "report/run_result.h"
 
 namespace sockspec::suites {
 
@@ -40,14 +41,14 @@ struct CheckContext {
   std::chrono::milliseconds timeout;  // the deadline's length, for messages ("no reply within 5000 ms")
 };
 
+// A check's verdict is the report's own Status: one verdict type from the check to every report format.
 struct CheckOutcome {
-  enum class Verdict { Passed, Failed, Skipped };
-  Verdict verdict = Verdict::Passed;
+  report::Status status = report::Status::Passed;
   std::string message;  // failure: what was expected and what came; pass: an optional note
 
-  static CheckOutcome pass(std::string note = {}) { return {Verdict::Passed, std::move(note)}; }
-  static CheckOutcome fail(std::string why) { return {Verdict::Failed, std::move(why)}; }
-  static CheckOutcome skip(std::string why) { return {Verdict::Skipped, std::move(why)}; }
+  static CheckOutcome pass(std::string note = {}) { return {report::Status::Passed, std::move(note)}; }
+  static CheckOutcome fail(std::string why) { return {report::Status::Failed, std::move(why)}; }
+  static CheckOutcome skip(std::string why) { return {report::Status::Skipped, std::move(why)}; }
 };
 
 using CheckFunction = CheckOutcome (*)(const CheckContext& context);

@@ -44,15 +44,6 @@ report::CheckResult failedSetup(std::string id, const net::Endpoint& target, std
   return result;
 }
 
-report::Status statusOf(CheckOutcome::Verdict verdict) {
-  switch (verdict) {
-    case CheckOutcome::Verdict::Passed: return report::Status::Passed;
-    case CheckOutcome::Verdict::Failed: return report::Status::Failed;
-    case CheckOutcome::Verdict::Skipped: return report::Status::Skipped;
-  }
-  return report::Status::Failed;
-}
-
 bool selected(const SuiteOptions& options, std::string_view id) {
   return options.only.empty() || std::find(options.only.begin(), options.only.end(), id) != options.only.end();
 }
@@ -122,7 +113,7 @@ report::RunResult runServiceSuite(std::string_view name, const net::Endpoint& ta
     CheckContext context{target, Deadline::after(options.checkTimeout), options.checkTimeout};
     CheckOutcome outcome = check.run(context);
     result.durationMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    result.status = statusOf(outcome.verdict);
+    result.status = outcome.status;
     result.message = std::move(outcome.message);
     if (options.targetExit) {
       death = options.targetExit();

@@ -9,12 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include "proto/service.h"
+
 namespace sockspec::client {
 
-enum class Service { Echo, Discard, Chargen, Daytime, Framed };
-
-// "echo", "discard", ...
-std::string_view serviceName(Service service);
+// The services and their names are proto's (proto/service.h).
+using proto::Service;
+using proto::serviceName;
 
 // How a connection ends once the service has sent everything it sends.
 enum class CloseMode {

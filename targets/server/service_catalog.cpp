@@ -7,8 +7,8 @@ namespace sockspec::server {
 namespace {
 
 constexpr std::array kServices{
-    ServiceEntry{Service::Echo, "echo", "RFC 862: sends back every byte (stream) or datagram it receives"},
-    ServiceEntry{Service::Discard, "discard", "RFC 863: reads and throws away everything it receives"},
+    ServiceEntry{Service::Echo, proto::serviceName(Service::Echo), "RFC 862: sends back every byte (stream) or datagram it receives"},
+    ServiceEntry{Service::Discard, proto::serviceName(Service::Discard), "RFC 863: reads and throws away everything it receives"},
     ServiceEntry{Service::Chargen, "chargen",
                  "RFC 864: streams the 72-character rotating pattern until the client closes; one datagram "
                  "of 512 characters per datagram received"},
@@ -45,25 +45,11 @@ constexpr std::array kFaults{
 std::span<const ServiceEntry> serviceTable() { return kServices; }
 std::span<const FaultEntry> faultTable() { return kFaults; }
 
-std::optional<Service> serviceFromName(std::string_view name) {
-  for (const auto& entry : kServices) {
-    if (entry.name == name) return entry.service;
-  }
-  return std::nullopt;
-}
-
 std::optional<Fault> faultFromName(std::string_view name) {
   for (const auto& entry : kFaults) {
     if (entry.name == name) return entry.fault;
   }
   return std::nullopt;
-}
-
-std::string_view serviceName(Service service) {
-  for (const auto& entry : kServices) {
-    if (entry.service == service) return entry.name;
-  }
-  return "?";
 }
 
 std::string_view faultName(Fault fault) {

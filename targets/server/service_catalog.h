@@ -6,9 +6,12 @@
 #include <span>
 #include <string_view>
 
+#include "proto/service.h"
+
 namespace sockspec::server {
 
-enum class Service { Echo, Discard, Chargen, Daytime, Framed };
+// The service type and its names are proto's (proto/service.h); the server adds its help text.
+using proto::Service;
 
 // Deliberately wrong variants: each reproduces a mistake the tutorial invites, for the runner's checks to catch.
 enum class Fault {
@@ -25,7 +28,7 @@ enum class Fault {
 
 struct ServiceEntry {
   Service service;
-  std::string_view name;
+  std::string_view name;  // proto::serviceName(service): the names are spelled once, in proto/service.h
   std::string_view help;
 };
 struct FaultEntry {
@@ -37,9 +40,9 @@ struct FaultEntry {
 std::span<const ServiceEntry> serviceTable();
 std::span<const FaultEntry> faultTable();
 
-std::optional<Service> serviceFromName(std::string_view name);
+using proto::serviceFromName;
 std::optional<Fault> faultFromName(std::string_view name);
-std::string_view serviceName(Service service);
+using proto::serviceName;
 std::string_view faultName(Fault fault);
 
 }  // namespace sockspec::server

@@ -63,9 +63,9 @@ TEST_CASE("a random block never writes past maxSize and changes the input", "[un
 
 TEST_CASE("echo: a reply is complete when every byte came back", "[unit][blackbox]") {
   auto input = net::asBytes("hello");
-  CHECK(replyComplete(FuzzService::Echo, input, replyOf("hello", ConnectionEnd::StillOpen)));
-  CHECK_FALSE(replyComplete(FuzzService::Echo, input, replyOf("hel", ConnectionEnd::StillOpen)));
-  CHECK(describeExchange(FuzzService::Echo, input, [] {
+  CHECK(replyComplete(proto::Service::Echo, input, replyOf("hello", ConnectionEnd::StillOpen)));
+  CHECK_FALSE(replyComplete(proto::Service::Echo, input, replyOf("hel", ConnectionEnd::StillOpen)));
+  CHECK(describeExchange(proto::Service::Echo, input, [] {
           auto result = replyOf("hello", ConnectionEnd::OrderlyClose);
           result.bytesSent = 5;
           return result;
@@ -82,23 +82,23 @@ TEST_CASE("framed: a reply is complete with one reply per request, or an ERROR",
       proto::encodeFrame(proto::makeError(proto::ErrorCode::HandshakeRequired, "x"));
   auto bytes = std::span<const std::uint8_t>(input);
   CHECK_FALSE(
-      replyComplete(FuzzService::Framed, bytes, replyOf(asString(welcome), ConnectionEnd::StillOpen)));
-  CHECK(replyComplete(FuzzService::Framed, bytes,
+      replyComplete(proto::Service::Framed, bytes, replyOf(asString(welcome), ConnectionEnd::StillOpen)));
+  CHECK(replyComplete(proto::Service::Framed, bytes,
                       replyOf(asString(welcome) + asString(stats), ConnectionEnd::StillOpen)));
-  CHECK(replyComplete(FuzzService::Framed, bytes, replyOf(asString(error), ConnectionEnd::StillOpen)));
+  CHECK(replyComplete(proto::Service::Framed, bytes, replyOf(asString(error), ConnectionEnd::StillOpen)));
   auto described =
-      describeExchange(FuzzService::Framed, bytes, replyOf(asString(error), ConnectionEnd::Reset));
+      describeExchange(proto::Service::Framed, bytes, replyOf(asString(error), ConnectionEnd::Reset));
   CHECK(described.find("ERROR HANDSHAKE_REQUIRED") != std::string::npos);
 }
 
 TEST_CASE("different server behaviour sets different feedback counters", "[unit][blackbox]") {
   auto input = net::asBytes("hello");
   std::array<std::uint8_t, kFeedbackCounters> echoed{}, reset{};
-  recordReplyFeatures(FuzzService::Echo, input, replyOf("hello", ConnectionEnd::OrderlyClose), echoed);
-  recordReplyFeatures(FuzzService::Echo, input, replyOf("", ConnectionEnd::Reset), reset);
+  recordReplyFeatures(proto::Service::Echo, input, replyOf("hello", ConnectionEnd::OrderlyClose), echoed);
+  recordReplyFeatures(proto::Service::Echo, input, replyOf("", ConnectionEnd::Reset), reset);
   CHECK(echoed != reset);
   std::array<std::uint8_t, kFeedbackCounters> again{};
-  recordReplyFeatures(FuzzService::Echo, input, replyOf("hello", ConnectionEnd::OrderlyClose), again);
+  recordReplyFeatures(proto::Service::Echo, input, replyOf("hello", ConnectionEnd::OrderlyClose), again);
   CHECK(echoed == again);
 }
 
@@ -142,7 +142,7 @@ TEST_CASE("reproducers: named by kind and signature, the shortest kept, read bac
 namespace {
 
 // The scenario `replay --write-scenarios` writes for `input`, parsed back.
-scenario::Scenario parsedRegressionScenario(FuzzService service, const std::vector<std::uint8_t>& input,
+scenario::Scenario parsedRegressionScenario(proto::Service service, const std::vector<std::uint8_t>& input,
                                             const std::string& name = "crash-00000000000000aa") {
   RegressionScenarioSource source;
   source.name = name;
@@ -173,7 +173,7 @@ TEST_CASE("a reproducer becomes a scenario that sends its bytes and expects what
           "[unit][blackbox]") {
   SECTION("echo: the bytes back, then EOF, then the server still accepts") {
     std::vector<std::uint8_t> input{'a', 0xde, 0xad, '\n', 0x00, '"'};
-    auto parsed = parsedRegressionScenario(FuzzService::Echo, input);
+    auto parsed = parsedRegressionScenario(proto::Service::Echo, input);
     std::string sent(input.begin(), input.end());
     CHECK(parsed.id == "regression.echo.crash-00000000000000aa");
     CHECK(parsed.requirements == std::vector<std::string>{"target"});
@@ -188,20 +188,20 @@ TEST_CASE("a reproducer becomes a scenario that sends its bytes and expects what
   }
   SECTION("framed: the replies a FramedSession gives the same bytes") {
     std::vector<std::uint8_t> input;
-    for (const auto& seed : seedInputs(FuzzService::Framed)) input.insert(input.end(), seed.begin(), seed.end());
+    for (const auto& seed : seedInputs(proto::Service::Framed)) input.insert(input.end(), seed.begin(), seed.end());
     input.insert(input.end(), {0x01, 0x55, 0x00, 0x00, 0x00, 0x00});  // after BYE: never answered
     std::vector<std::uint8_t> owed;
     proto::FramedSession session;
     (void)session.onBytes(input, owed);
     REQUIRE_FALSE(owed.empty());
-    auto parsed = parsedRegressionScenario(FuzzService::Framed, input);
+    auto parsed = parsedRegressionScenario(proto::Service::Framed, input);
     CHECK(bytesOfSteps(parsed, "send") == std::string(input.begin(), input.end()));
     CHECK(bytesOfSteps(parsed, "recv") == std::string(owed.begin(), owed.end()));
   }
   SECTION("a long input goes out in steps that fit the language's lines") {
     std::vector<std::uint8_t> input(1300);
     for (std::size_t i = 0; i < input.size(); ++i) input[i] = static_cast<std::uint8_t>(i * 7);
-    auto parsed = parsedRegressionScenario(FuzzService::Echo, input);
+    auto parsed = parsedRegressionScenario(proto::Service::Echo, input);
     auto sends = std::count_if(parsed.steps.begin(), parsed.steps.end(),
                                [](const auto& step) { return step.verb == "send"; });
     CHECK(sends == 3);
@@ -209,7 +209,7 @@ TEST_CASE("a reproducer becomes a scenario that sends its bytes and expects what
     CHECK(bytesOfSteps(parsed, "recv") == std::string(input.begin(), input.end()));
   }
   SECTION("a file name the id syntax does not allow is made to fit it") {
-    auto parsed = parsedRegressionScenario(FuzzService::Echo, {'x'}, "Crash 01+x");
+    auto parsed = parsedRegressionScenario(proto::Service::Echo, {'x'}, "Crash 01+x");
     CHECK(parsed.id == "regression.echo.crash-01-x");
   }
 }

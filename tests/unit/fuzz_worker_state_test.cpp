@@ -16,7 +16,7 @@ TEST_CASE("the worker's options round-trip through its work folder") {
   blackbox::FuzzWorkerOptions options;
   options.workDir = tempFilePath("worker");
   std::filesystem::create_directories(options.workDir);
-  options.service = blackbox::FuzzService::Framed;
+  options.service = proto::Service::Framed;
   options.target.command = "server --port {port} 'quoted arg'";
   options.target.url = "tcp://[::1]:{port}";
   options.target.readyTimeout = std::chrono::milliseconds(1234);
