@@ -34,7 +34,4 @@ std::string mismatch(const scenario::Expectation& expect, const StepOutcome& out
 std::string describeOutcome(const StepOutcome& outcome, std::string_view verb);
 std::string describeExpectation(const scenario::Expectation& expect);
 
-// msg_flags names <-> bits, for recvmsg expectations.
-int messageFlagBit(std::string_view name);
-
 }  // namespace sockspec::runner

@@ -11,6 +11,7 @@
 #include "base/errno_names.h"
 #include "base/file_bytes.h"
 #include "scenario/lexer.h"
+#include "scenario/symbols.h"
 #include "scenario/tcp_states.h"
 #include "scenario/verbs.h"
 
@@ -276,8 +277,8 @@ Expected<Expectation, ParseError> LineParser::parseExpectation(const Step& step)
   bool isCheck = step.verb == "check";
   auto readFlags = [&]() -> Expected<bool, ParseError> {
     while (peekIs(Token::Kind::Word)) {
-      if (!contains(messageFlagNames(), peek().text)) {
-        return expected(fmt::format("a msg_flags name ({})", joinWords(messageFlagNames())));
+      if (!contains(reportedFlagNames(), peek().text)) {
+        return expected(fmt::format("a msg_flags name ({})", joinWords(reportedFlagNames())));
       }
       if (step.verb != "recvmsg") return fail("only recvmsg reports msg_flags");
       expect.flags.push_back(peek().text);
@@ -415,11 +416,12 @@ Expected<Step, ParseError> LineParser::parseStep() {
     return expected("'->' and the value to check for");
   }
   if (step.verb == "wire") {
-    bool counted = step.arguments.front().text == kWireCountedAssertion;
+    const std::string& assertion = step.arguments.front().text;
+    bool counted = valueOf(wireAssertions(), assertion) == WireAssertion::SynRetransmits;
     if (counted && step.expect.kind != Expectation::Kind::Count) {
       return Unexpected{ParseError{step.expect.kind == Expectation::Kind::Success ? placeHere() : step.expect.place,
                                    fmt::format("expected '-> COUNT' after 'wire {}' (how many SYNs were sent again)",
-                                               kWireCountedAssertion)}};
+                                               assertion)}};
     }
     if (counted && step.expect.count < 0) {
       return Unexpected{ParseError{step.expect.place, "a retransmission count is 0 or more"}};

@@ -1,5 +1,6 @@
 // The verbs of the scenario language, each defined once: its arguments, whether it names a result, and its
-// help text. The parser checks steps against this table; the runner dispatches on the verb.
+// help text. The parser checks steps against this table; the runner dispatches on the verb. The words a
+// step's arguments may be come from the symbols table (scenario/symbols.h).
 #pragma once
 
 #include <optional>
@@ -23,7 +24,7 @@ enum class ParamKind {
 struct ParamSpec {
   ParamKind kind;
   std::string_view name;                    // for messages: "backlog", "how"
-  std::span<const std::string_view> words;  // Word, OptionalWord, Flags
+  std::span<const std::string_view> words;  // Word, OptionalWord, Flags: from scenario/symbols.h
 };
 
 enum class ResultRule { None, Required };
@@ -38,15 +39,5 @@ struct VerbSpec {
 
 std::span<const VerbSpec> verbTable();
 const VerbSpec* findVerb(std::string_view verb);
-
-// The flag and option names the runner knows, shared with the parser's checks.
-std::span<const std::string_view> sendFlagNames();
-std::span<const std::string_view> recvFlagNames();
-std::span<const std::string_view> messageFlagNames();  // msg_flags a recvmsg expectation may name
-std::span<const std::string_view> socketOptionNames();
-std::span<const std::string_view> wireAssertionNames();  // the first argument of a wire step
-
-// The wire assertion that takes a count ("wire syn-retransmits c2 -> 1"); the others take no expectation.
-inline constexpr std::string_view kWireCountedAssertion = "syn-retransmits";
 
 }  // namespace sockspec::scenario
