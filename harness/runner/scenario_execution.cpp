@@ -12,6 +12,7 @@
 #include "runner/step_runner.h"
 #include "runner/wire_assertions.h"
 #include "scenario/printer.h"
+#include "scenario/symbols.h"
 
 namespace sockspec::runner {
 
@@ -75,7 +76,12 @@ WireStepResult runWireStep(const scenario::Step& step, ScenarioSockets& sockets,
     reason = fmt::format("the capture dropped {} packets: the wire record is incomplete", dropped);
     return WireStepResult::Skipped;
   }
-  failure = wireAssertionMismatch(step.arguments[0].text, step.expect.count, ConnectionEnds{*local, *peer},
+  auto assertion = scenario::valueOf(scenario::wireAssertions(), step.arguments[0].text);
+  if (!assertion) {  // the parser lets none through
+    failure = fmt::format("unknown wire assertion '{}'", step.arguments[0].text);
+    return WireStepResult::Asserted;
+  }
+  failure = wireAssertionMismatch(*assertion, step.expect.count, ConnectionEnds{*local, *peer},
                                   wire.capture->tcpPackets());
   return WireStepResult::Asserted;
 }
