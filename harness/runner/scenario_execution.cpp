@@ -13,6 +13,7 @@
 #include "runner/wire_assertions.h"
 #include "scenario/printer.h"
 #include "scenario/symbols.h"
+#include "scenario/verbs.h"
 
 namespace sockspec::runner {
 
@@ -94,7 +95,7 @@ std::string checkId(const scenario::Scenario& scenario, scenario::Family family)
 
 bool hasWireSteps(const scenario::Scenario& scenario) {
   return std::any_of(scenario.steps.begin(), scenario.steps.end(),
-                     [](const scenario::Step& step) { return step.verb == "wire"; });
+                     [](const scenario::Step& step) { return step.verb == scenario::Verb::Wire; });
 }
 
 report::CheckResult describeCheck(const scenario::Scenario& scenario, scenario::Family family) {
@@ -128,7 +129,7 @@ report::CheckResult executeScenario(const scenario::Scenario& scenario, scenario
   sockets.setTarget(wire.target);
   bool settled = false;
   for (const scenario::Step& step : scenario.steps) {
-    if (step.verb == "wire") {
+    if (step.verb == scenario::Verb::Wire) {
       std::string failure;
       std::string reason;
       if (runWireStep(step, sockets, wire, settled, failure, reason) == WireStepResult::Skipped) {

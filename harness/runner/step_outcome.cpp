@@ -13,7 +13,14 @@ namespace sockspec::runner {
 
 namespace {
 
-bool readsData(std::string_view verb) { return verb == "recv" || verb == "recvmsg"; }
+bool readsData(scenario::Verb verb) {
+  scenario::Yields yields = scenario::verbSpec(verb).yields;
+  return yields == scenario::Yields::Data || yields == scenario::Yields::DataAndMessageFlags;
+}
+
+bool reportsMessageFlags(scenario::Verb verb) {
+  return scenario::verbSpec(verb).yields == scenario::Yields::DataAndMessageFlags;
+}
 
 std::string shortBytes(std::string_view bytes) {
   return fmt::format("{} byte{} \"{}\"", bytes.size(), bytes.size() == 1 ? "" : "s", escapeForDisplay(bytes, 48));
@@ -36,7 +43,7 @@ int reportedFlagBit(std::string_view name) {
 
 }  // namespace
 
-std::string describeOutcome(const StepOutcome& outcome, std::string_view verb) {
+std::string describeOutcome(const StepOutcome& outcome, scenario::Verb verb) {
   std::string text;
   if (outcome.wouldBlock) {
     text = "nothing ready (it would block)";
@@ -76,7 +83,7 @@ std::string describeExpectation(const scenario::Expectation& expect) {
   return text;
 }
 
-std::string mismatch(const scenario::Expectation& expect, const StepOutcome& outcome, std::string_view verb) {
+std::string mismatch(const scenario::Expectation& expect, const StepOutcome& outcome, scenario::Verb verb) {
   using Kind = scenario::Expectation::Kind;
   bool met = false;
   bool succeeded = outcome.error == 0 && !outcome.wouldBlock;
@@ -94,7 +101,7 @@ std::string mismatch(const scenario::Expectation& expect, const StepOutcome& out
                         [&](const std::string& name) { return errnoFromName(name) == outcome.error; });
       break;
   }
-  if (verb == "recvmsg" && succeeded && expect.kind != Kind::Any) {
+  if (reportsMessageFlags(verb) && succeeded && expect.kind != Kind::Any) {
     // recvmsg's msg_flags must be exactly the ones named: "-> \"hello\"" also says "and not MSG_TRUNC".
     int wanted = 0;
     for (const auto& flag : expect.flags) wanted |= reportedFlagBit(flag);
