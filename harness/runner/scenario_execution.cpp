@@ -12,6 +12,8 @@
 #include "runner/step_runner.h"
 #include "runner/wire_assertions.h"
 #include "scenario/printer.h"
+#include "scenario/symbols.h"
+#include "scenario/verbs.h"
 
 namespace sockspec::runner {
 
@@ -75,7 +77,12 @@ WireStepResult runWireStep(const scenario::Step& step, ScenarioSockets& sockets,
     reason = fmt::format("the capture dropped {} packets: the wire record is incomplete", dropped);
     return WireStepResult::Skipped;
   }
-  failure = wireAssertionMismatch(step.arguments[0].text, step.expect.count, ConnectionEnds{*local, *peer},
+  auto assertion = scenario::valueOf(scenario::wireAssertions(), step.arguments[0].text);
+  if (!assertion) {  // the parser lets none through
+    failure = fmt::format("unknown wire assertion '{}'", step.arguments[0].text);
+    return WireStepResult::Asserted;
+  }
+  failure = wireAssertionMismatch(*assertion, step.expect.count, ConnectionEnds{*local, *peer},
                                   wire.capture->tcpPackets());
   return WireStepResult::Asserted;
 }
@@ -88,7 +95,7 @@ std::string checkId(const scenario::Scenario& scenario, scenario::Family family)
 
 bool hasWireSteps(const scenario::Scenario& scenario) {
   return std::any_of(scenario.steps.begin(), scenario.steps.end(),
-                     [](const scenario::Step& step) { return step.verb == "wire"; });
+                     [](const scenario::Step& step) { return step.verb == scenario::Verb::Wire; });
 }
 
 report::CheckResult describeCheck(const scenario::Scenario& scenario, scenario::Family family) {
@@ -122,7 +129,7 @@ report::CheckResult executeScenario(const scenario::Scenario& scenario, scenario
   sockets.setTarget(wire.target);
   bool settled = false;
   for (const scenario::Step& step : scenario.steps) {
-    if (step.verb == "wire") {
+    if (step.verb == scenario::Verb::Wire) {
       std::string failure;
       std::string reason;
       if (runWireStep(step, sockets, wire, settled, failure, reason) == WireStepResult::Skipped) {

@@ -1,7 +1,5 @@
 #include "runner/step_outcome.h"
 
-#include <sys/socket.h>
-
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -9,36 +7,43 @@
 #include "base/display_escape.h"
 #include "base/errno_names.h"
 #include "scenario/printer.h"
+#include "scenario/symbols.h"
 
 namespace sockspec::runner {
 
 namespace {
 
-bool readsData(std::string_view verb) { return verb == "recv" || verb == "recvmsg"; }
+bool readsData(scenario::Verb verb) {
+  scenario::Yields yields = scenario::verbSpec(verb).yields;
+  return yields == scenario::Yields::Data || yields == scenario::Yields::DataAndMessageFlags;
+}
+
+bool reportsMessageFlags(scenario::Verb verb) {
+  return scenario::verbSpec(verb).yields == scenario::Yields::DataAndMessageFlags;
+}
 
 std::string shortBytes(std::string_view bytes) {
   return fmt::format("{} byte{} \"{}\"", bytes.size(), bytes.size() == 1 ? "" : "s", escapeForDisplay(bytes, 48));
 }
 
+// The names of the msg_flags bits set in `flags` that an expectation may name, each after a space.
 std::string flagNames(int flags) {
   std::string text;
-  for (std::string_view name : {"MSG_TRUNC", "MSG_CTRUNC", "MSG_EOR", "MSG_OOB"}) {
-    if ((flags & messageFlagBit(name)) != 0) text += " " + std::string(name);
+  for (const auto& flag : scenario::messageFlags()) {
+    if (flag.roles.reported && (flags & flag.bit) != 0) text += " " + std::string(flag.name);
   }
   return text;
 }
 
-}  // namespace
-
-int messageFlagBit(std::string_view name) {
-  if (name == "MSG_TRUNC") return MSG_TRUNC;
-  if (name == "MSG_CTRUNC") return MSG_CTRUNC;
-  if (name == "MSG_EOR") return MSG_EOR;
-  if (name == "MSG_OOB") return MSG_OOB;
-  return 0;
+// The bit of a msg_flags name the parser accepted (scenario/symbols.h); 0 for any other name.
+int reportedFlagBit(std::string_view name) {
+  const scenario::MessageFlag* flag = scenario::findMessageFlag(name);
+  return flag != nullptr && flag->roles.reported ? flag->bit : 0;
 }
 
-std::string describeOutcome(const StepOutcome& outcome, std::string_view verb) {
+}  // namespace
+
+std::string describeOutcome(const StepOutcome& outcome, scenario::Verb verb) {
   std::string text;
   if (outcome.wouldBlock) {
     text = "nothing ready (it would block)";
@@ -78,7 +83,7 @@ std::string describeExpectation(const scenario::Expectation& expect) {
   return text;
 }
 
-std::string mismatch(const scenario::Expectation& expect, const StepOutcome& outcome, std::string_view verb) {
+std::string mismatch(const scenario::Expectation& expect, const StepOutcome& outcome, scenario::Verb verb) {
   using Kind = scenario::Expectation::Kind;
   bool met = false;
   bool succeeded = outcome.error == 0 && !outcome.wouldBlock;
@@ -96,12 +101,11 @@ std::string mismatch(const scenario::Expectation& expect, const StepOutcome& out
                         [&](const std::string& name) { return errnoFromName(name) == outcome.error; });
       break;
   }
-  if (verb == "recvmsg" && succeeded && expect.kind != Kind::Any) {
+  if (reportsMessageFlags(verb) && succeeded && expect.kind != Kind::Any) {
     // recvmsg's msg_flags must be exactly the ones named: "-> \"hello\"" also says "and not MSG_TRUNC".
-    int known = MSG_TRUNC | MSG_CTRUNC | MSG_EOR | MSG_OOB;
     int wanted = 0;
-    for (const auto& flag : expect.flags) wanted |= messageFlagBit(flag);
-    if ((outcome.messageFlags & known) != wanted) met = false;
+    for (const auto& flag : expect.flags) wanted |= reportedFlagBit(flag);
+    if ((outcome.messageFlags & scenario::reportedFlagBits()) != wanted) met = false;
   }
   if (met) return {};
   return fmt::format("expected {}, got {}", describeExpectation(expect), describeOutcome(outcome, verb));

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "scenario/scenario.h"
+#include "scenario/verbs.h"
 
 namespace sockspec::runner {
 
@@ -27,14 +28,11 @@ struct StepOutcome {
   }
 };
 
-// Empty when `outcome` meets `expect`; else the "expected X, got Y" text.
-std::string mismatch(const scenario::Expectation& expect, const StepOutcome& outcome, std::string_view verb);
+// Empty when `outcome` of a `verb` step meets `expect`; else the "expected X, got Y" text.
+std::string mismatch(const scenario::Expectation& expect, const StepOutcome& outcome, scenario::Verb verb);
 
 // "ECONNRESET (Connection reset by peer)", "5 bytes \"hello\"", "0 (eof)", "would block".
-std::string describeOutcome(const StepOutcome& outcome, std::string_view verb);
+std::string describeOutcome(const StepOutcome& outcome, scenario::Verb verb);
 std::string describeExpectation(const scenario::Expectation& expect);
-
-// msg_flags names <-> bits, for recvmsg expectations.
-int messageFlagBit(std::string_view name);
 
 }  // namespace sockspec::runner

@@ -23,7 +23,9 @@
 #include "base/deadline.h"
 #include "net/socket_ops.h"
 #include "runner/time_wait_table.h"
+#include "scenario/symbols.h"
 #include "scenario/tcp_states.h"
+#include "scenario/verbs.h"
 
 namespace sockspec::runner {
 
@@ -32,6 +34,7 @@ namespace {
 using scenario::Argument;
 using scenario::Expectation;
 using scenario::Step;
+using scenario::Verb;
 
 // fill: the most a single step queues, so that a kernel with huge buffers cannot make it run away.
 constexpr std::size_t kFillLimit = 256 * 1024 * 1024;
@@ -70,19 +73,26 @@ class StepContext {
   const Argument& argument(std::size_t index) const { return m_step.arguments[index]; }
   bool hasArgument(std::size_t index) const { return index < m_step.arguments.size(); }
   NamedSocket& socketArgument(std::size_t index) { return *m_sockets.find(argument(index).text); }
-  int flagArguments(std::size_t from) const;
+  // The MSG_* bits of the flag arguments from `from` on; a name the symbols table lacks is a scenario
+  // error (the parser lets none through).
+  Expected<int, std::string> flagArguments(std::size_t from) const;
 
   // Bounds the next blocking call on `socket` by the step's deadline (and any timeout the scenario set).
   void boundBlockingCall(NamedSocket& socket) const;
   StepOutcome fromCall(long returned, int err) const;
 
+  // One handler per verb (run() dispatches); a few serve two verbs that differ in one argument.
   Expected<StepOutcome, std::string> doSocket();
   Expected<StepOutcome, std::string> doBind(bool toOther);
+  Expected<StepOutcome, std::string> doListen();
   Expected<StepOutcome, std::string> doAccept();
   Expected<StepOutcome, std::string> doConnect(bool toTarget);
   Expected<StepOutcome, std::string> doSend(bool toPeer);
   Expected<StepOutcome, std::string> doReceive(bool message);
+  Expected<StepOutcome, std::string> doShutdown();
+  Expected<StepOutcome, std::string> doClose();
   Expected<StepOutcome, std::string> doSetOption();
+  Expected<StepOutcome, std::string> doNonblocking();
   Expected<StepOutcome, std::string> doWait();
   Expected<StepOutcome, std::string> doFill();
   Expected<StepOutcome, std::string> doDrain();
@@ -96,16 +106,12 @@ class StepContext {
   bool m_probeOnly;  // "-> blocks": look whether the call would block, without blocking
 };
 
-int StepContext::flagArguments(std::size_t from) const {
+Expected<int, std::string> StepContext::flagArguments(std::size_t from) const {
   int flags = 0;
   for (std::size_t i = from; i < m_step.arguments.size(); ++i) {
-    const std::string& name = argument(i).text;
-    if (name == "MSG_PEEK") flags |= MSG_PEEK;
-    else if (name == "MSG_WAITALL") flags |= MSG_WAITALL;
-    else if (name == "MSG_TRUNC") flags |= MSG_TRUNC;
-    else if (name == "MSG_DONTWAIT") flags |= MSG_DONTWAIT;
-    else if (name == "MSG_MORE") flags |= MSG_MORE;
-    else if (name == "MSG_OOB") flags |= MSG_OOB;
+    const scenario::MessageFlag* flag = scenario::findMessageFlag(argument(i).text);
+    if (flag == nullptr) return Unexpected{fmt::format("'{}' is not a MSG_* flag", argument(i).text)};
+    flags |= flag->bit;
   }
   return flags;
 }
@@ -146,8 +152,9 @@ void StepContext::refreshLocalAddress(NamedSocket& socket) const {
 }
 
 Expected<StepOutcome, std::string> StepContext::doSocket() {
-  bool nonblocking = hasArgument(0) && argument(0).text == "nonblocking";
-  int type = m_sockets.type() | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+  int mode = hasArgument(0) ? scenario::valueOf(scenario::socketModes(), argument(0).text).value_or(0) : 0;
+  bool nonblocking = (mode & SOCK_NONBLOCK) != 0;
+  int type = m_sockets.type() | SOCK_CLOEXEC | mode;
   int fd = ::socket(m_sockets.domain(), type, 0);
   int err = errno;
   if (fd < 0) return StepOutcome::failed(err);
@@ -165,12 +172,21 @@ Expected<StepOutcome, std::string> StepContext::doBind(bool toOther) {
     }
     address = other.local;
   } else {
-    bool wildcard = hasArgument(1) && argument(1).text == "any";
+    bool wildcard = hasArgument(1) && scenario::valueOf(scenario::bindAddresses(), argument(1).text) ==
+                                          scenario::BindAddress::Any;
     address = m_sockets.freshAddress(argument(0).text, wildcard);
   }
   int rc = ::bind(socket.rawFd(), address.get(), address.length());
   int err = errno;
   if (rc == 0) refreshLocalAddress(socket);
+  return fromCall(rc, err);
+}
+
+Expected<StepOutcome, std::string> StepContext::doListen() {
+  NamedSocket& socket = socketArgument(0);
+  int rc = ::listen(socket.rawFd(), static_cast<int>(argument(1).integer));
+  int err = errno;
+  if (rc == 0) refreshLocalAddress(socket);  // listen on an unbound socket autobinds
   return fromCall(rc, err);
 }
 
@@ -242,7 +258,9 @@ Expected<StepOutcome, std::string> StepContext::doConnect(bool toTarget) {
 Expected<StepOutcome, std::string> StepContext::doSend(bool toPeer) {
   NamedSocket& socket = socketArgument(0);
   const std::string& data = argument(1).text;
-  int flags = MSG_NOSIGNAL | (toPeer ? 0 : flagArguments(2));
+  auto named = toPeer ? Expected<int, std::string>(0) : flagArguments(2);
+  if (!named) return Unexpected{named.error()};
+  int flags = MSG_NOSIGNAL | *named;
   if (m_probeOnly) flags |= MSG_DONTWAIT;
   boundBlockingCall(socket);
   ssize_t n = 0;
@@ -263,7 +281,9 @@ Expected<StepOutcome, std::string> StepContext::doSend(bool toPeer) {
 Expected<StepOutcome, std::string> StepContext::doReceive(bool message) {
   NamedSocket& socket = socketArgument(0);
   auto length = static_cast<std::size_t>(std::max<std::int64_t>(argument(1).integer, 0));
-  int flags = flagArguments(2);
+  auto named = flagArguments(2);
+  if (!named) return Unexpected{named.error()};
+  int flags = *named;
   if (m_probeOnly && (flags & (MSG_WAITALL | MSG_DONTWAIT)) == MSG_WAITALL && m_sockets.isStream() &&
       socket.fd && !socket.nonblocking && length > 0) {
     // A blocking MSG_WAITALL recv on a stream waits until all LENGTH bytes are there, unless the peer has
@@ -310,41 +330,72 @@ Expected<StepOutcome, std::string> StepContext::doReceive(bool message) {
   return outcome;
 }
 
+Expected<StepOutcome, std::string> StepContext::doShutdown() {
+  auto how = scenario::valueOf(scenario::shutdownHows(), argument(1).text);
+  if (!how) return Unexpected{fmt::format("shutdown: '{}' is not rd, wr or rdwr", argument(1).text)};
+  int rc = ::shutdown(socketArgument(0).rawFd(), *how);
+  return fromCall(rc, errno);
+}
+
+Expected<StepOutcome, std::string> StepContext::doClose() {
+  NamedSocket& socket = socketArgument(0);
+  if (!socket.fd) return StepOutcome::failed(EBADF);  // what close(2) says of a closed descriptor
+  int raw = socket.fd.release();
+  int rc = ::close(raw);
+  return fromCall(rc, errno);
+}
+
+// The option's level, optname and the shape of its value all come from its row in the symbols table; a
+// name without a row never reaches setsockopt(2).
 Expected<StepOutcome, std::string> StepContext::doSetOption() {
   NamedSocket& socket = socketArgument(0);
   const std::string& name = argument(1).text;
+  const scenario::SocketOption* option = scenario::findSocketOption(name);
+  if (option == nullptr) {
+    return Unexpected{fmt::format("setsockopt: '{}' is not an option the runner knows", name)};
+  }
   auto value = static_cast<int>(argument(2).integer);
   int second = hasArgument(3) ? static_cast<int>(argument(3).integer) : 0;
   int rc = 0;
-  if (name == "SO_LINGER") {
-    if (second > 5) return Unexpected{std::string("SO_LINGER longer than 5 s would let close() outwait the step")};
-    linger option{value, second};
-    rc = ::setsockopt(socket.rawFd(), SOL_SOCKET, SO_LINGER, &option, sizeof(option));
-  } else if (name == "SO_RCVTIMEO" || name == "SO_SNDTIMEO") {
-    timeval option = toTimeval(std::chrono::milliseconds(value));
-    rc = ::setsockopt(socket.rawFd(), SOL_SOCKET, name == "SO_RCVTIMEO" ? SO_RCVTIMEO : SO_SNDTIMEO, &option,
-                      sizeof(option));
-    if (rc == 0) (name == "SO_RCVTIMEO" ? socket.userReceiveTimeoutMs : socket.userSendTimeoutMs) = value;
-  } else {
-    int level = SOL_SOCKET;
-    int option = 0;
-    if (name == "SO_REUSEADDR") option = SO_REUSEADDR;
-    else if (name == "SO_REUSEPORT") option = SO_REUSEPORT;
-    else if (name == "SO_RCVBUF") option = SO_RCVBUF;
-    else if (name == "SO_SNDBUF") option = SO_SNDBUF;
-    else if (name == "SO_KEEPALIVE") option = SO_KEEPALIVE;
-    else if (name == "TCP_NODELAY") level = IPPROTO_TCP, option = TCP_NODELAY;
-    else if (name == "TCP_SYNCNT") level = IPPROTO_TCP, option = TCP_SYNCNT;
-    else if (name == "IPV6_V6ONLY") level = IPPROTO_IPV6, option = IPV6_V6ONLY;
-    else if (name == "TCP_QUICKACK") level = IPPROTO_TCP, option = TCP_QUICKACK;
-    rc = ::setsockopt(socket.rawFd(), level, option, &value, sizeof(value));
+  switch (option->value) {
+    case scenario::OptionValue::Linger: {
+      if (second > 5) {
+        return Unexpected{fmt::format("{} longer than 5 s would let close() outwait the step", name)};
+      }
+      linger lingerValue{value, second};
+      rc = ::setsockopt(socket.rawFd(), option->level, option->optname, &lingerValue, sizeof(lingerValue));
+      break;
+    }
+    case scenario::OptionValue::TimeoutMs: {
+      timeval timeout = toTimeval(std::chrono::milliseconds(value));
+      rc = ::setsockopt(socket.rawFd(), option->level, option->optname, &timeout, sizeof(timeout));
+      // Remembered so that the step deadlines (boundBlockingCall) never lengthen the scenario's own timeout.
+      if (rc == 0) {
+        (option->optname == SO_RCVTIMEO ? socket.userReceiveTimeoutMs : socket.userSendTimeoutMs) = value;
+      }
+      break;
+    }
+    case scenario::OptionValue::Integer:
+      rc = ::setsockopt(socket.rawFd(), option->level, option->optname, &value, sizeof(value));
+      break;
   }
   return fromCall(rc, errno);
 }
 
+Expected<StepOutcome, std::string> StepContext::doNonblocking() {
+  NamedSocket& socket = socketArgument(0);
+  int flags = ::fcntl(socket.rawFd(), F_GETFL);
+  if (flags < 0) return StepOutcome::failed(errno);
+  if (::fcntl(socket.rawFd(), F_SETFL, flags | O_NONBLOCK) < 0) return StepOutcome::failed(errno);
+  socket.nonblocking = true;
+  return StepOutcome{};
+}
+
 Expected<StepOutcome, std::string> StepContext::doWait() {
   NamedSocket& socket = socketArgument(0);
-  short events = argument(1).text == "readable" ? POLLIN : POLLOUT;
+  auto readiness = scenario::valueOf(scenario::readinessEvents(), argument(1).text);
+  if (!readiness) return Unexpected{fmt::format("wait: '{}' is not readable or writable", argument(1).text)};
+  short events = *readiness;
   Deadline deadline = Deadline::after(m_deadline);
   // Bounded by the deadline; EINTR only repeats the wait for the time left.
   for (;;) {
@@ -391,41 +442,55 @@ Expected<StepOutcome, std::string> StepContext::doDrain() {
 Expected<StepOutcome, std::string> StepContext::doCheck() {
   NamedSocket& socket = socketArgument(0);
   const std::string& what = argument(1).text;
+  auto key = scenario::valueOf(scenario::checkKeys(), what);
+  if (!key) return Unexpected{fmt::format("unknown check '{}'", what)};
   StepOutcome outcome;
-  if (what == "accept-queue" || what == "backlog" || what == "state") {
-    if (!m_sockets.isTcp()) return Unexpected{fmt::format("check {} reads TCP_INFO: TCP families only", what)};
-    tcp_info info{};
-    socklen_t length = sizeof(info);
-    if (::getsockopt(socket.rawFd(), IPPROTO_TCP, TCP_INFO, &info, &length) < 0) return StepOutcome::failed(errno);
-    // On a listener, tcp_get_info() reports the accept queue in tcpi_unacked and the backlog in tcpi_sacked.
-    if (what == "accept-queue") outcome.value = info.tcpi_unacked;
-    if (what == "backlog") outcome.value = info.tcpi_sacked;
-    if (what == "state") outcome.word = std::string(scenario::tcpStateName(info.tcpi_state));
-    return outcome;
-  }
-  if (what == "error") {
-    int value = 0;
-    socklen_t length = sizeof(value);
-    if (::getsockopt(socket.rawFd(), SOL_SOCKET, SO_ERROR, &value, &length) < 0) return StepOutcome::failed(errno);
-    if (value != 0) return StepOutcome::failed(value);
-    return outcome;
-  }
-  if (what == "readable-bytes" || what == "unsent-bytes") {
-    int value = 0;
-    if (::ioctl(socket.rawFd(), what == "readable-bytes" ? SIOCINQ : SIOCOUTQ, &value) < 0) {
-      return StepOutcome::failed(errno);
+  using scenario::CheckKey;
+  switch (*key) {
+    case CheckKey::AcceptQueue:
+    case CheckKey::Backlog:
+    case CheckKey::State: {
+      if (!m_sockets.isTcp()) {
+        return Unexpected{fmt::format("check {} reads TCP_INFO: TCP families only", what)};
+      }
+      tcp_info info{};
+      socklen_t length = sizeof(info);
+      if (::getsockopt(socket.rawFd(), IPPROTO_TCP, TCP_INFO, &info, &length) < 0) {
+        return StepOutcome::failed(errno);
+      }
+      // On a listener, tcp_get_info() reports the accept queue in tcpi_unacked, the backlog in tcpi_sacked.
+      if (*key == CheckKey::AcceptQueue) outcome.value = info.tcpi_unacked;
+      if (*key == CheckKey::Backlog) outcome.value = info.tcpi_sacked;
+      if (*key == CheckKey::State) outcome.word = std::string(scenario::tcpStateName(info.tcpi_state));
+      return outcome;
     }
-    outcome.value = value;
-    return outcome;
+    case CheckKey::Error: {
+      int value = 0;
+      socklen_t length = sizeof(value);
+      if (::getsockopt(socket.rawFd(), SOL_SOCKET, SO_ERROR, &value, &length) < 0) {
+        return StepOutcome::failed(errno);
+      }
+      if (value != 0) return StepOutcome::failed(value);
+      return outcome;
+    }
+    case CheckKey::ReadableBytes:
+    case CheckKey::UnsentBytes: {
+      int value = 0;
+      if (::ioctl(socket.rawFd(), *key == CheckKey::ReadableBytes ? SIOCINQ : SIOCOUTQ, &value) < 0) {
+        return StepOutcome::failed(errno);
+      }
+      outcome.value = value;
+      return outcome;
+    }
+    case CheckKey::TimeWait: {
+      if (!m_sockets.isTcp()) return Unexpected{fmt::format("check {}: TCP families only", what)};
+      auto inTimeWait = hasTimeWaitEntry(socket.local);
+      if (!inTimeWait) return Unexpected{inTimeWait.error()};
+      outcome.word = *inTimeWait ? "yes" : "no";
+      return outcome;
+    }
   }
-  if (what == "time-wait") {
-    if (!m_sockets.isTcp()) return Unexpected{std::string("check time-wait: TCP families only")};
-    auto inTimeWait = hasTimeWaitEntry(socket.local);
-    if (!inTimeWait) return Unexpected{inTimeWait.error()};
-    outcome.word = *inTimeWait ? "yes" : "no";
-    return outcome;
-  }
-  return Unexpected{fmt::format("unknown check '{}'", what)};
+  return Unexpected{fmt::format("unknown check '{}'", what)};  // not reached: the switch covers CheckKey
 }
 
 // counter: /proc/net/netstat counts for the whole network namespace. Only in the scenario's own namespace
@@ -461,53 +526,33 @@ Expected<StepOutcome, std::string> StepContext::doCounter() {
   return Unexpected{fmt::format("counter {}: not in /proc/net/netstat", name)};
 }
 
+// The verb -> handler table (as packetdrill's run_system_call.c): one case per Verb and no default, so that
+// -Wswitch names a verb without a handler.
 Expected<StepOutcome, std::string> StepContext::run() {
-  const std::string& verb = m_step.verb;
-  if (verb == "socket") return doSocket();
-  if (verb == "bind") return doBind(false);
-  if (verb == "bind-to") return doBind(true);
-  if (verb == "listen") {
-    NamedSocket& socket = socketArgument(0);
-    int rc = ::listen(socket.rawFd(), static_cast<int>(argument(1).integer));
-    int err = errno;
-    if (rc == 0) refreshLocalAddress(socket);  // listen on an unbound socket autobinds
-    return fromCall(rc, err);
+  switch (m_step.verb) {
+    case Verb::Socket: return doSocket();
+    case Verb::Bind: return doBind(/*toOther=*/false);
+    case Verb::BindTo: return doBind(/*toOther=*/true);
+    case Verb::Listen: return doListen();
+    case Verb::Accept: return doAccept();
+    case Verb::Connect: return doConnect(/*toTarget=*/false);
+    case Verb::ConnectTarget: return doConnect(/*toTarget=*/true);
+    case Verb::Send: return doSend(/*toPeer=*/false);
+    case Verb::SendTo: return doSend(/*toPeer=*/true);
+    case Verb::Recv: return doReceive(/*message=*/false);
+    case Verb::RecvMsg: return doReceive(/*message=*/true);
+    case Verb::Shutdown: return doShutdown();
+    case Verb::Close: return doClose();
+    case Verb::SetSockOpt: return doSetOption();
+    case Verb::Nonblocking: return doNonblocking();
+    case Verb::Wait: return doWait();
+    case Verb::Fill: return doFill();
+    case Verb::Drain: return doDrain();
+    case Verb::Check: return doCheck();
+    case Verb::Counter: return doCounter();
+    case Verb::Wire: break;  // checked on the captured packets by scenario_execution.cpp, not run here
   }
-  if (verb == "accept") return doAccept();
-  if (verb == "connect") return doConnect(/*toTarget=*/false);
-  if (verb == "connect-target") return doConnect(/*toTarget=*/true);
-  if (verb == "send") return doSend(false);
-  if (verb == "sendto") return doSend(true);
-  if (verb == "recv") return doReceive(false);
-  if (verb == "recvmsg") return doReceive(true);
-  if (verb == "shutdown") {
-    const std::string& how = argument(1).text;
-    int mode = how == "rd" ? SHUT_RD : how == "wr" ? SHUT_WR : SHUT_RDWR;
-    int rc = ::shutdown(socketArgument(0).rawFd(), mode);
-    return fromCall(rc, errno);
-  }
-  if (verb == "close") {
-    NamedSocket& socket = socketArgument(0);
-    if (!socket.fd) return StepOutcome::failed(EBADF);  // what close(2) says of a closed descriptor
-    int raw = socket.fd.release();
-    int rc = ::close(raw);
-    return fromCall(rc, errno);
-  }
-  if (verb == "setsockopt") return doSetOption();
-  if (verb == "nonblocking") {
-    NamedSocket& socket = socketArgument(0);
-    int flags = ::fcntl(socket.rawFd(), F_GETFL);
-    if (flags < 0) return StepOutcome::failed(errno);
-    if (::fcntl(socket.rawFd(), F_SETFL, flags | O_NONBLOCK) < 0) return StepOutcome::failed(errno);
-    socket.nonblocking = true;
-    return StepOutcome{};
-  }
-  if (verb == "wait") return doWait();
-  if (verb == "fill") return doFill();
-  if (verb == "drain") return doDrain();
-  if (verb == "check") return doCheck();
-  if (verb == "counter") return doCounter();
-  return Unexpected{fmt::format("the runner does not know the verb '{}'", verb)};
+  return Unexpected{fmt::format("the runner does not know the verb '{}'", scenario::verbName(m_step.verb))};
 }
 
 }  // namespace

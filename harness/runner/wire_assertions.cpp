@@ -239,20 +239,25 @@ std::string timeWait(const Connection& c) {
 
 }  // namespace
 
-std::string wireAssertionMismatch(std::string_view assertion, std::int64_t count, const ConnectionEnds& ends,
+std::string wireAssertionMismatch(scenario::WireAssertion assertion, std::int64_t count,
+                                  const ConnectionEnds& ends,
                                   std::span<const capture::NumberedPacket> packets) {
+  using scenario::WireAssertion;
   Connection connection(ends, packets);
-  if (assertion == "handshake") return handshake(connection);
-  if (assertion == "first-fin") return firstFin(connection);
-  if (assertion == "rst") return reset(connection, true);
-  if (assertion == "rst-to") return reset(connection, false);
-  if (assertion == "no-rst") return noReset(connection);
-  if (assertion == "fin-data") return finData(connection);
-  if (assertion == "no-fin") return noFin(connection);
-  if (assertion == "syn-retransmits") return synRetransmits(connection, count);
-  if (assertion == "no-syn-ack") return noSynAck(connection);
-  if (assertion == "time-wait") return timeWait(connection);
-  return fmt::format("unknown wire assertion '{}'", assertion);
+  // One case per assertion and no default: -Wswitch names one without a verdict.
+  switch (assertion) {
+    case WireAssertion::Handshake: return handshake(connection);
+    case WireAssertion::FirstFin: return firstFin(connection);
+    case WireAssertion::Rst: return reset(connection, true);
+    case WireAssertion::RstTo: return reset(connection, false);
+    case WireAssertion::NoRst: return noReset(connection);
+    case WireAssertion::FinData: return finData(connection);
+    case WireAssertion::NoFin: return noFin(connection);
+    case WireAssertion::SynRetransmits: return synRetransmits(connection, count);
+    case WireAssertion::NoSynAck: return noSynAck(connection);
+    case WireAssertion::TimeWait: return timeWait(connection);
+  }
+  return fmt::format("unknown wire assertion {}", static_cast<int>(assertion));
 }
 
 }  // namespace sockspec::runner

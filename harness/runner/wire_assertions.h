@@ -7,10 +7,10 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <string_view>
 
 #include "capture/live_capture.h"
 #include "capture/packet_dissector.h"
+#include "scenario/symbols.h"
 
 namespace sockspec::runner {
 
@@ -20,11 +20,12 @@ struct ConnectionEnds {
   capture::Endpoint peer;
 };
 
-// Empty when `assertion` (one of scenario::wireAssertionNames()) holds for the connection between
+// Empty when `assertion` holds for the connection between
 // `ends.local` and `ends.peer` in `packets`; else what was expected and what the packets show, with their
 // numbers: "expected an RST from 127.0.0.1:40001 to 127.0.0.1:35000; none in packets #1-#9 of this
 // connection (from it: SYN-ACK #2, FIN #7)". `count` is the expected number for syn-retransmits.
-std::string wireAssertionMismatch(std::string_view assertion, std::int64_t count, const ConnectionEnds& ends,
+std::string wireAssertionMismatch(scenario::WireAssertion assertion, std::int64_t count,
+                                  const ConnectionEnds& ends,
                                   std::span<const capture::NumberedPacket> packets);
 
 }  // namespace sockspec::runner

@@ -11,6 +11,7 @@
 #include "base/errno_names.h"
 #include "base/file_bytes.h"
 #include "scenario/lexer.h"
+#include "scenario/symbols.h"
 #include "scenario/tcp_states.h"
 #include "scenario/verbs.h"
 
@@ -138,7 +139,7 @@ class LineParser {
 
   Expected<std::string, ParseError> parseBytes(int depth);
   Expected<Argument, ParseError> parseParam(const ParamSpec& spec, bool& present);
-  Expected<Expectation, ParseError> parseExpectation(const Step& step);
+  Expected<Expectation, ParseError> parseExpectation(const VerbSpec& spec);
   Expected<std::string, ParseError> parseString(std::string_view what);
 
   std::vector<Token> m_tokens;
@@ -270,16 +271,16 @@ Expected<Argument, ParseError> LineParser::parseParam(const ParamSpec& spec, boo
   return argument;
 }
 
-Expected<Expectation, ParseError> LineParser::parseExpectation(const Step& step) {
+Expected<Expectation, ParseError> LineParser::parseExpectation(const VerbSpec& spec) {
   Expectation expect;
   expect.place = placeHere();
-  bool isCheck = step.verb == "check";
+  bool isCheck = spec.yields == Yields::KernelState;
   auto readFlags = [&]() -> Expected<bool, ParseError> {
     while (peekIs(Token::Kind::Word)) {
-      if (!contains(messageFlagNames(), peek().text)) {
-        return expected(fmt::format("a msg_flags name ({})", joinWords(messageFlagNames())));
+      if (!contains(reportedFlagNames(), peek().text)) {
+        return expected(fmt::format("a msg_flags name ({})", joinWords(reportedFlagNames())));
       }
-      if (step.verb != "recvmsg") return fail("only recvmsg reports msg_flags");
+      if (spec.yields != Yields::DataAndMessageFlags) return fail("only recvmsg reports msg_flags");
       expect.flags.push_back(peek().text);
       ++m_next;
     }
@@ -359,17 +360,17 @@ Expected<Step, ParseError> LineParser::parseStep() {
   const VerbSpec* spec = findVerb(peek().text);
   if (spec == nullptr) {
     std::string names;
-    for (const auto& entry : verbTable()) names += (names.empty() ? "" : ", ") + std::string(entry.verb);
+    for (const auto& entry : verbTable()) names += (names.empty() ? "" : ", ") + std::string(entry.name);
     return fail(fmt::format("unknown verb '{}': expected one of {}", escapeForDisplay(peek().text, 40), names));
   }
   step.verb = spec->verb;
   ++m_next;
   if (spec->result == ResultRule::Required && step.result.empty()) {
     return Unexpected{ParseError{step.place, fmt::format("'{}' makes a socket: name it, as in '{}'",
-                                                         spec->verb, spec->synopsis)}};
+                                                         spec->name, spec->synopsis)}};
   }
   if (spec->result == ResultRule::None && !step.result.empty()) {
-    return Unexpected{ParseError{step.place, fmt::format("'{}' makes no socket to name ({})", spec->verb,
+    return Unexpected{ParseError{step.place, fmt::format("'{}' makes no socket to name ({})", spec->name,
                                                          spec->synopsis)}};
   }
   for (const ParamSpec& param : spec->params) {
@@ -408,18 +409,19 @@ Expected<Step, ParseError> LineParser::parseStep() {
   }
   if (peekIs(Token::Kind::Arrow)) {
     ++m_next;
-    auto expect = parseExpectation(step);
+    auto expect = parseExpectation(*spec);
     if (!expect) return Unexpected{expect.error()};
     step.expect = std::move(*expect);
-  } else if (step.verb == "check") {
+  } else if (spec->expectation == ExpectationRule::Required) {
     return expected("'->' and the value to check for");
   }
-  if (step.verb == "wire") {
-    bool counted = step.arguments.front().text == kWireCountedAssertion;
+  if (step.verb == Verb::Wire) {
+    const std::string& assertion = step.arguments.front().text;
+    bool counted = valueOf(wireAssertions(), assertion) == WireAssertion::SynRetransmits;
     if (counted && step.expect.kind != Expectation::Kind::Count) {
       return Unexpected{ParseError{step.expect.kind == Expectation::Kind::Success ? placeHere() : step.expect.place,
                                    fmt::format("expected '-> COUNT' after 'wire {}' (how many SYNs were sent again)",
-                                               kWireCountedAssertion)}};
+                                               assertion)}};
     }
     if (counted && step.expect.count < 0) {
       return Unexpected{ParseError{step.expect.place, "a retransmission count is 0 or more"}};
@@ -585,8 +587,9 @@ ParseResult parseScenario(std::string_view text, std::string_view fileName, cons
   // connect-target reaches the server under test (run --target/--target-cmd): said in the header, so that
   // a run without one reports the scenario as skipped instead of failing it at that step.
   for (const auto& step : scenario.steps) {
-    if (step.verb == "connect-target" && !scenario.hasRequirement("target")) {
-      addError({step.place, "connect-target needs 'requires target' in the header (the server under test)"});
+    if (verbSpec(step.verb).needsTarget && !scenario.hasRequirement("target")) {
+      addError({step.place, fmt::format("{} needs 'requires target' in the header (the server under test)",
+                                        verbName(step.verb))});
       break;
     }
   }

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "scenario/verbs.h"
+
 namespace sockspec::scenario {
 
 namespace {
@@ -151,12 +153,13 @@ std::string printBytes(std::string_view bytes) {
 std::string printStep(const Step& step) {
   std::string text;
   if (!step.result.empty()) text += step.result + " = ";
-  text += step.verb;
+  text += verbName(step.verb);
   for (const auto& argument : step.arguments) text += " " + printArgument(argument);
   if (step.within) text += fmt::format(" within {}ms", step.within->count());
   // `check` must name what it expects, even "ok" (parser.cpp); other verbs succeed silently. Found by the
   // scenario_parser fuzz target: "check c error -> ok" printed without its "-> ok" did not parse again.
-  if (step.expect.kind != Expectation::Kind::Success || step.verb == "check") {
+  if (step.expect.kind != Expectation::Kind::Success ||
+      verbSpec(step.verb).expectation == ExpectationRule::Required) {
     text += " -> " + printExpectation(step.expect);
   }
   return text;

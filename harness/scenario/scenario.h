@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "scenario/verbs.h"
+
 namespace sockspec::scenario {
 
 struct SourcePlace {
@@ -22,7 +24,8 @@ struct SourcePlace {
 // The socket families a scenario runs over; each names a domain and a socket type.
 enum class Family { Tcp4, Tcp6, Unix, Udp4, Udp6, UnixDgram, UnixSeqpacket };
 
-// One argument of a step, as written. Which kinds a verb takes is in verbs.h.
+// One argument of a step, as written. Which kinds a verb takes is in verbs.h; what its words stand for, in
+// symbols.h.
 struct Argument {
   enum class Kind { Name, Integer, Bytes, Keyword, Duration };
   Kind kind = Kind::Name;
@@ -63,7 +66,7 @@ struct Expectation {
 struct Step {
   SourcePlace place;
   std::string result;  // "name = verb ...": the name the step's new socket gets (socket, accept)
-  std::string verb;
+  Verb verb = Verb::Socket;  // resolved by the parser; verbName(verb) is how it was written
   std::vector<Argument> arguments;
   Expectation expect;
   std::optional<std::chrono::milliseconds> within;  // the step's deadline, if not the default

@@ -1,13 +1,42 @@
-// The verbs of the scenario language, each defined once: its arguments, whether it names a result, and its
-// help text. The parser checks steps against this table; the runner dispatches on the verb.
+// The verbs of the scenario language, each defined once by one row of the verb table: its name, its
+// arguments, whether it names a result, what it yields, and its help text. The parser resolves a step's
+// verb to a Verb through this table and checks the step against its row; the printer writes the row's
+// name; the runner dispatches on the Verb (runner/step_runner.cpp, one handler per verb). A new verb is
+// one enumerator here, one row in verbs.cpp and one handler in step_runner.cpp.
 #pragma once
 
-#include <optional>
+#include <cstddef>
 #include <span>
 #include <string_view>
 #include <vector>
 
 namespace sockspec::scenario {
+
+// In table order: the order "unknown verb ..." lists them in.
+enum class Verb {
+  Socket,
+  Bind,
+  BindTo,
+  Listen,
+  Accept,
+  Connect,
+  ConnectTarget,
+  Send,
+  SendTo,
+  Recv,
+  RecvMsg,
+  Shutdown,
+  Close,
+  SetSockOpt,
+  Nonblocking,
+  Wait,
+  Fill,
+  Drain,
+  Check,
+  Counter,
+  Wire,  // keep last: kVerbCount counts up to it
+};
+inline constexpr std::size_t kVerbCount = static_cast<std::size_t>(Verb::Wire) + 1;
 
 enum class ParamKind {
   Socket,         // a name given earlier by "name = socket" or "name = accept"
@@ -23,30 +52,44 @@ enum class ParamKind {
 struct ParamSpec {
   ParamKind kind;
   std::string_view name;                    // for messages: "backlog", "how"
-  std::span<const std::string_view> words;  // Word, OptionalWord, Flags
+  std::span<const std::string_view> words;  // Word, OptionalWord, Flags: from scenario/symbols.h
 };
 
 enum class ResultRule { None, Required };
 
+// Whether a step is written with "-> EXPECTATION".
+enum class ExpectationRule {
+  Optional,  // without "->" the step must simply succeed
+  Required,  // check: the value read is the step's point, so even "-> ok" is written (and printed)
+};
+
+// What a step gives back: which expectations it can meet and how its outcome is described.
+enum class Yields {
+  Status,              // a return value or an errno
+  Data,                // recv: also the bytes read
+  DataAndMessageFlags, // recvmsg: also msg_flags, which the expectation names exactly (recvmsg(2))
+  KernelState,         // check: a number, an errno, or a word (a TCP state, yes, no)
+};
+
 struct VerbSpec {
-  std::string_view verb;
+  Verb verb;
+  std::string_view name;  // as written in scenarios: "bind-to"
   ResultRule result;
   std::vector<ParamSpec> params;
   std::string_view synopsis;  // "listen SOCKET BACKLOG"
   std::string_view help;
+  ExpectationRule expectation = ExpectationRule::Optional;
+  Yields yields = Yields::Status;
+  bool needsTarget = false;  // the header must say 'requires target' (the server under test)
 };
 
+// Every row, in Verb order.
 std::span<const VerbSpec> verbTable();
-const VerbSpec* findVerb(std::string_view verb);
-
-// The flag and option names the runner knows, shared with the parser's checks.
-std::span<const std::string_view> sendFlagNames();
-std::span<const std::string_view> recvFlagNames();
-std::span<const std::string_view> messageFlagNames();  // msg_flags a recvmsg expectation may name
-std::span<const std::string_view> socketOptionNames();
-std::span<const std::string_view> wireAssertionNames();  // the first argument of a wire step
-
-// The wire assertion that takes a count ("wire syn-retransmits c2 -> 1"); the others take no expectation.
-inline constexpr std::string_view kWireCountedAssertion = "syn-retransmits";
+// The row of `verb`; every Verb has one (tests/unit/scenario_verbs_test.cpp).
+const VerbSpec& verbSpec(Verb verb);
+// The row named `name`, or nullptr for a word that is no verb.
+const VerbSpec* findVerb(std::string_view name);
+// "bind-to": for printing and messages.
+std::string_view verbName(Verb verb);
 
 }  // namespace sockspec::scenario

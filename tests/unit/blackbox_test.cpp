@@ -158,11 +158,11 @@ scenario::Scenario parsedRegressionScenario(proto::Service service, const std::v
 }
 
 // The bytes of every step with `verb`, in order: sent data for send, expected bytes for recv.
-std::string bytesOfSteps(const scenario::Scenario& parsed, const std::string& verb) {
+std::string bytesOfSteps(const scenario::Scenario& parsed, scenario::Verb verb) {
   std::string bytes;
   for (const auto& step : parsed.steps) {
     if (step.verb != verb) continue;
-    bytes += verb == "send" ? step.arguments.at(1).text : step.expect.bytes;
+    bytes += verb == scenario::Verb::Send ? step.arguments.at(1).text : step.expect.bytes;
   }
   return bytes;
 }
@@ -177,11 +177,12 @@ TEST_CASE("a reproducer becomes a scenario that sends its bytes and expects what
     std::string sent(input.begin(), input.end());
     CHECK(parsed.id == "regression.echo.crash-00000000000000aa");
     CHECK(parsed.requirements == std::vector<std::string>{"target"});
-    CHECK(bytesOfSteps(parsed, "send") == sent);
-    CHECK(bytesOfSteps(parsed, "recv") == sent);
+    CHECK(bytesOfSteps(parsed, scenario::Verb::Send) == sent);
+    CHECK(bytesOfSteps(parsed, scenario::Verb::Recv) == sent);
     REQUIRE(parsed.steps.size() >= 4);
-    CHECK(parsed.steps[1].verb == "connect-target");
-    CHECK(parsed.steps[parsed.steps.size() - 2].verb == "connect-target");  // the server still accepts
+    CHECK(parsed.steps[1].verb == scenario::Verb::ConnectTarget);
+    // The last connection: the server still accepts.
+    CHECK(parsed.steps[parsed.steps.size() - 2].verb == scenario::Verb::ConnectTarget);
     auto eof = std::find_if(parsed.steps.begin(), parsed.steps.end(),
                             [](const auto& step) { return step.expect.kind == scenario::Expectation::Kind::Eof; });
     CHECK(eof != parsed.steps.end());
@@ -195,18 +196,18 @@ TEST_CASE("a reproducer becomes a scenario that sends its bytes and expects what
     (void)session.onBytes(input, owed);
     REQUIRE_FALSE(owed.empty());
     auto parsed = parsedRegressionScenario(proto::Service::Framed, input);
-    CHECK(bytesOfSteps(parsed, "send") == std::string(input.begin(), input.end()));
-    CHECK(bytesOfSteps(parsed, "recv") == std::string(owed.begin(), owed.end()));
+    CHECK(bytesOfSteps(parsed, scenario::Verb::Send) == std::string(input.begin(), input.end()));
+    CHECK(bytesOfSteps(parsed, scenario::Verb::Recv) == std::string(owed.begin(), owed.end()));
   }
   SECTION("a long input goes out in steps that fit the language's lines") {
     std::vector<std::uint8_t> input(1300);
     for (std::size_t i = 0; i < input.size(); ++i) input[i] = static_cast<std::uint8_t>(i * 7);
     auto parsed = parsedRegressionScenario(proto::Service::Echo, input);
     auto sends = std::count_if(parsed.steps.begin(), parsed.steps.end(),
-                               [](const auto& step) { return step.verb == "send"; });
+                               [](const auto& step) { return step.verb == scenario::Verb::Send; });
     CHECK(sends == 3);
-    CHECK(bytesOfSteps(parsed, "send") == std::string(input.begin(), input.end()));
-    CHECK(bytesOfSteps(parsed, "recv") == std::string(input.begin(), input.end()));
+    CHECK(bytesOfSteps(parsed, scenario::Verb::Send) == std::string(input.begin(), input.end()));
+    CHECK(bytesOfSteps(parsed, scenario::Verb::Recv) == std::string(input.begin(), input.end()));
   }
   SECTION("a file name the id syntax does not allow is made to fit it") {
     auto parsed = parsedRegressionScenario(proto::Service::Echo, {'x'}, "Crash 01+x");

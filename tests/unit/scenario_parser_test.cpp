@@ -57,7 +57,7 @@ TEST_CASE("a complete scenario parses into its header and steps") {
 
   const Step& accept = scenario.steps[5];
   CHECK(accept.result == "conn");
-  CHECK(accept.verb == "accept");
+  CHECK(accept.verb == Verb::Accept);
   CHECK(accept.within == std::chrono::milliseconds(500));
   CHECK(accept.place.line == 13);
 
@@ -133,7 +133,7 @@ TEST_CASE("connect-target needs 'requires target', then parses and prints back")
   REQUIRE(parsed);
   CHECK(parsed->requirements == std::vector<std::string>{"target"});
   REQUIRE(parsed->steps.size() == 2);
-  CHECK(parsed->steps[1].verb == "connect-target");
+  CHECK(parsed->steps[1].verb == Verb::ConnectTarget);
   auto again = parseScenario(printScenario(*parsed), "t.scn");
   REQUIRE(again);
   CHECK(*again == *parsed);
@@ -150,7 +150,7 @@ TEST_CASE("wire steps parse, print back, and reject what they cannot mean with f
   REQUIRE(parsed.ok());
   REQUIRE(parsed->steps.size() == 17);
   const Step& counted = parsed->steps[14];
-  CHECK(counted.verb == "wire");
+  CHECK(counted.verb == Verb::Wire);
   CHECK(counted.arguments.size() == 2);
   CHECK(counted.arguments[0].text == "syn-retransmits");
   CHECK(counted.arguments[1].text == "client");
