@@ -37,7 +37,7 @@ DissectStatus dissectChecked(LinkType link, std::span<const std::uint8_t> frame,
   const std::vector<std::uint8_t> exact(frame.begin(), frame.end());
   const DissectStatus status = dissectPacket(link, exact, packet);
   if (status == DissectStatus::Ok) {
-    SOCKSPEC_FUZZ_CHECK(packet.transport == Transport::Tcp || packet.transport == Transport::Udp,
+    SOCKSPEC_FUZZ_CHECK(packet.transport == IpProtocol::Tcp || packet.transport == IpProtocol::Udp,
                         "an Ok packet is TCP or UDP");
     SOCKSPEC_FUZZ_CHECK(!formatEndpoint(packet.source).empty() && !formatEndpoint(packet.destination).empty(),
                         "endpoints format");

@@ -19,13 +19,13 @@ struct Filter {
   std::vector<std::uint16_t> ports;
 
   bool accepts(const DissectedPacket& packet) const {
-    auto hostMatches = [&](const Endpoint& endpoint) {
+    auto hostMatches = [&](const PacketEndpoint& endpoint) {
       for (const auto& host : hosts) {
         if (host == endpoint.address) return true;
       }
       return false;
     };
-    auto portMatches = [&](const Endpoint& endpoint) {
+    auto portMatches = [&](const PacketEndpoint& endpoint) {
       for (auto port : ports) {
         if (port == endpoint.port) return true;
       }
@@ -116,8 +116,8 @@ std::string flagText(std::uint8_t flags) {
   return text.empty() ? "none" : text;
 }
 
-const char* transportName(Transport transport) {
-  return transport == Transport::Tcp ? "tcp" : "udp";
+const char* transportName(IpProtocol transport) {
+  return transport == IpProtocol::Tcp ? "tcp" : "udp";
 }
 
 bool selected(const InspectOptions& settings, const Flow& flow) {
@@ -170,7 +170,7 @@ void printTimeline(std::FILE* out, const FileSummary& summary, std::size_t numbe
     const auto& packet = entry.packet;
     auto d = static_cast<std::size_t>(entry.direction);
     std::string label;
-    if (packet.transport == Transport::Tcp) {
+    if (packet.transport == IpProtocol::Tcp) {
       if (!base[d]) base[d] = packet.seq;
       label = fmt::format("[{}] seq={} ", flagText(packet.tcpFlags), packet.seq - *base[d]);
       auto other = d ^ 1u;

@@ -9,6 +9,7 @@
 
 #include "app/target_events_check.h"
 #include "net/sock_addr.h"
+#include "net/socket_kind.h"
 #include "process/target_session.h"
 #include "report/console_report.h"
 #include "runner/claim_verdicts.h"
@@ -22,19 +23,6 @@ using Clock = std::chrono::steady_clock;
 
 double millisecondsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-// The scenario family a target's endpoint is (connect-target scenarios run over that family only).
-scenario::Family scenarioFamilyOf(const net::Endpoint& endpoint) {
-  bool v6 = endpoint.isIpv6();
-  switch (endpoint.transport) {
-    case net::Transport::Tcp: return v6 ? scenario::Family::Tcp6 : scenario::Family::Tcp4;
-    case net::Transport::Udp: return v6 ? scenario::Family::Udp6 : scenario::Family::Udp4;
-    case net::Transport::UnixStream: return scenario::Family::Unix;
-    case net::Transport::UnixDgram: return scenario::Family::UnixDgram;
-    case net::Transport::UnixSeqpacket: return scenario::Family::UnixSeqpacket;
-  }
-  return scenario::Family::Tcp4;  // not reached: every transport is listed
 }
 
 // After the checks: stops a started target (noting if it had ended on its own) and appends the lifecycle
@@ -112,7 +100,7 @@ Expected<RunOutcome, std::string> executeScenarios(const RunPlan& plan,
     target.emplace(std::move(*opened));
     auto address = net::toSockAddr(target->endpoint());
     if (!address) return Unexpected{fmt::format("--target {}: {}", target->endpoint().toString(), address.error())};
-    options.target = runner::TargetUnderTest{*address, scenarioFamilyOf(target->endpoint()),
+    options.target = runner::TargetUnderTest{*address, net::socketKindOf(target->endpoint()),
                                              target->endpoint().toString()};
   }
 

@@ -62,7 +62,7 @@ SegmentKind trackSegment(SequenceTracker& tracker, std::uint32_t seq, std::uint3
 }
 
 std::string Flow::state() const {
-  if (transport == Transport::Udp) {
+  if (transport == IpProtocol::Udp) {
     // Zeek for UDP: both directions SF, originator only S0 (one direction is always the originator here).
     return packets[1] != 0 ? "SF" : "S0";
   }
@@ -101,7 +101,7 @@ Flow& FlowTable::add(const DissectedPacket& packet, std::int64_t timestampNs, st
     flow.b = packet.destination;
     // A capture that starts at the SYN-ACK still knows who the originator was.
     bool synAck =
-        packet.transport == Transport::Tcp && (packet.tcpFlags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck);
+        packet.transport == IpProtocol::Tcp && (packet.tcpFlags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck);
     if (synAck) std::swap(flow.a, flow.b);
     flow.firstNs = flow.lastNs = timestampNs;
     found = m_index.emplace(key, m_flows.size()).first;
@@ -115,7 +115,7 @@ Flow& FlowTable::add(const DissectedPacket& packet, std::int64_t timestampNs, st
   flow.payloadBytes[d] += packet.payloadLength;
   flow.firstNs = std::min(flow.firstNs, timestampNs);  // timestamps in a file need not be ordered
   flow.lastNs = std::max(flow.lastNs, timestampNs);
-  if (packet.transport == Transport::Udp) {
+  if (packet.transport == IpProtocol::Udp) {
     addHistoryLetter(flow, direction, 'd');
     return flow;
   }

@@ -38,9 +38,9 @@ SegmentKind trackSegment(SequenceTracker& tracker, std::uint32_t seq, std::uint3
 
 struct Flow {
   std::size_t number = 0;  // 1-based, in order of first packet
-  Transport transport = Transport::Tcp;
-  Endpoint a;  // originator
-  Endpoint b;  // responder
+  IpProtocol transport = IpProtocol::Tcp;
+  PacketEndpoint a;  // originator
+  PacketEndpoint b;  // responder
   std::array<std::uint64_t, 2> packets{};
   std::array<std::uint64_t, 2> frameBytes{};
   std::array<std::uint64_t, 2> payloadBytes{};
@@ -73,9 +73,9 @@ class FlowTable {
 
  private:
   struct Key {
-    Transport transport;
-    Endpoint low;
-    Endpoint high;
+    IpProtocol transport;
+    PacketEndpoint low;
+    PacketEndpoint high;
     auto operator<=>(const Key&) const = default;
   };
   std::map<Key, std::size_t> m_index;

@@ -51,7 +51,7 @@ void LiveCapture::onPacket(unsigned char* self, const pcap_pkthdr* header, const
   DissectedPacket packet;
   if (dissectPacket(capture.m_link, std::span<const std::uint8_t>(bytes, header->caplen), packet) ==
           DissectStatus::Ok &&
-      packet.transport == Transport::Tcp) {
+      packet.transport == IpProtocol::Tcp) {
     capture.m_tcpPackets.push_back(NumberedPacket{capture.m_written, packet});
   }
 }

@@ -51,9 +51,9 @@ DissectStatus dissectTransport(const ByteReader& bytes, std::size_t offset, std:
   std::size_t captured = bytes.size() - offset;
   std::size_t claimed = transportLength.value_or(captured);
   out.truncated = captured < claimed;
-  if (protocol == static_cast<std::uint8_t>(Transport::Udp)) {
+  if (protocol == static_cast<std::uint8_t>(IpProtocol::Udp)) {
     if (!bytes.has(offset, 8)) return DissectStatus::Truncated;
-    out.transport = Transport::Udp;
+    out.transport = IpProtocol::Udp;
     out.source.port = bytes.be16(offset);
     out.destination.port = bytes.be16(offset + 2);
     std::size_t udpLength = bytes.be16(offset + 4);
@@ -63,9 +63,9 @@ DissectStatus dissectTransport(const ByteReader& bytes, std::size_t offset, std:
     out.payloadLength = static_cast<std::uint32_t>(total < 8 ? 0 : total - 8);
     return DissectStatus::Ok;
   }
-  if (protocol == static_cast<std::uint8_t>(Transport::Tcp)) {
+  if (protocol == static_cast<std::uint8_t>(IpProtocol::Tcp)) {
     if (!bytes.has(offset, 20)) return DissectStatus::Truncated;
-    out.transport = Transport::Tcp;
+    out.transport = IpProtocol::Tcp;
     out.source.port = bytes.be16(offset);
     out.destination.port = bytes.be16(offset + 2);
     out.seq = bytes.be32(offset + 4);
@@ -186,7 +186,7 @@ std::string formatAddress(const IpAddress& address) {
   return text;
 }
 
-std::string formatEndpoint(const Endpoint& endpoint) {
+std::string formatEndpoint(const PacketEndpoint& endpoint) {
   if (endpoint.address.isV4()) return fmt::format("{}:{}", formatAddress(endpoint.address), endpoint.port);
   return fmt::format("[{}]:{}", formatAddress(endpoint.address), endpoint.port);
 }

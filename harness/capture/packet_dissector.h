@@ -25,7 +25,9 @@ enum class LinkType {
 
 std::string_view linkTypeName(LinkType type);
 
-enum class Transport : std::uint8_t { Tcp = 6, Udp = 17 };
+// The IP protocol number of a captured packet (RFC 790): what the wire carried, not a socket kind
+// (net/socket_kind.h) nor a URL's transport (net/endpoint.h).
+enum class IpProtocol : std::uint8_t { Tcp = 6, Udp = 17 };
 
 // An IPv4 address is stored as an IPv4-mapped IPv6 address (::ffff:a.b.c.d) so both families share one key.
 struct IpAddress {
@@ -34,14 +36,15 @@ struct IpAddress {
   auto operator<=>(const IpAddress&) const = default;
 };
 
-struct Endpoint {
+// An address and port as a packet carries them; net::Endpoint is where a socket lives, as a URL.
+struct PacketEndpoint {
   IpAddress address;
   std::uint16_t port = 0;
-  auto operator<=>(const Endpoint&) const = default;
+  auto operator<=>(const PacketEndpoint&) const = default;
 };
 
 // "10.0.0.1:80" or "[::1]:80".
-std::string formatEndpoint(const Endpoint& endpoint);
+std::string formatEndpoint(const PacketEndpoint& endpoint);
 // "10.0.0.1" or "::1".
 std::string formatAddress(const IpAddress& address);
 // Parses a dotted IPv4 or textual IPv6 address (brackets allowed); false if it is neither.
@@ -58,14 +61,14 @@ enum TcpFlag : std::uint8_t {
 };
 
 struct DissectedPacket {
-  Transport transport = Transport::Tcp;
-  Endpoint source;
-  Endpoint destination;
+  IpProtocol transport = IpProtocol::Tcp;
+  PacketEndpoint source;
+  PacketEndpoint destination;
   std::uint8_t tcpFlags = 0;
   std::uint32_t seq = 0;
   std::uint32_t ack = 0;
   std::uint16_t window = 0;
-  // Transport payload length from the IP length fields, so a snaplen-truncated frame still counts the bytes
+  // IpProtocol payload length from the IP length fields, so a snaplen-truncated frame still counts the bytes
   // that were on the wire; only when the IP length is absent (0: TSO, jumbograms) does the captured length
   // stand in.
   std::uint32_t payloadLength = 0;

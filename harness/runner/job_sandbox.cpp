@@ -8,12 +8,6 @@
 
 namespace sockspec::runner {
 
-namespace {
-
-bool isTcp(scenario::Family family) { return family == scenario::Family::Tcp4 || family == scenario::Family::Tcp6; }
-
-}  // namespace
-
 JobSandbox::JobSandbox(const scenario::Scenario& scenario, scenario::Family family, std::string workDirectory,
                        SandboxSettings settings)
     : m_scenario(scenario), m_family(family), m_workDirectory(std::move(workDirectory)), m_settings(std::move(settings)) {
@@ -42,7 +36,7 @@ Expected<void, std::string> JobSandbox::enter() {
 // says in the context's missingReason why there is none.
 void JobSandbox::openCapture() {
   const std::string& directory = m_settings.captureDirectory;
-  bool wanted = !directory.empty() || (hasWireSteps(m_scenario) && isTcp(m_family));
+  bool wanted = !directory.empty() || (hasWireSteps(m_scenario) && net::isTcp(m_family));
   if (!wanted) return;
   if (!hasRawCaptureCapability()) {
     m_context.missingReason = "needs CAP_NET_RAW to capture (run as root)";

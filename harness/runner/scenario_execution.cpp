@@ -25,8 +25,8 @@ constexpr std::chrono::milliseconds kWireQuiet{20};
 constexpr std::chrono::milliseconds kWireSettleLimit{300};
 
 // An inet socket address as the dissector writes endpoints (IPv4 as ::ffff:a.b.c.d); nullopt for the rest.
-std::optional<capture::Endpoint> wireEndpoint(const net::SockAddr& address) {
-  capture::Endpoint endpoint;
+std::optional<capture::PacketEndpoint> wireEndpoint(const net::SockAddr& address) {
+  capture::PacketEndpoint endpoint;
   if (address.family() == AF_INET) {
     sockaddr_in in{};
     std::memcpy(&in, address.get(), sizeof(in));

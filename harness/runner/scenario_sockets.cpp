@@ -11,33 +11,11 @@ namespace sockspec::runner {
 
 using scenario::Family;
 
-int ScenarioSockets::domain() const {
-  switch (m_family) {
-    case Family::Tcp4:
-    case Family::Udp4: return AF_INET;
-    case Family::Tcp6:
-    case Family::Udp6: return AF_INET6;
-    case Family::Unix:
-    case Family::UnixDgram:
-    case Family::UnixSeqpacket: return AF_UNIX;
-  }
-  return AF_UNSPEC;
-}
+int ScenarioSockets::domain() const { return net::domainOf(m_family); }
 
-int ScenarioSockets::type() const {
-  switch (m_family) {
-    case Family::Tcp4:
-    case Family::Tcp6:
-    case Family::Unix: return SOCK_STREAM;
-    case Family::Udp4:
-    case Family::Udp6:
-    case Family::UnixDgram: return SOCK_DGRAM;
-    case Family::UnixSeqpacket: return SOCK_SEQPACKET;
-  }
-  return SOCK_STREAM;
-}
+int ScenarioSockets::type() const { return net::typeOf(m_family); }
 
-bool ScenarioSockets::isTcp() const { return m_family == Family::Tcp4 || m_family == Family::Tcp6; }
+bool ScenarioSockets::isTcp() const { return net::isTcp(m_family); }
 bool ScenarioSockets::isStream() const { return type() == SOCK_STREAM; }
 
 NamedSocket& ScenarioSockets::add(const std::string& name, net::UniqueFd fd, bool nonblocking) {

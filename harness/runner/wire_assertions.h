@@ -16,8 +16,8 @@ namespace sockspec::runner {
 
 // One side of a TCP connection as the scenario's socket sees it: its own address and its peer's.
 struct ConnectionEnds {
-  capture::Endpoint local;
-  capture::Endpoint peer;
+  capture::PacketEndpoint local;
+  capture::PacketEndpoint peer;
 };
 
 // Empty when `assertion` holds for the connection between

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "net/socket_kind.h"
+
 #include "scenario/verbs.h"
 
 namespace sockspec::scenario {
@@ -21,8 +23,8 @@ struct SourcePlace {
   bool operator==(const SourcePlace&) const = default;
 };
 
-// The socket families a scenario runs over; each names a domain and a socket type.
-enum class Family { Tcp4, Tcp6, Unix, Udp4, Udp6, UnixDgram, UnixSeqpacket };
+// The socket kinds a scenario runs over, its "families": net::SocketKind, named here as the language does.
+using Family = net::SocketKind;
 
 // One argument of a step, as written. Which kinds a verb takes is in verbs.h; what its words stand for, in
 // symbols.h.
@@ -101,7 +103,7 @@ struct Scenario {
   }
 };
 
-std::string_view familyName(Family family);  // "tcp4", "unix-dgram", ...
-std::optional<Family> familyFromName(std::string_view name);
+inline std::string_view familyName(Family family) { return net::socketKindName(family); }  // "tcp4", ...
+inline std::optional<Family> familyFromName(std::string_view name) { return net::socketKindFromName(name); }
 
 }  // namespace sockspec::scenario

@@ -146,7 +146,7 @@ TEST_CASE("IPv6 with a hop-by-hop and destination options chain, and UDP", "[uni
 
   Bytes udp = ipv4(kClient, kServer, 17, udpHeaderAndPayload(53, 5353, "query"));
   REQUIRE(dissectPacket(LinkType::RawIp, udp, packet) == DissectStatus::Ok);
-  CHECK(packet.transport == Transport::Udp);
+  CHECK(packet.transport == IpProtocol::Udp);
   CHECK(packet.payloadLength == 5);
 }
 

@@ -16,8 +16,8 @@ using scenario::WireAssertion;
 
 namespace {
 
-capture::Endpoint loopback(std::uint16_t port) {
-  capture::Endpoint endpoint;
+capture::PacketEndpoint loopback(std::uint16_t port) {
+  capture::PacketEndpoint endpoint;
   endpoint.address.bytes[10] = 0xff;
   endpoint.address.bytes[11] = 0xff;
   endpoint.address.bytes[12] = 127;
@@ -26,8 +26,8 @@ capture::Endpoint loopback(std::uint16_t port) {
   return endpoint;
 }
 
-const capture::Endpoint kClient = loopback(40000);
-const capture::Endpoint kServer = loopback(35000);
+const capture::PacketEndpoint kClient = loopback(40000);
+const capture::PacketEndpoint kServer = loopback(35000);
 const ConnectionEnds kClientSide{kClient, kServer};
 const ConnectionEnds kServerSide{kServer, kClient};
 
@@ -36,7 +36,7 @@ constexpr std::uint8_t kAck = capture::kTcpAck;
 constexpr std::uint8_t kFin = capture::kTcpFin | capture::kTcpAck;
 constexpr std::uint8_t kRst = capture::kTcpRst | capture::kTcpAck;
 
-NumberedPacket packet(std::uint64_t number, const capture::Endpoint& from, const capture::Endpoint& to,
+NumberedPacket packet(std::uint64_t number, const capture::PacketEndpoint& from, const capture::PacketEndpoint& to,
                       std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::uint32_t length = 0) {
   NumberedPacket p;
   p.number = number;
