@@ -2,6 +2,10 @@
 // (the 95 characters 0x20..0x7e taken as a ring), each line starting one character further on, each ended
 // by CR LF; the whole repeats every 95 lines. RFC 864 only recommends this pattern ("The data may be
 // anything"); the suite requires it because every widespread chargen sends it.
+//
+// Written apart from the reference server's generator (targets/server/chargen_pattern.h) on purpose: this is
+// the oracle that checks it, so a mistake in one is caught by the other instead of being shared.
+// docs/architecture.md lists where else an oracle is kept independent.
 #pragma once
 
 #include <cstddef>

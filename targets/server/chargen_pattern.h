@@ -1,5 +1,7 @@
 // The RFC 864 character generator pattern: lines of 72 printable ASCII characters, each starting one
 // character further along the 95-character printable set, ended by CR LF. It repeats every 95 lines.
+// The chargen suite's verifier (harness/suites/chargen_verifier.h) is written apart from this on purpose:
+// it is the oracle that checks this generator.
 #pragma once
 
 #include <cstddef>

@@ -66,6 +66,8 @@ void sendDatagramOrFail(int fd, std::string_view data);
 
 // `size` bytes of a pattern that makes a misplaced, lost or duplicated byte visible: every 4-byte group
 // differs from its neighbours for the first 2^32 bytes.
+// Written apart from the service suites' payloads (harness/suites/payloads.h) on purpose: the tests check the
+// suites, so they do not share their generator.
 std::string patternBytes(std::size_t size);
 
 }  // namespace sockspec::testing
