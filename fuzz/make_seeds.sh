@@ -7,7 +7,7 @@
 # seeds come from fuzz/make_pcap_seeds.py. Exit status: 0, or 2 when run outside a sockspec checkout.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-suite="$root/harness/scenarios/default"
+suite="$root/scenarios/default"
 if [ ! -d "$suite" ]; then
   echo "make_seeds.sh: $suite: no such folder (not a sockspec checkout?)" >&2
   exit 2

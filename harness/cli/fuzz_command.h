@@ -1,6 +1,8 @@
 // `sockspec fuzz`: black-box fuzzing of a server reached over a socket (docs/fuzzing-black-box.md). The
 // command checks its options, runs the fuzzing worker (blackbox/fuzz_engine.h) as a child process bounded
 // by --max-time, then lists the reproducers it wrote; exit 1 when it found something, 0 when not.
+// Defined in fuzz_command.cpp, or, in a build without libFuzzer, in fuzz_command_unavailable.cpp (the build
+// picks one).
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -14,7 +14,7 @@ namespace sockspec::runner {
 Expected<std::vector<std::string>, std::string> collectScenarioFiles(const std::vector<std::string>& paths);
 
 // The default suite's folder: $SOCKSPEC_SUITE_DIR if set; else <prefix>/share/sockspec/suites/default next to
-// the installed program; else the source tree's harness/scenarios/default (a build-tree run).
+// the installed program; else the source tree's scenarios/default (a build-tree run).
 Expected<std::string, std::string> defaultSuiteDirectory();
 
 }  // namespace sockspec::runner
