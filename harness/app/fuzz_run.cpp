@@ -34,10 +34,10 @@ std::string fileTail(const std::string& path, std::size_t maxBytes) {
   return text->size() > maxBytes ? text->substr(text->size() - maxBytes) : *text;
 }
 
-std::string replayOptions(const FuzzOptions& options) {
-  if (options.targetCommand.empty()) return "--target " + options.target;
-  std::string text = "--target-cmd " + shellQuote(options.targetCommand);
-  if (!options.target.empty()) text += " --target " + options.target;
+std::string replayOptions(const BlackboxTargetOptions& target) {
+  if (target.command.empty()) return "--target " + target.url;
+  std::string text = "--target-cmd " + shellQuote(target.command);
+  if (!target.url.empty()) text += " --target " + target.url;
   return text;
 }
 
@@ -45,13 +45,12 @@ blackbox::FuzzWorkerOptions workerOptions(const FuzzOptions& options, const std:
                                           const std::string& workDir) {
   blackbox::FuzzWorkerOptions worker;
   worker.service = *blackbox::fuzzServiceFromName(options.service);
-  worker.target = blackbox::fuzzTargetSpec(options.target, options.targetCommand, options.readyTimeoutMs,
-                                           options.hangTimeoutMs);
-  worker.replayOptions = replayOptions(options);
+  worker.target = options.target.spec();
+  worker.replayOptions = replayOptions(options.target);
   worker.artifactsDir = artifacts;
   worker.workDir = workDir;
   worker.maxTimeSeconds = options.maxTimeSeconds;
-  worker.hangTimeout = std::chrono::milliseconds(options.hangTimeoutMs);
+  worker.hangTimeout = std::chrono::milliseconds(options.target.hangTimeoutMs);
   worker.seed = options.seed;
   worker.maxLength = options.maxLength;
   worker.maxFindings = options.maxFindings;
@@ -74,19 +73,12 @@ Expected<std::string, FuzzFailure> prepareArtifacts(const std::string& artifacts
 
 Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
                                                    const volatile std::sig_atomic_t* stopRequested) {
-  if (options.targetCommand.empty() && options.target.empty()) {
-    return Unexpected{usage("--target-cmd CMD or --target URL is required (the server to fuzz)")};
-  }
-  if (options.targetCommand.empty() && options.target.find(process::kPortPlaceholder) != std::string::npos) {
-    return Unexpected{usage(fmt::format("--target {}: {} needs --target-cmd, which is given the port",
-                                        options.target, process::kPortPlaceholder))};
-  }
+  if (auto problem = options.target.problem("the server to fuzz")) return Unexpected{usage(*problem)};
   auto artifacts = prepareArtifacts(options.artifacts);
   if (!artifacts) return Unexpected{artifacts.error()};
-  if (options.targetCommand.empty()) {
+  if (options.target.command.empty()) {
     // Somebody else's server: an unreachable one is bad input, said before any fuzzing starts.
-    auto reached = blackbox::openFuzzTarget(blackbox::fuzzTargetSpec(options.target, options.targetCommand,
-                                                                      options.readyTimeoutMs, options.hangTimeoutMs));
+    auto reached = blackbox::openFuzzTarget(options.target.spec());
     if (!reached) return Unexpected{usage(reached.error())};
   }
 

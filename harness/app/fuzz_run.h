@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "app/blackbox_target_options.h"
 #include "base/expected.h"
 #include "blackbox/fuzz_worker_state.h"
 
@@ -18,13 +19,10 @@ namespace sockspec::app {
 
 // What the command line said, word for word.
 struct FuzzOptions {
-  std::string targetCommand;
-  std::string target;
+  BlackboxTargetOptions target;
   std::string service;
   int maxTimeSeconds = 60;
   std::string artifacts;
-  int hangTimeoutMs = 1000;
-  int readyTimeoutMs = 10000;
   std::uint32_t seed = 0;
   std::size_t maxLength = 4096;
   std::size_t maxFindings = 0;

@@ -46,15 +46,11 @@ ReplayVerdict replayOne(process::TargetSession& target, proto::Service service,
 Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
   ReplayPlan plan{options, {}, {}};
   bool converting = plan.writesScenarios();
-  if (converting && (!options.targetCommand.empty() || !options.target.empty())) {
+  if (converting && (!options.target.command.empty() || !options.target.url.empty())) {
     return Unexpected{std::string("--write-scenarios sends nothing: it takes no --target or --target-cmd")};
   }
-  if (!converting && options.targetCommand.empty() && options.target.empty()) {
-    return Unexpected{std::string("--target-cmd CMD or --target URL is required (the server to replay against)")};
-  }
-  if (options.targetCommand.empty() && options.target.find(process::kPortPlaceholder) != std::string::npos) {
-    return Unexpected{fmt::format("--target {}: {} needs --target-cmd, which is given the port", options.target,
-                                  process::kPortPlaceholder)};
+  if (auto problem = options.target.problem("the server to replay against"); problem && !converting) {
+    return Unexpected{*problem};
   }
   auto files = blackbox::expandReproducerPaths(options.paths);
   if (!files) return Unexpected{files.error()};
@@ -109,10 +105,9 @@ Expected<std::vector<std::string>, std::string> writeRegressionScenarios(const R
 Expected<std::vector<ReplayVerdict>, std::string> replayReproducers(const ReplayPlan& plan) {
   const ReplayOptions& options = plan.options;
   blackbox::ExchangeLimits limits;
-  limits.hangTimeout = std::chrono::milliseconds(options.hangTimeoutMs);
+  limits.hangTimeout = std::chrono::milliseconds(options.target.hangTimeoutMs);
   limits.connectTimeout = limits.hangTimeout;
-  auto target = blackbox::openFuzzTarget(
-      blackbox::fuzzTargetSpec(options.target, options.targetCommand, options.readyTimeoutMs, options.hangTimeoutMs));
+  auto target = blackbox::openFuzzTarget(options.target.spec());
   if (!target) return Unexpected{target.error()};
   std::vector<ReplayVerdict> verdicts;
   bool targetLost = false;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "app/blackbox_target_options.h"
 #include "base/expected.h"
 #include "blackbox/reproducer_files.h"
 #include "blackbox/service_model.h"
@@ -15,11 +16,8 @@ namespace sockspec::app {
 // What the command line said, word for word.
 struct ReplayOptions {
   std::vector<std::string> paths;
-  std::string targetCommand;
-  std::string target;
+  BlackboxTargetOptions target;
   std::string service;
-  int hangTimeoutMs = 1000;
-  int readyTimeoutMs = 10000;
   bool json = false;
   std::string scenarioDirectory;  // --write-scenarios DIR: convert, send nothing
 };

@@ -5,6 +5,7 @@
 
 #include "app/fuzz_run.h"
 #include "base/exit_codes.h"
+#include "cli/blackbox_target_options.h"
 #include "blackbox/fuzz_engine.h"
 #include "cli_support/usage_error.h"
 #include "process/interrupt_signals.h"
@@ -68,12 +69,11 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
       "  sockspec replay findings/ --service echo --target-cmd '...'   # again, one verdict per reproducer\n"
       "Exit codes: 0 nothing found, 1 findings (reproducers written), 2 bad usage or unreachable target, "
       "3 sockspec failed, 130 interrupted.");
-  fuzz->add_option("--target-cmd", settings->targetCommand,
-                   "start the server with this shell command on a free port ({port}); it is restarted after "
-                   "each finding and stopped at the end");
-  fuzz->add_option("--target", settings->target,
-                   "the server's URL (tcp://127.0.0.1:7, unix:///run/s.sock); with --target-cmd it may say "
-                   "{port}. Alone: a server somebody else runs, so fuzzing stops at the first finding");
+  addBlackboxTargetOptions(*fuzz, settings->target,
+                           "start the server with this shell command on a free port ({port}); it is restarted "
+                           "after each finding and stopped at the end",
+                           "the server's URL (tcp://127.0.0.1:7, unix:///run/s.sock); with --target-cmd it may "
+                           "say {port}. Alone: a server somebody else runs, so fuzzing stops at the first finding");
   fuzz->add_option("--service", settings->service, "what the server speaks: echo or framed")
       ->required()
       ->check(CLI::IsMember({"echo", "framed"}));
@@ -82,13 +82,6 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
       ->check(CLI::Range(1, 7 * 24 * 3600));
   fuzz->add_option("--artifacts", settings->artifacts, "folder for reproducers (made if missing)")
       ->required();
-  fuzz->add_option("--hang-timeout", settings->hangTimeoutMs,
-                   "ms of silence (no reply byte and no close) after which an unfinished reply is a hang")
-      ->capture_default_str()
-      ->check(CLI::Range(10, 600'000));
-  fuzz->add_option("--ready-timeout", settings->readyTimeoutMs, "ms the started server may take to serve")
-      ->capture_default_str()
-      ->check(CLI::Range(100, 600'000));
   fuzz->add_option("--seed", settings->seed, "libFuzzer's random seed (0: a new one each run)")
       ->capture_default_str();
   fuzz->add_option("--max-len", settings->maxLength, "longest input in bytes")

@@ -7,6 +7,7 @@
 
 #include "app/replay_run.h"
 #include "base/exit_codes.h"
+#include "cli/blackbox_target_options.h"
 #include "cli_support/usage_error.h"
 
 namespace sockspec::cli {
@@ -61,22 +62,14 @@ std::function<int()> addReplayCommand(CLI::App& app) {
                    "reproducer files, or folders of them (sidecars *.json are read "
                    "alongside)")
       ->required();
-  replay->add_option("--target-cmd", settings->targetCommand,
-                     "start the server with this shell command on a free port ({port}), afresh for each "
-                     "reproducer");
-  replay->add_option("--target", settings->target, "the server's URL; with --target-cmd it may say {port}");
+  addBlackboxTargetOptions(*replay, settings->target,
+                           "start the server with this shell command on a free port ({port}), afresh for each "
+                           "reproducer",
+                           "the server's URL; with --target-cmd it may say {port}");
   replay
       ->add_option("--service", settings->service,
                    "echo or framed (default: what each reproducer's sidecar says)")
       ->check(CLI::IsMember({"echo", "framed"}));
-  replay
-      ->add_option("--hang-timeout", settings->hangTimeoutMs,
-                   "ms of silence after which an unfinished reply is a hang")
-      ->capture_default_str()
-      ->check(CLI::Range(10, 600'000));
-  replay->add_option("--ready-timeout", settings->readyTimeoutMs, "ms the started server may take to serve")
-      ->capture_default_str()
-      ->check(CLI::Range(100, 600'000));
   replay->add_flag("--json", settings->json, "print the verdicts as a JSON array on stdout");
   replay->add_option("--write-scenarios", settings->scenarioDirectory,
                      "send nothing: write each reproducer as a regression scenario, DIR/<id>.scn, for sockspec run "

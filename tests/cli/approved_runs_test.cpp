@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "support/approved_files.h"
 #include "support/built_programs.h"
 #include "support/program_run.h"
 #include "support/test_files.h"
@@ -22,6 +23,8 @@
 using namespace sockspec::testing;
 
 namespace {
+
+const std::string kApprovedFolder = "tests/data/approved";
 
 std::string replaceAll(std::string text, const std::string& from, const std::string& to) {
   if (from.empty()) return text;
@@ -71,23 +74,6 @@ std::string sortConsoleChecks(const std::string& console) {
   return out;
 }
 
-void checkApproved(const std::string& name, const std::string& actual) {
-  std::string path = sourceDir() + "/tests/data/approved/" + name;
-  if (const char* approve = std::getenv("SOCKSPEC_APPROVE"); approve != nullptr && std::string(approve) == "1") {
-    writeFileOrFail(path, actual);
-    WARN("approved " << path);
-  }
-  std::string approved = readFileOrFail(path);
-  if (actual != approved) {
-    std::size_t at = 0;
-    while (at < actual.size() && at < approved.size() && actual[at] == approved[at]) ++at;
-    writeFileOrFail(name + ".received", actual);
-    FAIL_CHECK(name << " differs from the approved file from byte " << at << ": got "
-                    << std::filesystem::absolute(name + ".received").string() << ", approved " << path);
-  }
-  CHECK(actual.size() == approved.size());
-}
-
 struct Formats {
   std::string console;
   std::string json;
@@ -131,10 +117,10 @@ Formats runInEveryFormat(const std::vector<std::string>& arguments, int expected
 }
 
 void approveAll(const std::string& stem, const Formats& formats, bool sortChecks) {
-  checkApproved(stem + ".console.txt", sortChecks ? sortConsoleChecks(formats.console) : formats.console);
-  checkApproved(stem + ".json", formats.json);
-  checkApproved(stem + ".junit.xml", formats.junit);
-  checkApproved(stem + ".tap", formats.tap);
+  checkApproved(kApprovedFolder, stem + ".console.txt", sortChecks ? sortConsoleChecks(formats.console) : formats.console);
+  checkApproved(kApprovedFolder, stem + ".json", formats.json);
+  checkApproved(kApprovedFolder, stem + ".junit.xml", formats.junit);
+  checkApproved(kApprovedFolder, stem + ".tap", formats.tap);
 }
 
 }  // namespace

@@ -37,7 +37,9 @@
 #include "report/report_text.h"
 #include "report/run_result.h"
 #include "report/tap_report.h"
+#include "support/approved_files.h"
 #include "support/built_programs.h"
+#include "support/test_files.h"
 
 namespace sockspec {
 namespace {
@@ -99,37 +101,6 @@ RunResult fixtureRun() {
   run.claims.push_back({3, "a UDP datagram is never split", ClaimVerdict::Untested, "", {}});
   run.elapsedMs = 18.4;
   return run;
-}
-
-std::string readWholeFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) FAIL("cannot read " << path);
-  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-}
-
-void writeWholeFile(const std::string& path, const std::string& text) {
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  file << text;
-  if (!file) FAIL("cannot write " << path);
-}
-
-// Compares `actual` with tests/data/reports/<name>, byte for byte.
-void checkApproved(const std::string& name, const std::string& actual) {
-  std::string path = testing::sourceDir() + "/tests/data/reports/" + name;
-  if (const char* approve = std::getenv("SOCKSPEC_APPROVE");
-      approve != nullptr && std::string(approve) == "1") {
-    writeWholeFile(path, actual);
-    WARN("approved " << path);
-  }
-  std::string approved = readWholeFile(path);
-  if (actual != approved) {
-    std::size_t at = 0;
-    while (at < actual.size() && at < approved.size() && actual[at] == approved[at]) ++at;
-    writeWholeFile(name + ".received", actual);
-    FAIL_CHECK(name << " differs from the approved file from byte " << at << "; got "
-                    << std::filesystem::absolute(name + ".received").string() << ", approved " << path);
-  }
-  CHECK(actual.size() == approved.size());
 }
 
 std::vector<std::string> linesOf(const std::string& text) {
@@ -364,19 +335,19 @@ const std::string kAwkwardMessageShown =
 // ---- approved outputs
 
 TEST_CASE("the console report matches its approved output", "[report][console]") {
-  checkApproved("run.console.txt", renderConsoleReport(fixtureRun(), false));
+  testing::checkApproved("tests/data/reports", "run.console.txt", renderConsoleReport(fixtureRun(), false));
 }
 
 TEST_CASE("the JSON report matches its approved output", "[report][json]") {
-  checkApproved("run.json", renderJsonReport(fixtureRun()));
+  testing::checkApproved("tests/data/reports", "run.json", renderJsonReport(fixtureRun()));
 }
 
 TEST_CASE("the JUnit report matches its approved output", "[report][junit]") {
-  checkApproved("run.junit.xml", renderJunitReport(fixtureRun()));
+  testing::checkApproved("tests/data/reports", "run.junit.xml", renderJunitReport(fixtureRun()));
 }
 
 TEST_CASE("the TAP report matches its approved output", "[report][tap]") {
-  checkApproved("run.tap", renderTapReport(fixtureRun()));
+  testing::checkApproved("tests/data/reports", "run.tap", renderTapReport(fixtureRun()));
 }
 
 // ---- console
@@ -832,12 +803,12 @@ TEST_CASE("a report written to a path replaces the file whole and leaves no temp
           "[report][format]") {
   auto directory = freshDirectory("report-dir");
   std::string path = (directory / "run.xml").string();
-  writeWholeFile(path, "an older report that is longer than nothing");
+  testing::writeFileOrFail(path, "an older report that is longer than nothing");
   RunResult run = fixtureRun();
 
   auto written = writeReport(ReportFormat::Junit, run, path);
   REQUIRE(written.ok());
-  CHECK(readWholeFile(path) == renderJunitReport(run));
+  CHECK(testing::readFileOrFail(path) == renderJunitReport(run));
   CHECK(entriesOf(directory) == std::vector<std::string>{"run.xml"});
   struct stat status {};
   REQUIRE(::stat(path.c_str(), &status) == 0);
