@@ -14,17 +14,12 @@ using namespace sockspec::testing;
 
 namespace {
 
-constexpr std::uint32_t kClient = 0x7f000001;  // 127.0.0.1
-constexpr std::uint32_t kServer = 0x7f000002;  // 127.0.0.2
+constexpr std::uint32_t kClient = kTestClientAddress;
+constexpr std::uint32_t kServer = kTestServerAddress;
 constexpr std::uint8_t kSyn = 0x02, kAck = 0x10, kPsh = 0x08;
 
-Bytes tcpFrame(bool fromClient, std::uint8_t flags, std::uint32_t seq, std::uint32_t ack,
-               std::string payload = {}) {
-  TcpSegment segment = fromClient ? TcpSegment(40000, 7, flags, seq, ack, 65535, std::move(payload))
-                                  : TcpSegment(7, 40000, flags, seq, ack, 65535, std::move(payload));
-  return ethernet(
-      ipv4(fromClient ? kClient : kServer, fromClient ? kServer : kClient, 6, tcpHeaderAndPayload(segment)),
-      false);
+Bytes tcpFrame(bool fromClient, std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::string payload = {}) {
+  return clientServerTcpFrame(fromClient, flags, seq, ack, std::move(payload));
 }
 
 // The same UDP datagram as a raw IPv6 packet (no link header).

@@ -193,4 +193,19 @@ inline Bytes bsdNull(const Bytes& ip) {
   return out;
 }
 
+// The capture tests' conversation: a client at 127.0.0.1:40000 and a server at 127.0.0.2:7, one TCP segment
+// in an Ethernet frame.
+inline constexpr std::uint32_t kTestClientAddress = 0x7f000001;  // 127.0.0.1
+inline constexpr std::uint32_t kTestServerAddress = 0x7f000002;  // 127.0.0.2
+
+inline Bytes clientServerTcpFrame(bool fromClient, std::uint8_t flags, std::uint32_t seq, std::uint32_t ack,
+                                  std::string payload = {}) {
+  TcpSegment segment = fromClient ? TcpSegment(40000, 7, flags, seq, ack, 65535, std::move(payload))
+                                  : TcpSegment(7, 40000, flags, seq, ack, 65535, std::move(payload));
+  std::uint32_t client = kTestClientAddress;
+  std::uint32_t server = kTestServerAddress;
+  return ethernet(ipv4(fromClient ? client : server, fromClient ? server : client, 6, tcpHeaderAndPayload(segment)),
+                  false);
+}
+
 }  // namespace sockspec::testing
