@@ -79,4 +79,16 @@ std::string describeMissingReply(const DatagramReply& reply, std::chrono::millis
   return fmt::format("no reply within {} ms", timeout.count());
 }
 
+Expected<DatagramReply, std::string> exchangeOneDatagram(const net::Endpoint& target, net::Bytes request,
+                                                         Deadline deadline, std::chrono::milliseconds timeout) {
+  auto client = DatagramClient::connect(target, deadline);
+  if (!client) return Unexpected{client.error()};
+  if (auto sent = client->send(request, deadline); !sent) return Unexpected{sent.error()};
+  auto reply = client->receive(deadline);
+  if (reply.kind != DatagramReply::Kind::Received) {
+    return Unexpected{fmt::format("sent a {}-byte datagram: {}", request.size(), describeMissingReply(reply, timeout))};
+  }
+  return reply;
+}
+
 }  // namespace sockspec::suites

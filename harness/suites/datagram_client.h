@@ -47,4 +47,9 @@ class DatagramClient {
 // "no reply within 5000 ms" / "recv: ECONNREFUSED (...)": why no datagram came, for failure messages.
 std::string describeMissingReply(const DatagramReply& reply, std::chrono::milliseconds timeout);
 
+// One request and its reply on a fresh connected client, by `deadline`. The error says what went wrong: the
+// socket, the send, or the reply that did not come ("sent a 5-byte datagram: no reply within 5000 ms").
+Expected<DatagramReply, std::string> exchangeOneDatagram(const net::Endpoint& target, net::Bytes request,
+                                                         Deadline deadline, std::chrono::milliseconds timeout);
+
 }  // namespace sockspec::suites

@@ -109,13 +109,9 @@ CheckOutcome concurrentClients(const CheckContext& context) {
 }
 
 std::optional<std::string> datagramExchange(net::Bytes request, const CheckContext& context) {
-  auto client = DatagramClient::connect(context.target, context.deadline);
-  if (!client) return client.error();
-  if (auto sent = client->send(request, context.deadline); !sent) return sent.error();
-  auto reply = client->receive(context.deadline);
-  if (reply.kind != DatagramReply::Kind::Received) {
-    return fmt::format("sent a {}-byte datagram: {}", request.size(), describeMissingReply(reply, context.timeout));
-  }
+  auto exchanged = exchangeOneDatagram(context.target, request, context.deadline, context.timeout);
+  if (!exchanged) return exchanged.error();
+  const DatagramReply& reply = *exchanged;
   if (reply.fullSize > kMaxLine) return fmt::format("the reply has {} bytes", reply.fullSize);
   return datagramProblem(reply.data);
 }

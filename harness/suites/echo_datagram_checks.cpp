@@ -23,13 +23,9 @@ constexpr std::size_t kMaxIpv4Datagram = 65507;
 constexpr std::size_t kMaxIpv6Datagram = 65527;
 
 std::optional<std::string> echoOne(const CheckContext& context, const std::vector<std::uint8_t>& request) {
-  auto client = DatagramClient::connect(context.target, context.deadline);
-  if (!client) return client.error();
-  if (auto sent = client->send(request, context.deadline); !sent) return sent.error();
-  auto reply = client->receive(context.deadline);
-  if (reply.kind != DatagramReply::Kind::Received) {
-    return fmt::format("sent a {}-byte datagram: {}", request.size(), describeMissingReply(reply, context.timeout));
-  }
+  auto exchanged = exchangeOneDatagram(context.target, request, context.deadline, context.timeout);
+  if (!exchanged) return exchanged.error();
+  const DatagramReply& reply = *exchanged;
   if (reply.fullSize != request.size()) {
     return fmt::format("expected a {}-byte datagram back, got {} bytes", request.size(), reply.fullSize);
   }
