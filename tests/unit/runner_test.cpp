@@ -1,0 +1,170 @@
+// The runner below the command line: one scenario executed in this process (executeScenario), jobs run by
+// the scheduler in child processes (runIsolatedJobs: results in job order, skips, a crash-free deadline kill,
+// a stop request), and the claims judged from results (judgeClaims). Unix-socket scenarios and
+// --isolation none, so nothing here needs privileges or the network.
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <filesystem>
+
+#include "runner/claim_verdicts.h"
+#include "runner/isolated_jobs.h"
+#include "runner/scenario_execution.h"
+#include "scenario/parser.h"
+#include "support/built_programs.h"
+
+using namespace sockspec;
+using report::Status;
+
+namespace {
+
+scenario::Scenario parsed(const std::string& text) {
+  auto result = scenario::parseScenario(text, "t.scn");
+  if (!result) FAIL(result.error().front().describe());
+  return std::move(*result);
+}
+
+const std::string kEcho = R"SCN(scenario t.echo
+families unix
+claim 2 confirms
+source "recv(2)"
+server = socket
+bind server
+listen server 1
+client = socket
+connect client server
+conn = accept server
+send client "hello" -> 5
+recv conn 16 -> "hello"
+)SCN";
+
+const std::string kWrong = R"SCN(scenario t.wrong
+families unix
+claim 2 refutes
+source "recv(2)"
+server = socket
+bind server
+listen server 1
+client = socket
+connect client server
+conn = accept server
+send client "hello" -> 5
+recv conn 2 -> "hello"
+)SCN";
+
+const std::string kSlow = R"SCN(scenario t.slow
+families unix
+source "recv(2)"
+server = socket
+bind server
+listen server 1
+client = socket
+connect client server
+recv client 4 within 30s -> "none"
+)SCN";
+
+const std::string kNeedsTarget = R"SCN(scenario t.target
+families tcp4
+requires target
+source "connect(2)"
+c = socket
+connect-target c
+)SCN";
+
+std::string workDirectory() {
+  std::string path = testing::tempFilePath("runner-work");
+  std::filesystem::create_directories(path);
+  return path;
+}
+
+runner::JobOptions noIsolation() {
+  runner::JobOptions options;
+  options.isolation = runner::Isolation::None;
+  options.parallel = 2;
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("executeScenario runs the steps in this process and names the first step that differs") {
+  auto echo = parsed(kEcho);
+  auto passed = runner::executeScenario(echo, scenario::Family::Unix, workDirectory());
+  CHECK(passed.status == Status::Passed);
+  CHECK(passed.id == "t.echo[unix]");
+  CHECK(passed.message.empty());
+
+  auto wrong = parsed(kWrong);
+  auto failed = runner::executeScenario(wrong, scenario::Family::Unix, workDirectory());
+  CHECK(failed.status == Status::Failed);
+  CHECK(failed.line == 12);
+  CHECK(failed.message == R"(recv conn 2 -> "hello": expected 5 bytes "hello", got 2 bytes "he")");
+}
+
+TEST_CASE("runIsolatedJobs gives results in job order whatever order they finish in, skips what cannot run") {
+  auto echo = parsed(kEcho);
+  auto wrong = parsed(kWrong);
+  auto target = parsed(kNeedsTarget);
+  std::vector<runner::ScenarioJob> jobs{{&wrong, scenario::Family::Unix},
+                                        {&target, scenario::Family::Tcp4},
+                                        {&echo, scenario::Family::Unix}};
+  std::vector<std::string> finished;
+  auto options = noIsolation();
+  options.onResult = [&](const report::CheckResult& result) { finished.push_back(result.id); };
+  auto results = runner::runIsolatedJobs(jobs, options);
+  REQUIRE(results.size() == 3);
+  CHECK(results[0].id == "t.wrong[unix]");
+  CHECK(results[0].status == Status::Failed);
+  CHECK(results[0].message == R"(recv conn 2 -> "hello": expected 5 bytes "hello", got 2 bytes "he")");
+  CHECK(results[1].status == Status::Skipped);
+  CHECK(results[1].message == "needs a server under test (run --target URL or --target-cmd CMD)");
+  CHECK(results[2].status == Status::Passed);
+  CHECK(finished.size() == 3);
+}
+
+TEST_CASE("runIsolatedJobs kills a job at its deadline and reports it, without waiting for its step") {
+  auto slow = parsed(kSlow);
+  auto options = noIsolation();
+  options.jobDeadline = std::chrono::milliseconds(300);
+  auto started = std::chrono::steady_clock::now();
+  auto results = runner::runIsolatedJobs({{&slow, scenario::Family::Unix}}, options);
+  auto took = std::chrono::steady_clock::now() - started;
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].status == Status::Failed);
+  CHECK(results[0].message == "did not finish within 300 ms and was killed");
+  // The step alone would wait 30 s: the job was killed, not waited for.
+  CHECK(took < std::chrono::seconds(20));
+}
+
+TEST_CASE("runIsolatedJobs stops at a stop request and reports every job not run as interrupted") {
+  auto slow = parsed(kSlow);
+  volatile std::sig_atomic_t stop = 1;
+  auto results = runner::runIsolatedJobs({{&slow, scenario::Family::Unix}, {&slow, scenario::Family::Unix}},
+                                         noIsolation(), &stop);
+  REQUIRE(results.size() == 2);
+  for (const auto& result : results) {
+    CHECK(result.status == Status::Skipped);
+    CHECK(result.message == "interrupted");
+  }
+}
+
+TEST_CASE("judgeClaims: passing checks decide, failed ones are evidence, no tags give no claims") {
+  auto check = [](std::string id, Status status, std::vector<int> claims, std::vector<int> refutes) {
+    report::CheckResult result;
+    result.id = std::move(id);
+    result.status = status;
+    result.claims = std::move(claims);
+    result.refutes = std::move(refutes);
+    return result;
+  };
+  CHECK(runner::judgeClaims({check("a", Status::Passed, {}, {})}).empty());
+  auto claims = runner::judgeClaims({check("confirms", Status::Passed, {2}, {}),
+                                     check("refutes", Status::Passed, {2}, {2}),
+                                     check("only-refutes", Status::Passed, {3}, {3}),
+                                     check("broken", Status::Failed, {4}, {})});
+  REQUIRE(claims.size() == 4);
+  CHECK(claims[0].verdict == report::ClaimVerdict::Untested);
+  CHECK(claims[1].verdict == report::ClaimVerdict::PartlyTrue);
+  CHECK(claims[2].verdict == report::ClaimVerdict::Refuted);
+  CHECK(claims[3].verdict == report::ClaimVerdict::Untested);
+  CHECK(claims[3].evidence.size() == 1);
+}
