@@ -16,6 +16,7 @@
 #include <iterator>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -288,6 +289,36 @@ TEST_CASE("a child dies with the process that started it", "[child_process][pdea
                      Deadline::after(10s)));
   REQUIRE(sleeper > 0);
   CHECK(eventually([&] { return runningInGroup(sleeper).empty(); }, Deadline::after(5s)));
+}
+
+TEST_CASE("fork runs a function in a child of its own group and reports what it returned", "[child_process][fork]") {
+  auto child = ChildProcess::fork([] { return ::getpgid(0) == ::getpid() ? 7 : 8; }, "test");
+  REQUIRE(child);
+  auto status = child->wait(Deadline::after(10s));
+  REQUIRE(status);
+  CHECK(status->exited);
+  CHECK(status->code == 7);  // 8 would mean it shares our process group
+}
+
+TEST_CASE("a forked function that throws exits 3, and kill ends one that would run on", "[child_process][fork]") {
+  auto throws = ChildProcess::fork([]() -> int { throw std::runtime_error("no"); }, "test");
+  REQUIRE(throws);
+  auto status = throws->wait(Deadline::after(10s));
+  REQUIRE(status);
+  CHECK(status->exited);
+  CHECK(status->code == 3);
+
+  auto sleeps = ChildProcess::fork([] {
+    std::this_thread::sleep_for(30s);
+    return 0;
+  }, "test");
+  REQUIRE(sleeps);
+  auto started = Clock::now();
+  auto killed = sleeps->kill();
+  CHECK_FALSE(killed.exited);
+  CHECK(killed.signal == SIGKILL);
+  CHECK(Clock::now() - started < 10s);
+  CHECK(sleeps->hasExited());
 }
 
 }  // namespace
