@@ -24,44 +24,17 @@ scenario::Scenario parsed(const std::string& text) {
   return std::move(*result);
 }
 
-const std::string kEcho = R"SCN(scenario t.echo
-families unix
-claim 2 confirms
-source "recv(2)"
-server = socket
-bind server
-listen server 1
-client = socket
-connect client server
-conn = accept server
-send client "hello" -> 5
-recv conn 16 -> "hello"
-)SCN";
+// A unix scenario with a listener and one client connected to it (lines 5-9), then `steps` from line 10.
+std::string unixScenario(const std::string& id, const std::string& claim, const std::string& steps) {
+  return "scenario " + id + "\nfamilies unix\n" + claim + "source \"recv(2)\"\n" +
+         "server = socket\nbind server\nlisten server 1\nclient = socket\nconnect client server\n" + steps;
+}
 
-const std::string kWrong = R"SCN(scenario t.wrong
-families unix
-claim 2 refutes
-source "recv(2)"
-server = socket
-bind server
-listen server 1
-client = socket
-connect client server
-conn = accept server
-send client "hello" -> 5
-recv conn 2 -> "hello"
-)SCN";
-
-const std::string kSlow = R"SCN(scenario t.slow
-families unix
-source "recv(2)"
-server = socket
-bind server
-listen server 1
-client = socket
-connect client server
-recv client 4 within 30s -> "none"
-)SCN";
+const std::string kEcho = unixScenario("t.echo", "claim 2 confirms\n",
+                                       "conn = accept server\nsend client \"hello\" -> 5\nrecv conn 16 -> \"hello\"\n");
+const std::string kWrong = unixScenario("t.wrong", "claim 2 refutes\n",
+                                        "conn = accept server\nsend client \"hello\" -> 5\nrecv conn 2 -> \"hello\"\n");
+const std::string kSlow = unixScenario("t.slow", "", "recv client 4 within 30s -> \"none\"\n");
 
 const std::string kNeedsTarget = R"SCN(scenario t.target
 families tcp4
