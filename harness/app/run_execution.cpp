@@ -31,7 +31,7 @@ void closeTarget(process::TargetSession& target, report::ConsoleReporter& consol
                  report::RunResult& result) {
   if (auto ended = target.stop()) std::fprintf(consoleStream, "note: the target ended during the run (%s)\n", ended->c_str());
   if (!target.eventsLogPath().empty()) {
-    report::CheckResult order = checkEventsOrder(target.eventsLogPath());
+    report::CheckResult order = checkEventsOrder(target);
     console.checkFinished(order);
     result.checks.push_back(std::move(order));
   }

@@ -1,26 +1,23 @@
 #include "app/target_events_check.h"
 
-#include <fstream>
-
 #include <fmt/format.h>
-
-#include "events/lifecycle_order.h"
 
 namespace sockspec::app {
 
-report::CheckResult checkEventsOrder(const std::string& path) {
+report::CheckResult checkEventsOrder(const process::TargetSession& target) {
+  const std::string& path = target.eventsLogPath();
   report::CheckResult check;
   check.id = "events.lifecycle-order";
   check.title = "the target's socket calls follow the legal lifecycle order";
   check.source = "socket(2), bind(2), listen(2), accept(2), connect(2), close(2)";
   check.file = path;
-  std::ifstream log(path);
-  if (!log) {
+  auto checked = target.checkEventsLog();
+  if (!checked) {
     check.status = report::Status::Failed;
     check.message = fmt::format("{}: the target wrote no --events log", path);
     return check;
   }
-  events::OrderReport order = events::checkLifecycleOrder(log);
+  const events::OrderReport& order = *checked;
   if (!order.violations.empty()) {
     check.status = report::Status::Failed;
     check.line = static_cast<int>(order.violations.front().line);

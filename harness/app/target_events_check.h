@@ -5,12 +5,13 @@
 
 #include <string>
 
+#include "process/target_session.h"
 #include "report/run_result.h"
 
 namespace sockspec::app {
 
-// "events.lifecycle-order": failed when the log is missing, empty, or has calls out of order (the first
-// violation's line and text); passed otherwise.
-report::CheckResult checkEventsOrder(const std::string& path);
+// "events.lifecycle-order" for a stopped target that was told to write an --events log: failed when the
+// log is missing, empty, or has calls out of order (the first violation's line and text); passed otherwise.
+report::CheckResult checkEventsOrder(const process::TargetSession& target);
 
 }  // namespace sockspec::app

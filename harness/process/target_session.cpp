@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
 #include <thread>
 
 namespace sockspec::process {
@@ -83,6 +84,13 @@ Expected<void, std::string> TargetSession::restart() {
   }
   (void)stop();
   return startCommand();
+}
+
+std::optional<events::OrderReport> TargetSession::checkEventsLog() const {
+  if (m_eventsPath.empty()) return std::nullopt;
+  std::ifstream log(m_eventsPath);
+  if (!log) return std::nullopt;
+  return events::checkLifecycleOrder(log);
 }
 
 std::optional<std::string> TargetSession::stop() {

@@ -2,7 +2,7 @@
 // from --target-cmd (TargetCommand: a free port, waited for until it serves, its whole process group stopped
 // and reaped at the end, restartable after a crash), or one somebody else runs at a --target URL, which is
 // only probed. "{events}" in the command names a file in the session's private folder for the server's
-// --events log (docs/events.md), which the caller checks once the server has stopped.
+// --events log (docs/events.md), checked for lifecycle order once the server has stopped.
 #pragma once
 
 #include <sys/types.h>
@@ -13,6 +13,7 @@
 
 #include "base/expected.h"
 #include "base/temp_directory.h"
+#include "events/lifecycle_order.h"
 #include "net/endpoint.h"
 #include "net/endpoint_sockets.h"
 #include "process/target_command.h"
@@ -45,6 +46,9 @@ class TargetSession {
   std::string describe() const;
   // The --events log the server was told to write ("" unless the spec asked for one).
   const std::string& eventsLogPath() const { return m_eventsPath; }
+  // The lifecycle-order check of that log (events/lifecycle_order.h); nullopt when the server wrote none.
+  // Call it after stop(): a running server may still be writing.
+  std::optional<events::OrderReport> checkEventsLog() const;
 
   // How the server we started ended ("killed by SIGABRT"), without waiting; nullopt while it runs, and
   // always for a server we did not start.

@@ -53,6 +53,7 @@ TEST_CASE("a datagram --target is taken as given, and a server sockspec did not 
   REQUIRE_FALSE(restarted);
   CHECK(restarted.error() == "udp://127.0.0.1:9 was not started by sockspec and cannot be restarted");
   CHECK_FALSE(session->stop());
+  CHECK_FALSE(session->checkEventsLog());  // no {events} in its command: no log to check
 }
 
 TEST_CASE("a started server writes its {events} log in the session's folder, which goes with the session") {
@@ -67,6 +68,10 @@ TEST_CASE("a started server writes its {events} log in the session's folder, whi
     CHECK_FALSE(session->probe());
     CHECK_FALSE(session->stop());  // it was still running: nothing to report
     CHECK(testing::pathExists(eventsPath));  // kept until the session goes, for the lifecycle check
+    auto order = session->checkEventsLog();
+    REQUIRE(order);
+    CHECK(order->calls >= 4);  // socket, bind, listen, then accept and close of the probe connection
+    CHECK(order->violations.empty());
   }
   CHECK_FALSE(testing::pathExists(eventsPath));
   CHECK_FALSE(testing::pathExists(std::filesystem::path(eventsPath).parent_path().string()));
