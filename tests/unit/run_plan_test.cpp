@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "app/replay_run.h"
 #include "app/run_plan.h"
 #include "support/built_programs.h"
 #include "support/test_files.h"
@@ -118,4 +119,28 @@ TEST_CASE("reports: one per --report, each to its own file or one to stdout, and
   CHECK(app::parseReportOutputs("auto", {"json", "tap"}, "x").error().starts_with("--out goes with one --report"));
   CHECK(app::parseReportOutputs("auto", {"json="}, "").error() == "--report json=: no file after '='");
   CHECK(app::parseReportOutputs("yes", {}, "").error().starts_with("--color: "));
+}
+
+TEST_CASE("fuzz and replay check their target options alike, before anything is started") {
+  app::BlackboxTargetOptions target;
+  CHECK(target.problem("the server to fuzz") == "--target-cmd CMD or --target URL is required (the server to fuzz)");
+  target.url = "tcp://127.0.0.1:{port}";
+  CHECK(target.problem("x") == "--target tcp://127.0.0.1:{port}: {port} needs --target-cmd, which is given the port");
+  target.command = "server --port {port}";
+  CHECK_FALSE(target.problem("x"));
+  auto spec = target.spec();
+  CHECK(spec.command == target.command);
+  CHECK(spec.probeTimeout == std::chrono::milliseconds(target.hangTimeoutMs));
+  CHECK(spec.readyTimeout == std::chrono::milliseconds(target.readyTimeoutMs));
+  app::BlackboxTargetOptions commandOnly;
+  commandOnly.command = "server";
+  CHECK(commandOnly.spec().url == "tcp://127.0.0.1:{port}");  // the default URL of a started server
+
+  app::ReplayOptions replay;
+  replay.paths = {"/no/such/reproducer"};
+  replay.scenarioDirectory = "out";
+  replay.target.url = "tcp://127.0.0.1:7";
+  CHECK(app::planReplay(replay).error() == "--write-scenarios sends nothing: it takes no --target or --target-cmd");
+  replay.scenarioDirectory.clear();
+  CHECK(app::planReplay(replay).error().starts_with("/no/such/reproducer"));
 }
