@@ -1,5 +1,5 @@
 // Runs one scenario over one family, in this process: the steps in order, stopping at the first whose
-// outcome differs from its expectation. The caller provides isolation (runner/isolated_job.h).
+// outcome differs from its expectation. The caller provides isolation (runner/isolated_jobs.h, job_sandbox.h).
 #pragma once
 
 #include <string>

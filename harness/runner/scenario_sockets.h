@@ -1,5 +1,5 @@
 // The sockets a running scenario has named, and the addresses they get in the scenario's family. Owns every
-// descriptor; unix socket paths go in a private directory that the caller owns (runner/work_directory.h),
+// descriptor; unix socket paths go in a private directory that the caller owns (base/temp_directory.h),
 // so that even a scenario process killed at its deadline leaves nothing behind.
 #pragma once
 
