@@ -26,6 +26,7 @@ namespace fs = std::filesystem;
 constexpr auto kWorkerGrace = std::chrono::seconds(20);
 
 FuzzFailure usage(std::string message) { return {FuzzFailure::Kind::Usage, std::move(message)}; }
+FuzzFailure internal(std::string message) { return {FuzzFailure::Kind::Internal, std::move(message)}; }
 
 // The last `maxBytes` of a log, or nothing when it cannot be read (it only adds to another message).
 std::string fileTail(const std::string& path, std::size_t maxBytes) {
@@ -83,16 +84,16 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
   }
 
   auto work = TempDirectory::create("fuzz");
-  if (!work) return Unexpected{FuzzFailure{FuzzFailure::Kind::Internal, "cannot make a temporary folder: " + work.error()}};
+  if (!work) return Unexpected{internal("cannot make a temporary folder: " + work.error())};
   blackbox::FuzzWorkerOptions worker = workerOptions(options, *artifacts, work->path());
   if (auto written = blackbox::writeWorkerOptions(worker); !written) {
-    return Unexpected{FuzzFailure{FuzzFailure::Kind::Internal, "the fuzzing worker's options: " + written.error()}};
+    return Unexpected{internal("the fuzzing worker's options: " + written.error())};
   }
   process::SpawnOptions spawn;
   spawn.captureStdout = false;  // the worker prints progress to the inherited stderr
   auto child = process::ChildProcess::spawn({"/proc/self/exe", "fuzz-worker", work->path()}, spawn);
   if (!child) {
-    return Unexpected{FuzzFailure{FuzzFailure::Kind::Internal, "starting the fuzzing worker: " + child.error()}};
+    return Unexpected{internal("starting the fuzzing worker: " + child.error())};
   }
 
   FuzzOutcome outcome;
@@ -114,9 +115,8 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
   auto state = blackbox::readFuzzState(worker.stateFile());
   bool clean = ended->exited && ended->code == kExitOk;
   if (!state || (!clean && !outcome.interrupted && state->findings.empty())) {
-    return Unexpected{FuzzFailure{FuzzFailure::Kind::Internal,
-                                  fmt::format("the fuzzing worker failed ({}); the engine's last words:\n{}",
-                                              ended->describe(), fileTail(worker.engineLog(), 2000))}};
+    return Unexpected{internal(fmt::format("the fuzzing worker failed ({}); the engine's last words:\n{}",
+                                           ended->describe(), fileTail(worker.engineLog(), 2000)))};
   }
   if (!clean && !outcome.interrupted) {
     outcome.warning = fmt::format("the fuzzing worker ended with {}; findings so far follow", ended->describe());

@@ -32,12 +32,18 @@ Result<Pipe> makePipe() {
   return Pipe{net::UniqueFd(fds[0]), net::UniqueFd(fds[1])};
 }
 
+// In a new child, first: its own process group (so the owner can signal all it starts), and death with its
+// parent, or at once when the parent is already gone. Only async-signal-safe calls.
+void joinOwnGroupTiedTo(pid_t parent, int exitIfOrphaned) {
+  ::setpgid(0, 0);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(exitIfOrphaned);  // the parent died before prctl took effect
+}
+
 // In the child between fork and exec: only async-signal-safe calls.
 [[noreturn]] void execChild(char* const* argv, int stdinFd, int stdoutFd, int stderrFd, int errorPipe,
                             pid_t parent) {
-  ::setpgid(0, 0);
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
+  joinOwnGroupTiedTo(parent, 127);
   // Undo what the parent may have set that a program does not expect to inherit.
   sigset_t none;
   ::sigemptyset(&none);
@@ -134,9 +140,7 @@ Expected<ChildProcess, std::string> ChildProcess::fork(const std::function<int()
   pid_t pid = ::fork();
   if (pid < 0) return Unexpected{fmt::format("{}: {}", what, SysError{errno, "fork"}.describe())};
   if (pid == 0) {
-    ::setpgid(0, 0);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(kExitInternal);  // the parent died before prctl took effect
+    joinOwnGroupTiedTo(parent, kExitInternal);
     int code = kExitInternal;
     try {
       code = body();

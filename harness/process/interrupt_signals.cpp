@@ -22,6 +22,4 @@ void installInterruptHandlers() {
 
 const volatile std::sig_atomic_t* interruptFlag() { return &g_interrupted; }
 
-bool interrupted() { return g_interrupted != 0; }
-
 }  // namespace sockspec::process

@@ -13,7 +13,4 @@ void installInterruptHandlers();
 // The flag the handler raises; never null.
 const volatile std::sig_atomic_t* interruptFlag();
 
-// Whether SIGINT or SIGTERM arrived since the handlers were installed.
-bool interrupted();
-
 }  // namespace sockspec::process

@@ -65,16 +65,19 @@ bool isSimpleCommand(std::string_view command) {
 
 }  // namespace
 
-std::string substitutePort(std::string_view text, std::uint16_t port) {
+std::string substitutePlaceholder(std::string_view text, std::string_view placeholder, std::string_view value) {
   std::string result;
-  std::string number = std::to_string(port);
   for (std::size_t at = 0;;) {
-    std::size_t found = text.find(kPortPlaceholder, at);
+    std::size_t found = text.find(placeholder, at);
     result.append(text.substr(at, found == std::string_view::npos ? std::string_view::npos : found - at));
     if (found == std::string_view::npos) return result;
-    result += number;
-    at = found + kPortPlaceholder.size();
+    result += value;
+    at = found + placeholder.size();
   }
+}
+
+std::string substitutePort(std::string_view text, std::uint16_t port) {
+  return substitutePlaceholder(text, kPortPlaceholder, std::to_string(port));
 }
 
 Expected<std::uint16_t, std::string> pickFreePort(const net::Endpoint& endpoint) {

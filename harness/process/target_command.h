@@ -26,6 +26,8 @@ namespace sockspec::process {
 inline constexpr std::string_view kPortPlaceholder = "{port}";
 inline constexpr std::string_view kDefaultTargetUrl = "tcp://127.0.0.1:{port}";
 
+// Every `placeholder` in `text` replaced by `value` (a value holding the placeholder is not expanded again).
+std::string substitutePlaceholder(std::string_view text, std::string_view placeholder, std::string_view value);
 // Every "{port}" in `text` replaced by the number.
 std::string substitutePort(std::string_view text, std::uint16_t port);
 

@@ -7,17 +7,6 @@
 
 namespace sockspec::process {
 
-namespace {
-
-std::string replaceEvery(std::string text, std::string_view placeholder, const std::string& value) {
-  for (auto at = text.find(placeholder); at != std::string::npos; at = text.find(placeholder, at + value.size())) {
-    text.replace(at, placeholder.size(), value);
-  }
-  return text;
-}
-
-}  // namespace
-
 Expected<TargetSession, std::string> TargetSession::open(const TargetSpec& spec) {
   TargetSession session(spec);
   if (spec.eventsLog && spec.command.find(kEventsPlaceholder) != std::string::npos) {
@@ -25,7 +14,7 @@ Expected<TargetSession, std::string> TargetSession::open(const TargetSpec& spec)
     if (!directory) return Unexpected{directory.error()};
     session.m_eventsPath = directory->path() + "/target-events.jsonl";
     session.m_eventsDirectory.emplace(std::move(*directory));
-    session.m_spec.command = replaceEvery(spec.command, kEventsPlaceholder, session.m_eventsPath);
+    session.m_spec.command = substitutePlaceholder(spec.command, kEventsPlaceholder, session.m_eventsPath);
   }
   if (!spec.command.empty()) {
     if (auto started = session.startCommand(); !started) return Unexpected{started.error()};
