@@ -53,7 +53,8 @@ struct Run {
 
 // Runs sockspec with a private TMPDIR and a JSON report; the TMPDIR must be empty afterwards. Everything is
 // in a folder of its own under the system's temp directory, open to all, since one run is made as nobody;
-// the folder is removed afterwards.
+// the folder is removed afterwards. The program itself is run from a copy there too: the build tree may sit
+// in a folder nobody cannot enter (a clone in `mktemp -d`, mode 0700), where exec would fail with EACCES.
 Run runWithReport(const std::string& scenarioText, std::vector<std::string> extra,
                   const std::vector<std::string>& prefix = {}) {
   static int counter = 0;
@@ -68,8 +69,12 @@ Run runWithReport(const std::string& scenarioText, std::vector<std::string> extr
   writeFileOrFail(scenario, scenarioText);
   fs::permissions(scenario, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
   std::string reportPath = (base / "report.json").string();
+  std::string program = (base / "sockspec").string();
+  fs::copy_file(sockspecBinary(), program);
+  fs::permissions(program, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                               fs::perms::others_read | fs::perms::others_exec);
   std::vector<std::string> argv = prefix;
-  argv.insert(argv.end(), {"/usr/bin/env", "TMPDIR=" + temp, sockspecBinary(), "run", "--color", "never",
+  argv.insert(argv.end(), {"/usr/bin/env", "TMPDIR=" + temp, program, "run", "--color", "never",
                            "--report", "json", "--out", reportPath, scenario});
   argv.insert(argv.end(), extra.begin(), extra.end());
   Run run{runProgram(argv, {}, std::chrono::seconds(30)), {}};
