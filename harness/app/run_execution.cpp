@@ -10,6 +10,7 @@
 #include "app/target_events_check.h"
 #include "net/sock_addr.h"
 #include "net/socket_kind.h"
+#include "process/target_command.h"
 #include "process/target_session.h"
 #include "report/console_report.h"
 #include "runner/claim_verdicts.h"
@@ -37,11 +38,13 @@ void closeTarget(process::TargetSession& target, report::ConsoleReporter& consol
   }
 }
 
-Expected<RunOutcome, std::string> executeServiceSuite(const RunPlan& plan) {
+Expected<RunOutcome, std::string> executeServiceSuite(const RunPlan& plan,
+                                                      const volatile std::sig_atomic_t* stopRequested) {
   auto target = process::TargetSession::open(*plan.target);
   if (!target) return Unexpected{target.error()};
   suites::SuiteOptions options = plan.suiteOptions;
-  if (target->startedByUs()) options.targetExit = [&target]() { return target->describeExit(); };
+  options.session = &*target;
+  options.stopRequested = stopRequested;
 
   std::FILE* consoleStream = plan.outputs.consoleStream();
   report::ConsoleReporter console(consoleStream, report::ConsoleOptions{plan.outputs.color});
@@ -55,6 +58,61 @@ Expected<RunOutcome, std::string> executeServiceSuite(const RunPlan& plan) {
   closeTarget(*target, console, consoleStream, result);
   console.runFinished(result);
   return outcome;
+}
+
+// Each job starts its own server: what the jobs need to know of it before any is started (its family from
+// the URL; the port is chosen by each job).
+Expected<runner::TargetUnderTest, std::string> perJobTarget(const process::TargetSpec& spec) {
+  std::string url = spec.url.empty() ? std::string(process::kDefaultTargetUrl) : spec.url;
+  std::string parseable = process::substitutePort(url, 0);
+  auto endpoint = net::parseEndpoint(parseable);
+  if (!endpoint) return Unexpected{"--target: " + net::formatEndpointError(parseable, endpoint.error())};
+  runner::TargetUnderTest target;
+  target.family = net::socketKindOf(*endpoint);
+  target.description = url;  // "tcp://127.0.0.1:{port}": each job picks its own port
+  target.perJob = spec;
+  target.perJob->eventsLog = false;  // the run's events check reads the one server's log; these are many
+  return target;
+}
+
+// The jobs that reach the run's one server run one at a time after the others, so that when it dies the
+// check it died in is known: that check says so (CheckResult::target), and the ones after it are not run.
+// Jobs that start a server of their own also run one at a time: their servers could collide on a fixed
+// port or unix path, and a server's start-up is what dominates them anyway.
+std::vector<report::CheckResult> runJobs(const std::vector<runner::ScenarioJob>& jobs, runner::JobOptions options,
+                                         process::TargetSession* sharedTarget,
+                                         const volatile std::sig_atomic_t* stopRequested) {
+  std::vector<runner::ScenarioJob> others;
+  std::vector<std::size_t> otherIndexes, targetIndexes;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    if (options.target && jobs[i].scenario->hasRequirement("target")) {
+      targetIndexes.push_back(i);
+    } else {
+      others.push_back(jobs[i]);
+      otherIndexes.push_back(i);
+    }
+  }
+  std::vector<report::CheckResult> results(jobs.size());
+  auto firstPass = runner::runIsolatedJobs(others, options, stopRequested);
+  for (std::size_t i = 0; i < others.size(); ++i) results[otherIndexes[i]] = std::move(firstPass[i]);
+
+  std::optional<std::string> notRun;
+  auto onResult = std::exchange(options.onResult, nullptr);
+  options.parallel = 1;
+  for (std::size_t index : targetIndexes) {
+    report::CheckResult& check = results[index];
+    if (notRun) {
+      check = runner::notRunResult(jobs[index], *notRun);
+    } else {
+      check = std::move(runner::runIsolatedJobs({jobs[index]}, options, stopRequested).front());
+      if (sharedTarget != nullptr && check.status == report::Status::Failed) {
+        if (auto trouble = sharedTarget->troubleAfterCheck()) check.target = *trouble;
+        if (auto ended = sharedTarget->describeExit()) notRun = fmt::format("not run: the target died during {} ({})", check.id, *ended);
+      }
+    }
+    if (onResult) onResult(check);
+  }
+  return results;
 }
 
 // --capture DIR: made now; dropped with a warning when jobs get no namespace of their own to capture in.
@@ -92,23 +150,28 @@ Expected<RunOutcome, std::string> executeScenarios(const RunPlan& plan,
     options.runAs = *user;
   }
 
-  // Scenarios that say 'requires target' connect to the server under test (connect-target).
+  // Scenarios that say 'requires target' connect to the server under test (connect-target): each job's own
+  // (a command, by default), or the run's one server (--keep-target, --target URL).
   std::optional<process::TargetSession> target;
-  if (plan.target) {
+  if (plan.target && plan.target->freshPerCheck && !plan.target->command.empty()) {
+    auto planned = perJobTarget(*plan.target);
+    if (!planned) return Unexpected{planned.error()};
+    options.target = std::move(*planned);
+  } else if (plan.target) {
     auto opened = process::TargetSession::open(*plan.target);
     if (!opened) return Unexpected{opened.error()};
     target.emplace(std::move(*opened));
     auto address = net::toSockAddr(target->endpoint());
     if (!address) return Unexpected{fmt::format("--target {}: {}", target->endpoint().toString(), address.error())};
     options.target = runner::TargetUnderTest{*address, net::socketKindOf(target->endpoint()),
-                                             target->endpoint().toString()};
+                                             target->endpoint().toString(), std::nullopt};
   }
 
   auto started = Clock::now();
   RunOutcome outcome;
   report::RunResult& result = outcome.result;
   result.suite = plan.suiteName;
-  result.checks = runner::runIsolatedJobs(plan.jobs, options, stopRequested);
+  result.checks = runJobs(plan.jobs, options, target ? &*target : nullptr, stopRequested);
   if (target) closeTarget(*target, console, consoleStream, result);
   result.elapsedMs = millisecondsSince(started);
   result.claims = runner::judgeClaims(result.checks);
@@ -119,7 +182,8 @@ Expected<RunOutcome, std::string> executeScenarios(const RunPlan& plan,
 }  // namespace
 
 Expected<RunOutcome, std::string> executeRun(const RunPlan& plan, const volatile std::sig_atomic_t* stopRequested) {
-  auto outcome = plan.mode == RunMode::ServiceSuite ? executeServiceSuite(plan) : executeScenarios(plan, stopRequested);
+  auto outcome = plan.mode == RunMode::ServiceSuite ? executeServiceSuite(plan, stopRequested)
+                                                    : executeScenarios(plan, stopRequested);
   if (!outcome) return outcome;
   if (auto written = writeReports(plan.outputs, outcome->result); !written) outcome->reportError = written.error();
   outcome->interrupted = stopRequested != nullptr && *stopRequested != 0;

@@ -22,6 +22,7 @@ struct RunOptions {
   std::string user;                // --user NAME
   std::string target;              // --target URL
   std::string targetCommand;       // --target-cmd CMD
+  bool keepTarget = false;         // --keep-target: one server for the whole run, not one per check
   int checkTimeoutMs = 5000;       // a service check's deadline
 };
 

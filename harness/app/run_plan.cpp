@@ -23,6 +23,7 @@ std::optional<process::TargetSpec> targetSpecOf(const RunOptions& options) {
   spec.url = options.target;
   spec.probeTimeout = std::chrono::milliseconds(options.checkTimeoutMs);
   spec.eventsLog = true;
+  spec.freshPerCheck = !options.keepTarget;
   return spec;
 }
 
@@ -128,6 +129,9 @@ Expected<RunPlan, PlanError> planRun(const RunOptions& options) {
   if (!outputs) return Unexpected{usage(outputs.error())};
   plan.outputs = std::move(*outputs);
   plan.target = targetSpecOf(options);
+  if (options.keepTarget && options.targetCommand.empty()) {
+    return Unexpected{usage("--keep-target keeps the server --target-cmd starts: it needs --target-cmd")};
+  }
   bool serviceMode = !options.suite.empty() && options.suite != "default";
   if (plan.target && !serviceMode && options.paths.empty()) {
     return Unexpected{usage(fmt::format("--target and --target-cmd go with --suite {}, or with scenario files "

@@ -31,7 +31,7 @@ int runFuzz(const app::FuzzOptions& options) {
   if (outcome->warning) std::fprintf(stderr, "sockspec fuzz: %s\n", outcome->warning->c_str());
   for (const auto& line : app::fuzzSummaryLines(*outcome)) std::fprintf(stderr, "%s\n", line.c_str());
   for (const auto& line : app::fuzzFindingLines(outcome->state)) std::printf("%s\n", line.c_str());
-  if (outcome->interrupted) return kExitInterrupted;
+  if (outcome->interrupted) return process::interruptExitCode();
   return outcome->state.findings.empty() ? kExitOk : kExitCheckFailed;
 }
 
@@ -68,7 +68,7 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
       "  sockspec fuzz --service framed --target tcp://127.0.0.1:7000 --max-time 300 --artifacts findings/\n"
       "  sockspec replay findings/ --service echo --target-cmd '...'   # again, one verdict per reproducer\n"
       "Exit codes: 0 nothing found, 1 findings (reproducers written), 2 bad usage or unreachable target, "
-      "3 sockspec failed, 130 interrupted.");
+      "3 sockspec failed, 130 interrupted (SIGINT), 143 terminated (SIGTERM).");
   addBlackboxTargetOptions(*fuzz, settings->target,
                            "start the server with this shell command on a free port ({port}); it is restarted "
                            "after each finding and stopped at the end",

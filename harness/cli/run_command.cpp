@@ -35,7 +35,7 @@ int runScenarios(const app::RunOptions& options) {
   }
   if (outcome->interrupted) {
     std::fprintf(stderr, "sockspec run: interrupted\n");
-    return kExitInterrupted;
+    return process::interruptExitCode();
   }
   return outcome->result.summary().failed == 0 ? kExitOk : kExitCheckFailed;
 }
@@ -56,6 +56,9 @@ std::function<int()> addRunCommand(CLI::App& app) {
                   "start the server with this shell command on a free port ({port}), wait until it serves, "
                   "stop it afterwards; {events} names a file for its --events log, then checked for lifecycle "
                   "order");
+  run->add_flag("--keep-target", options->keepTarget,
+                "start the --target-cmd server once for the whole run (for a server slow to start); by default "
+                "each check gets a freshly started one, so that one check's crash cannot fail the next");
   run->add_option("--check-timeout", options->checkTimeoutMs,
                   "service suites: how long a check waits for the server, in ms")
       ->capture_default_str()
@@ -86,7 +89,7 @@ std::function<int()> addRunCommand(CLI::App& app) {
               "  sockspec run --filter 'close.*' -j 4          one family\n"
               "  sockspec run my-scenarios/ --report junit=ci.xml --report json=out.json\n"
               "  sockspec run --suite echo --target-cmd './my-echo-server --port {port}'\n"
-              "Exit codes: 0 passed, 1 a check failed, 2 bad usage or input, 3 sockspec failed, 130 interrupted.");
+              "Exit codes: 0 passed, 1 a check failed, 2 bad usage or input, 3 sockspec failed, 130 interrupted (SIGINT), 143 terminated (SIGTERM).");
   return [options]() { return runScenarios(*options); };
 }
 

@@ -16,6 +16,7 @@
 #include "base/errno_names.h"
 #include "base/exit_codes.h"
 #include "base/sys_error.h"
+#include "process/tree_supervisor.h"
 
 namespace sockspec::process {
 
@@ -85,6 +86,12 @@ Expected<ChildProcess, std::string> ChildProcess::spawn(const std::vector<std::s
   };
   auto errorPipe = makePipe();
   if (!errorPipe) return fail(errorPipe.error());
+  std::optional<Pipe> lifeline;
+  if (options.superviseTree) {
+    auto p = makePipe();
+    if (!p) return fail(p.error());
+    lifeline = std::move(*p);
+  }
   std::optional<Pipe> in, out, err;
   if (options.pipeStdin) {
     auto p = makePipe();
@@ -110,6 +117,16 @@ Expected<ChildProcess, std::string> ChildProcess::spawn(const std::vector<std::s
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return fail(SysError{errno, "fork"});
+  if (pid == 0 && options.superviseTree) {
+    joinOwnGroupTiedTo(parent, 127);
+    TreeSupervisorSetup setup;
+    setup.argv = rawArgv.data();
+    setup.outputFd = options.outputFd;
+    setup.lifelineFd = lifeline->read.get();
+    setup.execErrorPipe = errorPipe->write.get();
+    setup.graceMs = static_cast<int>(options.treeGrace.count());
+    runTreeSupervisor(setup);
+  }
   if (pid == 0) {
     execChild(rawArgv.data(), in ? in->read.get() : devNull.get(), out ? out->write.get() : -1,
               err ? err->write.get() : -1, errorPipe->write.get(), parent);
@@ -119,6 +136,7 @@ Expected<ChildProcess, std::string> ChildProcess::spawn(const std::vector<std::s
 
   ChildProcess child;
   child.m_pid = pid;
+  if (lifeline) child.m_lifeline = std::move(lifeline->write);
   errorPipe->write.reset();
   int execErrno = 0;
   ssize_t got = 0;
@@ -157,6 +175,7 @@ Expected<ChildProcess, std::string> ChildProcess::fork(const std::function<int()
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
     : m_pid(std::exchange(other.m_pid, -1)),
+      m_lifeline(std::move(other.m_lifeline)),
       m_stdin(std::move(other.m_stdin)),
       m_stdout(std::move(other.m_stdout)),
       m_stderr(std::move(other.m_stderr)),
@@ -168,6 +187,7 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
   if (this != &other) {
     if (m_pid > 0 && !m_status) terminate();
     m_pid = std::exchange(other.m_pid, -1);
+    m_lifeline = std::move(other.m_lifeline);
     m_stdin = std::move(other.m_stdin);
     m_stdout = std::move(other.m_stdout);
     m_stderr = std::move(other.m_stderr);
@@ -259,6 +279,7 @@ ExitStatus ChildProcess::terminate(std::chrono::milliseconds grace) {
   if (m_status) return *m_status;
   // A moved-from object owns nothing; kill(-1, SIGKILL) below would signal every process we may signal.
   if (m_pid <= 0) return ExitStatus{};
+  releaseLifeline();
   signal(SIGTERM);
   if (auto status = wait(Deadline::after(grace))) return *status;
   signal(SIGKILL);

@@ -30,6 +30,12 @@ struct SpawnOptions {
   bool pipeStdin = false;      // else /dev/null
   bool captureStdout = true;   // else inherited
   bool captureStderr = false;  // else inherited; when captured, read with readStderr()
+  // Run argv under a tree supervisor (tree_supervisor.h): everything it starts, daemonized or not, is its
+  // descendant and is stopped with it; the child seen here is the supervisor, which ends as the last of
+  // them did. stdout and stderr go to `outputFd` (bounded; -1: nowhere); the capture options do not apply.
+  bool superviseTree = false;
+  int outputFd = -1;
+  std::chrono::milliseconds treeGrace{1500};  // the supervisor's SIGTERM-to-SIGKILL for what it owns
 };
 
 class ChildProcess {
@@ -63,6 +69,8 @@ class ChildProcess {
 
   // Sends a signal to the child's process group.
   void signal(int signalNumber) const;
+  // superviseTree: asks the supervisor to stop everything below it (works across users, unlike a signal).
+  void releaseLifeline() { m_lifeline.reset(); }
   // The exit status once the child has exited within the deadline; nullopt if it is still running.
   std::optional<ExitStatus> wait(Deadline deadline);
   // SIGTERM, up to `grace` to exit, then SIGKILL; always reaps. Returns how it ended.
@@ -76,6 +84,7 @@ class ChildProcess {
   std::string readAll(net::UniqueFd& fd, std::string& buffered, Deadline deadline);
 
   pid_t m_pid = -1;
+  net::UniqueFd m_lifeline;  // superviseTree: closing it asks the supervisor to stop everything
   net::UniqueFd m_stdin;
   net::UniqueFd m_stdout;
   net::UniqueFd m_stderr;

@@ -2,13 +2,16 @@
 
 #include <signal.h>
 
+#include "base/exit_codes.h"
+
 namespace sockspec::process {
 
 namespace {
 
 volatile std::sig_atomic_t g_interrupted = 0;
 
-void onInterrupt(int) { g_interrupted = 1; }
+// The flag holds the signal's number (non-zero), so that the exit code can say which one came.
+void onInterrupt(int signal) { g_interrupted = signal; }
 
 }  // namespace
 
@@ -21,5 +24,10 @@ void installInterruptHandlers() {
 }
 
 const volatile std::sig_atomic_t* interruptFlag() { return &g_interrupted; }
+
+int interruptExitCode() {
+  int signal = g_interrupted;
+  return signal == SIGTERM ? kExitTerminated : kExitInterrupted;
+}
 
 }  // namespace sockspec::process

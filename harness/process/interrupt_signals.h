@@ -1,6 +1,7 @@
 // Ctrl-C and SIGTERM for a long command (run, fuzz): the handler only raises a flag, which the work polls
 // between steps (a job, a wait), so the command stops promptly, kills what it started, still writes what it
-// has, and exits with kExitInterrupted (130). One handler for every command.
+// has, and exits with 128 + the signal's number as shells report it: kExitInterrupted (130) for SIGINT,
+// kExitTerminated (143) for SIGTERM. One handler for every command.
 #pragma once
 
 #include <csignal>
@@ -10,7 +11,10 @@ namespace sockspec::process {
 // Installs the handler for SIGINT and SIGTERM (sigaction, no SA_RESTART: a blocking call returns EINTR).
 void installInterruptHandlers();
 
-// The flag the handler raises; never null.
+// The flag the handler raises (to the signal's number); never null.
 const volatile std::sig_atomic_t* interruptFlag();
+
+// The exit code for the signal that came: 130 for SIGINT, 143 for SIGTERM.
+int interruptExitCode();
 
 }  // namespace sockspec::process

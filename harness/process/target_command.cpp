@@ -1,5 +1,6 @@
 #include "process/target_command.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,7 +16,10 @@
 
 #include "base/display_escape.h"
 #include "base/shell_quote.h"
+#include "base/sys_error.h"
 #include "net/endpoint_sockets.h"
+#include "net/socket_table.h"
+#include "process/process_tree.h"
 
 namespace sockspec::process {
 
@@ -132,15 +136,21 @@ Expected<TargetCommand, std::string> TargetCommand::start(const TargetCommandOpt
   auto directory = TempDirectory::create("target");
   if (!directory) return Unexpected{fmt::format("target command: {}", directory.error())};
   target.m_directory.emplace(std::move(*directory));
-  // The output goes to a file, not a pipe: a pipe nobody drains fills at 64 KiB and stops a chatty server
-  // mid-check, which would look like a stalled server.
-  // A simple command replaces the shell (dash does not do that by itself), so the server is our child: its
-  // exit status and signals are its own, and stop() reaps the server itself.
-  std::string script = fmt::format("exec >{} 2>&1\n{}{}", shellQuote(target.m_directory->path() + "/output"),
-                                   isSimpleCommand(target.m_command) ? "exec " : "", target.m_command);
+  // The output goes to a file that the supervisor keeps bounded, not to a pipe of ours: a pipe nobody
+  // drains fills at 64 KiB and stops a chatty server mid-check, which would look like a stalled server.
+  std::string outputPath = target.m_directory->path() + "/output";
+  net::UniqueFd output(::open(outputPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!output) return Unexpected{fmt::format("target command: {}: {}", outputPath, SysError{errno, "open"}.describe())};
+  // A simple command replaces the shell (dash does not do that by itself), so the server's exit status and
+  // signals are its own. Whatever it starts, daemonized or not, stays under the tree supervisor
+  // (tree_supervisor.h), so stop() ends all of it.
+  std::string script = fmt::format("{}{}", isSimpleCommand(target.m_command) ? "exec " : "", target.m_command);
   SpawnOptions spawn;
   spawn.captureStdout = false;
   spawn.captureStderr = false;
+  spawn.superviseTree = true;
+  spawn.outputFd = output.get();
+  spawn.treeGrace = options.stopGrace;
   auto child = ChildProcess::spawn({"/bin/sh", "-c", script}, spawn);
   if (!child) return Unexpected{fmt::format("target command: {}", child.error())};
   target.m_child.emplace(std::move(*child));
@@ -148,7 +158,49 @@ Expected<TargetCommand, std::string> TargetCommand::start(const TargetCommandOpt
     target.stop();
     return Unexpected{serving.error()};
   }
+  if (auto ours = target.checkServedByUs(); !ours) {
+    target.stop();
+    return Unexpected{ours.error()};
+  }
   return target;
+}
+
+// The socket that answered the probe must be one the command's processes hold: else another program
+// already had the port (or the path) and the started server is not the one a check would reach.
+Expected<void, std::string> TargetCommand::checkServedByUs() {
+  if (m_endpoint.isUnix() && m_endpoint.isAutobind()) return {};
+  std::vector<std::uint64_t> serving;
+  // The server may be between fork and exec, or still handing the socket to a worker: look a few times.
+  Deadline deadline = Deadline::after(std::chrono::milliseconds(500));
+  // Bounded by the deadline.
+  for (;;) {
+    serving = net::servingSocketInodes(m_endpoint);
+    // Nothing in the table (it closed its listener already, or it is another namespace's): nothing to compare.
+    if (serving.empty()) return {};
+    for (pid_t pid : processes()) {
+      for (auto inode : socketInodesOf(pid)) {
+        if (std::find(serving.begin(), serving.end(), inode) != serving.end()) return {};
+      }
+    }
+    if (deadline.expired()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::string owner;
+  for (auto inode : serving) {
+    if (auto found = findSocketOwner(inode)) {
+      owner = fmt::format(" (it belongs to pid {}, {})", found->pid, escapeForDisplay(found->name));
+      break;
+    }
+  }
+  std::string tail = outputTail();
+  return Unexpected{fmt::format("{} is served by another program{}, not by the started command '{}'; "
+                                "the command's output: {}",
+                                m_endpoint.toString(), owner, m_command, tail.empty() ? "(none)" : tail)};
+}
+
+std::vector<pid_t> TargetCommand::processes() const {
+  if (!m_child || m_stopped) return {};
+  return descendantsOf(m_child->pid());
 }
 
 Expected<void, std::string> TargetCommand::waitUntilServing(std::chrono::milliseconds timeout) {
@@ -230,7 +282,9 @@ std::string TargetCommand::outputTail(std::size_t maxBytes) const {
 }
 
 ExitStatus TargetCommand::stop() {
-  if (!m_stopped && m_child) m_stopped = m_child->terminate(m_stopGrace);
+  // The supervisor takes up to the grace period for what it owns, then SIGKILLs it: it is given a second
+  // more before it is killed itself.
+  if (!m_stopped && m_child) m_stopped = m_child->terminate(m_stopGrace + std::chrono::seconds(1));
   m_directory.reset();
   return m_stopped.value_or(ExitStatus{});
 }

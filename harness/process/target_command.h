@@ -1,13 +1,14 @@
 // Starting the user's server for target mode: `--target-cmd 'CMD ... {port}'`. Picks a free port, puts it
 // in the command (and in a --target URL that says {port}), runs the command with /bin/sh -c, waits until
-// the endpoint serves, and stops it afterwards: SIGTERM to its process group, then SIGKILL, reaped.
+// the endpoint serves, checks that the socket serving it is the command's own (not another program's that
+// had the port), and stops it afterwards: SIGTERM to everything it started, then SIGKILL, all reaped.
 //
 // Why /bin/sh -c rather than splitting the command ourselves: users write the command as they would in a
 // shell (quotes, $VARS, `cd dir && ./server`, redirections), and any home-made splitter would disagree with
 // sh somewhere. A simple command is run as `exec CMD`, so the server replaces the shell and its own exit
 // status is seen; a compound one (`cd dir && ./server`) runs under sh, which reports a child killed by
-// signal N as exit 128+N. The shell and everything it starts share one process group (ChildProcess), so
-// stopping the group stops the server either way.
+// signal N as exit 128+N. Everything the command starts runs under a tree supervisor (tree_supervisor.h), a
+// child subreaper, so a server that daemonizes (`setsid -f`, a double fork) is still found and stopped.
 #pragma once
 
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/expected.h"
 #include "base/temp_directory.h"
@@ -72,6 +74,9 @@ class TargetCommand {
   const net::Endpoint& endpoint() const { return m_endpoint; }
   const std::string& command() const { return m_command; }
   pid_t pid() const { return m_child ? m_child->pid() : -1; }
+  // The server's processes: everything below its supervisor (the shell, the server, what it forked or
+  // daemonized); empty once stopped.
+  std::vector<pid_t> processes() const;
 
   // How the server ended, without waiting; nullopt while it runs.
   std::optional<ExitStatus> exitStatus();
@@ -85,6 +90,7 @@ class TargetCommand {
  private:
   TargetCommand() = default;
   Expected<void, std::string> waitUntilServing(std::chrono::milliseconds timeout);
+  Expected<void, std::string> checkServedByUs();
 
   std::optional<ChildProcess> m_child;
   net::Endpoint m_endpoint;

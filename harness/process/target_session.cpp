@@ -7,6 +7,17 @@
 
 namespace sockspec::process {
 
+namespace {
+
+// How long the probe after a failed check waits for a connection: the server's own deadline is the
+// check's; this only tells a refusing or unreachable server from one that accepts.
+constexpr auto kTroubleProbeTimeout = std::chrono::milliseconds(1000);
+// How long a server that may be going down gets to be gone before it is probed: a check sees a crash as
+// its connection ending, a moment before the process has ended; a crash must not be reported as a refusal.
+constexpr auto kDyingGrace = std::chrono::milliseconds(500);
+
+}  // namespace
+
 Expected<TargetSession, std::string> TargetSession::open(const TargetSpec& spec) {
   TargetSession session(spec);
   if (spec.eventsLog && spec.command.find(kEventsPlaceholder) != std::string::npos) {
@@ -73,6 +84,21 @@ Expected<void, std::string> TargetSession::restart() {
   }
   (void)stop();
   return startCommand();
+}
+
+Expected<net::Endpoint, std::string> TargetSession::beginCheck() {
+  if (m_spec.freshPerCheck && m_checksBegun++ > 0) {
+    if (auto restarted = restart(); !restarted) return Unexpected{restarted.error()};
+  }
+  return m_endpoint;
+}
+
+std::optional<std::string> TargetSession::troubleAfterCheck() {
+  if (auto how = endedHow(kDyingGrace)) return fmt::format("died during this check ({})", *how);
+  if (!net::isConnectionOriented(m_endpoint.transport)) return std::nullopt;
+  auto connected = net::connectEndpoint(m_endpoint, Deadline::after(kTroubleProbeTimeout));
+  if (!connected) return fmt::format("stopped answering after this check ({})", connected.error().describe());
+  return std::nullopt;
 }
 
 std::optional<events::OrderReport> TargetSession::checkEventsLog() const {

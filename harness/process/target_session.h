@@ -10,6 +10,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/expected.h"
 #include "base/temp_directory.h"
@@ -30,6 +31,9 @@ struct TargetSpec {
   std::chrono::milliseconds probeTimeout{5000};   // how long a probe connection may take
   std::chrono::milliseconds stopGrace{2000};      // SIGTERM to SIGKILL
   bool eventsLog = false;  // substitute {events} in the command (run's lifecycle-order check)
+  // With a command: each check gets a freshly started server (beginCheck restarts it), so that one check's
+  // crash or leftovers cannot become the next one's failure. Off: one server for the whole run (--keep-target).
+  bool freshPerCheck = false;
 };
 
 class TargetSession {
@@ -40,7 +44,9 @@ class TargetSession {
   static Expected<TargetSession, std::string> open(const TargetSpec& spec);
 
   const net::Endpoint& endpoint() const { return m_endpoint; }
-  bool startedByUs() const { return m_command.has_value(); }
+  bool startedByUs() const { return !m_spec.command.empty(); }
+  // Whether each check gets a fresh server (a command, without --keep-target).
+  bool freshPerCheck() const { return m_spec.freshPerCheck && startedByUs(); }
   pid_t pid() const { return m_command ? m_command->pid() : -1; }
   // The command with its port filled in, quoted, or the URL.
   std::string describe() const;
@@ -59,6 +65,16 @@ class TargetSession {
   std::optional<net::EndpointFailure> probe() const;
   // Stops the server we started and starts it again (on a fresh port when the URL says {port}).
   Expected<void, std::string> restart();
+  // Before a check: the endpoint the check talks to; with freshPerCheck, every check after the first gets a
+  // restarted server. The error says why there is none (the command failed to start again).
+  Expected<net::Endpoint, std::string> beginCheck();
+  // After a check that failed: what became of the server, when it is not well - "died during this check
+  // (killed by SIGSEGV)", "stopped answering after this check (connect to ...: ECONNREFUSED)" - else
+  // nullopt. A datagram server can only be found dead (probing it would be a request).
+  std::optional<std::string> troubleAfterCheck();
+  // The server's processes (what its command started, daemonized or not); empty for a server we did not
+  // start or once it is stopped.
+  std::vector<pid_t> processes() const { return m_command ? m_command->processes() : std::vector<pid_t>{}; }
   // Stops the server we started (its whole process group, reaped). Returns how it had ended on its own
   // before being stopped, if it had. Idempotent; the events log stays until the session goes.
   std::optional<std::string> stop();
@@ -72,6 +88,7 @@ class TargetSession {
   std::string m_eventsPath;
   std::optional<TargetCommand> m_command;
   net::Endpoint m_endpoint;
+  std::size_t m_checksBegun = 0;
 };
 
 }  // namespace sockspec::process

@@ -84,8 +84,11 @@ std::string renderConsoleCheck(const CheckResult& check, bool color) {
       return fmt::format("{}  {}  ({} ms){}\n", painted("PASS", kGreen, color), id,
                          detail::wholeMilliseconds(check.durationMs), wire);
     case Status::Failed:
-      return fmt::format("{}  {}  ({} ms){}\n{}{}\n", painted("FAIL", kRed, color), id,
-                         detail::wholeMilliseconds(check.durationMs), wire, kDetailIndent, locatedMessage(check));
+      return fmt::format("{}  {}  ({} ms){}\n{}{}\n{}", painted("FAIL", kRed, color), id,
+                         detail::wholeMilliseconds(check.durationMs), wire, kDetailIndent, locatedMessage(check),
+                         check.target.empty() ? std::string()
+                                              : fmt::format("{}the target {}\n", kDetailIndent,
+                                                            detail::oneLine(check.target)));
     case Status::Skipped:
       if (check.message.empty()) return fmt::format("{}  {}{}\n", painted("SKIP", kYellow, color), id, wire);
       return fmt::format("{}  {}  ({}){}\n", painted("SKIP", kYellow, color), id,

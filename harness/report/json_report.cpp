@@ -26,6 +26,7 @@ Json scenarioJson(const CheckResult& check) {
   scenario["claims"] = check.claims;
   scenario["source"] = check.source;
   scenario["title"] = check.title;
+  if (!check.target.empty()) scenario["target"] = check.target;
   // Only when the run captured: pcap_stats of the scenario's capture (a drop means incomplete wire evidence).
   if (!check.captureFile.empty()) {
     scenario["capture"] = {{"file", check.captureFile},

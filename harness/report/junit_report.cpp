@@ -99,6 +99,7 @@ void appendTestCase(std::string& out, const CheckResult& check, std::string_view
     case Status::Failed: break;
   }
   std::string located = locatedMessage(check);
+  if (!check.target.empty()) located += "; the target " + check.target;
   std::string body = located;
   if (!check.title.empty()) body += "\ncheck: " + check.title;
   if (!check.source.empty()) body += "\nsource: " + check.source;

@@ -30,6 +30,10 @@ struct CheckResult {
   std::uint64_t captureReceived = 0;
   std::uint64_t captureDropped = 0;
   std::string title;
+  // What became of the server under test (--target-cmd, --target) in this check, when it was not well: it
+  // "died during this check (killed by SIGSEGV)", or "stopped answering after this check (connect to
+  // tcp://127.0.0.1:4242: ECONNREFUSED)". Empty when it was well, or was not looked at (a check that passed).
+  std::string target;
   // Wire steps: how many were checked against captured packets, and how many could not be (no capture:
   // not root, --isolation none, the capture failed to open; or a family with no packets), with the first
   // reason. A skipped wire step never counts as passed: the check's verdict then rests on the calls alone.

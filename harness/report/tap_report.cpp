@@ -16,6 +16,7 @@ void appendFailureBlock(std::string& out, const CheckResult& check) {
   out += "  ---\n";
   out += fmt::format("  message: {}\n", yamlQuoted(check.message));
   out += "  severity: fail\n";
+  if (!check.target.empty()) out += fmt::format("  target: {}\n", yamlQuoted(check.target));
   out += fmt::format("  file: {}\n", yamlQuoted(check.file));
   out += fmt::format("  line: {}\n", check.line);
   if (!check.title.empty()) out += fmt::format("  title: {}\n", yamlQuoted(check.title));

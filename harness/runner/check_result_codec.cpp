@@ -14,7 +14,8 @@ std::string encodeJobResult(const report::CheckResult& result) {
                       {"capture_dropped", result.captureDropped},
                       {"wire_asserted", result.wireAsserted},
                       {"wire_skipped", result.wireSkipped},
-                      {"wire_skip_reason", result.wireSkipReason}};
+                      {"wire_skip_reason", result.wireSkipReason},
+                      {"target", result.target}};
   return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -32,6 +33,7 @@ Expected<bool, std::string> decodeJobResult(const std::string& text, report::Che
     result.wireAsserted = json.at("wire_asserted").get<int>();
     result.wireSkipped = json.at("wire_skipped").get<int>();
     result.wireSkipReason = json.at("wire_skip_reason").get<std::string>();
+    result.target = json.at("target").get<std::string>();
   } catch (const nlohmann::json::exception& error) {
     return Unexpected{std::string(error.what())};
   }

@@ -115,6 +115,10 @@ CheckResult collectJob(const ScenarioJob& job, RunningJob& running) {
 
 }  // namespace
 
+CheckResult notRunResult(const ScenarioJob& job, std::string reason) {
+  return jobResult(job, Status::Skipped, std::move(reason));
+}
+
 bool canCreateNetworkNamespaces() {
   auto child = process::ChildProcess::fork([] { return enterPrivateNetworkNamespace() ? 0 : 1; }, "netns probe");
   if (!child) return false;
@@ -147,10 +151,10 @@ std::vector<CheckResult> runIsolatedJobs(const std::vector<ScenarioJob>& jobs, c
     if (stopRequested != nullptr && *stopRequested != 0) {
       for (auto& job : running) {
         (void)job.child.kill();
-        publish(job.index, jobResult(jobs[job.index], Status::Skipped, "interrupted"));
+        publish(job.index, jobResult(jobs[job.index], Status::Skipped, "not run: interrupted"));
       }
       running.clear();
-      for (; next < jobs.size(); ++next) publish(next, jobResult(jobs[next], Status::Skipped, "interrupted"));
+      for (; next < jobs.size(); ++next) publish(next, jobResult(jobs[next], Status::Skipped, "not run: interrupted"));
       break;
     }
     while (running.size() < parallel && next < jobs.size()) {
@@ -163,9 +167,10 @@ std::vector<CheckResult> runIsolatedJobs(const std::vector<ScenarioJob>& jobs, c
       }
       SandboxSettings settings;
       settings.placement = admission.placement;
-      settings.hostStackReason = job.scenario->hasRequirement("target")
-                                     ? "runs in the host's network stack, where the server under test is: no capture"
-                                     : noNamespaceReason;
+      settings.hostStackReason =
+          job.scenario->hasRequirement("target") && environment.namespacePerJob
+              ? "runs in the host's network stack, where the run's one server under test is: no capture"
+              : noNamespaceReason;
       settings.captureDirectory = options.captureDirectory;
       settings.runAs = options.runAs;
       settings.target = environment.target;

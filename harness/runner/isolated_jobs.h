@@ -50,6 +50,9 @@ struct JobOptions {
 std::vector<report::CheckResult> runIsolatedJobs(const std::vector<ScenarioJob>& jobs, const JobOptions& options,
                                                  const volatile std::sig_atomic_t* stopRequested = nullptr);
 
+// The skipped result of a job that is not run, with the reason ("not run: the target died during ...").
+report::CheckResult notRunResult(const ScenarioJob& job, std::string reason);
+
 // Whether this process may create network namespaces (it tries, in a throwaway child).
 bool canCreateNetworkNamespaces();
 

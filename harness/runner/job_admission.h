@@ -7,17 +7,21 @@
 #include <string>
 
 #include "net/sock_addr.h"
+#include "process/target_session.h"
 #include "scenario/scenario.h"
 
 namespace sockspec::runner {
 
 // run --target/--target-cmd with scenario files: the server under test, for the scenarios that say
-// `requires target` (connect-target). They run in the host's network stack, where the server is, and only
-// over its family; without a target they are skipped.
+// `requires target` (connect-target). They run only over its family; without a target they are skipped.
+// With --target-cmd (and no --keep-target) each job starts a server of its own, in its own sandbox: in its
+// own network namespace when jobs have one, where its traffic is captured like any scenario's. Otherwise
+// the one server runs in the host's network stack, and so do the jobs that reach it.
 struct TargetUnderTest {
-  net::SockAddr address;
+  net::SockAddr address;  // the one server's address; empty when each job starts its own
   scenario::Family family = scenario::Family::Tcp4;
-  std::string description;  // "tcp://127.0.0.1:41234", for skip reasons
+  std::string description;  // "tcp://127.0.0.1:41234" or the command, for skip reasons
+  std::optional<process::TargetSpec> perJob;  // set: each job starts its own server from this
 };
 
 // What the run can give a job.

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "net/sock_addr.h"
 #include "runner/network_namespace.h"
 
 namespace sockspec::runner {
@@ -22,6 +23,8 @@ Expected<void, std::string> JobSandbox::enter() {
     m_context.ownNetworkNamespace = true;
     openCapture();
   }
+  // Before the privileges go: the server runs as it would if the user started it as this user.
+  if (auto started = startTarget(); !started) return Unexpected{started.error()};
   // Like tcpdump -Z: the namespace, its sysctls and the capture handle were the only privileged steps.
   if (::geteuid() == 0) {
     if (auto dropped = dropPrivileges(m_settings.runAs); !dropped) {
@@ -57,7 +60,33 @@ void JobSandbox::openCapture() {
   m_context.capture = &*m_capture;
 }
 
+Expected<void, std::string> JobSandbox::startTarget() {
+  if (m_settings.target == nullptr || !m_settings.target->perJob || !m_scenario.hasRequirement("target")) return {};
+  auto session = process::TargetSession::open(*m_settings.target->perJob);
+  if (!session) return Unexpected{"the target could not be started for this check: " + session.error()};
+  auto address = net::toSockAddr(session->endpoint());
+  if (!address) return Unexpected{fmt::format("the target's endpoint {}: {}", session->endpoint().toString(), address.error())};
+  m_context.target = *address;
+  m_target.emplace(std::move(*session));
+  return {};
+}
+
+void JobSandbox::stopTarget(report::CheckResult& result) {
+  if (!m_target) return;
+  if (result.status == report::Status::Failed) {
+    if (auto trouble = m_target->troubleAfterCheck()) result.target = *trouble;
+  } else if (auto ended = m_target->describeExit()) {
+    // A server that died under a scenario failed it, whatever its steps saw.
+    result.status = report::Status::Failed;
+    result.target = fmt::format("died during this check ({})", *ended);
+    result.message = fmt::format("the target died during this check ({})", *ended);
+  }
+  (void)m_target->stop();
+  m_target.reset();
+}
+
 void JobSandbox::finish(report::CheckResult& result) {
+  stopTarget(result);
   const std::string& directory = m_settings.captureDirectory;
   if (!m_capture) {
     if (!directory.empty() && !m_captureFailure.empty()) {

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "suites/isolated_check.h"
 #include "suites/suite_tables.h"
 
 namespace sockspec::suites {
@@ -29,7 +30,7 @@ constexpr std::array kAllTransportList{net::Transport::Tcp, net::Transport::Udp,
                                        net::Transport::UnixDgram, net::Transport::UnixSeqpacket};
 
 // "tcp6"/"udp6" for IPv6 targets, so that a report over both families tells them apart.
-std::string familyOf(const net::Endpoint& target) {
+std::string reportFamilyOf(const net::Endpoint& target) {
   std::string family(net::schemeOf(target.transport));
   if (!target.isUnix() && target.isIpv6()) family += "6";
   return family;
@@ -38,7 +39,7 @@ std::string familyOf(const net::Endpoint& target) {
 report::CheckResult failedSetup(std::string id, const net::Endpoint& target, std::string message) {
   report::CheckResult result;
   result.id = std::move(id);
-  result.family = familyOf(target);
+  result.family = reportFamilyOf(target);
   result.status = report::Status::Failed;
   result.message = std::move(message);
   return result;
@@ -94,34 +95,71 @@ report::RunResult runServiceSuite(std::string_view name, const net::Endpoint& ta
     return run;
   }
 
-  std::optional<std::string> death;  // how the target ended, once it has
+  // Once set, the checks after it are not run, and say why: the one server died (--keep-target), or a
+  // fresh one could not be started.
+  std::optional<std::string> notRun;
   for (const auto& check : suite->checks) {
     if ((check.transports & maskOf(target.transport)) == 0 || !selected(options, check.id)) continue;
     report::CheckResult result;
     result.id = std::string(check.id);
-    result.family = familyOf(target);
+    result.family = reportFamilyOf(target);
     result.source = std::string(check.source);
     result.title = std::string(check.title);
-    if (!death && options.targetExit) death = options.targetExit();
-    if (death) {
-      result.status = report::Status::Failed;
-      result.message = fmt::format("not run: the target died ({}) before this check", *death);
+    bool interrupted = options.stopRequested != nullptr && *options.stopRequested != 0;
+    if (interrupted || notRun) {
+      result.status = report::Status::Skipped;
+      result.message = interrupted ? "not run: interrupted" : *notRun;
       run.checks.push_back(std::move(result));
       continue;
     }
+    net::Endpoint endpoint = target;
+    if (options.session != nullptr && !options.session->freshPerCheck()) {
+      // The one server may have ended between checks (or before the first): this check cannot run, and
+      // fails so that the run does; the ones after it are not run.
+      if (auto ended = options.session->describeExit()) {
+        result.status = report::Status::Failed;
+        result.message = fmt::format("not run: the target had died ({}) before this check", *ended);
+        result.target = fmt::format("died before this check ({})", *ended);
+        notRun = fmt::format("not run: the target died before {} ({})", check.id, *ended);
+        run.checks.push_back(std::move(result));
+        continue;
+      }
+    }
+    if (options.session != nullptr) {
+      auto begun = options.session->beginCheck();
+      if (!begun) {
+        result.status = report::Status::Failed;
+        result.message = "the target could not be started for this check: " + begun.error();
+        notRun = fmt::format("not run: the target could not be started for {}", check.id);
+        run.checks.push_back(std::move(result));
+        continue;
+      }
+      endpoint = *begun;
+    }
     auto started = std::chrono::steady_clock::now();
-    CheckContext context{target, Deadline::after(options.checkTimeout), options.checkTimeout};
-    CheckOutcome outcome = check.run(context);
+    CheckContext context{endpoint, Deadline::after(options.checkTimeout), options.checkTimeout};
+    CheckOutcome outcome = runIsolatedCheck(check, context, options.stopRequested);
     result.durationMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     result.status = outcome.status;
     result.message = std::move(outcome.message);
-    if (options.targetExit) {
-      death = options.targetExit();
-      if (death && result.status != report::Status::Skipped) {
-        // Whatever the check saw, a server that died under it failed it.
+    if (options.session != nullptr && result.status != report::Status::Skipped) {
+      // A server that died under a check failed it, whatever the check saw; one that failed a check is
+      // looked at, so that the report says whether it was left dead or unresponsive.
+      std::optional<std::string> trouble;
+      if (result.status == report::Status::Failed) {
+        trouble = options.session->troubleAfterCheck();
+      } else if (auto ended = options.session->describeExit()) {
+        trouble = fmt::format("died during this check ({})", *ended);
         result.status = report::Status::Failed;
-        std::string seen = result.message.empty() ? std::string() : fmt::format(" ({})", result.message);
-        result.message = fmt::format("the target died ({}) during this check{}", *death, seen);
+        result.message = fmt::format("the target died during this check ({})", *ended) +
+                         (result.message.empty() ? "" : "; the check itself saw: " + result.message);
+      }
+      if (trouble) {
+        result.target = *trouble;
+        bool dead = options.session->describeExit().has_value();
+        if (dead && !options.session->freshPerCheck()) {
+          notRun = fmt::format("not run: the target died during {} ({})", check.id, *options.session->describeExit());
+        }
       }
     }
     run.checks.push_back(std::move(result));

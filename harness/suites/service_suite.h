@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <csignal>
 #include <functional>
 #include <optional>
 #include <span>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "net/endpoint.h"
+#include "process/target_session.h"
 #include "report/run_result.h"
 #include "suites/service_check.h"
 
@@ -23,9 +25,12 @@ struct SuiteOptions {
   std::chrono::milliseconds checkTimeout{5000};
   // Run only the checks with these ids (all when empty); the order stays the suite's.
   std::vector<std::string> only;
-  // When the runner started the target itself: says whether it has exited and how ("exit 1",
-  // "killed by SIGSEGV"), nullopt while it runs. After it died, the remaining checks fail with that.
-  std::function<std::optional<std::string>()> targetExit;
+  // The server under test when the run has a session for it (--target-cmd; --target too): each check
+  // asks it for the endpoint (a fresh server per check unless --keep-target), and after a failed check
+  // what became of the server (dead, not answering: CheckResult::target). Without one, `target` is used.
+  process::TargetSession* session = nullptr;
+  // SIGINT/SIGTERM: the running check is stopped at once and the rest are skipped, "not run: interrupted".
+  const volatile std::sig_atomic_t* stopRequested = nullptr;
 };
 
 struct ServiceSuite {

@@ -14,6 +14,7 @@
 
 #include "net/endpoint_sockets.h"
 #include "process/target_command.h"
+#include "process/target_session.h"
 #include "suites/service_suite.h"
 #include "support/built_programs.h"
 
@@ -50,16 +51,10 @@ const report::CheckResult* findCheck(const RunResult& run, std::string_view id) 
   return nullptr;
 }
 
-// Starts the reference server, runs the suite against it (with the server's death reported to the runner),
-// stops the server.
+// Starts the reference server, runs the suite against it, stops the server.
 RunResult runAgainstReference(const std::string& suite, const std::string& transport,
                               const std::vector<std::string>& serverArgs, suites::SuiteOptions options = {}) {
   auto server = testing::startReferenceServer(listenUrl(transport), suite, serverArgs);
-  options.targetExit = [&server]() -> std::optional<std::string> {
-    auto status = server.process.wait(Deadline::after(0ms));
-    if (!status) return std::nullopt;
-    return status->describe();
-  };
   RunResult run = suites::runServiceSuite(suite, server.endpoint, options);
   server.process.terminate();
   return run;
@@ -273,27 +268,52 @@ TEST_CASE("a datagram server that never answers fails after the deadline", "[liv
   CHECK(run.checks[0].message == "sent a 11-byte datagram: no reply within 200 ms");
 }
 
-TEST_CASE("a server that dies fails the remaining checks with how it died", "[live][suites][crash]") {
-  auto server = testing::startReferenceServer(listenUrl("tcp"), "echo");
+TEST_CASE("one server for the run (--keep-target): once it died, the check that finds it fails and the rest are "
+          "not run", "[live][suites][crash]") {
+  process::TargetSpec spec;
+  spec.command = testing::serverBinary() + " --listen tcp://127.0.0.1:{port} --service echo";
+  spec.stopGrace = 500ms;
+  auto session = process::TargetSession::open(spec);
+  REQUIRE(session);
+  REQUIRE_FALSE(session->freshPerCheck());
+  // SIGKILL, not SIGSEGV: under AddressSanitizer a SIGSEGV is caught and turned into exit 1.
+  REQUIRE(::kill(session->processes().at(0), SIGKILL) == 0);
+  REQUIRE(session->endedHow(5s));
   suites::SuiteOptions options;
-  int calls = 0;
-  options.targetExit = [&]() -> std::optional<std::string> {
-    // Kill it after the second check has run: checks 3.. must report the death, not time out one by one.
-    // SIGKILL, not SIGSEGV: under AddressSanitizer a SIGSEGV is caught and turned into exit 1.
-    if (++calls == 4) server.process.signal(SIGKILL);
-    auto status = server.process.wait(calls >= 4 ? Deadline::after(2s) : Deadline::after(0ms));
-    if (!status) return std::nullopt;
-    return status->describe();
-  };
-  auto run = suites::runServiceSuite("echo", server.endpoint, options);
+  options.session = &*session;
+  auto run = suites::runServiceSuite("echo", session->endpoint(), options);
   INFO(describeFailures(run));
   REQUIRE(run.checks.size() == 8);
-  CHECK(run.checks[0].status == Status::Passed);
-  CHECK(run.checks[1].status == Status::Failed);
-  CHECK(run.checks[1].message == "the target died (killed by SIGKILL) during this check");
-  for (std::size_t i = 2; i < run.checks.size(); ++i) {
-    CHECK(run.checks[i].message == "not run: the target died (killed by SIGKILL) before this check");
+  CHECK(run.checks[0].status == Status::Failed);
+  CHECK(run.checks[0].message == "not run: the target had died (killed by SIGKILL) before this check");
+  CHECK(run.checks[0].target == "died before this check (killed by SIGKILL)");
+  for (std::size_t i = 1; i < run.checks.size(); ++i) {
+    CHECK(run.checks[i].status == Status::Skipped);
+    CHECK(run.checks[i].message == "not run: the target died before " + run.checks[0].id + " (killed by SIGKILL)");
   }
+}
+
+TEST_CASE("a server per check: a crash in one check is reported there, and the next check gets a new server",
+          "[live][suites][crash]") {
+  process::TargetSpec spec;
+  spec.command = testing::serverBinary() + " --listen tcp://127.0.0.1:{port} --service echo";
+  spec.stopGrace = 500ms;
+  spec.freshPerCheck = true;
+  auto session = process::TargetSession::open(spec);
+  REQUIRE(session);
+  // The first check's server is killed before it runs: that check fails and says the server died; the
+  // second check's server is a new one, and passes.
+  REQUIRE(::kill(session->processes().at(0), SIGKILL) == 0);
+  REQUIRE(session->endedHow(5s));
+  suites::SuiteOptions options;
+  options.session = &*session;
+  options.only = {"echo.one-byte-writes", "echo.half-close"};
+  auto run = suites::runServiceSuite("echo", session->endpoint(), options);
+  INFO(describeFailures(run));
+  REQUIRE(run.checks.size() == 2);
+  CHECK(run.checks[0].status == Status::Failed);
+  CHECK(run.checks[0].target == "died during this check (killed by SIGKILL)");
+  CHECK(run.checks[1].status == Status::Passed);
 }
 
 TEST_CASE("resolving --target-cmd and --target: ports picked and substituted", "[live][suites][target-cmd]") {
@@ -336,9 +356,9 @@ TEST_CASE("target-cmd: starts the reference server, the suite passes, and the se
   pid_t pid = target->pid();
   REQUIRE(pid > 0);
 
-  suites::SuiteOptions suiteOptions;
-  suiteOptions.targetExit = [&]() { return target->describeExit(); };
-  auto run = suites::runServiceSuite("echo", target->endpoint(), suiteOptions);
+  std::vector<pid_t> processes = target->processes();
+  REQUIRE(processes.size() == 1);  // the server: sh exec'd it
+  auto run = suites::runServiceSuite("echo", target->endpoint());
   requireAllPassed(run, transport == "tcp" ? 8 : 7);
 
   CHECK_FALSE(target->describeExit());
@@ -346,7 +366,8 @@ TEST_CASE("target-cmd: starts the reference server, the suite passes, and the se
   // The reference server exits 0 on SIGTERM (docs/server.md), whether sh exec'd it or waited for it.
   INFO("stopped: " << status.describe());
   CHECK(status == process::ExitStatus{true, 0, 0});
-  CHECK(::kill(-pid, 0) == -1);  // nothing left in its process group
+  CHECK(::kill(pid, 0) == -1);                 // the supervisor is gone
+  CHECK(::kill(processes.front(), 0) == -1);   // and the server
 }
 
 TEST_CASE("target-cmd: a command that exits before serving is a clear error", "[live][suites][target-cmd]") {

@@ -4,10 +4,18 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
 
 #include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
 
 #include "net/endpoint_sockets.h"
+#include "net/socket_table.h"
 #include "process/target_session.h"
 #include "support/built_programs.h"
 #include "support/test_files.h"
@@ -23,6 +31,23 @@ process::TargetSpec referenceServer(const std::string& extra = "") {
   spec.eventsLog = true;
   spec.stopGrace = 500ms;
   return spec;
+}
+
+// /proc/PID/comm, "" once it is gone.
+std::string commandName(pid_t pid) {
+  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  return name;
+}
+
+// Whether a process is still there (a zombie counts as gone: it has ended and holds nothing).
+bool alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(stat, text)) return false;
+  auto close = text.rfind(')');
+  return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
 }
 
 }  // namespace
@@ -80,7 +105,10 @@ TEST_CASE("a started server writes its {events} log in the session's folder, whi
 TEST_CASE("a started server that dies is reported, and restart brings up a fresh one that serves") {
   auto session = process::TargetSession::open(referenceServer());
   REQUIRE(session);
-  REQUIRE(::kill(session->pid(), SIGKILL) == 0);
+  auto processes = session->processes();
+  REQUIRE(processes.size() == 1);  // the server itself: a simple command replaces its shell
+  CHECK(commandName(processes.front()) == "sockspec-server");
+  REQUIRE(::kill(processes.front(), SIGKILL) == 0);
   auto how = session->endedHow(5s);
   REQUIRE(how);
   CHECK(*how == "killed by SIGKILL");
@@ -90,4 +118,121 @@ TEST_CASE("a started server that dies is reported, and restart brings up a fresh
   CHECK(session->endpoint().port != 0);
   auto ended = session->stop();
   CHECK_FALSE(ended);
+}
+
+TEST_CASE("a server that daemonizes (setsid -f) is still the session's: it serves, is not 'ended', and stop ends it") {
+  process::TargetSpec spec = referenceServer();
+  spec.command = "setsid -f " + spec.command;  // setsid forks: the shell's child exits at once, the server lives on
+  auto session = process::TargetSession::open(spec);
+  REQUIRE(session);
+  std::vector<pid_t> servers;
+  for (pid_t pid : session->processes()) {
+    if (commandName(pid) == "sockspec-server") servers.push_back(pid);
+  }
+  REQUIRE(servers.size() == 1);
+  // In a session of its own, outside the command's process group: signalling that group would miss it.
+  CHECK(::getsid(servers.front()) == servers.front());
+  CHECK_FALSE(session->describeExit());  // the command's own process has exited; the server has not
+  CHECK_FALSE(session->probe());
+  (void)session->stop();
+  CHECK_FALSE(alive(servers.front()));
+  CHECK(session->processes().empty());
+}
+
+TEST_CASE("a compound command's server and a daemon it leaves behind are stopped with it") {
+  process::TargetSpec spec = referenceServer();
+  // A shell that stays (cd ... &&), a server under it, and a sleeper that escapes into its own session.
+  spec.command = "cd / && setsid -f sleep 300 && " + spec.command;
+  auto session = process::TargetSession::open(spec);
+  REQUIRE(session);
+  std::vector<pid_t> all = session->processes();
+  std::size_t sleepers = 0;
+  for (pid_t pid : all) {
+    if (commandName(pid) == "sleep") ++sleepers;
+  }
+  CHECK(sleepers == 1);
+  CHECK(all.size() >= 3);  // sh, the server, the sleeper
+  (void)session->stop();
+  for (pid_t pid : all) {
+    INFO("pid " << pid);
+    CHECK_FALSE(alive(pid));
+  }
+}
+
+TEST_CASE("an endpoint served by another program is an error naming it and quoting the command's output") {
+  // This test holds the port: the started command is not what a check would reach.
+  auto held = net::bindEndpoint(*net::parseEndpoint("tcp://127.0.0.1:0"));
+  REQUIRE(held);
+  REQUIRE(::listen(held->fd.get(), 8) == 0);
+  std::string url = "tcp://127.0.0.1:" + std::to_string(held->local.port);
+
+  SECTION("a command that never binds") {
+    process::TargetSpec spec;
+    spec.command = "echo starting up; exec sleep 30";
+    spec.url = url;
+    auto session = process::TargetSession::open(spec);
+    REQUIRE_FALSE(session);
+    CHECK_THAT(session.error(), Catch::StartsWith(url + " is served by another program (it belongs to pid " +
+                                                  std::to_string(::getpid()) + ","));
+    CHECK_THAT(session.error(), Catch::Contains("not by the started command 'echo starting up; exec sleep 30'"));
+    CHECK_THAT(session.error(), Catch::EndsWith("the command's output: starting up"));
+  }
+  SECTION("a server whose bind fails: its EADDRINUSE is shown") {
+    process::TargetSpec spec = referenceServer();
+    spec.url = url;
+    spec.command = testing::serverBinary() + " --listen " + url + " --service echo";
+    auto session = process::TargetSession::open(spec);
+    REQUIRE_FALSE(session);
+    CHECK_THAT(session.error(), Catch::Contains("EADDRINUSE"));
+  }
+}
+
+TEST_CASE("with a fresh server per check, each check after the first gets a restarted one") {
+  process::TargetSpec spec = referenceServer();
+  spec.freshPerCheck = true;
+  auto session = process::TargetSession::open(spec);
+  REQUIRE(session);
+  CHECK(session->freshPerCheck());
+  pid_t first = session->processes().at(0);
+  auto endpoint = session->beginCheck();
+  REQUIRE(endpoint);
+  CHECK(session->processes().at(0) == first);  // the first check gets the server already started
+  endpoint = session->beginCheck();
+  REQUIRE(endpoint);
+  CHECK(session->processes().at(0) != first);
+  CHECK_FALSE(alive(first));
+  CHECK_FALSE(session->probe());
+}
+
+TEST_CASE("after a failed check the session says whether the server died or stopped answering") {
+  SECTION("a crash") {
+    auto session = process::TargetSession::open(referenceServer(" --fault crash-on-bytes"));
+    REQUIRE(session);
+    auto client = net::connectEndpoint(session->endpoint(), Deadline::after(5s));
+    REQUIRE(client);
+    REQUIRE(::send(client->get(), "\xde\xad", 2, MSG_NOSIGNAL) == 2);
+    char byte = 0;
+    CHECK(::recv(client->get(), &byte, 1, 0) <= 0);  // the connection ends with the server
+    CHECK(session->troubleAfterCheck() == "died during this check (killed by SIGABRT)");
+  }
+  SECTION("a listener closed while the process lives") {
+    // The server closes its listener after its first accept, which is the session's own probe of it: wait
+    // until the kernel's table says the listener is gone.
+    auto session = process::TargetSession::open(referenceServer(" --fault close-listener-first"));
+    REQUIRE(session);
+    Deadline deadline = Deadline::after(5s);
+    while (!net::servingSocketInodes(session->endpoint()).empty() && !deadline.expired()) {
+      std::this_thread::sleep_for(2ms);
+    }
+    REQUIRE(net::servingSocketInodes(session->endpoint()).empty());
+    auto trouble = session->troubleAfterCheck();
+    REQUIRE(trouble);
+    CHECK_THAT(*trouble, Catch::StartsWith("stopped answering after this check ("));
+    CHECK_THAT(*trouble, Catch::Contains("ECONNREFUSED"));
+  }
+  SECTION("a server that is well") {
+    auto session = process::TargetSession::open(referenceServer());
+    REQUIRE(session);
+    CHECK_FALSE(session->troubleAfterCheck());
+  }
 }

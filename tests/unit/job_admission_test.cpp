@@ -53,7 +53,7 @@ TEST_CASE("a target scenario needs a target of its family, and runs in the host'
   Scenario targeted = scenarioRequiring({"target"});
   CHECK(admitJob(targeted, Family::Tcp4, JobEnvironment{true, true, nullptr}).skipReason ==
         "needs a server under test (run --target URL or --target-cmd CMD)");
-  TargetUnderTest target{{}, Family::Tcp6, "tcp://[::1]:4242"};
+  TargetUnderTest target{{}, Family::Tcp6, "tcp://[::1]:4242", std::nullopt};
   JobEnvironment withTarget{true, true, &target};
   CHECK(admitJob(targeted, Family::Tcp4, withTarget).skipReason ==
         "the server under test, tcp://[::1]:4242, is not tcp4");
@@ -62,15 +62,32 @@ TEST_CASE("a target scenario needs a target of its family, and runs in the host'
   CHECK(admitted.placement == JobPlacement::HostStack);
 }
 
-TEST_CASE("a target scenario cannot also have its own namespace, and the rules apply in their order") {
-  TargetUnderTest target{{}, Family::Tcp4, "tcp://127.0.0.1:4242"};
+TEST_CASE("a scenario reaching the run's one server cannot also have its own namespace, and the rules apply in "
+          "their order") {
+  TargetUnderTest target{{}, Family::Tcp4, "tcp://127.0.0.1:4242", std::nullopt};
   auto both = admitJob(scenarioRequiring({"target", "netns"}), Family::Tcp4, JobEnvironment{true, true, &target});
   REQUIRE(both.skipReason);
-  CHECK(both.skipReason->starts_with("a scenario with 'requires target' runs in the host's network stack"));
+  CHECK(both.skipReason->starts_with("with one server for the whole run (--keep-target or --target URL), a "
+                                     "scenario with 'requires target' runs in the host's network stack"));
   // Without a target, the missing target is the reason, not the namespace or root.
   auto first = admitJob(scenarioRequiring({"target", "netns", "root"}), Family::Tcp4, JobEnvironment{false, false, nullptr});
   CHECK(first.skipReason == "needs a server under test (run --target URL or --target-cmd CMD)");
   // Namespace before root.
   auto second = admitJob(scenarioRequiring({"netns", "root"}), Family::Tcp4, JobEnvironment{false, false, nullptr});
   CHECK(second.skipReason == "needs its own network namespace (run as root, or with CAP_SYS_ADMIN)");
+}
+
+TEST_CASE("a target scenario whose job starts its own server takes it into its own namespace, sysctls and all") {
+  TargetUnderTest perJob{{}, Family::Tcp4, "'./kv --port {port}' (tcp://127.0.0.1:{port})",
+                         sockspec::process::TargetSpec{}};
+  Scenario targeted = scenarioRequiring({"target"}, {"net.ipv4.tcp_abort_on_overflow=1"});
+  auto isolated = admitJob(targeted, Family::Tcp4, JobEnvironment{true, true, &perJob});
+  CHECK_FALSE(isolated.skipReason);
+  CHECK(isolated.placement == JobPlacement::OwnNamespace);
+  // Without namespaces (not root) its sysctls cannot be set: skipped for that, like any scenario's.
+  auto shared = admitJob(targeted, Family::Tcp4, JobEnvironment{false, false, &perJob});
+  CHECK(shared.skipReason == "needs its own network namespace (run as root, or with CAP_SYS_ADMIN)");
+  auto plain = admitJob(scenarioRequiring({"target"}), Family::Tcp4, JobEnvironment{false, false, &perJob});
+  CHECK_FALSE(plain.skipReason);
+  CHECK(plain.placement == JobPlacement::HostStack);
 }

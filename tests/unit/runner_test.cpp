@@ -116,7 +116,7 @@ TEST_CASE("runIsolatedJobs stops at a stop request and reports every job not run
   REQUIRE(results.size() == 2);
   for (const auto& result : results) {
     CHECK(result.status == Status::Skipped);
-    CHECK(result.message == "interrupted");
+    CHECK(result.message == "not run: interrupted");
   }
 }
 
