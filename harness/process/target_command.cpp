@@ -281,6 +281,13 @@ std::string TargetCommand::outputTail(std::size_t maxBytes) const {
   return escapeForDisplay(text, maxBytes);
 }
 
+std::uintmax_t TargetCommand::outputSize() const {
+  if (!m_directory) return 0;
+  std::error_code error;
+  auto size = std::filesystem::file_size(m_directory->path() + "/output", error);
+  return error ? 0 : size;
+}
+
 ExitStatus TargetCommand::stop() {
   // The supervisor takes up to the grace period for what it owns, then SIGKILLs it: it is given a second
   // more before it is killed itself.

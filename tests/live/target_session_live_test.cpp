@@ -16,7 +16,9 @@
 
 #include "net/endpoint_sockets.h"
 #include "net/socket_table.h"
+#include "process/target_command.h"
 #include "process/target_session.h"
+#include "process/tree_supervisor.h"
 #include "support/built_programs.h"
 #include "support/test_files.h"
 
@@ -235,4 +237,17 @@ TEST_CASE("after a failed check the session says whether the server died or stop
     REQUIRE(session);
     CHECK_FALSE(session->troubleAfterCheck());
   }
+}
+
+TEST_CASE("a chatty server's output is kept bounded, newest last") {
+  process::TargetCommandOptions options;
+  // 3 MiB of output before the server starts: the file must stay under the supervisor's limit.
+  options.command = "head -c 3145728 /dev/zero | tr '\\0' x; echo; echo the newest line; exec " +
+                    testing::serverBinary() + " --listen tcp://127.0.0.1:{port} --service echo";
+  auto target = process::TargetCommand::start(options);
+  REQUIRE(target);
+  CHECK(target->outputSize() > 0);
+  CHECK(target->outputSize() <= process::kOutputLimit + 100);
+  // What it printed last before the server's own "listening ..." line.
+  CHECK_THAT(target->outputTail(80), Catch::Contains("xxx\\nthe newest line\\nlistening tcp://127.0.0.1:"));
 }
