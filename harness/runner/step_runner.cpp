@@ -22,6 +22,7 @@
 
 #include "base/deadline.h"
 #include "net/socket_ops.h"
+#include "runner/read_step.h"
 #include "runner/time_wait_table.h"
 #include "scenario/symbols.h"
 #include "scenario/tcp_states.h"
@@ -88,7 +89,9 @@ class StepContext {
   Expected<StepOutcome, std::string> doAccept();
   Expected<StepOutcome, std::string> doConnect(bool toTarget);
   Expected<StepOutcome, std::string> doSend(bool toPeer);
+  Expected<StepOutcome, std::string> doSendFile();
   Expected<StepOutcome, std::string> doReceive(bool message);
+  Expected<StepOutcome, std::string> doRead();
   Expected<StepOutcome, std::string> doShutdown();
   Expected<StepOutcome, std::string> doClose();
   Expected<StepOutcome, std::string> doSetOption();
@@ -276,6 +279,50 @@ Expected<StepOutcome, std::string> StepContext::doSend(bool toPeer) {
   int err = errno;
   refreshLocalAddress(socket);  // a first sendto autobinds
   return fromCall(n, err);
+}
+
+// A file may be megabytes: sent over as many send(2) calls as the kernel needs, waiting (poll) for room.
+Expected<StepOutcome, std::string> StepContext::doSendFile() {
+  NamedSocket& socket = socketArgument(0);
+  const std::string& data = argument(1).fileBytes;
+  Deadline deadline = Deadline::after(m_deadline);
+  std::size_t sent = 0;
+  // Bounded by the file's size and the deadline: every pass sends a byte or waits for the time left.
+  while (sent < data.size()) {
+    ssize_t n = ::send(socket.rawFd(), data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    int err = errno;
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && err == EINTR) continue;
+    pollfd entry{socket.rawFd(), POLLOUT, 0};
+    bool wouldBlock = n < 0 && (err == EAGAIN || err == EWOULDBLOCK);
+    if (wouldBlock && !m_probeOnly && ::poll(&entry, 1, deadline.pollTimeoutMs()) > 0) continue;
+    StepOutcome outcome = fromCall(-1, err);
+    outcome.note = fmt::format("after {} of the file's {} bytes{}", sent, data.size(),
+                               wouldBlock && !m_probeOnly ? "; the step's deadline passed" : "");
+    return outcome;
+  }
+  StepOutcome outcome;
+  outcome.value = static_cast<std::int64_t>(sent);
+  return outcome;
+}
+
+// The read verbs: a byte stream read as a protocol delimits its replies (runner/read_step.h).
+Expected<StepOutcome, std::string> StepContext::doRead() {
+  if (!m_sockets.isStream()) {
+    return Unexpected{fmt::format("{} reads a byte stream; {} is none (recv reads a datagram)",
+                                  scenario::verbName(m_step.verb), scenario::familyName(m_sockets.family()))};
+  }
+  NamedSocket& socket = socketArgument(0);
+  pollfd entry{socket.rawFd(), POLLIN, 0};
+  if (m_probeOnly && ::poll(&entry, 1, 0) == 0) {  // "-> blocks": nothing at all to read yet
+    StepOutcome outcome;
+    outcome.wouldBlock = true;
+    return outcome;
+  }
+  return runReadStep(m_step, socket.rawFd(), m_deadline);
 }
 
 Expected<StepOutcome, std::string> StepContext::doReceive(bool message) {
@@ -539,8 +586,14 @@ Expected<StepOutcome, std::string> StepContext::run() {
     case Verb::ConnectTarget: return doConnect(/*toTarget=*/true);
     case Verb::Send: return doSend(/*toPeer=*/false);
     case Verb::SendTo: return doSend(/*toPeer=*/true);
+    case Verb::SendFile: return doSendFile();
     case Verb::Recv: return doReceive(/*message=*/false);
     case Verb::RecvMsg: return doReceive(/*message=*/true);
+    case Verb::ReadLine:
+    case Verb::ReadUntil:
+    case Verb::Read:
+    case Verb::ReadEof:
+    case Verb::ReadPrefixed: return doRead();
     case Verb::Shutdown: return doShutdown();
     case Verb::Close: return doClose();
     case Verb::SetSockOpt: return doSetOption();

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <filesystem>
 #include <map>
+
+#include <sys/socket.h>
 
 #include <fmt/format.h>
 
@@ -27,6 +30,8 @@ constexpr std::array<std::string_view, 7> kHeaderWords{"scenario", "title",    "
                                                        "source",   "requires", "sysctl"};
 constexpr std::array<std::string_view, 3> kRequirementWords{"netns", "root", "target"};
 constexpr std::array<std::string_view, 4> kExpectationWords{"ok", "eof", "blocks", "any"};
+// "repeat N STEP": a word before the step, like "NAME =", so not a verb (scenario.h: kMaxRepeat).
+constexpr std::string_view kRepeatWord = "repeat";
 
 bool isHeaderWord(std::string_view word) {
   return std::find(kHeaderWords.begin(), kHeaderWords.end(), word) != kHeaderWords.end();
@@ -107,11 +112,17 @@ std::optional<std::chrono::milliseconds> parseDuration(std::string_view text) {
 // The names defined so far, and where, for "already names" and "unknown socket" messages.
 using NameTable = std::map<std::string, int, std::less<>>;
 
+// Reads send-file's files: a path relative to the scenario file's folder, through the caller's reader.
+struct StepFiles {
+  std::filesystem::path folder;  // the scenario file's folder ("" for a bare name: the current directory)
+  const FileReader& read;
+};
+
 class LineParser {
  public:
   LineParser(std::vector<Token> tokens, const SourcePlace& lineStart, const NameTable& names,
-             const ParseLimits& limits)
-      : m_tokens(std::move(tokens)), m_line(lineStart), m_names(names), m_limits(limits) {}
+             const ParseLimits& limits, const StepFiles& files)
+      : m_tokens(std::move(tokens)), m_line(lineStart), m_names(names), m_limits(limits), m_files(files) {}
 
   Expected<Step, ParseError> parseStep();
   Expected<bool, ParseError> parseHeader(Scenario& scenario);
@@ -140,13 +151,17 @@ class LineParser {
   Expected<std::string, ParseError> parseBytes(int depth);
   Expected<Argument, ParseError> parseParam(const ParamSpec& spec, bool& present);
   Expected<Expectation, ParseError> parseExpectation(const VerbSpec& spec);
+  // After "->" (and a count): `prefix "..."`, `contains "..."`, `matches "REGEX"` or plain bytes, if there.
+  Expected<std::optional<pattern::BytePattern>, ParseError> parseDataPattern(const VerbSpec& spec);
   Expected<std::string, ParseError> parseString(std::string_view what);
+  Expected<Argument, ParseError> parseFile(const ParamSpec& spec);
 
   std::vector<Token> m_tokens;
   std::size_t m_next = 0;
   SourcePlace m_line;
   const NameTable& m_names;
   const ParseLimits& m_limits;
+  const StepFiles& m_files;
 };
 
 // `unit` repeated `count` times, by doubling: "x" * 16MiB is 24 copies, not 16 million appends (the
@@ -212,6 +227,32 @@ Expected<std::string, ParseError> LineParser::parseString(std::string_view what)
   return text;
 }
 
+// send-file's file is read now, so that a missing file is a parse error with its place (not a failure in the
+// middle of a run), and the step holds its bytes like any other byte string: the same limits apply.
+Expected<Argument, ParseError> LineParser::parseFile(const ParamSpec& spec) {
+  Argument argument;
+  argument.place = placeHere();
+  auto path = parseString(fmt::format("the {} in quotes, relative to the scenario's folder", spec.name));
+  if (!path) return Unexpected{path.error()};
+  if (path->empty()) return Unexpected{ParseError{argument.place, "the path is empty"}};
+  const std::filesystem::path written(*path);
+  const std::string resolved = written.is_absolute() ? *path : (m_files.folder / written).string();
+  auto bytes = m_files.read ? m_files.read(resolved, m_limits.bytesValue) : readFileBytes(resolved, m_limits.bytesValue);
+  if (!bytes) {
+    return Unexpected{ParseError{argument.place, fmt::format("cannot read \"{}\" ({}): {}", escapeForDisplay(*path, 80),
+                                                             escapeForDisplay(resolved, 120), bytes.error().describe())}};
+  }
+  if (bytes->size() > m_limits.bytesValue) {
+    return Unexpected{ParseError{
+        argument.place, fmt::format("cannot send \"{}\": EFBIG (it holds more than {} bytes, the most a byte string may)",
+                                    escapeForDisplay(*path, 80), m_limits.bytesValue)}};
+  }
+  argument.kind = Argument::Kind::File;
+  argument.text = std::move(*path);
+  argument.fileBytes = std::move(*bytes);
+  return argument;
+}
+
 Expected<Argument, ParseError> LineParser::parseParam(const ParamSpec& spec, bool& present) {
   present = true;
   Argument argument;
@@ -222,6 +263,24 @@ Expected<Argument, ParseError> LineParser::parseParam(const ParamSpec& spec, boo
     present = false;
     return argument;
   }
+  if (spec.kind == ParamKind::Option && !peekWord(spec.name)) {
+    present = false;
+    return argument;
+  }
+  // A number of an Integer or Option param, within the param's bounds.
+  auto boundedInteger = [&](std::string_view what) -> Expected<std::int64_t, ParseError> {
+    if (!peekIs(Token::Kind::Number)) return expected(fmt::format("a number ({})", what));
+    auto value = parseInteger(peek().text);
+    if (!value || *value < INT32_MIN || *value > INT32_MAX) {
+      return fail(fmt::format("'{}' is not a number in range (write 42, -1, 4KiB or 1MiB)",
+                              escapeForDisplay(peek().text, 40)));
+    }
+    if (*value < spec.least || *value > spec.most) {
+      return fail(fmt::format("{} must be from {} to {}, not {}", what, spec.least, spec.most, *value));
+    }
+    ++m_next;
+    return *value;
+  };
   switch (spec.kind) {
     case ParamKind::Socket:
     case ParamKind::OptionalSocket: {
@@ -237,24 +296,33 @@ Expected<Argument, ParseError> LineParser::parseParam(const ParamSpec& spec, boo
     }
     case ParamKind::Integer:
     case ParamKind::OptionalInteger: {
-      if (!peekIs(Token::Kind::Number)) return expected(fmt::format("a number ({})", spec.name));
-      auto value = parseInteger(peek().text);
-      if (!value || *value < INT32_MIN || *value > INT32_MAX) {
-        return fail(fmt::format("'{}' is not a number in range (write 42, -1, 4KiB or 1MiB)",
-                                escapeForDisplay(peek().text, 40)));
-      }
+      auto value = boundedInteger(spec.name);
+      if (!value) return Unexpected{value.error()};
       argument.kind = Argument::Kind::Integer;
       argument.integer = *value;
-      ++m_next;
+      return argument;
+    }
+    case ParamKind::Option: {
+      ++m_next;  // the word
+      auto value = boundedInteger(fmt::format("'{}'", spec.name));
+      if (!value) return Unexpected{value.error()};
+      argument.kind = Argument::Kind::Option;
+      argument.text = std::string(spec.name);
+      argument.integer = *value;
       return argument;
     }
     case ParamKind::Bytes: {
       auto bytes = parseBytes(0);
       if (!bytes) return Unexpected{bytes.error()};
+      if (spec.least > 0 && bytes->size() < static_cast<std::uint64_t>(spec.least)) {
+        return Unexpected{ParseError{argument.place, fmt::format("the {} must be at least {} byte{}", spec.name,
+                                                                 spec.least, spec.least == 1 ? "" : "s")}};
+      }
       argument.kind = Argument::Kind::Bytes;
       argument.text = std::move(*bytes);
       return argument;
     }
+    case ParamKind::FilePath: return parseFile(spec);
     case ParamKind::Word:
     case ParamKind::OptionalWord: {
       if (!peekIs(Token::Kind::Word) || !contains(spec.words, peek().text)) {
@@ -269,6 +337,36 @@ Expected<Argument, ParseError> LineParser::parseParam(const ParamSpec& spec, boo
       break;  // handled by the caller: zero or more
   }
   return argument;
+}
+
+Expected<std::optional<pattern::BytePattern>, ParseError> LineParser::parseDataPattern(const VerbSpec& spec) {
+  const SourcePlace place = placeHere();
+  pattern::PatternKind kind = pattern::PatternKind::Exact;
+  if (peekIs(Token::Kind::Word)) {
+    auto matcher = valueOf(dataMatchers(), peek().text);
+    if (!matcher) return std::optional<pattern::BytePattern>{};
+    kind = *matcher;
+    ++m_next;
+    if (!peekIs(Token::Kind::String) && !peekIs(Token::Kind::LeftParen)) {
+      return expected(fmt::format("the bytes after '{}' (a string such as \"+OK\")", pattern::patternKindName(kind)));
+    }
+  } else if (!peekIs(Token::Kind::String) && !peekIs(Token::Kind::LeftParen)) {
+    return std::optional<pattern::BytePattern>{};
+  }
+  if (spec.yields != Yields::Data && spec.yields != Yields::DataAndMessageFlags) {
+    return Unexpected{ParseError{place, fmt::format("'{}' reads no bytes to match: only recv, recvmsg and the read "
+                                                    "verbs do",
+                                                    spec.name)}};
+  }
+  const SourcePlace textPlace = placeHere();
+  auto bytes = parseBytes(0);
+  if (!bytes) return Unexpected{bytes.error()};
+  auto made = pattern::BytePattern::make(kind, std::move(*bytes));
+  if (!made) {
+    return Unexpected{ParseError{textPlace, fmt::format("not a regular expression RE2 accepts: {}",
+                                                        escapeForDisplay(made.error(), 200))}};
+  }
+  return std::optional<pattern::BytePattern>{std::move(*made)};
 }
 
 Expected<Expectation, ParseError> LineParser::parseExpectation(const VerbSpec& spec) {
@@ -292,16 +390,22 @@ Expected<Expectation, ParseError> LineParser::parseExpectation(const VerbSpec& s
     expect.kind = Expectation::Kind::Count;
     expect.count = *value;
     ++m_next;
+    // "-> 7 \"+PONG\r\n\"", "-> 7 prefix \"+P\"": the count and the bytes in one step.
+    auto data = parseDataPattern(spec);
+    if (!data) return Unexpected{data.error()};
+    expect.data = std::move(*data);
     if (auto flags = readFlags(); !flags) return Unexpected{flags.error()};
     return expect;
   }
-  if (peekIs(Token::Kind::String) || peekIs(Token::Kind::LeftParen)) {
-    auto bytes = parseBytes(0);
-    if (!bytes) return Unexpected{bytes.error()};
-    expect.kind = Expectation::Kind::Bytes;
-    expect.bytes = std::move(*bytes);
-    if (auto flags = readFlags(); !flags) return Unexpected{flags.error()};
-    return expect;
+  {
+    auto data = parseDataPattern(spec);
+    if (!data) return Unexpected{data.error()};
+    if (*data) {
+      expect.kind = Expectation::Kind::Bytes;
+      expect.data = std::move(*data);
+      if (auto flags = readFlags(); !flags) return Unexpected{flags.error()};
+      return expect;
+    }
   }
   if (!peekIs(Token::Kind::Word)) {
     return expected("an expectation: ok, a count, an errno name (ECONNRESET|EPIPE), \"bytes\", eof, blocks or any");
@@ -345,9 +449,22 @@ Expected<Expectation, ParseError> LineParser::parseExpectation(const VerbSpec& s
 Expected<Step, ParseError> LineParser::parseStep() {
   Step step;
   step.place = placeHere();
-  if (m_tokens.size() >= 2 && m_tokens[1].kind == Token::Kind::Equals) {
+  const bool named = m_tokens.size() >= 2 && m_tokens[1].kind == Token::Kind::Equals;
+  if (peekWord(kRepeatWord) && !named) {
+    ++m_next;
+    auto count = peekIs(Token::Kind::Number) ? parseInteger(peek().text) : std::nullopt;
+    if (!count || *count < 1 || *count > kMaxRepeat) {
+      return expected(fmt::format("a repeat count from 1 to {} (repeat N STEP)", kMaxRepeat));
+    }
+    step.repeat = *count;
+    ++m_next;
+    if (m_next + 1 < m_tokens.size() && m_tokens[m_next + 1].kind == Token::Kind::Equals) {
+      return fail("a step that names a socket cannot be repeated: each repetition would name it again");
+    }
+  }
+  if (m_next + 1 < m_tokens.size() && m_tokens[m_next + 1].kind == Token::Kind::Equals) {
     if (!peekIs(Token::Kind::Word)) return expected("a name before '='");
-    if (findVerb(peek().text) != nullptr || isHeaderWord(peek().text)) {
+    if (findVerb(peek().text) != nullptr || isHeaderWord(peek().text) || peek().text == kRepeatWord) {
       return fail(fmt::format("'{}' is a keyword; choose another socket name", peek().text));
     }
     if (auto previous = m_names.find(peek().text); previous != m_names.end()) {
@@ -416,6 +533,9 @@ Expected<Step, ParseError> LineParser::parseStep() {
     return expected("'->' and the value to check for");
   }
   if (step.verb == Verb::Wire) {
+    if (step.repeat != 1) {
+      return Unexpected{ParseError{step.place, "a wire step cannot be repeated: it reads packets already captured"}};
+    }
     const std::string& assertion = step.arguments.front().text;
     bool counted = valueOf(wireAssertions(), assertion) == WireAssertion::SynRetransmits;
     if (counted && step.expect.kind != Expectation::Kind::Count) {
@@ -507,20 +627,31 @@ Expected<bool, ParseError> LineParser::parseHeader(Scenario& scenario) {
   return true;
 }
 
-// The bytes a step's byte strings hold (arguments and expectation), for the per-file budget.
+// The bytes a step's byte strings hold (arguments, files and expectation), for the per-file budget.
 std::size_t bytesHeldBy(const Step& step) {
-  std::size_t total = step.expect.bytes.size();
+  std::size_t total = step.expect.data ? step.expect.data->text().size() : 0;
   for (const auto& argument : step.arguments) {
     if (argument.kind == Argument::Kind::Bytes) total += argument.text.size();
+    if (argument.kind == Argument::Kind::File) total += argument.fileBytes.size();
   }
   return total;
 }
 
+// The first family of `scenario` that is not a byte stream (a read verb cannot run over it), or nullopt.
+std::optional<Family> firstNonStreamFamily(const Scenario& scenario) {
+  for (Family family : scenario.families) {
+    if (net::typeOf(family) != SOCK_STREAM) return family;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
-ParseResult parseScenario(std::string_view text, std::string_view fileName, const ParseLimits& limits) {
+ParseResult parseScenario(std::string_view text, std::string_view fileName, const ParseLimits& limits,
+                          const FileReader& readFile) {
   Scenario scenario;
   scenario.file = std::string(fileName);
+  const StepFiles files{std::filesystem::path(scenario.file).parent_path(), readFile};
   std::vector<ParseError> errors;
   NameTable names;
   auto addError = [&](ParseError error) {
@@ -552,7 +683,7 @@ ParseResult parseScenario(std::string_view text, std::string_view fileName, cons
     if (tokens->empty()) continue;
     bool header = (*tokens)[0].kind == Token::Kind::Word && isHeaderWord((*tokens)[0].text) &&
                   !(tokens->size() >= 2 && (*tokens)[1].kind == Token::Kind::Equals);
-    LineParser parser(std::move(*tokens), lineStart, names, limits);
+    LineParser parser(std::move(*tokens), lineStart, names, limits, files);
     if (header) {
       if (!scenario.steps.empty()) {
         addError({lineStart, "header lines (scenario, title, families, ...) come before the first step"});
@@ -590,6 +721,16 @@ ParseResult parseScenario(std::string_view text, std::string_view fileName, cons
     if (verbSpec(step.verb).needsTarget && !scenario.hasRequirement("target")) {
       addError({step.place, fmt::format("{} needs 'requires target' in the header (the server under test)",
                                         verbName(step.verb))});
+      break;
+    }
+  }
+  // The read verbs read a byte stream; over datagrams, recv is the read (one datagram per call).
+  const auto nonStream = firstNonStreamFamily(scenario);
+  for (const auto& step : scenario.steps) {
+    if (nonStream && verbSpec(step.verb).streamOnly) {
+      addError({step.place, fmt::format("{} reads a byte stream, and {} is not one: list only tcp4, tcp6 and unix "
+                                        "(recv reads one datagram or message)",
+                                        verbName(step.verb), familyName(*nonStream))});
       break;
     }
   }

@@ -9,6 +9,8 @@
 #include <span>
 #include <string_view>
 
+#include "pattern/byte_pattern.h"
+
 namespace sockspec::scenario {
 
 // Where a MSG_* name may be written. A name may have several roles (MSG_TRUNC is a recv flag and a
@@ -67,6 +69,13 @@ enum class WireAssertion {
   TimeWait,
 };
 
+// read-prefixed's length field: its width in bytes and byte order.
+struct LengthField {
+  int width = 1;  // 1, 2 or 4
+  bool bigEndian = true;
+  bool operator==(const LengthField&) const = default;
+};
+
 std::span<const MessageFlag> messageFlags();
 const MessageFlag* findMessageFlag(std::string_view name);  // nullptr for a name the table lacks
 // The names with one role, in table order (the order parse errors list them in).
@@ -92,6 +101,11 @@ std::span<const NamedValue<CheckKey>> checkKeys();
 std::span<const std::string_view> checkKeyNames();
 std::span<const NamedValue<WireAssertion>> wireAssertions();
 std::span<const std::string_view> wireAssertionNames();
+std::span<const NamedValue<LengthField>> lengthFields();  // "u8", "u16be", "u16le", "u32be", "u32le"
+std::span<const std::string_view> lengthFieldNames();
+// The words before a pattern in an expectation: "prefix", "contains", "matches" (exact bytes have none).
+std::span<const NamedValue<pattern::PatternKind>> dataMatchers();
+std::span<const std::string_view> dataMatcherNames();
 // counter: TcpExt counters of /proc/net/netstat (include/uapi/linux/snmp.h) that scenarios cite; the
 // runner looks them up in the file by these names.
 std::span<const std::string_view> counterNames();

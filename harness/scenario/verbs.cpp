@@ -6,6 +6,10 @@ namespace sockspec::scenario {
 
 namespace {
 
+// read's and the other read verbs' "max N", and read-prefixed's "at OFFSET".
+constexpr ParamSpec kReadMax{ParamKind::Option, "max", {}, 1, kReadLimitCeiling};
+constexpr ParamSpec kFrameOffset{ParamKind::Option, "at", {}, 0, kReadLimitCeiling};
+
 // One row per Verb, in Verb order. The word lists come from the symbols table (scenario/symbols.h).
 const std::vector<VerbSpec>& table() {
   static const std::vector<VerbSpec> verbs{
@@ -40,6 +44,13 @@ const std::vector<VerbSpec>& table() {
       {Verb::SendTo, "sendto", ResultRule::None,
        {{ParamKind::Socket, "socket", {}}, {ParamKind::Bytes, "data", {}}, {ParamKind::Socket, "peer", {}}},
        "sendto SOCKET BYTES PEER", "sendto(2) PEER's address"},
+      {.verb = Verb::SendFile,
+       .name = "send-file",
+       .result = ResultRule::None,
+       .params = {{ParamKind::Socket, "socket", {}}, {ParamKind::FilePath, "path", {}}},
+       .synopsis = "send-file SOCKET \"PATH\"",
+       .help = "send(2) a file's bytes, read when the scenario is parsed (PATH is relative to the scenario's "
+               "folder), until all are sent or the deadline passes; the result is the count"},
       {.verb = Verb::Recv,
        .name = "recv",
        .result = ResultRule::None,
@@ -58,6 +69,50 @@ const std::vector<VerbSpec>& table() {
        .synopsis = "recvmsg SOCKET LENGTH [FLAGS]",
        .help = "recvmsg(2) once; the expectation may name msg_flags (MSG_TRUNC)",
        .yields = Yields::DataAndMessageFlags},
+      {.verb = Verb::ReadLine,
+       .name = "read-line",
+       .result = ResultRule::None,
+       .params = {{ParamKind::Socket, "socket", {}}, kReadMax},
+       .synopsis = "read-line SOCKET [max N]",
+       .help = "read up to and including the next '\\n', and nothing after it",
+       .yields = Yields::Data,
+       .streamOnly = true},
+      {.verb = Verb::ReadUntil,
+       .name = "read-until",
+       .result = ResultRule::None,
+       .params = {{ParamKind::Socket, "socket", {}}, {ParamKind::Bytes, "delimiter", {}, 1}, kReadMax},
+       .synopsis = "read-until SOCKET BYTES [max N]",
+       .help = "read up to and including the next BYTES, and nothing after them",
+       .yields = Yields::Data,
+       .streamOnly = true},
+      {.verb = Verb::Read,
+       .name = "read",
+       .result = ResultRule::None,
+       .params = {{ParamKind::Socket, "socket", {}}, {ParamKind::Integer, "length", {}, 1, kReadLimitCeiling}},
+       .synopsis = "read SOCKET N",
+       .help = "read exactly N bytes, over as many recv(2) calls as it takes",
+       .yields = Yields::Data,
+       .streamOnly = true},
+      {.verb = Verb::ReadEof,
+       .name = "read-eof",
+       .result = ResultRule::None,
+       .params = {{ParamKind::Socket, "socket", {}}, kReadMax},
+       .synopsis = "read-eof SOCKET [max N]",
+       .help = "read everything until the peer ends the stream (EOF)",
+       .yields = Yields::Data,
+       .streamOnly = true},
+      {.verb = Verb::ReadPrefixed,
+       .name = "read-prefixed",
+       .result = ResultRule::None,
+       .params = {{ParamKind::Socket, "socket", {}},
+                  {ParamKind::Word, "length field", lengthFieldNames()},
+                  kFrameOffset,
+                  kReadMax},
+       .synopsis = "read-prefixed SOCKET u8|u16be|u16le|u32be|u32le [at OFFSET] [max N]",
+       .help = "read one length-prefixed frame: OFFSET bytes, the length field, then that many bytes; the "
+               "bytes read are the whole frame",
+       .yields = Yields::Data,
+       .streamOnly = true},
       {Verb::Shutdown, "shutdown", ResultRule::None,
        {{ParamKind::Socket, "socket", {}}, {ParamKind::Word, "how", shutdownHowNames()}},
        "shutdown SOCKET rd|wr|rdwr", "shutdown(2)"},

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -23,8 +24,14 @@ enum class Verb {
   ConnectTarget,
   Send,
   SendTo,
+  SendFile,
   Recv,
   RecvMsg,
+  ReadLine,
+  ReadUntil,
+  Read,
+  ReadEof,
+  ReadPrefixed,
   Shutdown,
   Close,
   SetSockOpt,
@@ -47,13 +54,23 @@ enum class ParamKind {
   OptionalSocket, // a socket name, or nothing
   OptionalInteger,
   Flags,          // zero or more of `words`
+  Option,         // "NAME N" or nothing, NAME being the param's name ("max 1024", "at 2")
+  FilePath,       // a quoted path; the file's bytes are read at parse time (send-file)
 };
 
 struct ParamSpec {
   ParamKind kind;
-  std::string_view name;                    // for messages: "backlog", "how"
+  std::string_view name;                    // for messages: "backlog", "how"; Option: the word written
   std::span<const std::string_view> words;  // Word, OptionalWord, Flags: from scenario/symbols.h
+  // Integer, Option: the values allowed; Bytes: the fewest bytes allowed (least). Outside: a parse error.
+  std::int64_t least = INT32_MIN;
+  std::int64_t most = INT32_MAX;
 };
+
+// The read verbs (read, read-line, read-until, read-eof, read-prefixed) return at most `max N` bytes: this
+// many without `max`, and `max` at most kReadLimitCeiling (the largest byte string the language holds).
+inline constexpr std::int64_t kDefaultReadLimit = 64 * 1024;
+inline constexpr std::int64_t kReadLimitCeiling = 16 * 1024 * 1024;
 
 enum class ResultRule { None, Required };
 
@@ -66,7 +83,7 @@ enum class ExpectationRule {
 // What a step gives back: which expectations it can meet and how its outcome is described.
 enum class Yields {
   Status,              // a return value or an errno
-  Data,                // recv: also the bytes read
+  Data,                // recv, the read verbs: also the bytes read
   DataAndMessageFlags, // recvmsg: also msg_flags, which the expectation names exactly (recvmsg(2))
   KernelState,         // check: a number, an errno, or a word (a TCP state, yes, no)
 };
@@ -81,6 +98,7 @@ struct VerbSpec {
   ExpectationRule expectation = ExpectationRule::Optional;
   Yields yields = Yields::Status;
   bool needsTarget = false;  // the header must say 'requires target' (the server under test)
+  bool streamOnly = false;   // reads a byte stream: refused for datagram and seqpacket families
 };
 
 // Every row, in Verb order.
