@@ -83,7 +83,7 @@ std::string describeExpectation(const scenario::Expectation& expect) {
     case Kind::Success: return "success";
     case Kind::Count:
       text = std::to_string(expect.count);
-      if (expect.data) text += " and " + describePattern(*expect.data);
+      if (expect.data) text += " and " + expect.data->describe();
       break;
     case Kind::Bytes: text = expect.data ? describePattern(*expect.data) : shortBytes(""); break;
     case Kind::Eof: return "0 (eof)";
