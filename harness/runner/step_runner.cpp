@@ -23,6 +23,7 @@
 #include "base/deadline.h"
 #include "net/socket_ops.h"
 #include "runner/read_step.h"
+#include "runner/stream_sender.h"
 #include "runner/time_wait_table.h"
 #include "scenario/symbols.h"
 #include "scenario/tcp_states.h"
@@ -281,31 +282,16 @@ Expected<StepOutcome, std::string> StepContext::doSend(bool toPeer) {
   return fromCall(n, err);
 }
 
-// A file may be megabytes: sent over as many send(2) calls as the kernel needs, waiting (poll) for room.
 Expected<StepOutcome, std::string> StepContext::doSendFile() {
   NamedSocket& socket = socketArgument(0);
   const std::string& data = argument(1).fileBytes;
-  Deadline deadline = Deadline::after(m_deadline);
-  std::size_t sent = 0;
-  // Bounded by the file's size and the deadline: every pass sends a byte or waits for the time left.
-  while (sent < data.size()) {
-    ssize_t n = ::send(socket.rawFd(), data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-    int err = errno;
-    if (n > 0) {
-      sent += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && err == EINTR) continue;
-    pollfd entry{socket.rawFd(), POLLOUT, 0};
-    bool wouldBlock = n < 0 && (err == EAGAIN || err == EWOULDBLOCK);
-    if (wouldBlock && !m_probeOnly && ::poll(&entry, 1, deadline.pollTimeoutMs()) > 0) continue;
-    StepOutcome outcome = fromCall(-1, err);
-    outcome.note = fmt::format("after {} of the file's {} bytes{}", sent, data.size(),
-                               wouldBlock && !m_probeOnly ? "; the step's deadline passed" : "");
-    return outcome;
-  }
+  SendAll sent = sendAll(socket.rawFd(), data, Deadline::after(m_deadline), /*waitForRoom=*/!m_probeOnly);
   StepOutcome outcome;
-  outcome.value = static_cast<std::int64_t>(sent);
+  outcome.value = static_cast<std::int64_t>(sent.sent);
+  if (sent.error == 0) return outcome;
+  outcome = fromCall(-1, sent.error);
+  outcome.note = fmt::format("after {} of the file's {} bytes{}", sent.sent, data.size(),
+                             sent.error == EAGAIN && !m_probeOnly ? "; the step's deadline passed" : "");
   return outcome;
 }
 
@@ -317,7 +303,8 @@ Expected<StepOutcome, std::string> StepContext::doRead() {
   }
   NamedSocket& socket = socketArgument(0);
   pollfd entry{socket.rawFd(), POLLIN, 0};
-  if (m_probeOnly && ::poll(&entry, 1, 0) == 0) {  // "-> blocks": nothing at all to read yet
+  // "-> blocks": nothing at all to read yet (a closed socket is left to the read: EBADF).
+  if (m_probeOnly && socket.fd && ::poll(&entry, 1, 0) == 0) {
     StepOutcome outcome;
     outcome.wouldBlock = true;
     return outcome;

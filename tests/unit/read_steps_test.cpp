@@ -252,6 +252,16 @@ TEST_CASE("read steps, patterns, send-file and repeat through executeScenario, w
                       folder + "/t.scn");
     CHECK(result.message == "");
   }
+  SECTION("send-file that the peer does not read fails at the deadline, saying how much was sent") {
+    std::string folder = testing::tempFilePath("send-file-big");
+    std::filesystem::create_directories(folder);
+    std::ofstream(folder + "/big.bin", std::ios::binary) << std::string(4 << 20, 'b');
+    auto result = run("send-file client \"big.bin\" within 100ms\n", folder + "/t.scn");
+    CHECK(result.status == report::Status::Failed);
+    CHECK_THAT(result.message, Catch::StartsWith("send-file client \"big.bin\" within 100ms: expected success, got "
+                                                 "EAGAIN (Resource temporarily unavailable); after "));
+    CHECK_THAT(result.message, Catch::EndsWith(" of the file's 4194304 bytes; the step's deadline passed"));
+  }
   SECTION("repeat: every repetition meets the expectation, and a failure names which") {
     auto passed = run("repeat 5 send client \"ping\\n\" -> 5\nrepeat 5 read-line conn -> \"ping\\n\"\n");
     CHECK(passed.message == "");
