@@ -105,6 +105,15 @@ TEST_CASE("the length-prefixed examples pass against the reference server's fram
   checkAllPass(runAgainst(examples() + "/framed", framedServer()), {"framed.session", "framed.errors"});
 }
 
+TEST_CASE("the examples shown in docs/scenario-language.md are the files the tests run", "[unit][examples]") {
+  const std::string doc = readFileOrFail(sourceDir() + "/docs/scenario-language.md");
+  for (const char* example : {"line/greeting.scn", "resp/set-get.scn", "http/get-file.scn", "framed/session.scn"}) {
+    INFO(example);
+    std::string text = readFileOrFail(examples() + "/" + example);
+    CHECK(doc.find("```text\n" + text + "```") != std::string::npos);
+  }
+}
+
 TEST_CASE("an example with a wrong expectation fails, naming the pattern and the bytes got", "[live][examples]") {
   SECTION("line: a reply line that differs") {
     if (!installed("socat")) return;
