@@ -58,9 +58,14 @@ bool waitForMore(int fd, int error, Deadline deadline, StreamRead& read) {
     return false;
   }
   switch (waitReadable(fd, deadline, read.error)) {
-    case Wait::Ready: return true;
-    case Wait::Deadline: read.end = StreamRead::End::Deadline; return false;
-    case Wait::Error: read.end = StreamRead::End::Error; return false;
+    case Wait::Ready:
+      return true;
+    case Wait::Deadline:
+      read.end = StreamRead::End::Deadline;
+      return false;
+    case Wait::Error:
+      read.end = StreamRead::End::Error;
+      return false;
   }
   return false;
 }

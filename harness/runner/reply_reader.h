@@ -22,8 +22,8 @@ struct StreamRead {
     Error,     // recv(2) or poll(2) failed with `error`
   };
   End end = End::Complete;
-  std::string bytes;  // what was read, and consumed: the reply, or what came of it
-  int error = 0;      // End::Error: the errno
+  std::string bytes;           // what was read, and consumed: the reply, or what came of it
+  int error = 0;               // End::Error: the errno
   std::size_t frameBytes = 0;  // readFrame, End::Limit: the frame's size by its length field
 };
 

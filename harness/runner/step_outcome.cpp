@@ -85,7 +85,9 @@ std::string describeExpectation(const scenario::Expectation& expect) {
       text = std::to_string(expect.count);
       if (expect.data) text += " and " + expect.data->describe();
       break;
-    case Kind::Bytes: text = expect.data ? describePattern(*expect.data) : shortBytes(""); break;
+    case Kind::Bytes:
+      text = expect.data ? describePattern(*expect.data) : shortBytes("");
+      break;
     case Kind::Eof: return "0 (eof)";
     case Kind::Blocks: return "nothing ready (it would block)";
     case Kind::Any: return "anything";
@@ -106,10 +108,14 @@ std::string mismatch(const scenario::Expectation& expect, const StepOutcome& out
     case Kind::Any: met = true; break;
     case Kind::Success: met = succeeded; break;
     case Kind::Blocks: met = outcome.wouldBlock; break;
-    case Kind::Count: met = succeeded && outcome.value == expect.count && dataMatches(expect.data, outcome); break;
+    case Kind::Count:
+      met = succeeded && outcome.value == expect.count && dataMatches(expect.data, outcome);
+      break;
     case Kind::Eof: met = succeeded && outcome.value == 0; break;
     case Kind::Word: met = succeeded && outcome.word == expect.word; break;
-    case Kind::Bytes: met = succeeded && expect.data && dataMatches(expect.data, outcome); break;
+    case Kind::Bytes:
+      met = succeeded && expect.data && dataMatches(expect.data, outcome);
+      break;
     case Kind::Errno:
       met = !outcome.wouldBlock && outcome.error != 0 &&
             std::any_of(expect.errnos.begin(), expect.errnos.end(),

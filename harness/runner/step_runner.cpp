@@ -1,6 +1,7 @@
 #include "runner/step_runner.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -17,8 +18,6 @@
 #include <limits>
 #include <sstream>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "base/deadline.h"
 #include "net/socket_ops.h"
@@ -573,14 +572,16 @@ Expected<StepOutcome, std::string> StepContext::run() {
     case Verb::ConnectTarget: return doConnect(/*toTarget=*/true);
     case Verb::Send: return doSend(/*toPeer=*/false);
     case Verb::SendTo: return doSend(/*toPeer=*/true);
-    case Verb::SendFile: return doSendFile();
+    case Verb::SendFile:
+      return doSendFile();
     case Verb::Recv: return doReceive(/*message=*/false);
     case Verb::RecvMsg: return doReceive(/*message=*/true);
     case Verb::ReadLine:
     case Verb::ReadUntil:
     case Verb::Read:
     case Verb::ReadEof:
-    case Verb::ReadPrefixed: return doRead();
+    case Verb::ReadPrefixed:
+      return doRead();
     case Verb::Shutdown: return doShutdown();
     case Verb::Close: return doClose();
     case Verb::SetSockOpt: return doSetOption();

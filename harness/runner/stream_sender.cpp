@@ -11,7 +11,8 @@ SendAll sendAll(int fd, std::string_view bytes, Deadline deadline, bool waitForR
   SendAll result;
   // Bounded by the size of `bytes` and the deadline: every pass sends a byte or waits for the time left.
   while (result.sent < bytes.size()) {
-    ssize_t n = ::send(fd, bytes.data() + result.sent, bytes.size() - result.sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n =
+        ::send(fd, bytes.data() + result.sent, bytes.size() - result.sent, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       result.sent += static_cast<std::size_t>(n);
       continue;

@@ -1,7 +1,6 @@
-#include "scenario/line_parser.h"
-
 #include "base/display_escape.h"
 #include "base/errno_names.h"
+#include "scenario/line_parser.h"
 #include "scenario/symbols.h"
 #include "scenario/tcp_states.h"
 
@@ -22,15 +21,17 @@ Expected<std::optional<pattern::BytePattern>, ParseError> LineParser::parseDataP
     kind = *matcher;
     ++m_next;
     if (!peekIs(Token::Kind::String) && !peekIs(Token::Kind::LeftParen)) {
-      return expected(fmt::format("the bytes after '{}' (a string such as \"+OK\")", pattern::patternKindName(kind)));
+      return expected(
+          fmt::format("the bytes after '{}' (a string such as \"+OK\")", pattern::patternKindName(kind)));
     }
   } else if (!peekIs(Token::Kind::String) && !peekIs(Token::Kind::LeftParen)) {
     return std::optional<pattern::BytePattern>{};
   }
   if (spec.yields != Yields::Data && spec.yields != Yields::DataAndMessageFlags) {
-    return Unexpected{ParseError{place, fmt::format("'{}' reads no bytes to match: only recv, recvmsg and the read "
-                                                    "verbs do",
-                                                    spec.name)}};
+    return Unexpected{
+        ParseError{place, fmt::format("'{}' reads no bytes to match: only recv, recvmsg and the read "
+                                      "verbs do",
+                                      spec.name)}};
   }
   const SourcePlace textPlace = placeHere();
   auto bytes = parseBytes(0);
@@ -82,13 +83,18 @@ Expected<Expectation, ParseError> LineParser::parseExpectation(const VerbSpec& s
     }
   }
   if (!peekIs(Token::Kind::Word)) {
-    return expected("an expectation: ok, a count, an errno name (ECONNRESET|EPIPE), \"bytes\", eof, blocks or any");
+    return expected(
+        "an expectation: ok, a count, an errno name (ECONNRESET|EPIPE), \"bytes\", eof, blocks or any");
   }
   const std::string& word = peek().text;
-  if (word == "ok") expect.kind = Expectation::Kind::Success;
-  else if (word == "eof") expect.kind = Expectation::Kind::Eof;
-  else if (word == "blocks") expect.kind = Expectation::Kind::Blocks;
-  else if (word == "any") expect.kind = Expectation::Kind::Any;
+  if (word == "ok")
+    expect.kind = Expectation::Kind::Success;
+  else if (word == "eof")
+    expect.kind = Expectation::Kind::Eof;
+  else if (word == "blocks")
+    expect.kind = Expectation::Kind::Blocks;
+  else if (word == "any")
+    expect.kind = Expectation::Kind::Any;
   if (contains(kExpectationWords, word)) {
     ++m_next;
     return expect;
@@ -99,7 +105,8 @@ Expected<Expectation, ParseError> LineParser::parseExpectation(const VerbSpec& s
     ++m_next;
     while (peekIs(Token::Kind::Bar)) {
       ++m_next;
-      if (!peekIs(Token::Kind::Word) || !errnoFromName(peek().text)) return expected("an errno name after '|'");
+      if (!peekIs(Token::Kind::Word) || !errnoFromName(peek().text))
+        return expected("an errno name after '|'");
       expect.errnos.push_back(peek().text);
       ++m_next;
     }
@@ -116,8 +123,9 @@ Expected<Expectation, ParseError> LineParser::parseExpectation(const VerbSpec& s
       })) {
     return fail(fmt::format("'{}' is not an errno name on this system", escapeForDisplay(word, 40)));
   }
-  return expected(isCheck ? "a value: a number, an errno name, a TCP state (ESTABLISHED, SYN_SENT, ...), yes or no"
-                          : "an expectation: ok, a count, an errno name, \"bytes\", eof, blocks or any");
+  return expected(
+      isCheck ? "a value: a number, an errno name, a TCP state (ESTABLISHED, SYN_SENT, ...), yes or no"
+              : "an expectation: ok, a count, an errno name, \"bytes\", eof, blocks or any");
 }
 
 }  // namespace sockspec::scenario::detail

@@ -1,6 +1,5 @@
-#include "scenario/line_parser.h"
-
 #include "base/display_escape.h"
+#include "scenario/line_parser.h"
 
 namespace sockspec::scenario::detail {
 
@@ -22,9 +21,11 @@ Expected<bool, ParseError> LineParser::parseHeader(Scenario& scenario) {
   const std::string keyword = peek().text;
   ++m_next;
   if (keyword == "scenario") {
-    if (!scenario.id.empty()) return Unexpected{ParseError{m_line, "a second 'scenario' line: one scenario per file"}};
+    if (!scenario.id.empty())
+      return Unexpected{ParseError{m_line, "a second 'scenario' line: one scenario per file"}};
     if (!peekIs(Token::Kind::Word) || !isValidId(peek().text)) {
-      return expected("a scenario id of lowercase letters, digits, '.', '-' and '_' (e.g. close.unread-data-rst)");
+      return expected(
+          "a scenario id of lowercase letters, digits, '.', '-' and '_' (e.g. close.unread-data-rst)");
     }
     scenario.id = peek().text;
     ++m_next;
@@ -37,7 +38,8 @@ Expected<bool, ParseError> LineParser::parseHeader(Scenario& scenario) {
     if (!text) return Unexpected{text.error()};
     scenario.source = std::move(*text);
   } else if (keyword == "families") {
-    if (atEnd()) return expected("at least one family: tcp4, tcp6, unix, udp4, udp6, unix-dgram, unix-seqpacket");
+    if (atEnd())
+      return expected("at least one family: tcp4, tcp6, unix, udp4, udp6, unix-dgram, unix-seqpacket");
     while (!atEnd()) {
       auto family = peekIs(Token::Kind::Word) ? familyFromName(peek().text) : std::nullopt;
       if (!family) return expected("a family: tcp4, tcp6, unix, udp4, udp6, unix-dgram or unix-seqpacket");

@@ -39,13 +39,20 @@ std::string describeToken(const Token& token) {
     case Token::Kind::Word:
     case Token::Kind::Number:
       return fmt::format("'{}'", escapeForDisplay(token.text, 40));
-    case Token::Kind::String: return "a string";
-    case Token::Kind::Equals: return "'='";
-    case Token::Kind::Arrow: return "'->'";
-    case Token::Kind::Star: return "'*'";
-    case Token::Kind::LeftParen: return "'('";
-    case Token::Kind::RightParen: return "')'";
-    case Token::Kind::Bar: return "'|'";
+    case Token::Kind::String:
+      return "a string";
+    case Token::Kind::Equals:
+      return "'='";
+    case Token::Kind::Arrow:
+      return "'->'";
+    case Token::Kind::Star:
+      return "'*'";
+    case Token::Kind::LeftParen:
+      return "'('";
+    case Token::Kind::RightParen:
+      return "')'";
+    case Token::Kind::Bar:
+      return "'|'";
   }
   return "a token";
 }
@@ -53,7 +60,8 @@ std::string describeToken(const Token& token) {
 std::optional<std::int64_t> parseInteger(std::string_view text) {
   std::int64_t multiplier = 1;
   std::size_t digitsEnd = text.size();
-  for (auto [suffix, factor] : {std::pair<std::string_view, std::int64_t>{"KiB", 1024}, {"MiB", 1024 * 1024}}) {
+  for (auto [suffix, factor] :
+       {std::pair<std::string_view, std::int64_t>{"KiB", 1024}, {"MiB", 1024 * 1024}}) {
     if (text.size() > suffix.size() && text.ends_with(suffix)) {
       multiplier = factor;
       digitsEnd = text.size() - suffix.size();
@@ -86,7 +94,6 @@ std::optional<std::chrono::milliseconds> parseDuration(std::string_view text) {
   return std::chrono::milliseconds(value * factor);
 }
 
-
 Expected<std::string, ParseError> LineParser::parseBytes(int depth) {
   std::string value;
   bool any = false;
@@ -97,7 +104,8 @@ Expected<std::string, ParseError> LineParser::parseBytes(int depth) {
       unit = peek().text;
       ++m_next;
     } else {
-      if (depth + 1 > kMaxNesting) return fail(fmt::format("parentheses nest more than {} deep", kMaxNesting));
+      if (depth + 1 > kMaxNesting)
+        return fail(fmt::format("parentheses nest more than {} deep", kMaxNesting));
       ++m_next;
       auto inner = parseBytes(depth + 1);
       if (!inner) return inner;
@@ -109,7 +117,8 @@ Expected<std::string, ParseError> LineParser::parseBytes(int depth) {
       ++m_next;
       if (!peekIs(Token::Kind::Number)) return expected("a repeat count after '*'");
       auto count = parseInteger(peek().text);
-      if (!count || *count < 0) return fail(fmt::format("'{}' is not a repeat count", escapeForDisplay(peek().text, 40)));
+      if (!count || *count < 0)
+        return fail(fmt::format("'{}' is not a repeat count", escapeForDisplay(peek().text, 40)));
       if (!unit.empty() && static_cast<std::uint64_t>(*count) > m_limits.bytesValue / unit.size()) {
         return fail(fmt::format("the repeated string would exceed {} bytes", m_limits.bytesValue));
       }
@@ -145,15 +154,18 @@ Expected<Argument, ParseError> LineParser::parseFile(const ParamSpec& spec) {
   if (path->empty()) return Unexpected{ParseError{argument.place, "the path is empty"}};
   const std::filesystem::path written(*path);
   const std::string resolved = written.is_absolute() ? *path : (m_files.folder / written).string();
-  auto bytes = m_files.read ? m_files.read(resolved, m_limits.bytesValue) : readFileBytes(resolved, m_limits.bytesValue);
+  auto bytes = m_files.read ? m_files.read(resolved, m_limits.bytesValue)
+                            : readFileBytes(resolved, m_limits.bytesValue);
   if (!bytes) {
-    return Unexpected{ParseError{argument.place, fmt::format("cannot read \"{}\" ({}): {}", escapeForDisplay(*path, 80),
-                                                             escapeForDisplay(resolved, 120), bytes.error().describe())}};
+    return Unexpected{
+        ParseError{argument.place, fmt::format("cannot read \"{}\" ({}): {}", escapeForDisplay(*path, 80),
+                                               escapeForDisplay(resolved, 120), bytes.error().describe())}};
   }
   if (bytes->size() > m_limits.bytesValue) {
     return Unexpected{ParseError{
-        argument.place, fmt::format("cannot send \"{}\": EFBIG (it holds more than {} bytes, the most a byte string may)",
-                                    escapeForDisplay(*path, 80), m_limits.bytesValue)}};
+        argument.place,
+        fmt::format("cannot send \"{}\": EFBIG (it holds more than {} bytes, the most a byte string may)",
+                    escapeForDisplay(*path, 80), m_limits.bytesValue)}};
   }
   argument.kind = Argument::Kind::File;
   argument.text = std::move(*path);
@@ -223,14 +235,16 @@ Expected<Argument, ParseError> LineParser::parseParam(const ParamSpec& spec, boo
       auto bytes = parseBytes(0);
       if (!bytes) return Unexpected{bytes.error()};
       if (spec.least > 0 && bytes->size() < static_cast<std::uint64_t>(spec.least)) {
-        return Unexpected{ParseError{argument.place, fmt::format("the {} must be at least {} byte{}", spec.name,
-                                                                 spec.least, spec.least == 1 ? "" : "s")}};
+        return Unexpected{
+            ParseError{argument.place, fmt::format("the {} must be at least {} byte{}", spec.name, spec.least,
+                                                   spec.least == 1 ? "" : "s")}};
       }
       argument.kind = Argument::Kind::Bytes;
       argument.text = std::move(*bytes);
       return argument;
     }
-    case ParamKind::FilePath: return parseFile(spec);
+    case ParamKind::FilePath:
+      return parseFile(spec);
     case ParamKind::Word:
     case ParamKind::OptionalWord: {
       if (!peekIs(Token::Kind::Word) || !contains(spec.words, peek().text)) {
@@ -269,32 +283,36 @@ Expected<Step, ParseError> LineParser::parseStep() {
       return fail(fmt::format("'{}' is a keyword; choose another socket name", peek().text));
     }
     if (auto previous = m_names.find(peek().text); previous != m_names.end()) {
-      return fail(fmt::format("'{}' already names the socket made on line {}", peek().text, previous->second));
+      return fail(
+          fmt::format("'{}' already names the socket made on line {}", peek().text, previous->second));
     }
     step.result = peek().text;
     m_next += 2;
   }
-  if (!peekIs(Token::Kind::Word)) return expected("a step (a verb such as socket, bind, listen, connect, send)");
+  if (!peekIs(Token::Kind::Word))
+    return expected("a step (a verb such as socket, bind, listen, connect, send)");
   const VerbSpec* spec = findVerb(peek().text);
   if (spec == nullptr) {
     std::string names;
     for (const auto& entry : verbTable()) names += (names.empty() ? "" : ", ") + std::string(entry.name);
-    return fail(fmt::format("unknown verb '{}': expected one of {}", escapeForDisplay(peek().text, 40), names));
+    return fail(
+        fmt::format("unknown verb '{}': expected one of {}", escapeForDisplay(peek().text, 40), names));
   }
   step.verb = spec->verb;
   ++m_next;
   if (spec->result == ResultRule::Required && step.result.empty()) {
-    return Unexpected{ParseError{step.place, fmt::format("'{}' makes a socket: name it, as in '{}'",
-                                                         spec->name, spec->synopsis)}};
+    return Unexpected{ParseError{
+        step.place, fmt::format("'{}' makes a socket: name it, as in '{}'", spec->name, spec->synopsis)}};
   }
   if (spec->result == ResultRule::None && !step.result.empty()) {
-    return Unexpected{ParseError{step.place, fmt::format("'{}' makes no socket to name ({})", spec->name,
-                                                         spec->synopsis)}};
+    return Unexpected{
+        ParseError{step.place, fmt::format("'{}' makes no socket to name ({})", spec->name, spec->synopsis)}};
   }
   for (const ParamSpec& param : spec->params) {
     if (param.kind == ParamKind::Flags) {
       while (peekIs(Token::Kind::Word) && !peekWord("within")) {
-        if (!contains(param.words, peek().text)) return expected(fmt::format("a flag: {}", joinWords(param.words)));
+        if (!contains(param.words, peek().text))
+          return expected(fmt::format("a flag: {}", joinWords(param.words)));
         Argument flag;
         flag.kind = Argument::Kind::Keyword;
         flag.text = peek().text;
@@ -309,7 +327,8 @@ Expected<Step, ParseError> LineParser::parseStep() {
     if (!argument) {
       ParseError error = argument.error();
       // A wrong or missing argument is easiest fixed beside the verb's usage.
-      if (error.message.starts_with("expected") || error.message.find("names no socket") != std::string::npos) {
+      if (error.message.starts_with("expected") ||
+          error.message.find("names no socket") != std::string::npos) {
         error.message += fmt::format(" (usage: {})", spec->synopsis);
       }
       return Unexpected{std::move(error)};
@@ -320,8 +339,9 @@ Expected<Step, ParseError> LineParser::parseStep() {
     ++m_next;
     if (!peekIs(Token::Kind::Number)) return expected("a duration after 'within' (500ms, 2s)");
     auto duration = parseDuration(peek().text);
-    if (!duration) return fail(fmt::format("'{}' is not a duration: write 500ms or 2s (at most 600s)",
-                                           escapeForDisplay(peek().text, 40)));
+    if (!duration)
+      return fail(fmt::format("'{}' is not a duration: write 500ms or 2s (at most 600s)",
+                              escapeForDisplay(peek().text, 40)));
     step.within = *duration;
     ++m_next;
   }
@@ -335,14 +355,15 @@ Expected<Step, ParseError> LineParser::parseStep() {
   }
   if (step.verb == Verb::Wire) {
     if (step.repeat != 1) {
-      return Unexpected{ParseError{step.place, "a wire step cannot be repeated: it reads packets already captured"}};
+      return Unexpected{
+          ParseError{step.place, "a wire step cannot be repeated: it reads packets already captured"}};
     }
     const std::string& assertion = step.arguments.front().text;
     bool counted = valueOf(wireAssertions(), assertion) == WireAssertion::SynRetransmits;
     if (counted && step.expect.kind != Expectation::Kind::Count) {
-      return Unexpected{ParseError{step.expect.kind == Expectation::Kind::Success ? placeHere() : step.expect.place,
-                                   fmt::format("expected '-> COUNT' after 'wire {}' (how many SYNs were sent again)",
-                                               assertion)}};
+      return Unexpected{ParseError{
+          step.expect.kind == Expectation::Kind::Success ? placeHere() : step.expect.place,
+          fmt::format("expected '-> COUNT' after 'wire {}' (how many SYNs were sent again)", assertion)}};
     }
     if (counted && step.expect.count < 0) {
       return Unexpected{ParseError{step.expect.place, "a retransmission count is 0 or more"}};
@@ -353,7 +374,8 @@ Expected<Step, ParseError> LineParser::parseStep() {
                                                step.arguments.front().text)}};
     }
     if (step.within) {
-      return Unexpected{ParseError{step.place, "a wire step takes no 'within': it reads packets already captured"}};
+      return Unexpected{
+          ParseError{step.place, "a wire step takes no 'within': it reads packets already captured"}};
     }
   }
   if (!atEnd()) return expected(fmt::format("the end of the step (usage: {})", spec->synopsis));

@@ -3,6 +3,8 @@
 // and their arguments), expectation_parser.cpp (what follows "->"), header_parser.cpp (header lines).
 #pragma once
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -13,8 +15,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "base/expected.h"
 #include "scenario/lexer.h"
@@ -77,12 +77,16 @@ class LineParser {
   int m_endColumn() const {
     if (m_tokens.empty()) return 1;
     const Token& last = m_tokens.back();
-    return last.column + static_cast<int>(last.kind == Token::Kind::String ? last.text.size() + 2
-                                                                            : std::max<std::size_t>(last.text.size(), 1));
+    return last.column + static_cast<int>(last.kind == Token::Kind::String
+                                              ? last.text.size() + 2
+                                              : std::max<std::size_t>(last.text.size(), 1));
   }
-  Unexpected<ParseError> fail(std::string message) const { return Unexpected{ParseError{placeHere(), std::move(message)}}; }
+  Unexpected<ParseError> fail(std::string message) const {
+    return Unexpected{ParseError{placeHere(), std::move(message)}};
+  }
   Unexpected<ParseError> expected(std::string_view what) const {
-    return fail(fmt::format("expected {}, found {}", what, atEnd() ? "the end of the line" : describeToken(peek())));
+    return fail(
+        fmt::format("expected {}, found {}", what, atEnd() ? "the end of the line" : describeToken(peek())));
   }
 
   Expected<std::string, ParseError> parseBytes(int depth);

@@ -1,10 +1,9 @@
 #include "scenario/parser.h"
 
+#include <fmt/format.h>
 #include <sys/socket.h>
 
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "base/file_bytes.h"
 #include "scenario/line_parser.h"
@@ -124,9 +123,10 @@ ParseResult parseScenario(std::string_view text, std::string_view fileName, cons
   const auto nonStream = firstNonStreamFamily(scenario);
   for (const auto& step : scenario.steps) {
     if (nonStream && verbSpec(step.verb).streamOnly) {
-      addError({step.place, fmt::format("{} reads a byte stream, and {} is not one: list only tcp4, tcp6 and unix "
-                                        "(recv reads one datagram or message)",
-                                        verbName(step.verb), familyName(*nonStream))});
+      addError(
+          {step.place, fmt::format("{} reads a byte stream, and {} is not one: list only tcp4, tcp6 and unix "
+                                   "(recv reads one datagram or message)",
+                                   verbName(step.verb), familyName(*nonStream))});
       break;
     }
   }
@@ -142,4 +142,3 @@ ParseResult parseScenarioFile(const std::string& path) {
 }
 
 }  // namespace sockspec::scenario
-

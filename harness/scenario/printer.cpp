@@ -44,8 +44,10 @@ std::string printArgument(const Argument& argument) {
     case Argument::Kind::Integer: return std::to_string(argument.integer);
     case Argument::Kind::Bytes: return printBytes(argument.text);
     case Argument::Kind::Duration: return fmt::format("{}ms", argument.duration.count());
-    case Argument::Kind::Option: return fmt::format("{} {}", argument.text, argument.integer);
-    case Argument::Kind::File: return quote(argument.text);  // the path; the bytes are read again on parsing
+    case Argument::Kind::Option:
+      return fmt::format("{} {}", argument.text, argument.integer);
+    case Argument::Kind::File:
+      return quote(argument.text);  // the path; the bytes are read again on parsing
   }
   return {};
 }
@@ -64,7 +66,9 @@ std::string printExpectation(const Expectation& expect) {
       text = std::to_string(expect.count);
       if (expect.data) text += " " + printPattern(*expect.data);
       break;
-    case Expectation::Kind::Bytes: text = expect.data ? printPattern(*expect.data) : "\"\""; break;
+    case Expectation::Kind::Bytes:
+      text = expect.data ? printPattern(*expect.data) : "\"\"";
+      break;
     case Expectation::Kind::Eof: return "eof";
     case Expectation::Kind::Blocks: return "blocks";
     case Expectation::Kind::Any: return "any";

@@ -12,7 +12,6 @@
 
 #include "net/socket_kind.h"
 #include "pattern/byte_pattern.h"
-
 #include "scenario/verbs.h"
 
 namespace sockspec::scenario {
@@ -37,17 +36,17 @@ struct Argument {
     Keyword,
     Duration,
     Option,  // "max 1024", "at 2": `text` is the word, `integer` the value
-    File,    // send-file's "PATH": `text` is the path as written, `fileBytes` what the file held at parse time
+    File,  // send-file's "PATH": `text` is the path as written, `fileBytes` what the file held at parse time
   };
   Kind kind = Kind::Name;
   std::string text;             // Name and Keyword: the word; Bytes: the bytes themselves
   std::int64_t integer = 0;     // Integer, Option
   std::chrono::milliseconds duration{0};  // Duration
-  std::string fileBytes;        // File
+  std::string fileBytes;                  // File
   SourcePlace place;
   bool operator==(const Argument& other) const {
-    return kind == other.kind && text == other.text && integer == other.integer && duration == other.duration &&
-           fileBytes == other.fileBytes;
+    return kind == other.kind && text == other.text && integer == other.integer &&
+           duration == other.duration && fileBytes == other.fileBytes;
   }
 };
 

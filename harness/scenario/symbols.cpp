@@ -167,9 +167,17 @@ std::span<const std::string_view> checkKeyNames() { return kCheckKeyNames; }
 std::span<const NamedValue<WireAssertion>> wireAssertions() { return kWireAssertions; }
 std::span<const std::string_view> wireAssertionNames() { return kWireAssertionNames; }
 std::span<const std::string_view> counterNames() { return kCounterNames; }
-std::span<const NamedValue<LengthField>> lengthFields() { return kLengthFields; }
-std::span<const std::string_view> lengthFieldNames() { return kLengthFieldNames; }
-std::span<const NamedValue<pattern::PatternKind>> dataMatchers() { return kDataMatchers; }
-std::span<const std::string_view> dataMatcherNames() { return kDataMatcherNames; }
+std::span<const NamedValue<LengthField>> lengthFields() {
+  return kLengthFields;
+}
+std::span<const std::string_view> lengthFieldNames() {
+  return kLengthFieldNames;
+}
+std::span<const NamedValue<pattern::PatternKind>> dataMatchers() {
+  return kDataMatchers;
+}
+std::span<const std::string_view> dataMatcherNames() {
+  return kDataMatcherNames;
+}
 
 }  // namespace sockspec::scenario

@@ -46,16 +46,16 @@ enum class Verb {
 inline constexpr std::size_t kVerbCount = static_cast<std::size_t>(Verb::Wire) + 1;
 
 enum class ParamKind {
-  Socket,         // a name given earlier by "name = socket" or "name = accept"
-  Integer,        // 42, 4KiB, 1MiB
-  Bytes,          // "text\n" * 3 ...
-  Word,           // one of `words`
-  OptionalWord,   // one of `words`, or nothing
-  OptionalSocket, // a socket name, or nothing
+  Socket,          // a name given earlier by "name = socket" or "name = accept"
+  Integer,         // 42, 4KiB, 1MiB
+  Bytes,           // "text\n" * 3 ...
+  Word,            // one of `words`
+  OptionalWord,    // one of `words`, or nothing
+  OptionalSocket,  // a socket name, or nothing
   OptionalInteger,
-  Flags,          // zero or more of `words`
-  Option,         // "NAME N" or nothing, NAME being the param's name ("max 1024", "at 2")
-  FilePath,       // a quoted path; the file's bytes are read at parse time (send-file)
+  Flags,     // zero or more of `words`
+  Option,    // "NAME N" or nothing, NAME being the param's name ("max 1024", "at 2")
+  FilePath,  // a quoted path; the file's bytes are read at parse time (send-file)
 };
 
 struct ParamSpec {
@@ -82,10 +82,10 @@ enum class ExpectationRule {
 
 // What a step gives back: which expectations it can meet and how its outcome is described.
 enum class Yields {
-  Status,              // a return value or an errno
-  Data,                // recv, the read verbs: also the bytes read
-  DataAndMessageFlags, // recvmsg: also msg_flags, which the expectation names exactly (recvmsg(2))
-  KernelState,         // check: a number, an errno, or a word (a TCP state, yes, no)
+  Status,               // a return value or an errno
+  Data,                 // recv, the read verbs: also the bytes read
+  DataAndMessageFlags,  // recvmsg: also msg_flags, which the expectation names exactly (recvmsg(2))
+  KernelState,          // check: a number, an errno, or a word (a TCP state, yes, no)
 };
 
 struct VerbSpec {

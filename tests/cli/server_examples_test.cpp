@@ -4,10 +4,9 @@
 // server's framed service). Each folder must pass as it is; a copy with one wrong expectation must fail with
 // the message people read. A server program that is not installed is a skip ("sockspec-test-skipped"), never
 // a pass; .ci/setup-debian.sh installs them all.
-#include <catch2/catch.hpp>
-
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -23,7 +22,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string examples() { return sourceDir() + "/scenarios/examples"; }
+std::string examples() {
+  return sourceDir() + "/scenarios/examples";
+}
 
 // Whether `program` is an executable file in a folder of $PATH.
 bool onPath(const std::string& program) {
@@ -43,17 +44,22 @@ bool onPath(const std::string& program) {
 
 // The --target-cmd of each example folder.
 std::string lineServer() {
-  return "socat TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork EXEC:'sh " + examples() + "/line/line-server.sh'";
+  return "socat TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork EXEC:'sh " + examples() +
+         "/line/line-server.sh'";
 }
-std::string redisServer() { return "redis-server --port {port} --save '' --appendonly no"; }
+std::string redisServer() {
+  return "redis-server --port {port} --save '' --appendonly no";
+}
 std::string httpServer() {
   return "python3 -m http.server {port} --bind 127.0.0.1 --directory " + examples() + "/http/site";
 }
-std::string framedServer() { return serverBinary() + " --listen tcp://127.0.0.1:{port} --service framed"; }
+std::string framedServer() {
+  return serverBinary() + " --listen tcp://127.0.0.1:{port} --service framed";
+}
 
 ProgramRun runAgainst(const std::string& scenarios, const std::string& targetCommand) {
-  return runProgram({sockspecBinary(), "run", scenarios, "--color", "never", "--target-cmd", targetCommand}, {},
-                    60s);
+  return runProgram({sockspecBinary(), "run", scenarios, "--color", "never", "--target-cmd", targetCommand},
+                    {}, 60s);
 }
 
 // A folder holding only `name`, a copy of `example` with the text `from` replaced by `to` (once).
@@ -87,7 +93,8 @@ void checkAllPass(const ProgramRun& run, const std::vector<std::string>& ids) {
 
 TEST_CASE("the line-protocol examples pass against socat running line-server.sh", "[live][examples]") {
   if (!installed("socat")) return;
-  checkAllPass(runAgainst(examples() + "/line", lineServer()), {"line.greeting", "line.pipelined", "line.two-clients"});
+  checkAllPass(runAgainst(examples() + "/line", lineServer()),
+               {"line.greeting", "line.pipelined", "line.two-clients"});
 }
 
 TEST_CASE("the RESP examples pass against redis-server", "[live][examples]") {
@@ -98,23 +105,27 @@ TEST_CASE("the RESP examples pass against redis-server", "[live][examples]") {
 
 TEST_CASE("the HTTP/1.1 examples pass against python3 -m http.server", "[live][examples]") {
   if (!installed("python3")) return;
-  checkAllPass(runAgainst(examples() + "/http", httpServer()), {"http.get-file", "http.not-found", "http.two-clients"});
+  checkAllPass(runAgainst(examples() + "/http", httpServer()),
+               {"http.get-file", "http.not-found", "http.two-clients"});
 }
 
-TEST_CASE("the length-prefixed examples pass against the reference server's framed service", "[live][examples]") {
+TEST_CASE("the length-prefixed examples pass against the reference server's framed service",
+          "[live][examples]") {
   checkAllPass(runAgainst(examples() + "/framed", framedServer()), {"framed.session", "framed.errors"});
 }
 
 TEST_CASE("the examples shown in docs/scenario-language.md are the files the tests run", "[unit][examples]") {
   const std::string doc = readFileOrFail(sourceDir() + "/docs/scenario-language.md");
-  for (const char* example : {"line/greeting.scn", "resp/set-get.scn", "http/get-file.scn", "framed/session.scn"}) {
+  for (const char* example :
+       {"line/greeting.scn", "resp/set-get.scn", "http/get-file.scn", "framed/session.scn"}) {
     INFO(example);
     std::string text = readFileOrFail(examples() + "/" + example);
     CHECK(doc.find("```text\n" + text + "```") != std::string::npos);
   }
 }
 
-TEST_CASE("an example with a wrong expectation fails, naming the pattern and the bytes got", "[live][examples]") {
+TEST_CASE("an example with a wrong expectation fails, naming the pattern and the bytes got",
+          "[live][examples]") {
   SECTION("line: a reply line that differs") {
     if (!installed("socat")) return;
     auto folder = brokenCopy("line/greeting.scn", "greeting.scn", "read-line c -> prefix \"-ERR\"",
@@ -122,8 +133,9 @@ TEST_CASE("an example with a wrong expectation fails, naming the pattern and the
     auto run = runAgainst(folder, lineServer());
     INFO(run.out << run.describe());
     CHECK(run.exitedWith(1));
-    CHECK(run.out.find("greeting.scn:17: read-line c -> prefix \"+OK\": expected prefix \"+OK\", got 22 bytes "
-                       "\"-ERR unknown command\\r\\n\"") != std::string::npos);
+    CHECK(
+        run.out.find("greeting.scn:17: read-line c -> prefix \"+OK\": expected prefix \"+OK\", got 22 bytes "
+                     "\"-ERR unknown command\\r\\n\"") != std::string::npos);
   }
   SECTION("RESP: a count with bytes") {
     if (!installed("redis-server")) return;
@@ -143,16 +155,19 @@ TEST_CASE("an example with a wrong expectation fails, naming the pattern and the
     auto run = runAgainst(folder, httpServer());
     INFO(run.out << run.describe());
     CHECK(run.exitedWith(1));
-    CHECK(run.out.find("get-file.scn:13: read-line c -> matches \"^HTTP/1\\\\.1 200 OK\\r\\n$\": expected matches "
-                       "\"^HTTP/1\\\\.1 200 OK\\r\\n$\", got 17 bytes \"HTTP/1.0 200 OK\\r\\n\"") != std::string::npos);
+    CHECK(run.out.find(
+              "get-file.scn:13: read-line c -> matches \"^HTTP/1\\\\.1 200 OK\\r\\n$\": expected matches "
+              "\"^HTTP/1\\\\.1 200 OK\\r\\n$\", got 17 bytes \"HTTP/1.0 200 OK\\r\\n\"") !=
+          std::string::npos);
   }
   SECTION("framed: a frame whose payload differs") {
     auto folder = brokenCopy("framed/session.scn", "session.scn", "\\x03cba", "\\x03abc");
     auto run = runAgainst(folder, framedServer());
     INFO(run.out << run.describe());
     CHECK(run.exitedWith(1));
-    CHECK(run.out.find("session.scn:16: read-prefixed c u32be at 2 -> \"\\x13\\x00\\x00\\x00\\x00\\x03abc\": expected "
-                       "9 bytes \"\\x13\\x00\\x00\\x00\\x00\\x03abc\", got 9 bytes \"\\x13\\x00\\x00\\x00\\x00\\x03cba\"") !=
-          std::string::npos);
+    CHECK(run.out.find(
+              "session.scn:16: read-prefixed c u32be at 2 -> \"\\x13\\x00\\x00\\x00\\x00\\x03abc\": expected "
+              "9 bytes \"\\x13\\x00\\x00\\x00\\x00\\x03abc\", got 9 bytes "
+              "\"\\x13\\x00\\x00\\x00\\x00\\x03cba\"") != std::string::npos);
   }
 }

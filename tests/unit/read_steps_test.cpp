@@ -3,13 +3,12 @@
 // and at the deadline, saying which. Then the same verbs, patterns, send-file and repeat through
 // executeScenario, pinning the messages people read. A writer thread that must interleave with a read waits
 // (bounded) until the reader has consumed what came before: the split is provoked every time, not hoped for.
-#include <catch2/catch.hpp>
-
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -203,12 +202,13 @@ TEST_CASE("read, read-eof and read-prefixed take exactly their reply") {
 
 TEST_CASE("read steps, patterns, send-file and repeat through executeScenario, with their messages") {
   SECTION("replies read one by one, matched by pattern") {
-    auto result = run("send client \"+PONG\\r\\n$5\\r\\nhello\\r\\n\" -> 18\n"
-                      "read-line conn -> 7 \"+PONG\\r\\n\"\n"
-                      "read-until conn \"\\r\\n\" -> prefix \"$\"\n"
-                      "read conn 7 -> matches \"^h.*o\\r\\n$\"\n"
-                      "close client\n"
-                      "read-eof conn -> eof\n");
+    auto result =
+        run("send client \"+PONG\\r\\n$5\\r\\nhello\\r\\n\" -> 18\n"
+            "read-line conn -> 7 \"+PONG\\r\\n\"\n"
+            "read-until conn \"\\r\\n\" -> prefix \"$\"\n"
+            "read conn 7 -> matches \"^h.*o\\r\\n$\"\n"
+            "close client\n"
+            "read-eof conn -> eof\n");
     CHECK(result.message == "");
     CHECK(result.status == report::Status::Passed);
   }
@@ -221,37 +221,43 @@ TEST_CASE("read steps, patterns, send-file and repeat through executeScenario, w
   }
   SECTION("eof in the middle of a line") {
     auto result = run("send client \"+PON\"\nclose client\nread-line conn -> \"+PONG\\r\\n\"\n");
-    CHECK(result.message == R"(read-line conn -> "+PONG\r\n": expected 7 bytes "+PONG\r\n", got eof after 4 bytes: "+PON")");
+    CHECK(result.message ==
+          R"(read-line conn -> "+PONG\r\n": expected 7 bytes "+PONG\r\n", got eof after 4 bytes: "+PON")");
   }
   SECTION("no end of line within the limit") {
     auto result = run("send client \"x\" * 40\nread-line conn max 16 -> any\nread-line conn max 16\n");
     CHECK(result.line == 13);
-    CHECK(result.message ==
-          R"(read-line conn max 16: expected success, got no end of line within 16 bytes: "xxxxxxxxxxxxxxxx")");
+    CHECK(
+        result.message ==
+        R"(read-line conn max 16: expected success, got no end of line within 16 bytes: "xxxxxxxxxxxxxxxx")");
   }
   SECTION("the deadline, with the bytes read so far") {
     auto result = run("send client \"ab\"\nread-line conn within 50ms\n");
-    CHECK(result.message == "read-line conn within 50ms: expected success, got EAGAIN (Resource temporarily "
-                            "unavailable); after 2 bytes: \"ab\"; no more within the step's deadline of 50 ms");
+    CHECK(result.message ==
+          "read-line conn within 50ms: expected success, got EAGAIN (Resource temporarily "
+          "unavailable); after 2 bytes: \"ab\"; no more within the step's deadline of 50 ms");
   }
   SECTION("a deadline expected, and then the rest of the line") {
-    auto result = run("send client \"ab\"\nread-line conn within 20ms -> EAGAIN\n"
-                      "send client \"c\\n\"\nread-line conn -> \"c\\n\"\n");
+    auto result =
+        run("send client \"ab\"\nread-line conn within 20ms -> EAGAIN\n"
+            "send client \"c\\n\"\nread-line conn -> \"c\\n\"\n");
     CHECK(result.message == "");
   }
   SECTION("blocks: nothing at all to read yet") {
     auto result = run("read-line conn -> blocks\nsend client \"a\"\nread-line conn within 50ms -> blocks\n");
     CHECK(result.line == 13);
-    CHECK(result.message == "read-line conn within 50ms -> blocks: expected nothing ready (it would block), got "
-                            "EAGAIN (Resource temporarily unavailable); after 1 byte: \"a\"; no more within the "
-                            "step's deadline of 50 ms");
+    CHECK(result.message ==
+          "read-line conn within 50ms -> blocks: expected nothing ready (it would block), got "
+          "EAGAIN (Resource temporarily unavailable); after 1 byte: \"a\"; no more within the "
+          "step's deadline of 50 ms");
   }
   SECTION("send-file sends the file's bytes") {
     std::string folder = testing::tempFilePath("send-file");
     std::filesystem::create_directories(folder);
     std::ofstream(folder + "/request.txt", std::ios::binary) << "GET / HTTP/1.1\r\n\r\n";
-    auto result = run("send-file client \"request.txt\" -> 18\nread-until conn \"\\r\\n\\r\\n\" -> prefix \"GET /\"\n",
-                      folder + "/t.scn");
+    auto result =
+        run("send-file client \"request.txt\" -> 18\nread-until conn \"\\r\\n\\r\\n\" -> prefix \"GET /\"\n",
+            folder + "/t.scn");
     CHECK(result.message == "");
   }
   SECTION("send-file that the peer does not read fails at the deadline, saying how much was sent") {
@@ -260,15 +266,17 @@ TEST_CASE("read steps, patterns, send-file and repeat through executeScenario, w
     std::ofstream(folder + "/big.bin", std::ios::binary) << std::string(4 << 20, 'b');
     auto result = run("send-file client \"big.bin\" within 100ms\n", folder + "/t.scn");
     CHECK(result.status == report::Status::Failed);
-    CHECK_THAT(result.message, Catch::StartsWith("send-file client \"big.bin\" within 100ms: expected success, got "
-                                                 "EAGAIN (Resource temporarily unavailable); after "));
+    CHECK_THAT(result.message,
+               Catch::StartsWith("send-file client \"big.bin\" within 100ms: expected success, got "
+                                 "EAGAIN (Resource temporarily unavailable); after "));
     CHECK_THAT(result.message, Catch::EndsWith(" of the file's 4194304 bytes; the step's deadline passed"));
   }
   SECTION("repeat: every repetition meets the expectation, and a failure names which") {
     auto passed = run("repeat 5 send client \"ping\\n\" -> 5\nrepeat 5 read-line conn -> \"ping\\n\"\n");
     CHECK(passed.message == "");
     auto failed = run("send client \"a\\na\\nb\\na\\n\"\nrepeat 4 read-line conn -> \"a\\n\"\n");
-    CHECK(failed.message ==
-          R"(repeat 4 read-line conn -> "a\n": repetition 3 of 4: expected 2 bytes "a\n", got 2 bytes "b\n")");
+    CHECK(
+        failed.message ==
+        R"(repeat 4 read-line conn -> "a\n": repetition 3 of 4: expected 2 bytes "a\n", got 2 bytes "b\n")");
   }
 }

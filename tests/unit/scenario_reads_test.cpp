@@ -1,13 +1,12 @@
 // The language's forms for talking to servers: the read verbs, expectations beyond exact bytes, send-file
 // and repeat. What each parses to, that each prints back to text that parses to the same scenario, and the
 // exact place and text of what is refused.
-#include <catch2/catch.hpp>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <unistd.h>
 
 #include "scenario/parser.h"
 #include "scenario/printer.h"
@@ -18,7 +17,8 @@ using sockspec::pattern::PatternKind;
 
 namespace {
 
-const std::string kHead = "scenario x\nfamilies tcp4 tcp6 unix\nsource \"s\"\nc = socket\n";  // steps from line 5
+const std::string kHead =
+    "scenario x\nfamilies tcp4 tcp6 unix\nsource \"s\"\nc = socket\n";  // steps from line 5
 
 std::string firstError(const std::string& steps, const std::string& head = kHead) {
   auto parsed = parseScenario(head + steps, "t.scn");
@@ -102,7 +102,8 @@ TEST_CASE("repeat N STEP runs a step N times, and prints back") {
 
 TEST_CASE("the new forms are refused with file:line:col and the reason") {
   CHECK(firstError("read-line c max 0\n") == "t.scn:5:17: 'max' must be from 1 to 16777216, not 0");
-  CHECK(firstError("read-line c max 17MiB\n") == "t.scn:5:17: 'max' must be from 1 to 16777216, not 17825792");
+  CHECK(firstError("read-line c max 17MiB\n") ==
+        "t.scn:5:17: 'max' must be from 1 to 16777216, not 17825792");
   CHECK(firstError("read c 0\n") == "t.scn:5:8: length must be from 1 to 16777216, not 0");
   CHECK(firstError("read-until c \"\"\n") == "t.scn:5:14: the delimiter must be at least 1 byte");
   CHECK(firstError("read-prefixed c u24\n") ==
@@ -110,8 +111,9 @@ TEST_CASE("the new forms are refused with file:line:col and the reason") {
         "read-prefixed SOCKET u8|u16be|u16le|u32be|u32le [at OFFSET] [max N])");
   CHECK(firstError("read-line c -> matches \"(ab\"\n") ==
         "t.scn:5:24: not a regular expression RE2 accepts: missing ): (ab");
-  CHECK(firstError("read-line c -> prefix\n") ==
-        "t.scn:5:22: expected the bytes after 'prefix' (a string such as \"+OK\"), found the end of the line");
+  CHECK(
+      firstError("read-line c -> prefix\n") ==
+      "t.scn:5:22: expected the bytes after 'prefix' (a string such as \"+OK\"), found the end of the line");
   CHECK(firstError("send c \"x\" -> prefix \"x\"\n") ==
         "t.scn:5:15: 'send' reads no bytes to match: only recv, recvmsg and the read verbs do");
   CHECK(firstError("send c \"x\" -> 1 \"x\"\n") ==
@@ -149,16 +151,17 @@ TEST_CASE("send-file reads its file at parse time, relative to the scenario's fo
 
   auto missing = parseScenario(kHead + "send-file c \"nope.bin\"\n", scenarioFile);
   REQUIRE_FALSE(missing);
-  CHECK(missing.error().front().describe() ==
-        scenarioFile + ":5:13: cannot read \"nope.bin\" (" + folder + "/nope.bin): open: ENOENT (No such file or directory)");
+  CHECK(missing.error().front().describe() == scenarioFile + ":5:13: cannot read \"nope.bin\" (" + folder +
+                                                  "/nope.bin): open: ENOENT (No such file or directory)");
   auto directory = parseScenario(kHead + "send-file c \".\"\n", scenarioFile);
   REQUIRE_FALSE(directory);
   CHECK_THAT(directory.error().front().describe(), Catch::Contains("EISDIR"));
   auto tooBig = parseScenario(kHead + "send-file c \"request.bin\"\n", scenarioFile, ParseLimits{8, 64});
   REQUIRE_FALSE(tooBig);
   CHECK(tooBig.error().front().describe() ==
-        scenarioFile + ":5:13: cannot send \"request.bin\": EFBIG (it holds more than 8 bytes, the most a byte "
-                       "string may)");
+        scenarioFile +
+            ":5:13: cannot send \"request.bin\": EFBIG (it holds more than 8 bytes, the most a byte "
+            "string may)");
   // The file's bytes count against the file's budget for byte strings, as any string does.
   auto overBudget = parseScenario(kHead + "send-file c \"request.bin\"\nsend c \"x\" * 8\n", scenarioFile,
                                   ParseLimits{16, 16});

@@ -65,7 +65,9 @@ sockspec::Result<std::string> servedFile(const std::string& path, std::size_t /*
   return sockspec::failWith(ENOENT, "open");
 }
 
-ParseResult parseEveryVerb(const std::string& text) { return parseScenario(text, "all.scn", {}, servedFile); }
+ParseResult parseEveryVerb(const std::string& text) {
+  return parseScenario(text, "all.scn", {}, servedFile);
+}
 
 std::string_view lineOf(std::string_view text, int number) {
   for (int i = 1; i < number; ++i) text.remove_prefix(text.find('\n') + 1);
@@ -126,8 +128,7 @@ TEST_CASE("a scenario with every verb prints as text that parses to the same sce
   CHECK(*again == *parsed);
   CHECK(printScenario(*again) == printed);
   // check always prints its expectation, even "-> ok" (ExpectationRule::Required); others omit "-> ok".
-  auto checkOk =
-      parseEveryVerb(std::string(kEveryVerb) + "check client error -> ok\nclose client -> ok\n");
+  auto checkOk = parseEveryVerb(std::string(kEveryVerb) + "check client error -> ok\nclose client -> ok\n");
   REQUIRE(checkOk);
   CHECK(printStep(checkOk->steps[checkOk->steps.size() - 2]) == "check client error -> ok");
   CHECK(printStep(checkOk->steps.back()) == "close client");
