@@ -5,6 +5,7 @@
 // its word lists from here; the runner and its messages map the same names back to values here.
 #pragma once
 
+#include <compare>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -73,7 +74,7 @@ enum class WireAssertion {
 struct LengthField {
   int width = 1;  // 1, 2 or 4
   bool bigEndian = true;
-  bool operator==(const LengthField&) const = default;
+  auto operator<=>(const LengthField&) const = default;
 };
 
 std::span<const MessageFlag> messageFlags();
