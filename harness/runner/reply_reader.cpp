@@ -13,7 +13,7 @@ namespace sockspec::runner {
 namespace {
 
 // One recv(2) asks for at most this much: a reply of megabytes takes several calls, each bounded.
-constexpr std::size_t kChunk = 64 * 1024;
+constexpr std::size_t kChunk = std::size_t{64} * 1024;
 
 // What waiting for more data gave.
 enum class Wait { Ready, Deadline, Error };

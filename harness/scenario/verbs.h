@@ -69,8 +69,8 @@ struct ParamSpec {
 
 // The read verbs (read, read-line, read-until, read-eof, read-prefixed) return at most `max N` bytes: this
 // many without `max`, and `max` at most kReadLimitCeiling (the largest byte string the language holds).
-inline constexpr std::int64_t kDefaultReadLimit = 64 * 1024;
-inline constexpr std::int64_t kReadLimitCeiling = 16 * 1024 * 1024;
+inline constexpr std::int64_t kDefaultReadLimit = std::int64_t{64} * 1024;
+inline constexpr std::int64_t kReadLimitCeiling = std::int64_t{16} * 1024 * 1024;
 
 enum class ResultRule { None, Required };
 
