@@ -64,7 +64,9 @@ std::string describeOutcome(const StepOutcome& outcome, scenario::Verb verb) {
   } else if (!outcome.word.empty()) {
     text = outcome.word;
   } else if (readsData(verb) && outcome.bytes) {
-    text = outcome.value == 0 ? std::string("0 (eof or an empty datagram)") : shortBytes(*outcome.bytes);
+    // The read verbs read byte streams only: their 0 is EOF.
+    const char* zero = scenario::verbSpec(verb).streamOnly ? "0 (eof)" : "0 (eof or an empty datagram)";
+    text = outcome.value == 0 ? std::string(zero) : shortBytes(*outcome.bytes);
     if (outcome.bytes->size() != static_cast<std::size_t>(outcome.value)) {
       text = fmt::format("{} (returned {}, copied {})", text, outcome.value, outcome.bytes->size());
     }

@@ -237,6 +237,10 @@ TEST_CASE("read steps, patterns, send-file and repeat through executeScenario, w
           "read-line conn within 50ms: expected success, got EAGAIN (Resource temporarily "
           "unavailable); after 2 bytes: \"ab\"; no more within the step's deadline of 50 ms");
   }
+  SECTION("read-eof expecting last bytes gets EOF at once: 0 (eof)") {
+    auto result = run("close client\nread-eof conn -> \"bye\\n\"\n");
+    CHECK(result.message == R"(read-eof conn -> "bye\n": expected 4 bytes "bye\n", got 0 (eof))");
+  }
   SECTION("a deadline expected, and then the rest of the line") {
     auto result =
         run("send client \"ab\"\nread-line conn within 20ms -> EAGAIN\n"
