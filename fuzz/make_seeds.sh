@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the generated seeds of the fuzz targets (docs/fuzzing.md), from the repository root or anywhere:
 #   corpus/scenario_parser/default-*.scn   every scenario of the default suite, copied
+#   corpus/scenario_parser/example-*.scn   the scenarios against real servers (scenarios/examples), send-file's
+#                                          path made "data.bin", the one file the fuzz target serves
 #   corpus/scenario_parser/bad-*.scn       scenarios each with one kind of fault (the parser must reject them)
 #   corpus/framed_codec/*.bin              framed protocol streams: the control byte, then real frames
 # Files it does not generate (pcap seeds, anything merged in by fuzz/fork.sh) are left alone; the pcap
@@ -16,13 +18,19 @@ fi
 # --- scenario_parser ---------------------------------------------------------------------------------------
 out="$root/corpus/scenario_parser"
 mkdir -p "$out"
-rm -f "$out"/default-*.scn "$out"/bad-*.scn
+rm -f "$out"/default-*.scn "$out"/example-*.scn "$out"/bad-*.scn
 count=0
 while IFS= read -r -d '' file; do
   relative="${file#"$suite"/}"
   cp "$file" "$out/default-${relative//\//-}"
   count=$((count + 1))
 done < <(find "$suite" -name '*.scn' -print0 | sort -z)
+examples="$root/scenarios/examples"
+while IFS= read -r -d '' file; do
+  relative="${file#"$examples"/}"
+  sed -E 's/^send-file ([a-z]+) "[^"]*" -> [0-9]+$/send-file \1 "data.bin" -> 8/' "$file" \
+    > "$out/example-${relative//\//-}"
+done < <(find "$examples" -name '*.scn' -print0 | sort -z)
 
 bad() {  # bad NAME TEXT: one malformed scenario
   printf '%s' "$2" > "$out/bad-$1.scn"
@@ -82,6 +90,26 @@ setsockopt s SO_BOGUS 1
 "
 bad connect-target-without-requires "${header}c = socket
 connect-target c
+"
+bad send-file-missing "${header}c = socket
+send-file c \"missing.bin\"
+"
+bad regex "${header}c = socket
+recv c 4 -> matches \"(ab\"
+"
+bad repeat-named "${header}repeat 2 c = socket
+"
+bad read-datagram "${header}c = socket
+read-line c
+"
+bad pattern-on-send "${header}c = socket
+send c \"x\" -> prefix \"x\"
+"
+bad repeat-wire "${header}c = socket
+repeat 2 wire rst c
+"
+bad read-max-zero "${header}c = socket
+read-line c max 0
 "
 echo "scenario_parser: $count default-suite scenarios and $(ls "$out"/bad-*.scn | wc -l) malformed ones in $out"
 

@@ -144,17 +144,18 @@ report::CheckResult executeScenario(const scenario::Scenario& scenario, scenario
       }
       continue;
     }
-    auto outcome = runStep(step, sockets);
-    settled = false;
-    if (wire.capture != nullptr) wire.capture->drain();
-    if (!outcome) {
+    // "repeat N STEP": every repetition must meet the expectation; a failure names which one.
+    // Bounded: step.repeat is at most scenario::kMaxRepeat, each run bounded by the step's deadline.
+    for (std::int64_t repetition = 1; repetition <= step.repeat; ++repetition) {
+      auto outcome = runStep(step, sockets);
+      settled = false;
+      if (wire.capture != nullptr) wire.capture->drain();
+      std::string failure = outcome ? mismatch(step.expect, *outcome, step.verb) : outcome.error();
+      if (failure.empty()) continue;
+      const std::string which =
+          step.repeat == 1 ? "" : fmt::format("repetition {} of {}: ", repetition, step.repeat);
       return finish(report::Status::Failed, step.place.line,
-                    fmt::format("{}: {}", scenario::printStep(step), outcome.error()));
-    }
-    std::string difference = mismatch(step.expect, *outcome, step.verb);
-    if (!difference.empty()) {
-      return finish(report::Status::Failed, step.place.line,
-                    fmt::format("{}: {}", scenario::printStep(step), difference));
+                    fmt::format("{}: {}{}", scenario::printStep(step), which, failure));
     }
   }
   return finish(report::Status::Passed, 0, "");

@@ -41,6 +41,16 @@ int reportedFlagBit(std::string_view name) {
   return flag != nullptr && flag->roles.reported ? flag->bit : 0;
 }
 
+// Exact bytes as "5 bytes \"hello\"" (as recv's messages always said), other patterns as written.
+std::string describePattern(const pattern::BytePattern& data) {
+  return data.kind() == pattern::PatternKind::Exact ? shortBytes(data.text()) : data.describe();
+}
+
+// Whether `outcome` read bytes that `data` matches (no pattern: nothing to match).
+bool dataMatches(const std::optional<pattern::BytePattern>& data, const StepOutcome& outcome) {
+  return !data || (outcome.bytes && data->matches(*outcome.bytes));
+}
+
 }  // namespace
 
 std::string describeOutcome(const StepOutcome& outcome, scenario::Verb verb) {
@@ -49,10 +59,14 @@ std::string describeOutcome(const StepOutcome& outcome, scenario::Verb verb) {
     text = "nothing ready (it would block)";
   } else if (outcome.error != 0) {
     text = fmt::format("{} ({})", errnoName(outcome.error), errnoDescription(outcome.error));
+  } else if (!outcome.incomplete.empty()) {
+    text = outcome.incomplete;
   } else if (!outcome.word.empty()) {
     text = outcome.word;
   } else if (readsData(verb) && outcome.bytes) {
-    text = outcome.value == 0 ? std::string("0 (eof or an empty datagram)") : shortBytes(*outcome.bytes);
+    // The read verbs read byte streams only: their 0 is EOF.
+    const char* zero = scenario::verbSpec(verb).streamOnly ? "0 (eof)" : "0 (eof or an empty datagram)";
+    text = outcome.value == 0 ? std::string(zero) : shortBytes(*outcome.bytes);
     if (outcome.bytes->size() != static_cast<std::size_t>(outcome.value)) {
       text = fmt::format("{} (returned {}, copied {})", text, outcome.value, outcome.bytes->size());
     }
@@ -69,8 +83,13 @@ std::string describeExpectation(const scenario::Expectation& expect) {
   std::string text;
   switch (expect.kind) {
     case Kind::Success: return "success";
-    case Kind::Count: text = std::to_string(expect.count); break;
-    case Kind::Bytes: text = shortBytes(expect.bytes); break;
+    case Kind::Count:
+      text = std::to_string(expect.count);
+      if (expect.data) text += " and " + expect.data->describe();
+      break;
+    case Kind::Bytes:
+      text = expect.data ? describePattern(*expect.data) : shortBytes("");
+      break;
     case Kind::Eof: return "0 (eof)";
     case Kind::Blocks: return "nothing ready (it would block)";
     case Kind::Any: return "anything";
@@ -86,15 +105,19 @@ std::string describeExpectation(const scenario::Expectation& expect) {
 std::string mismatch(const scenario::Expectation& expect, const StepOutcome& outcome, scenario::Verb verb) {
   using Kind = scenario::Expectation::Kind;
   bool met = false;
-  bool succeeded = outcome.error == 0 && !outcome.wouldBlock;
+  bool succeeded = outcome.error == 0 && !outcome.wouldBlock && outcome.incomplete.empty();
   switch (expect.kind) {
     case Kind::Any: met = true; break;
     case Kind::Success: met = succeeded; break;
     case Kind::Blocks: met = outcome.wouldBlock; break;
-    case Kind::Count: met = succeeded && outcome.value == expect.count; break;
+    case Kind::Count:
+      met = succeeded && outcome.value == expect.count && dataMatches(expect.data, outcome);
+      break;
     case Kind::Eof: met = succeeded && outcome.value == 0; break;
     case Kind::Word: met = succeeded && outcome.word == expect.word; break;
-    case Kind::Bytes: met = succeeded && outcome.bytes && *outcome.bytes == expect.bytes; break;
+    case Kind::Bytes:
+      met = succeeded && expect.data && dataMatches(expect.data, outcome);
+      break;
     case Kind::Errno:
       met = !outcome.wouldBlock && outcome.error != 0 &&
             std::any_of(expect.errnos.begin(), expect.errnos.end(),

@@ -18,6 +18,9 @@ struct StepOutcome {
   std::optional<std::string> bytes;  // recv, recvmsg: what was read
   int messageFlags = 0;       // recvmsg: msg_flags
   std::string word;           // check: a state name, "yes" or "no"
+  // The read verbs: why the read stopped before the reply's end ("eof after 12 bytes: \"...\"", "no end of
+  // line within 65536 bytes"); such a read meets no expectation but `any`.
+  std::string incomplete;
   std::string note;           // extra context for messages ("the step's deadline of 2000 ms passed")
 
   static StepOutcome failed(int code) {

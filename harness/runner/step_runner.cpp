@@ -1,6 +1,7 @@
 #include "runner/step_runner.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -18,10 +19,10 @@
 #include <sstream>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "base/deadline.h"
 #include "net/socket_ops.h"
+#include "runner/read_step.h"
+#include "runner/stream_sender.h"
 #include "runner/time_wait_table.h"
 #include "scenario/symbols.h"
 #include "scenario/tcp_states.h"
@@ -88,7 +89,9 @@ class StepContext {
   Expected<StepOutcome, std::string> doAccept();
   Expected<StepOutcome, std::string> doConnect(bool toTarget);
   Expected<StepOutcome, std::string> doSend(bool toPeer);
+  Expected<StepOutcome, std::string> doSendFile();
   Expected<StepOutcome, std::string> doReceive(bool message);
+  Expected<StepOutcome, std::string> doRead();
   Expected<StepOutcome, std::string> doShutdown();
   Expected<StepOutcome, std::string> doClose();
   Expected<StepOutcome, std::string> doSetOption();
@@ -276,6 +279,36 @@ Expected<StepOutcome, std::string> StepContext::doSend(bool toPeer) {
   int err = errno;
   refreshLocalAddress(socket);  // a first sendto autobinds
   return fromCall(n, err);
+}
+
+Expected<StepOutcome, std::string> StepContext::doSendFile() {
+  NamedSocket& socket = socketArgument(0);
+  const std::string& data = argument(1).fileBytes;
+  SendAll sent = sendAll(socket.rawFd(), data, Deadline::after(m_deadline), /*waitForRoom=*/!m_probeOnly);
+  StepOutcome outcome;
+  outcome.value = static_cast<std::int64_t>(sent.sent);
+  if (sent.error == 0) return outcome;
+  outcome = fromCall(-1, sent.error);
+  outcome.note = fmt::format("after {} of the file's {} bytes{}", sent.sent, data.size(),
+                             sent.error == EAGAIN && !m_probeOnly ? "; the step's deadline passed" : "");
+  return outcome;
+}
+
+// The read verbs: a byte stream read as a protocol delimits its replies (runner/read_step.h).
+Expected<StepOutcome, std::string> StepContext::doRead() {
+  if (!m_sockets.isStream()) {
+    return Unexpected{fmt::format("{} reads a byte stream; {} is none (recv reads a datagram)",
+                                  scenario::verbName(m_step.verb), scenario::familyName(m_sockets.family()))};
+  }
+  NamedSocket& socket = socketArgument(0);
+  pollfd entry{socket.rawFd(), POLLIN, 0};
+  // "-> blocks": nothing at all to read yet (a closed socket is left to the read: EBADF).
+  if (m_probeOnly && socket.fd && ::poll(&entry, 1, 0) == 0) {
+    StepOutcome outcome;
+    outcome.wouldBlock = true;
+    return outcome;
+  }
+  return runReadStep(m_step, socket.rawFd(), m_deadline);
 }
 
 Expected<StepOutcome, std::string> StepContext::doReceive(bool message) {
@@ -539,8 +572,16 @@ Expected<StepOutcome, std::string> StepContext::run() {
     case Verb::ConnectTarget: return doConnect(/*toTarget=*/true);
     case Verb::Send: return doSend(/*toPeer=*/false);
     case Verb::SendTo: return doSend(/*toPeer=*/true);
+    case Verb::SendFile:
+      return doSendFile();
     case Verb::Recv: return doReceive(/*message=*/false);
     case Verb::RecvMsg: return doReceive(/*message=*/true);
+    case Verb::ReadLine:
+    case Verb::ReadUntil:
+    case Verb::Read:
+    case Verb::ReadEof:
+    case Verb::ReadPrefixed:
+      return doRead();
     case Verb::Shutdown: return doShutdown();
     case Verb::Close: return doClose();
     case Verb::SetSockOpt: return doSetOption();

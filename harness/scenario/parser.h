@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/expected.h"
+#include "base/sys_error.h"
 #include "scenario/scenario.h"
 
 namespace sockspec::scenario {
@@ -42,7 +44,13 @@ struct ParseLimits {
 
 using ParseResult = Expected<Scenario, std::vector<ParseError>>;
 
-ParseResult parseScenario(std::string_view text, std::string_view fileName, const ParseLimits& limits = {});
+// How send-file's files are read (base/file_bytes.h's contract: to the end, or one byte past `maxBytes`).
+// Empty: from the file system, relative to the scenario file's folder. The scenario_parser fuzz target gives
+// one that serves fixed bytes, so that fuzzing reads no file.
+using FileReader = std::function<Result<std::string>(const std::string& path, std::size_t maxBytes)>;
+
+ParseResult parseScenario(std::string_view text, std::string_view fileName, const ParseLimits& limits = {},
+                          const FileReader& readFile = {});
 // Reads and parses a file; an unreadable file is one error naming it and the errno.
 ParseResult parseScenarioFile(const std::string& path);
 

@@ -44,16 +44,31 @@ std::string printArgument(const Argument& argument) {
     case Argument::Kind::Integer: return std::to_string(argument.integer);
     case Argument::Kind::Bytes: return printBytes(argument.text);
     case Argument::Kind::Duration: return fmt::format("{}ms", argument.duration.count());
+    case Argument::Kind::Option:
+      return fmt::format("{} {}", argument.text, argument.integer);
+    case Argument::Kind::File:
+      return quote(argument.text);  // the path; the bytes are read again on parsing
   }
   return {};
+}
+
+// `"bytes"`, `prefix "+P"`, `matches "^HTTP/1\\.1 "`: the pattern in the language's own string syntax.
+std::string printPattern(const pattern::BytePattern& data) {
+  if (data.kind() == pattern::PatternKind::Exact) return printBytes(data.text());
+  return fmt::format("{} {}", pattern::patternKindName(data.kind()), printBytes(data.text()));
 }
 
 std::string printExpectation(const Expectation& expect) {
   std::string text;
   switch (expect.kind) {
     case Expectation::Kind::Success: return "ok";
-    case Expectation::Kind::Count: text = std::to_string(expect.count); break;
-    case Expectation::Kind::Bytes: text = printBytes(expect.bytes); break;
+    case Expectation::Kind::Count:
+      text = std::to_string(expect.count);
+      if (expect.data) text += " " + printPattern(*expect.data);
+      break;
+    case Expectation::Kind::Bytes:
+      text = expect.data ? printPattern(*expect.data) : "\"\"";
+      break;
     case Expectation::Kind::Eof: return "eof";
     case Expectation::Kind::Blocks: return "blocks";
     case Expectation::Kind::Any: return "any";
@@ -152,6 +167,7 @@ std::string printBytes(std::string_view bytes) {
 
 std::string printStep(const Step& step) {
   std::string text;
+  if (step.repeat != 1) text += fmt::format("repeat {} ", step.repeat);
   if (!step.result.empty()) text += step.result + " = ";
   text += verbName(step.verb);
   for (const auto& argument : step.arguments) text += " " + printArgument(argument);

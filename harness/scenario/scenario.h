@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "net/socket_kind.h"
-
+#include "pattern/byte_pattern.h"
 #include "scenario/verbs.h"
 
 namespace sockspec::scenario {
@@ -29,14 +29,24 @@ using Family = net::SocketKind;
 // One argument of a step, as written. Which kinds a verb takes is in verbs.h; what its words stand for, in
 // symbols.h.
 struct Argument {
-  enum class Kind { Name, Integer, Bytes, Keyword, Duration };
+  enum class Kind {
+    Name,
+    Integer,
+    Bytes,
+    Keyword,
+    Duration,
+    Option,  // "max 1024", "at 2": `text` is the word, `integer` the value
+    File,  // send-file's "PATH": `text` is the path as written, `fileBytes` what the file held at parse time
+  };
   Kind kind = Kind::Name;
   std::string text;             // Name and Keyword: the word; Bytes: the bytes themselves
-  std::int64_t integer = 0;     // Integer
+  std::int64_t integer = 0;     // Integer, Option
   std::chrono::milliseconds duration{0};  // Duration
+  std::string fileBytes;                  // File
   SourcePlace place;
   bool operator==(const Argument& other) const {
-    return kind == other.kind && text == other.text && integer == other.integer && duration == other.duration;
+    return kind == other.kind && text == other.text && integer == other.integer &&
+           duration == other.duration && fileBytes == other.fileBytes;
   }
 };
 
@@ -44,9 +54,9 @@ struct Argument {
 struct Expectation {
   enum class Kind {
     Success,  // no error (the default)
-    Count,    // a return value: bytes sent or received
+    Count,    // a return value: bytes sent or received (and, when `data` is set, the bytes read match it)
     Errno,    // failure with one of `errnos` (names, e.g. "ECONNRESET")
-    Bytes,    // recv: exactly these bytes
+    Bytes,    // recv, recvmsg, the read verbs: the bytes read match `data` (exact, prefix, contains, regex)
     Eof,      // recv on a stream: 0, the peer shut down writing
     Blocks,   // the call would block: nothing is ready (checked without waiting)
     Any,      // anything, the step is there for its side effect
@@ -55,15 +65,19 @@ struct Expectation {
   Kind kind = Kind::Success;
   std::int64_t count = 0;
   std::vector<std::string> errnos;
-  std::string bytes;
+  std::optional<pattern::BytePattern> data;  // Bytes (always), Count (optionally): what the bytes read match
   std::string word;
   std::vector<std::string> flags;  // recvmsg: msg_flags that must be set, e.g. MSG_TRUNC
   SourcePlace place;
   bool operator==(const Expectation& other) const {
-    return kind == other.kind && count == other.count && errnos == other.errnos && bytes == other.bytes &&
+    return kind == other.kind && count == other.count && errnos == other.errnos && data == other.data &&
            word == other.word && flags == other.flags;
   }
 };
+
+// "repeat N STEP" runs a step at most this many times: enough for load-like loops, small enough that a typo
+// (an extra zero or three) is a parse error rather than an hour's run.
+inline constexpr std::int64_t kMaxRepeat = 100'000;
 
 struct Step {
   SourcePlace place;
@@ -72,9 +86,10 @@ struct Step {
   std::vector<Argument> arguments;
   Expectation expect;
   std::optional<std::chrono::milliseconds> within;  // the step's deadline, if not the default
+  std::int64_t repeat = 1;  // "repeat N STEP": run N times, each meeting the expectation (1 to kMaxRepeat)
   bool operator==(const Step& other) const {
     return result == other.result && verb == other.verb && arguments == other.arguments &&
-           expect == other.expect && within == other.within;
+           expect == other.expect && within == other.within && repeat == other.repeat;
   }
 };
 

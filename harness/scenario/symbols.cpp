@@ -77,6 +77,17 @@ constexpr std::array kWireAssertions{
     NamedValue<WireAssertion>{"no-syn-ack", WireAssertion::NoSynAck},
     NamedValue<WireAssertion>{"time-wait", WireAssertion::TimeWait},
 };
+constexpr std::array kLengthFields{
+    NamedValue<LengthField>{"u8", {1, true}},     NamedValue<LengthField>{"u16be", {2, true}},
+    NamedValue<LengthField>{"u16le", {2, false}}, NamedValue<LengthField>{"u32be", {4, true}},
+    NamedValue<LengthField>{"u32le", {4, false}},
+};
+// Named as pattern::patternKindName names them, so messages and scenarios say the same word.
+constexpr std::array kDataMatchers{
+    NamedValue<pattern::PatternKind>{"prefix", pattern::PatternKind::Prefix},
+    NamedValue<pattern::PatternKind>{"contains", pattern::PatternKind::Contains},
+    NamedValue<pattern::PatternKind>{"matches", pattern::PatternKind::Regex},
+};
 constexpr std::array<std::string_view, 10> kCounterNames{
     "ListenOverflows", "ListenDrops",    "EmbryonicRsts",        "TCPAbortOnClose", "TCPAbortOnData",
     "TCPAbortOnLinger", "SyncookiesSent", "SyncookiesRecv", "TCPReqQFullDoCookies", "TCPReqQFullDrop"};
@@ -112,6 +123,8 @@ constexpr auto kShutdownHowNames = namesOf(kShutdownHows);
 constexpr auto kReadinessNames = namesOf(kReadinessEvents);
 constexpr auto kCheckKeyNames = namesOf(kCheckKeys);
 constexpr auto kWireAssertionNames = namesOf(kWireAssertions);
+constexpr auto kLengthFieldNames = namesOf(kLengthFields);
+constexpr auto kDataMatcherNames = namesOf(kDataMatchers);
 
 template <typename Row, std::size_t N>
 const Row* findByName(const std::array<Row, N>& rows, std::string_view name) {
@@ -154,5 +167,17 @@ std::span<const std::string_view> checkKeyNames() { return kCheckKeyNames; }
 std::span<const NamedValue<WireAssertion>> wireAssertions() { return kWireAssertions; }
 std::span<const std::string_view> wireAssertionNames() { return kWireAssertionNames; }
 std::span<const std::string_view> counterNames() { return kCounterNames; }
+std::span<const NamedValue<LengthField>> lengthFields() {
+  return kLengthFields;
+}
+std::span<const std::string_view> lengthFieldNames() {
+  return kLengthFieldNames;
+}
+std::span<const NamedValue<pattern::PatternKind>> dataMatchers() {
+  return kDataMatchers;
+}
+std::span<const std::string_view> dataMatcherNames() {
+  return kDataMatcherNames;
+}
 
 }  // namespace sockspec::scenario

@@ -5,9 +5,12 @@
 // its word lists from here; the runner and its messages map the same names back to values here.
 #pragma once
 
+#include <compare>
 #include <optional>
 #include <span>
 #include <string_view>
+
+#include "pattern/byte_pattern.h"
 
 namespace sockspec::scenario {
 
@@ -67,6 +70,13 @@ enum class WireAssertion {
   TimeWait,
 };
 
+// read-prefixed's length field: its width in bytes and byte order.
+struct LengthField {
+  int width = 1;  // 1, 2 or 4
+  bool bigEndian = true;
+  auto operator<=>(const LengthField&) const = default;
+};
+
 std::span<const MessageFlag> messageFlags();
 const MessageFlag* findMessageFlag(std::string_view name);  // nullptr for a name the table lacks
 // The names with one role, in table order (the order parse errors list them in).
@@ -92,6 +102,11 @@ std::span<const NamedValue<CheckKey>> checkKeys();
 std::span<const std::string_view> checkKeyNames();
 std::span<const NamedValue<WireAssertion>> wireAssertions();
 std::span<const std::string_view> wireAssertionNames();
+std::span<const NamedValue<LengthField>> lengthFields();  // "u8", "u16be", "u16le", "u32be", "u32le"
+std::span<const std::string_view> lengthFieldNames();
+// The words before a pattern in an expectation: "prefix", "contains", "matches" (exact bytes have none).
+std::span<const NamedValue<pattern::PatternKind>> dataMatchers();
+std::span<const std::string_view> dataMatcherNames();
 // counter: TcpExt counters of /proc/net/netstat (include/uapi/linux/snmp.h) that scenarios cite; the
 // runner looks them up in the file by these names.
 std::span<const std::string_view> counterNames();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -23,8 +24,14 @@ enum class Verb {
   ConnectTarget,
   Send,
   SendTo,
+  SendFile,
   Recv,
   RecvMsg,
+  ReadLine,
+  ReadUntil,
+  Read,
+  ReadEof,
+  ReadPrefixed,
   Shutdown,
   Close,
   SetSockOpt,
@@ -39,21 +46,31 @@ enum class Verb {
 inline constexpr std::size_t kVerbCount = static_cast<std::size_t>(Verb::Wire) + 1;
 
 enum class ParamKind {
-  Socket,         // a name given earlier by "name = socket" or "name = accept"
-  Integer,        // 42, 4KiB, 1MiB
-  Bytes,          // "text\n" * 3 ...
-  Word,           // one of `words`
-  OptionalWord,   // one of `words`, or nothing
-  OptionalSocket, // a socket name, or nothing
+  Socket,          // a name given earlier by "name = socket" or "name = accept"
+  Integer,         // 42, 4KiB, 1MiB
+  Bytes,           // "text\n" * 3 ...
+  Word,            // one of `words`
+  OptionalWord,    // one of `words`, or nothing
+  OptionalSocket,  // a socket name, or nothing
   OptionalInteger,
-  Flags,          // zero or more of `words`
+  Flags,     // zero or more of `words`
+  Option,    // "NAME N" or nothing, NAME being the param's name ("max 1024", "at 2")
+  FilePath,  // a quoted path; the file's bytes are read at parse time (send-file)
 };
 
 struct ParamSpec {
   ParamKind kind;
-  std::string_view name;                    // for messages: "backlog", "how"
+  std::string_view name;                    // for messages: "backlog", "how"; Option: the word written
   std::span<const std::string_view> words;  // Word, OptionalWord, Flags: from scenario/symbols.h
+  // Integer, Option: the values allowed; Bytes: the fewest bytes allowed (least). Outside: a parse error.
+  std::int64_t least = INT32_MIN;
+  std::int64_t most = INT32_MAX;
 };
+
+// The read verbs (read, read-line, read-until, read-eof, read-prefixed) return at most `max N` bytes: this
+// many without `max`, and `max` at most kReadLimitCeiling (the largest byte string the language holds).
+inline constexpr std::int64_t kDefaultReadLimit = std::int64_t{64} * 1024;
+inline constexpr std::int64_t kReadLimitCeiling = std::int64_t{16} * 1024 * 1024;
 
 enum class ResultRule { None, Required };
 
@@ -65,10 +82,10 @@ enum class ExpectationRule {
 
 // What a step gives back: which expectations it can meet and how its outcome is described.
 enum class Yields {
-  Status,              // a return value or an errno
-  Data,                // recv: also the bytes read
-  DataAndMessageFlags, // recvmsg: also msg_flags, which the expectation names exactly (recvmsg(2))
-  KernelState,         // check: a number, an errno, or a word (a TCP state, yes, no)
+  Status,               // a return value or an errno
+  Data,                 // recv, the read verbs: also the bytes read
+  DataAndMessageFlags,  // recvmsg: also msg_flags, which the expectation names exactly (recvmsg(2))
+  KernelState,          // check: a number, an errno, or a word (a TCP state, yes, no)
 };
 
 struct VerbSpec {
@@ -81,6 +98,7 @@ struct VerbSpec {
   ExpectationRule expectation = ExpectationRule::Optional;
   Yields yields = Yields::Status;
   bool needsTarget = false;  // the header must say 'requires target' (the server under test)
+  bool streamOnly = false;   // reads a byte stream: refused for datagram and seqpacket families
 };
 
 // Every row, in Verb order.

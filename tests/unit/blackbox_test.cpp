@@ -162,7 +162,8 @@ std::string bytesOfSteps(const scenario::Scenario& parsed, scenario::Verb verb) 
   std::string bytes;
   for (const auto& step : parsed.steps) {
     if (step.verb != verb) continue;
-    bytes += verb == scenario::Verb::Send ? step.arguments.at(1).text : step.expect.bytes;
+    bytes += verb == scenario::Verb::Send ? step.arguments.at(1).text
+                                          : (step.expect.data ? step.expect.data->text() : std::string());
   }
   return bytes;
 }

@@ -73,7 +73,7 @@ TEST_CASE("a complete scenario parses into its header and steps") {
 
   const Step& peek = scenario.steps[10];
   CHECK(peek.arguments.back().text == "MSG_PEEK");
-  CHECK(peek.expect.bytes == "hell");
+  CHECK(peek.expect.data == sockspec::pattern::BytePattern::exact("hell"));
   CHECK(peek.expect.flags == std::vector<std::string>{"MSG_TRUNC"});
 
   CHECK(scenario.steps[12].expect.kind == Expectation::Kind::Word);
@@ -103,8 +103,8 @@ TEST_CASE("long runs of one byte print as a repetition and round-trip") {
 TEST_CASE("errors name file, line and column with what was expected") {
   CHECK(firstError(withHeader("s = socket\nlisen s 1\n")) ==
         "t.scn:5:1: unknown verb 'lisen': expected one of socket, bind, bind-to, listen, accept, connect, "
-        "connect-target, send, "
-        "sendto, recv, recvmsg, shutdown, close, setsockopt, nonblocking, wait, fill, drain, check, counter, wire");
+        "connect-target, send, sendto, send-file, recv, recvmsg, read-line, read-until, read, read-eof, "
+        "read-prefixed, shutdown, close, setsockopt, nonblocking, wait, fill, drain, check, counter, wire");
   CHECK(firstError(withHeader("s = socket\nlisten s\n")) ==
         "t.scn:5:9: expected a number (backlog), found the end of the line (usage: listen SOCKET BACKLOG)");
   CHECK(firstError(withHeader("listen nosuch 1\n")) ==

@@ -132,6 +132,13 @@ TEST_CASE("every word a step takes maps to its value and back") {
   checkNamedValues(readinessEvents(), readinessNames());
   checkNamedValues(checkKeys(), checkKeyNames());
   checkNamedValues(wireAssertions(), wireAssertionNames());
+  checkNamedValues(lengthFields(), lengthFieldNames());
+  checkNamedValues(dataMatchers(), dataMatcherNames());
+  // The matchers are named as pattern::patternKindName names them (messages and scenarios say the same).
+  for (const auto& matcher : dataMatchers())
+    CHECK(sockspec::pattern::patternKindName(matcher.value) == matcher.name);
+  CHECK(valueOf(lengthFields(), "u16le") == LengthField{2, false});
+  CHECK(valueOf(lengthFields(), "u32be") == LengthField{4, true});
   // Every enumerator has a row: the values are distinct (above) and as many as the enumerators.
   CHECK(checkKeys().size() == static_cast<std::size_t>(CheckKey::TimeWait) + 1);
   CHECK(wireAssertions().size() == static_cast<std::size_t>(WireAssertion::TimeWait) + 1);
@@ -161,6 +168,9 @@ TEST_CASE("every symbol parses where the language puts it and prints back the sa
   for (std::string_view readiness : readinessNames()) steps += "wait s " + std::string(readiness) + "\n";
   for (std::string_view key : checkKeyNames()) steps += "check s " + std::string(key) + " -> 0\n";
   for (std::string_view counter : counterNames()) steps += "counter " + std::string(counter) + " -> 0\n";
+  for (std::string_view field : lengthFieldNames()) steps += "read-prefixed s " + std::string(field) + "\n";
+  for (std::string_view matcher : dataMatcherNames())
+    steps += "read-line s -> " + std::string(matcher) + " \"x\"\n";
   for (const auto& assertion : wireAssertions()) {
     steps += "wire " + std::string(assertion.name) + " s" +
              (assertion.value == WireAssertion::SynRetransmits ? " -> 1\n" : "\n");
