@@ -14,6 +14,7 @@
 #include "report/console_report.h"
 #include "runner/claim_verdicts.h"
 #include "runner/isolated_jobs.h"
+#include "suites/process_facts.h"
 
 namespace sockspec::app {
 
@@ -42,6 +43,8 @@ Expected<RunOutcome, std::string> executeServiceSuite(const RunPlan& plan) {
   if (!target) return Unexpected{target.error()};
   suites::SuiteOptions options = plan.suiteOptions;
   if (target->startedByUs()) options.targetExit = [&target]() { return target->describeExit(); };
+  // The server profile's hygiene checks read the started server's process tree (none for a --target URL).
+  if (target->startedByUs()) options.targetProcesses = [&target]() { return suites::processTree(target->pid()); };
 
   std::FILE* consoleStream = plan.outputs.consoleStream();
   report::ConsoleReporter console(consoleStream, report::ConsoleOptions{plan.outputs.color});

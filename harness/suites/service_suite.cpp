@@ -12,15 +12,16 @@ namespace sockspec::suites {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> kSuiteNames{"echo", "discard", "chargen", "daytime", "framed"};
+constexpr std::array<std::string_view, 6> kSuiteNames{"echo", "discard", "chargen", "daytime", "framed", "server"};
 
-const std::array<ServiceSuite, 5>& suites() {
-  static const std::array<ServiceSuite, 5> table{
+const std::array<ServiceSuite, 6>& suites() {
+  static const std::array<ServiceSuite, 6> table{
       ServiceSuite{"echo", "RFC 862 echo", echoChecks()},
       ServiceSuite{"discard", "RFC 863 discard", discardChecks()},
       ServiceSuite{"chargen", "RFC 864 character generator", chargenChecks()},
       ServiceSuite{"daytime", "RFC 867 daytime", daytimeChecks()},
       ServiceSuite{"framed", "the framed protocol (docs/framed-protocol.md)", framedChecks()},
+      ServiceSuite{"server", "any request/reply server (docs/server-profile.md)", serverProfileChecks()},
   };
   return table;
 }
@@ -94,6 +95,12 @@ report::RunResult runServiceSuite(std::string_view name, const net::Endpoint& ta
     return run;
   }
 
+  if (name == "server" && (options.request.empty() || !options.reply)) {
+    run.checks.push_back(failedSetup("server.request", target,
+                                     "the server profile needs a request and the pattern its reply must match"));
+    return run;
+  }
+
   std::optional<std::string> death;  // how the target ended, once it has
   for (const auto& check : suite->checks) {
     if ((check.transports & maskOf(target.transport)) == 0 || !selected(options, check.id)) continue;
@@ -111,6 +118,9 @@ report::RunResult runServiceSuite(std::string_view name, const net::Endpoint& ta
     }
     auto started = std::chrono::steady_clock::now();
     CheckContext context{target, Deadline::after(options.checkTimeout), options.checkTimeout};
+    context.request = options.request;
+    context.reply = options.reply ? &*options.reply : nullptr;
+    context.targetProcesses = options.targetProcesses;
     CheckOutcome outcome = check.run(context);
     result.durationMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     result.status = outcome.status;

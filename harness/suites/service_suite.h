@@ -26,6 +26,13 @@ struct SuiteOptions {
   // When the runner started the target itself: says whether it has exited and how ("exit 1",
   // "killed by SIGSEGV"), nullopt while it runs. After it died, the remaining checks fail with that.
   std::function<std::optional<std::string>()> targetExit;
+
+  // The server profile (suite "server", docs/server-profile.md): one request and what its reply must match.
+  std::string request;
+  std::optional<pattern::BytePattern> reply;
+  // The target's processes when sockspec started it (its pid and descendants); the hygiene checks are
+  // skipped without them.
+  std::function<std::vector<pid_t>()> targetProcesses;
 };
 
 struct ServiceSuite {

@@ -1,0 +1,157 @@
+// The server profile over UDP: a request as one datagram, an empty datagram, the largest datagram, a burst,
+// and a datagram of many requests. A reply datagram may hold several replies (each the shortest prefix the
+// pattern matches, server_exchange.h); a reply is lost when it never comes, merged when one datagram holds
+// the replies to several requests.
+#include <fmt/format.h>
+
+#include "base/display_escape.h"
+#include "suites/datagram_client.h"
+#include "suites/server_checks.h"
+#include "suites/server_exchange.h"
+
+namespace sockspec::suites::server {
+
+namespace {
+
+std::string_view textOf(const std::vector<std::uint8_t>& bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+// The largest UDP payload: 65,535 - 8 (UDP header) - 20 (IPv4 header); IPv6's length excludes its header.
+std::size_t largestDatagram(const net::Endpoint& target) { return target.isIpv6() ? 65527 : 65507; }
+
+struct DatagramTally {
+  std::size_t datagrams = 0;
+  std::size_t replies = 0;
+  std::size_t merged = 0;     // datagrams that held more than one reply
+  std::size_t unmatched = 0;  // datagrams that held no reply
+  std::string firstUnmatched;
+  std::string error;          // a receive that failed (ECONNREFUSED: nothing is bound to the port)
+};
+
+// Receives until `want` replies have been counted or the deadline.
+DatagramTally receiveReplies(DatagramClient& client, const CheckContext& context, std::size_t want) {
+  DatagramTally tally;
+  // Bounded: every turn receives a datagram or ends at the deadline.
+  while (tally.replies < want) {
+    DatagramReply reply = client.receive(context.deadline);
+    if (reply.kind == DatagramReply::Kind::Failed) {
+      tally.error = reply.error;
+      break;
+    }
+    if (reply.kind == DatagramReply::Kind::TimedOut) break;
+    ++tally.datagrams;
+    ReplyScanner scanner(*context.reply);
+    std::size_t replies = scanner.scan(textOf(reply.data));
+    tally.replies += replies;
+    if (replies > 1) ++tally.merged;
+    if (replies == 0) {
+      ++tally.unmatched;
+      if (tally.firstUnmatched.empty()) {
+        tally.firstUnmatched = fmt::format("{} bytes \"{}\"", reply.fullSize, escapeForDisplay(textOf(reply.data), 40));
+      }
+    }
+  }
+  return tally;
+}
+
+std::string describeTally(const DatagramTally& tally, std::size_t want, const CheckContext& context) {
+  std::string text = fmt::format("{} of {} replies matching {} came in {} datagrams", tally.replies, want,
+                                 context.reply->describe(), tally.datagrams);
+  if (tally.merged > 0) text += fmt::format(" ({} held several replies)", tally.merged);
+  if (tally.unmatched > 0) text += fmt::format("; {} matched nothing, the first {}", tally.unmatched, tally.firstUnmatched);
+  if (!tally.error.empty()) text += fmt::format("; then {}", tally.error);
+  else if (tally.replies < want) text += fmt::format(" within {} ms", context.timeout.count());
+  return text;
+}
+
+}  // namespace
+
+CheckOutcome datagramReply(const CheckContext& context) {
+  auto client = DatagramClient::connect(context.target, context.deadline);
+  if (!client) return CheckOutcome::fail(client.error());
+  if (auto sent = client->send(net::asBytes(context.request), context.deadline); !sent) {
+    return CheckOutcome::fail(sent.error());
+  }
+  DatagramTally tally = receiveReplies(*client, context, 1);
+  if (tally.replies < 1) {
+    return CheckOutcome::fail(fmt::format("the request as one datagram: {}", describeTally(tally, 1, context)));
+  }
+  return CheckOutcome::pass();
+}
+
+CheckOutcome datagramEmpty(const CheckContext& context) {
+  auto client = DatagramClient::connect(context.target, context.deadline);
+  if (!client) return CheckOutcome::fail(client.error());
+  if (auto sent = client->send({}, context.deadline); !sent) return CheckOutcome::fail(sent.error());
+  if (auto sent = client->send(net::asBytes(context.request), context.deadline); !sent) {
+    return CheckOutcome::fail(sent.error());
+  }
+  // Whatever comes before the request's reply answered the empty datagram.
+  DatagramTally tally = receiveReplies(*client, context, 1);
+  if (tally.replies < 1) {
+    return CheckOutcome::fail(fmt::format("an empty datagram, then the request: {}; an empty datagram reads as 0 bytes, "
+                                          "which is not an end of input on a datagram socket (recv(2))",
+                                          describeTally(tally, 1, context)));
+  }
+  return CheckOutcome::pass(tally.unmatched > 0 ? fmt::format("the empty datagram was answered with {}", tally.firstUnmatched)
+                                                : std::string("the empty datagram got no answer"));
+}
+
+CheckOutcome datagramLargest(const CheckContext& context) {
+  auto client = DatagramClient::connect(context.target, context.deadline);
+  if (!client) return CheckOutcome::fail(client.error());
+  // The request, then filler: as large as a UDP datagram can be.
+  std::string largest = context.request;
+  largest.resize(std::max(largest.size(), largestDatagram(context.target)), 'x');
+  if (auto sent = client->send(net::asBytes(largest), context.deadline); !sent) {
+    return CheckOutcome::fail(fmt::format("a {}-byte datagram: {}", largest.size(), sent.error()));
+  }
+  if (auto sent = client->send(net::asBytes(context.request), context.deadline); !sent) {
+    return CheckOutcome::fail(sent.error());
+  }
+  // Wanted: the reply to the request sent after it (the largest may be answered too: up to 2 replies).
+  DatagramTally tally = receiveReplies(*client, context, 1);
+  if (tally.replies < 1) {
+    return CheckOutcome::fail(fmt::format("a {}-byte datagram, then the request: {}", largest.size(),
+                                          describeTally(tally, 1, context)));
+  }
+  return CheckOutcome::pass(fmt::format("a {}-byte datagram, then the request: {}", largest.size(),
+                                        describeTally(tally, 1, context)));
+}
+
+CheckOutcome datagramBurst(const CheckContext& context) {
+  constexpr std::size_t kRequests = 64;
+  auto client = DatagramClient::connect(context.target, context.deadline);
+  if (!client) return CheckOutcome::fail(client.error());
+  for (std::size_t i = 0; i < kRequests; ++i) {
+    if (auto sent = client->send(net::asBytes(context.request), context.deadline); !sent) {
+      return CheckOutcome::fail(fmt::format("datagram {} of {}: {}", i + 1, kRequests, sent.error()));
+    }
+  }
+  DatagramTally tally = receiveReplies(*client, context, kRequests);
+  if (tally.replies < kRequests) {
+    return CheckOutcome::fail(fmt::format("{} requests sent at once, one per datagram: {} lost; {}", kRequests,
+                                          kRequests - tally.replies, describeTally(tally, kRequests, context)));
+  }
+  return CheckOutcome::pass(tally.merged > 0 ? describeTally(tally, kRequests, context) : std::string());
+}
+
+CheckOutcome datagramTruncation(const CheckContext& context) {
+  constexpr std::size_t kBytes = 4096;
+  const std::size_t count = kBytes / std::max<std::size_t>(1, context.request.size()) + 1;
+  auto client = DatagramClient::connect(context.target, context.deadline);
+  if (!client) return CheckOutcome::fail(client.error());
+  auto batch = repeatedRequest(context, count);
+  if (auto sent = client->send(batch, context.deadline); !sent) return CheckOutcome::fail(sent.error());
+  DatagramTally tally = receiveReplies(*client, context, count);
+  if (tally.replies < count) {
+    return CheckOutcome::fail(fmt::format(
+        "{} requests in one {}-byte datagram: {}; a server that reads datagrams into a short buffer loses the rest "
+        "(recv(2): excess bytes are discarded), one that takes one request per datagram answers only the first",
+        count, batch.size(), describeTally(tally, count, context)));
+  }
+  return CheckOutcome::pass();
+}
+
+}  // namespace sockspec::suites::server

@@ -1,0 +1,148 @@
+#include "suites/server_exchange.h"
+
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "base/display_escape.h"
+#include "net/readiness.h"
+
+namespace sockspec::suites::server {
+
+namespace {
+
+std::string_view textOf(const std::vector<std::uint8_t>& bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+constexpr auto kPollPause = std::chrono::microseconds(500);
+
+}  // namespace
+
+std::size_t ReplyScanner::scan(std::string_view bytes) {
+  // Bounded: every turn either tries one more prefix length (at most kMaxReplyBytes per reply) or counts a
+  // reply and moves past it.
+  for (;;) {
+    std::size_t available = bytes.size() - m_consumed;
+    if (m_tried >= available || m_tried >= kMaxReplyBytes) return m_replies;
+    ++m_tried;
+    if (m_reply->matches(bytes.substr(m_consumed, m_tried))) {
+      ++m_replies;
+      m_consumed += m_tried;
+      m_tried = 0;
+    }
+  }
+}
+
+ReplyWait readReplies(StreamClient& client, const pattern::BytePattern& reply, std::size_t want, Deadline deadline) {
+  ReplyWait wait;
+  ReplyScanner scanner(reply);
+  // Bounded: every turn reads at least a byte or ends (EOF, error, deadline).
+  while (wait.replies < want) {
+    StreamEnd end = client.readSome(wait.received, deadline);
+    wait.replies = scanner.scan(textOf(wait.received));
+    if (end.kind != StreamEnd::Kind::Complete) {
+      wait.end = end;
+      return wait;
+    }
+    if (scanner.unmatchable(textOf(wait.received))) break;
+  }
+  wait.end = StreamEnd::complete();
+  return wait;
+}
+
+std::string describeReplies(const CheckContext& context, std::size_t want, const ReplyWait& wait) {
+  std::string expected = want == 1 ? fmt::format("a reply matching {}", context.reply->describe())
+                                   : fmt::format("{} replies matching {}", want, context.reply->describe());
+  if (wait.received.empty() && wait.end.kind == StreamEnd::Kind::TimedOut) {
+    return fmt::format("expected {}, got no reply within {} ms", expected, context.timeout.count());
+  }
+  std::string how = wait.end.kind == StreamEnd::Kind::Complete
+                        ? std::string("that match nothing")
+                        : describeEnd(wait.end, context.timeout);
+  std::string got = want == 1 ? fmt::format("{} bytes", wait.received.size())
+                              : fmt::format("{} ({} bytes)", wait.replies, wait.received.size());
+  return fmt::format("expected {}, got {} \"{}\" {}", expected, got, escapeForDisplay(textOf(wait.received), 60), how);
+}
+
+std::vector<std::uint8_t> repeatedRequest(const CheckContext& context, std::size_t count) {
+  std::vector<std::uint8_t> bytes;
+  bytes.reserve(context.request.size() * count);
+  for (std::size_t i = 0; i < count; ++i) bytes.insert(bytes.end(), context.request.begin(), context.request.end());
+  return bytes;
+}
+
+Expected<StreamClient, std::string> connectClient(const CheckContext& context, const ConnectOptions& options) {
+  return StreamClient::connect(context.target, context.deadline, options);
+}
+
+std::optional<std::string> requestOnce(const CheckContext& context, StreamClient& client) {
+  if (auto sent = client.sendAll(net::asBytes(context.request), context.deadline, context.timeout); !sent) {
+    return fmt::format("send: {}", sent.error());
+  }
+  ReplyWait wait = readReplies(client, *context.reply, 1, context.deadline);
+  if (wait.replies == 1) return std::nullopt;
+  return describeReplies(context, 1, wait);
+}
+
+std::optional<net::TcpSocketInfo> findConnection(const net::SockAddr& local, const net::SockAddr& remote,
+                                                 std::uint32_t stateMask) {
+  auto sockets = net::listTcpSockets(local.family(), stateMask);
+  if (!sockets) return std::nullopt;
+  for (const auto& socket : *sockets) {
+    if (socket.state == net::TcpState::Listen) continue;
+    if (net::portOf(socket.local) == net::portOf(local) && net::portOf(socket.remote) == net::portOf(remote) &&
+        net::sameHost(socket.local, local) && net::sameHost(socket.remote, remote)) {
+      return socket;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<net::TcpSocketInfo> serverEndOf(const StreamClient& client) {
+  auto local = net::localAddress(client.fd());
+  auto peer = net::peerAddress(client.fd());
+  if (!local || !peer) return std::nullopt;
+  // The states a connection's server end is in while its owner may still read.
+  constexpr std::uint32_t kOpen = net::tcpStateBit(net::TcpState::Established) |
+                                  net::tcpStateBit(net::TcpState::CloseWait) |
+                                  net::tcpStateBit(net::TcpState::SynRecv);
+  return findConnection(*peer, *local, kOpen);
+}
+
+bool waitUntilServerRead(const StreamClient& client, Deadline limit) {
+  // Bounded by `limit`: polls the kernel's queues every half millisecond.
+  for (;;) {
+    int unacknowledged = 0;
+    bool delivered = ::ioctl(client.fd(), SIOCOUTQ, &unacknowledged) == 0 && unacknowledged == 0;
+    if (delivered) {
+      auto end = serverEndOf(client);
+      if (!end) return false;
+      if (end->receiveQueue == 0) return true;
+    }
+    if (limit.expired()) return false;
+    std::this_thread::sleep_for(kPollPause);
+  }
+}
+
+std::vector<net::TcpSocketInfo> findListeners(const net::Endpoint& target) {
+  std::vector<net::TcpSocketInfo> found;
+  auto address = net::toSockAddr(target);
+  if (!address) return found;
+  for (int family : {AF_INET, AF_INET6}) {
+    auto sockets = net::listTcpSockets(family, net::tcpStateBit(net::TcpState::Listen));
+    if (!sockets) continue;
+    for (const auto& socket : *sockets) {
+      if (net::portOf(socket.local) != target.port) continue;
+      // An IPv4 client also reaches a dual-stack [::] listener.
+      if (net::isWildcard(socket.local) || net::sameHost(socket.local, *address)) found.push_back(socket);
+    }
+  }
+  return found;
+}
+
+}  // namespace sockspec::suites::server
