@@ -37,10 +37,13 @@ std::vector<pid_t> allPids() {
   return pids;
 }
 
-std::string readSmall(const std::string& path) {
-  auto text = readFileBytes(path, 1 << 16);
+std::string readSmall(const std::string& path, std::size_t maxBytes = 1 << 16) {
+  auto text = readFileBytes(path, maxBytes);
   return text ? *text : std::string();
 }
+
+// /proc/net/tcp has a 150-byte line per socket, TIME-WAIT ones included: tens of thousands on a busy host.
+constexpr std::size_t kMaxTcpTable = 64u << 20;
 
 // The socket inodes among `pid`'s descriptors; also counts all of them.
 std::vector<std::uint64_t> socketInodes(pid_t pid, std::size_t& descriptors, bool& readable) {
@@ -125,8 +128,8 @@ std::map<std::uint64_t, unsigned> tcpStatesByInode(std::string_view text) {
 
 ProcessTreeFacts readProcessTreeFacts(const std::vector<pid_t>& pids) {
   ProcessTreeFacts facts;
-  std::map<std::uint64_t, unsigned> states = tcpStatesByInode(readSmall("/proc/net/tcp"));
-  auto states6 = tcpStatesByInode(readSmall("/proc/net/tcp6"));
+  std::map<std::uint64_t, unsigned> states = tcpStatesByInode(readSmall("/proc/net/tcp", kMaxTcpTable));
+  auto states6 = tcpStatesByInode(readSmall("/proc/net/tcp6", kMaxTcpTable));
   states.insert(states6.begin(), states6.end());
   const auto pageSize = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   std::set<std::uint64_t> seen;  // a socket shared by two processes of the tree (fork) counts once

@@ -234,7 +234,7 @@ TEST_CASE("target mode: bad suites and unreachable targets exit 2 with one line"
   CHECK(unknown.exitedWith(2));
   CHECK(unknown.err ==
         "sockspec run: --suite 'gopher': expected default, or a service suite: echo, discard, chargen, daytime, "
-        "framed\n");
+        "framed, server\n");
   auto refused = runSockspec(temp, {"--suite", "echo", "--target", "tcp://127.0.0.1:1"});
   CHECK(refused.exitedWith(2));
   CHECK(refused.err ==
