@@ -9,6 +9,8 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include "net/sock_addr.h"
+#include "net/socket_ops.h"
 #include "process/target_session.h"
 #include "suites/process_facts.h"
 #include "suites/service_suite.h"
@@ -144,6 +146,32 @@ TEST_CASE("the profile without a request is one failed result", "[live][server-p
   REQUIRE(run.checks.size() == 1);
   CHECK(run.checks[0].id == "server.request");
   CHECK(run.checks[0].status == Status::Failed);
+}
+
+TEST_CASE("echo.concurrent-clients names a full accept queue as the cause, with the listener's backlog",
+          "[live][server-profile][echo]") {
+  // A listener with backlog 1 that never accepts: 2 handshakes complete, the other 126 SYNs are dropped and
+  // counted (TcpExt ListenOverflows), every time.
+  auto listener = net::openSocket(AF_INET, SOCK_STREAM);
+  REQUIRE(listener.ok());
+  auto any = net::toSockAddr(*net::parseEndpoint("tcp://127.0.0.1:0"));
+  REQUIRE(net::bindSocket(listener->get(), *any).ok());
+  REQUIRE(net::listenSocket(listener->get(), 1).ok());
+  auto local = net::localAddress(listener->get());
+  REQUIRE(local.ok());
+  net::Endpoint target = local->toEndpoint(net::Transport::Tcp);
+  suites::SuiteOptions options;
+  options.only = {"echo.concurrent-clients"};
+  options.checkTimeout = std::chrono::milliseconds(300);
+  RunResult run = suites::runServiceSuite("echo", target, options);
+  INFO(describeAll(run));
+  REQUIRE(run.checks.size() == 1);
+  CHECK(run.checks[0].status == Status::Failed);
+  CHECK_THAT(run.checks[0].message,
+             Catch::Matches("128 of 128 clients failed; .*; cause: the listener's backlog is 1 \\(it holds 2 "
+                            "connections not yet accepted\\) and the kernel counted [0-9]+ accept-queue overflows "
+                            "\\(TcpExt ListenOverflows \\+[0-9]+, ListenDrops \\+[0-9]+, namespace-wide\\) during "
+                            "the check: .*"));
 }
 
 }  // namespace
