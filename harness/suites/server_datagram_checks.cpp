@@ -56,7 +56,7 @@ DatagramTally receiveReplies(DatagramClient& client, const CheckContext& context
 }
 
 std::string describeTally(const DatagramTally& tally, std::size_t want, const CheckContext& context) {
-  std::string text = fmt::format("{} of {} replies matching {} came in {} datagrams", tally.replies, want,
+  std::string text = fmt::format("{} of {} replies ({}) came in {} datagrams", tally.replies, want,
                                  context.reply->describe(), tally.datagrams);
   if (tally.merged > 0) text += fmt::format(" ({} held several replies)", tally.merged);
   if (tally.unmatched > 0) text += fmt::format("; {} matched nothing, the first {}", tally.unmatched, tally.firstUnmatched);

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <thread>
 
 #include <fmt/format.h>
@@ -56,8 +57,8 @@ ReplyWait readReplies(StreamClient& client, const pattern::BytePattern& reply, s
 }
 
 std::string describeReplies(const CheckContext& context, std::size_t want, const ReplyWait& wait) {
-  std::string expected = want == 1 ? fmt::format("a reply matching {}", context.reply->describe())
-                                   : fmt::format("{} replies matching {}", want, context.reply->describe());
+  std::string expected = want == 1 ? fmt::format("a reply ({})", context.reply->describe())
+                                   : fmt::format("{} replies ({})", want, context.reply->describe());
   if (wait.received.empty() && wait.end.kind == StreamEnd::Kind::TimedOut) {
     return fmt::format("expected {}, got no reply within {} ms", expected, context.timeout.count());
   }
@@ -143,6 +144,17 @@ std::vector<net::TcpSocketInfo> findListeners(const net::Endpoint& target) {
     }
   }
   return found;
+}
+
+void waitForAcceptQueueRoom(const net::Endpoint& target, Deadline limit) {
+  // Bounded by `limit`: polls every half millisecond.
+  for (;;) {
+    auto listeners = findListeners(target);
+    bool room = std::all_of(listeners.begin(), listeners.end(),
+                            [](const net::TcpSocketInfo& l) { return l.receiveQueue < std::max(1u, l.sendQueue); });
+    if (room || limit.expired()) return;
+    std::this_thread::sleep_for(kPollPause);
+  }
 }
 
 }  // namespace sockspec::suites::server

@@ -50,8 +50,8 @@ struct ReplyWait {
 // match nothing (end Complete, replies short), or the deadline.
 ReplyWait readReplies(StreamClient& client, const pattern::BytePattern& reply, std::size_t want, Deadline deadline);
 
-// "expected 16 replies matching "^\+PONG\r\n$", got 1 (7 bytes: "+PONG\r\n") before EOF"; "no reply within
-// 5000 ms"; for one reply "expected a reply matching ..., got 5 bytes "-ERR\r" ...".
+// "expected 16 replies (matches "^\\+PONG\\r\\n$"), got 1 (7 bytes) "+PONG\r\n" before EOF"; "expected a reply
+// (...), got no reply within 5000 ms"; for one reply "expected a reply (...), got 5 bytes "-ERR\r" ...".
 std::string describeReplies(const CheckContext& context, std::size_t want, const ReplyWait& wait);
 
 // The request bytes `count` times over.
@@ -79,5 +79,10 @@ bool waitUntilServerRead(const StreamClient& client, Deadline limit);
 // The listening sockets the target is served by (its port; its address or the wildcard, over IPv4 or
 // IPv6), seen in this network namespace.
 std::vector<net::TcpSocketInfo> findListeners(const net::Endpoint& target);
+
+// Paces a series of connections to a server slow to accept: waits (up to `limit`) until the listener's
+// accept queue has room below its backlog, so that the next SYN is not dropped (a dropped SYN costs the
+// client a second of retransmission). Returns at once when the listener is not visible here.
+void waitForAcceptQueueRoom(const net::Endpoint& target, Deadline limit);
 
 }  // namespace sockspec::suites::server

@@ -17,7 +17,8 @@ namespace sockspec::suites::server {
 namespace {
 
 constexpr std::size_t kConnections = 1000;
-constexpr std::size_t kWarmUp = 16;  // before the first measure: lazily made buffers and pools
+constexpr std::size_t kWarmUp = 16;
+constexpr std::size_t kFewest = 100;  // fewer connections than this make no verdict  // before the first measure: lazily made buffers and pools
 constexpr std::uint64_t kMemoryTolerance = 8u << 20;
 
 enum class Kind { Silent, Reset, Request, HalfClose };
@@ -33,6 +34,7 @@ std::string_view describeKind(Kind kind) {
 }
 
 std::optional<std::string> oneConnection(const CheckContext& context, Kind kind) {
+  waitForAcceptQueueRoom(context.target, context.deadline);
   auto client = connectClient(context, ConnectOptions{0, true, 0});
   if (!client) return client.error();
   switch (kind) {
@@ -84,19 +86,28 @@ CheckOutcome hygiene(const CheckContext& context, Kind kind) {
   }
   auto pids = context.targetProcesses();
   if (pids.empty()) return CheckOutcome::skip("the target's processes are not known (it has exited?)");
-  for (std::size_t i = 0; i < kWarmUp; ++i) {
-    if (auto problem = oneConnection(context, kind)) return CheckOutcome::fail(fmt::format("warm-up: {}", *problem));
-  }
+  // Most of the deadline for the connections, the rest for the server to settle. A connection that does not
+  // go as planned (a reply missing, a connect stalled on a full accept queue) is another check's verdict:
+  // here it is only counted, and a stalled one ends the series.
+  CheckContext series = context;
+  series.deadline = Deadline::after(std::chrono::duration_cast<std::chrono::milliseconds>(context.timeout * 0.6))
+                        .orEarlier(context.deadline);
+  std::size_t troubled = 0;
+  std::string firstTrouble;
+  auto connectOnce = [&]() {
+    auto problem = oneConnection(series, kind);
+    if (!problem) return;
+    if (troubled++ == 0) firstTrouble = *problem;
+  };
+  for (std::size_t i = 0; i < kWarmUp && !series.deadline.expired(); ++i) connectOnce();
   ProcessTreeFacts before = readProcessTreeFacts(pids);
-  // Most of the deadline for the connections, the rest for the server to settle.
-  auto budget = Deadline::after(std::chrono::duration_cast<std::chrono::milliseconds>(context.timeout * 0.6))
-                    .orEarlier(context.deadline);
   std::size_t done = 0;
-  for (; done < kConnections && !budget.expired(); ++done) {
-    if (auto problem = oneConnection(context, kind)) {
-      return CheckOutcome::fail(fmt::format("connection {} of {} ({}): {}", done + 1, kConnections, describeKind(kind),
-                                            *problem));
-    }
+  for (; done < kConnections && !series.deadline.expired(); ++done) connectOnce();
+  if (done < kFewest) {
+    return CheckOutcome::skip(fmt::format("only {} {} in {} ms, too few to judge a leak{}", done, describeKind(kind),
+                                          context.timeout.count() * 6 / 10,
+                                          troubled > 0 ? fmt::format(" (the first trouble: {})", firstTrouble)
+                                                       : std::string()));
   }
   const std::size_t tolerance = std::max<std::size_t>(8, done / 10);
   // Until the server has dealt with the last of them (or the deadline): every 5 ms.
@@ -110,6 +121,9 @@ CheckOutcome hygiene(const CheckContext& context, Kind kind) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   std::string facts = fmt::format("after {} {}: {}", done, describeKind(kind), describeFacts(before, after));
+  if (troubled > 0) {
+    facts += fmt::format("; {} connections did not go as planned, the first: {}", troubled, firstTrouble);
+  }
   std::vector<std::string> leaks;
   if (after.closeWaitSockets > before.closeWaitSockets + tolerance) {
     leaks.push_back("connections left in CLOSE-WAIT: the server does not close a connection when recv() returns 0");
