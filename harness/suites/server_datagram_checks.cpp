@@ -80,44 +80,50 @@ CheckOutcome datagramReply(const CheckContext& context) {
   return CheckOutcome::pass();
 }
 
-CheckOutcome datagramEmpty(const CheckContext& context) {
+namespace {
+
+// Sends `odd` from one client, then the request from another: the second's reply shows the server still
+// answers; what the first got (read once the second's reply is in: a server answers in order) is a fact.
+CheckOutcome oddThenRequest(const CheckContext& context, const std::string& odd, std::string_view what,
+                            std::string_view likelyCause) {
+  auto oddClient = DatagramClient::connect(context.target, context.deadline);
+  if (!oddClient) return CheckOutcome::fail(oddClient.error());
   auto client = DatagramClient::connect(context.target, context.deadline);
   if (!client) return CheckOutcome::fail(client.error());
-  if (auto sent = client->send({}, context.deadline); !sent) return CheckOutcome::fail(sent.error());
+  if (auto sent = oddClient->send(net::asBytes(odd), context.deadline); !sent) {
+    return CheckOutcome::fail(fmt::format("{}: {}", what, sent.error()));
+  }
   if (auto sent = client->send(net::asBytes(context.request), context.deadline); !sent) {
     return CheckOutcome::fail(sent.error());
   }
-  // Whatever comes before the request's reply answered the empty datagram.
   DatagramTally tally = receiveReplies(*client, context, 1);
   if (tally.replies < 1) {
-    return CheckOutcome::fail(fmt::format("an empty datagram, then the request: {}; an empty datagram reads as 0 bytes, "
-                                          "which is not an end of input on a datagram socket (recv(2))",
-                                          describeTally(tally, 1, context)));
+    return CheckOutcome::fail(fmt::format("{}, then the request from another client: {}; {}", what,
+                                          describeTally(tally, 1, context), likelyCause));
   }
-  return CheckOutcome::pass(tally.unmatched > 0 ? fmt::format("the empty datagram was answered with {}", tally.firstUnmatched)
-                                                : std::string("the empty datagram got no answer"));
+  DatagramReply answer = oddClient->receive(Deadline::after(std::chrono::milliseconds(0)));
+  if (answer.kind != DatagramReply::Kind::Received) return CheckOutcome::pass(fmt::format("{} got no answer", what));
+  return CheckOutcome::pass(fmt::format("{} was answered with {} bytes \"{}\"", what, answer.fullSize,
+                                        escapeForDisplay(textOf(answer.data), 40)));
+}
+
+}  // namespace
+
+CheckOutcome datagramEmpty(const CheckContext& context) {
+  // An empty datagram reads as 0 bytes, which is not an end of input on a datagram socket (recv(2)).
+  return oddThenRequest(context, std::string(), "the empty datagram",
+                        "the server stops answering others after an empty datagram: it likely takes the 0-byte read "
+                        "for the end of a conversation with that client and waits on it (socat UDP4-RECVFROM,fork "
+                        "EXEC does)");
 }
 
 CheckOutcome datagramLargest(const CheckContext& context) {
-  auto client = DatagramClient::connect(context.target, context.deadline);
-  if (!client) return CheckOutcome::fail(client.error());
   // The request, then filler: as large as a UDP datagram can be.
   std::string largest = context.request;
   largest.resize(std::max(largest.size(), largestDatagram(context.target)), 'x');
-  if (auto sent = client->send(net::asBytes(largest), context.deadline); !sent) {
-    return CheckOutcome::fail(fmt::format("a {}-byte datagram: {}", largest.size(), sent.error()));
-  }
-  if (auto sent = client->send(net::asBytes(context.request), context.deadline); !sent) {
-    return CheckOutcome::fail(sent.error());
-  }
-  // Wanted: the reply to the request sent after it (the largest may be answered too: up to 2 replies).
-  DatagramTally tally = receiveReplies(*client, context, 1);
-  if (tally.replies < 1) {
-    return CheckOutcome::fail(fmt::format("a {}-byte datagram, then the request: {}", largest.size(),
-                                          describeTally(tally, 1, context)));
-  }
-  return CheckOutcome::pass(fmt::format("a {}-byte datagram, then the request: {}", largest.size(),
-                                        describeTally(tally, 1, context)));
+  return oddThenRequest(context, largest, fmt::format("the largest datagram ({} bytes)", largest.size()),
+                        "the server stops answering after a datagram this large: it likely died or mishandled a "
+                        "read longer than its buffer");
 }
 
 CheckOutcome datagramBurst(const CheckContext& context) {
@@ -138,7 +144,9 @@ CheckOutcome datagramBurst(const CheckContext& context) {
 }
 
 CheckOutcome datagramTruncation(const CheckContext& context) {
-  constexpr std::size_t kBytes = 4096;
+  // Past the buffers servers often read datagrams into (1,500, 4,096, 8,192: Python's UDPServer), and
+  // short enough that all the replies fit in one datagram too.
+  constexpr std::size_t kBytes = 16 * 1024;
   const std::size_t count = kBytes / std::max<std::size_t>(1, context.request.size()) + 1;
   auto client = DatagramClient::connect(context.target, context.deadline);
   if (!client) return CheckOutcome::fail(client.error());
@@ -146,10 +154,15 @@ CheckOutcome datagramTruncation(const CheckContext& context) {
   if (auto sent = client->send(batch, context.deadline); !sent) return CheckOutcome::fail(sent.error());
   DatagramTally tally = receiveReplies(*client, context, count);
   if (tally.replies < count) {
-    return CheckOutcome::fail(fmt::format(
-        "{} requests in one {}-byte datagram: {}; a server that reads datagrams into a short buffer loses the rest "
-        "(recv(2): excess bytes are discarded), one that takes one request per datagram answers only the first",
-        count, batch.size(), describeTally(tally, count, context)));
+    std::string cause = tally.replies > 1
+                            ? fmt::format("the server read about {} bytes of it ({} whole requests): it reads datagrams "
+                                          "into a buffer of about that size and the kernel discards the rest (recv(2); "
+                                          "Python's socketserver.UDPServer reads 8192)",
+                                          tally.replies * context.request.size(), tally.replies)
+                            : std::string("a server that takes one request per datagram answers only the first; one "
+                                          "that reads into a short buffer loses the rest (recv(2))");
+    return CheckOutcome::fail(fmt::format("{} requests in one {}-byte datagram: {}; {}", count, batch.size(),
+                                          describeTally(tally, count, context), cause));
   }
   return CheckOutcome::pass();
 }

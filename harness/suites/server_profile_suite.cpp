@@ -42,7 +42,7 @@ constexpr std::array kServerChecks{
                  kUdpSource, kUdp, datagramLargest},
     ServiceCheck{"server.datagram-burst", "64 requests at once, one per datagram: no reply lost (merged ones counted)",
                  kUdpSource, kUdp, datagramBurst},
-    ServiceCheck{"server.datagram-truncation", "every request in one 4 KiB datagram is answered (not cut by a short "
+    ServiceCheck{"server.datagram-truncation", "every request in one 16 KiB datagram is answered (not cut by a short "
                  "read buffer)", kUdpSource, kUdp, datagramTruncation},
     // backlog
     ServiceCheck{"server.listen-backlog", "the listener's real backlog (sock_diag) holds a burst of 128", kListen, kTcp,

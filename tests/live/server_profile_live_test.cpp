@@ -87,6 +87,9 @@ TEST_CASE("the correct line server passes every check of the profile", "[live][s
     const auto* empty = findCheck(run, "server.datagram-empty");
     REQUIRE(empty != nullptr);
     CHECK(empty->message == "the empty datagram got no answer");
+    const auto* largest = findCheck(run, "server.datagram-largest");
+    REQUIRE(largest != nullptr);
+    CHECK(largest->message == "the largest datagram (65507 bytes) was answered with 7 bytes \"+PONG\\r\\n\"");
   }
 }
 
