@@ -134,13 +134,18 @@ std::vector<net::TcpSocketInfo> findListeners(const net::Endpoint& target) {
   std::vector<net::TcpSocketInfo> found;
   auto address = net::toSockAddr(target);
   if (!address) return found;
+  // An IPv4 client reaches IPv4 listeners and a dual-stack [::] one; an IPv6 client only IPv6 listeners.
+  const bool ipv6 = target.isIpv6();
   for (int family : {AF_INET, AF_INET6}) {
+    if (ipv6 && family == AF_INET) continue;
     auto sockets = net::listTcpSockets(family, net::tcpStateBit(net::TcpState::Listen));
     if (!sockets) continue;
     for (const auto& socket : *sockets) {
       if (net::portOf(socket.local) != target.port) continue;
-      // An IPv4 client also reaches a dual-stack [::] listener.
-      if (net::isWildcard(socket.local) || net::sameHost(socket.local, *address)) found.push_back(socket);
+      bool sameFamily = (family == AF_INET6) == ipv6;
+      if (net::isWildcard(socket.local) || (sameFamily && net::sameHost(socket.local, *address))) {
+        found.push_back(socket);
+      }
     }
   }
   return found;
