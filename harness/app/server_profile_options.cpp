@@ -24,15 +24,28 @@ Expected<std::string, std::string> decodeEscapes(std::string_view text) {
       bytes += text[i];
       continue;
     }
-    if (i + 1 >= text.size()) return Unexpected{fmt::format("a '\\' at the end escapes nothing (column {})", i + 1)};
+    if (i + 1 >= text.size())
+      return Unexpected{fmt::format("a '\\' at the end escapes nothing (column {})", i + 1)};
     char next = text[++i];
     switch (next) {
-      case 'n': bytes += '\n'; break;
-      case 'r': bytes += '\r'; break;
-      case 't': bytes += '\t'; break;
-      case '0': bytes += '\0'; break;
-      case '\\': bytes += '\\'; break;
-      case '"': bytes += '"'; break;
+      case 'n':
+        bytes += '\n';
+        break;
+      case 'r':
+        bytes += '\r';
+        break;
+      case 't':
+        bytes += '\t';
+        break;
+      case '0':
+        bytes += '\0';
+        break;
+      case '\\':
+        bytes += '\\';
+        break;
+      case '"':
+        bytes += '"';
+        break;
       case 'x': {
         int high = i + 1 < text.size() ? hexDigit(text[i + 1]) : -1;
         int low = i + 2 < text.size() ? hexDigit(text[i + 2]) : -1;
@@ -42,8 +55,9 @@ Expected<std::string, std::string> decodeEscapes(std::string_view text) {
         break;
       }
       default:
-        return Unexpected{fmt::format("unknown escape '\\{}' at column {}: expected \\n \\r \\t \\0 \\\\ \\\" or \\xNN",
-                                      escapeForDisplay(std::string_view(&next, 1)), i)};
+        return Unexpected{
+            fmt::format("unknown escape '\\{}' at column {}: expected \\n \\r \\t \\0 \\\\ \\\" or \\xNN",
+                        escapeForDisplay(std::string_view(&next, 1)), i)};
     }
   }
   return bytes;
@@ -58,13 +72,16 @@ Expected<void, std::string> planServerProfile(const RunOptions& options, suites:
     return {};
   }
   if (options.request.empty()) {
-    return Unexpected{std::string("--suite server needs --request (the bytes of one request, e.g. 'PING\\r\\n')")};
+    return Unexpected{
+        std::string("--suite server needs --request (the bytes of one request, e.g. 'PING\\r\\n')")};
   }
   if (replies != 1) {
-    return Unexpected{std::string("--suite server needs one of --reply REGEX, --reply-prefix TEXT, --reply-exact TEXT")};
+    return Unexpected{
+        std::string("--suite server needs one of --reply REGEX, --reply-prefix TEXT, --reply-exact TEXT")};
   }
   auto request = decodeEscapes(options.request);
-  if (!request) return Unexpected{fmt::format("--request '{}': {}", escapeForDisplay(options.request), request.error())};
+  if (!request)
+    return Unexpected{fmt::format("--request '{}': {}", escapeForDisplay(options.request), request.error())};
   suite.request = std::move(*request);
 
   Expected<pattern::BytePattern, std::string> reply = Unexpected{std::string()};
@@ -79,15 +96,19 @@ Expected<void, std::string> planServerProfile(const RunOptions& options, suites:
     option = options.replyPrefix.empty() ? "--reply-exact" : "--reply-prefix";
     given_text = options.replyPrefix.empty() ? options.replyExact : options.replyPrefix;
     auto bytes = decodeEscapes(given_text);
-    if (!bytes) return Unexpected{fmt::format("{} '{}': {}", option, escapeForDisplay(given_text), bytes.error())};
+    if (!bytes)
+      return Unexpected{fmt::format("{} '{}': {}", option, escapeForDisplay(given_text), bytes.error())};
     reply = pattern::BytePattern::make(
-        options.replyPrefix.empty() ? pattern::PatternKind::Exact : pattern::PatternKind::Prefix, std::move(*bytes));
+        options.replyPrefix.empty() ? pattern::PatternKind::Exact : pattern::PatternKind::Prefix,
+        std::move(*bytes));
   }
-  if (!reply) return Unexpected{fmt::format("{} '{}': {}", option, escapeForDisplay(given_text), reply.error())};
+  if (!reply)
+    return Unexpected{fmt::format("{} '{}': {}", option, escapeForDisplay(given_text), reply.error())};
   if (reply->matches("")) {
-    return Unexpected{fmt::format("{} '{}' matches no bytes at all, so every reply would be complete before it "
-                                  "began: say what a reply holds",
-                                  option, escapeForDisplay(given_text))};
+    return Unexpected{
+        fmt::format("{} '{}' matches no bytes at all, so every reply would be complete before it "
+                    "began: say what a reply holds",
+                    option, escapeForDisplay(given_text))};
   }
   suite.reply = std::move(*reply);
   return {};

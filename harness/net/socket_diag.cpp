@@ -1,5 +1,6 @@
 #include "net/socket_diag.h"
 
+#include <fmt/format.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -9,8 +10,6 @@
 
 #include <array>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "net/socket_ops.h"
 
@@ -45,18 +44,30 @@ SockAddr inetAddress(int family, const std::uint32_t (&words)[4], std::uint16_t 
 
 std::string tcpStateName(TcpState state) {
   switch (state) {
-    case TcpState::Established: return "ESTABLISHED";
-    case TcpState::SynSent: return "SYN-SENT";
-    case TcpState::SynRecv: return "SYN-RECV";
-    case TcpState::FinWait1: return "FIN-WAIT-1";
-    case TcpState::FinWait2: return "FIN-WAIT-2";
-    case TcpState::TimeWait: return "TIME-WAIT";
-    case TcpState::Close: return "CLOSED";
-    case TcpState::CloseWait: return "CLOSE-WAIT";
-    case TcpState::LastAck: return "LAST-ACK";
-    case TcpState::Listen: return "LISTEN";
-    case TcpState::Closing: return "CLOSING";
-    case TcpState::NewSynRecv: return "NEW-SYN-RECV";
+    case TcpState::Established:
+      return "ESTABLISHED";
+    case TcpState::SynSent:
+      return "SYN-SENT";
+    case TcpState::SynRecv:
+      return "SYN-RECV";
+    case TcpState::FinWait1:
+      return "FIN-WAIT-1";
+    case TcpState::FinWait2:
+      return "FIN-WAIT-2";
+    case TcpState::TimeWait:
+      return "TIME-WAIT";
+    case TcpState::Close:
+      return "CLOSED";
+    case TcpState::CloseWait:
+      return "CLOSE-WAIT";
+    case TcpState::LastAck:
+      return "LAST-ACK";
+    case TcpState::Listen:
+      return "LISTEN";
+    case TcpState::Closing:
+      return "CLOSING";
+    case TcpState::NewSynRecv:
+      return "NEW-SYN-RECV";
   }
   return fmt::format("state {}", static_cast<unsigned>(state));
 }
@@ -82,7 +93,8 @@ Result<std::vector<TcpSocketInfo>> listTcpSockets(int family, std::uint32_t stat
   request.body.idiag_states = stateMask;
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
-  if (::sendto(fd->get(), &request, sizeof(request), 0, reinterpret_cast<const sockaddr*>(&kernel), sizeof(kernel)) < 0) {
+  if (::sendto(fd->get(), &request, sizeof(request), 0, reinterpret_cast<const sockaddr*>(&kernel),
+               sizeof(kernel)) < 0) {
     return lastError("sendto(NETLINK_SOCK_DIAG)");
   }
 
@@ -129,8 +141,10 @@ Result<std::vector<TcpSocketInfo>> listTcpSockets(int family, std::uint32_t stat
 }
 
 std::uint16_t portOf(const SockAddr& address) {
-  if (address.family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(address.get())->sin_port);
-  if (address.family() == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(address.get())->sin6_port);
+  if (address.family() == AF_INET)
+    return ntohs(reinterpret_cast<const sockaddr_in*>(address.get())->sin_port);
+  if (address.family() == AF_INET6)
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(address.get())->sin6_port);
   return 0;
 }
 
@@ -148,7 +162,8 @@ bool sameHost(const SockAddr& a, const SockAddr& b) {
 }
 
 bool isWildcard(const SockAddr& address) {
-  if (address.family() == AF_INET) return reinterpret_cast<const sockaddr_in*>(address.get())->sin_addr.s_addr == 0;
+  if (address.family() == AF_INET)
+    return reinterpret_cast<const sockaddr_in*>(address.get())->sin_addr.s_addr == 0;
   if (address.family() == AF_INET6) {
     return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(address.get())->sin6_addr);
   }

@@ -34,7 +34,9 @@ enum class TcpState : std::uint8_t {
 std::string tcpStateName(TcpState state);
 
 // A mask of states for listTcpSockets: one bit per state.
-constexpr std::uint32_t tcpStateBit(TcpState state) { return 1u << static_cast<unsigned>(state); }
+constexpr std::uint32_t tcpStateBit(TcpState state) {
+  return 1u << static_cast<unsigned>(state);
+}
 inline constexpr std::uint32_t kAllTcpStates = 0xffffffffu;
 
 struct TcpSocketInfo {

@@ -6,7 +6,9 @@
 
 namespace sockspec::suites {
 
-Expected<TcpExtCounters, std::string> acceptQueueCountersNow() { return readTcpExtCounters(); }
+Expected<TcpExtCounters, std::string> acceptQueueCountersNow() {
+  return readTcpExtCounters();
+}
 
 std::optional<std::uint32_t> listenerBacklog(const net::Endpoint& target) {
   if (target.transport != net::Transport::Tcp) return std::nullopt;
@@ -25,14 +27,16 @@ std::optional<std::string> describeAcceptQueueCause(const net::Endpoint& target,
   std::uint64_t overflows = counterIncrease(*before, *after, "ListenOverflows");
   std::uint64_t drops = counterIncrease(*before, *after, "ListenDrops");
   if (overflows == 0) return std::nullopt;
-  std::string counted = fmt::format("the kernel counted {} accept-queue overflows (TcpExt ListenOverflows +{}, "
-                                    "ListenDrops +{}, namespace-wide) during the check",
-                                    overflows, overflows, drops);
-  std::string tail = ": SYNs beyond the queue were dropped and those clients waited on SYN retransmission (1 s, 3 s, "
-                     "7 s...; listen(2))";
+  std::string counted = fmt::format(
+      "the kernel counted {} accept-queue overflows (TcpExt ListenOverflows +{}, "
+      "ListenDrops +{}, namespace-wide) during the check",
+      overflows, overflows, drops);
+  std::string tail =
+      ": SYNs beyond the queue were dropped and those clients waited on SYN retransmission (1 s, 3 s, "
+      "7 s...; listen(2))";
   if (auto backlog = listenerBacklog(target)) {
-    return fmt::format("the listener's backlog is {} (it holds {} connections not yet accepted) and {}{}", *backlog,
-                       *backlog + 1, counted, tail);
+    return fmt::format("the listener's backlog is {} (it holds {} connections not yet accepted) and {}{}",
+                       *backlog, *backlog + 1, counted, tail);
   }
   return counted + tail;
 }

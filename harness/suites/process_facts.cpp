@@ -1,13 +1,12 @@
 #include "suites/process_facts.h"
 
 #include <dirent.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <charconv>
 #include <set>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "base/file_bytes.h"
 
@@ -63,7 +62,8 @@ std::vector<std::uint64_t> socketInodes(pid_t pid, std::size_t& descriptors, boo
     std::string_view text(target, static_cast<std::size_t>(length));
     constexpr std::string_view kSocket = "socket:[";
     if (text.substr(0, kSocket.size()) != kSocket || text.back() != ']') continue;
-    if (auto inode = parseNumber<std::uint64_t>(text.substr(kSocket.size(), text.size() - kSocket.size() - 1))) {
+    if (auto inode =
+            parseNumber<std::uint64_t>(text.substr(kSocket.size(), text.size() - kSocket.size() - 1))) {
       inodes.push_back(*inode);
     }
   }
@@ -90,7 +90,8 @@ std::vector<pid_t> processTree(pid_t root) {
   if (root <= 0 || ::access(fmt::format("/proc/{}", root).c_str(), F_OK) != 0) return tree;
   std::multimap<pid_t, pid_t> children;
   for (pid_t pid : allPids()) {
-    if (auto parent = parentPidOfStat(readSmall(fmt::format("/proc/{}/stat", pid)))) children.emplace(*parent, pid);
+    if (auto parent = parentPidOfStat(readSmall(fmt::format("/proc/{}/stat", pid))))
+      children.emplace(*parent, pid);
   }
   tree.push_back(root);
   // Bounded: every pid is added once (a pid is the child of one parent), so the list ends.
@@ -107,7 +108,8 @@ std::map<std::uint64_t, unsigned> tcpStatesByInode(std::string_view text) {
   std::size_t at = text.find('\n');  // the header
   while (at != std::string_view::npos && at < text.size()) {
     std::size_t end = text.find('\n', at + 1);
-    std::string_view line = text.substr(at + 1, end == std::string_view::npos ? std::string_view::npos : end - at - 1);
+    std::string_view line =
+        text.substr(at + 1, end == std::string_view::npos ? std::string_view::npos : end - at - 1);
     at = end;
     std::vector<std::string_view> fields;
     std::size_t i = 0;
@@ -150,7 +152,8 @@ ProcessTreeFacts readProcessTreeFacts(const std::vector<pid_t>& pids) {
     std::size_t space = statm.find(' ');
     if (space != std::string::npos) {
       std::size_t end = statm.find(' ', space + 1);
-      if (auto pages = parseNumber<std::uint64_t>(std::string_view(statm).substr(space + 1, end - space - 1))) {
+      if (auto pages =
+              parseNumber<std::uint64_t>(std::string_view(statm).substr(space + 1, end - space - 1))) {
         facts.residentBytes += *pages * pageSize;
       }
     }

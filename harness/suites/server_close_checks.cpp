@@ -1,12 +1,11 @@
 // The server profile's close-order family: who closes first after a reply and how (FIN or RST), a
 // reply lost to an RST, a half-closed client, connections left in CLOSE-WAIT, and which side holds
 // TIME-WAIT. The kernel's view of both ends comes from sock_diag (server_exchange.h).
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "net/readiness.h"
 #include "suites/server_checks.h"
@@ -50,33 +49,37 @@ CheckOutcome closeOrder(const CheckContext& context) {
   std::vector<std::uint8_t> after;
   StreamEnd end = client->readSome(after, Deadline::after(kWatchForClose).orEarlier(context.deadline));
   if (end.kind == StreamEnd::Kind::Reset) {
-    return CheckOutcome::fail(fmt::format("the server reset the connection after its reply ({}): it closes with RST "
-                                          "(SO_LINGER 0, or input left unread: tcp_close(), RFC 2525 2.17), so a "
-                                          "client can lose a reply still in flight",
-                                          end.error.describe()));
+    return CheckOutcome::fail(
+        fmt::format("the server reset the connection after its reply ({}): it closes with RST "
+                    "(SO_LINGER 0, or input left unread: tcp_close(), RFC 2525 2.17), so a "
+                    "client can lose a reply still in flight",
+                    end.error.describe()));
   }
   if (end.kind == StreamEnd::Kind::Complete) {
-    return CheckOutcome::fail(fmt::format("{} unexpected bytes after the one reply, before any second request",
-                                          after.size()));
+    return CheckOutcome::fail(
+        fmt::format("{} unexpected bytes after the one reply, before any second request", after.size()));
   }
   Deadline limit = Deadline::after(kServerActs).orEarlier(context.deadline);
   if (end.kind == StreamEnd::Kind::Eof) {
     client->close();
     auto serverEnd = waitForState(*server, *local, net::TcpState::TimeWait, limit);
-    return CheckOutcome::pass(fmt::format("the server closes first after a reply (FIN); TIME-WAIT is held by the "
-                                          "server (its end: {})",
-                                          stateOf(serverEnd)));
+    return CheckOutcome::pass(
+        fmt::format("the server closes first after a reply (FIN); TIME-WAIT is held by the "
+                    "server (its end: {})",
+                    stateOf(serverEnd)));
   }
   client->close();
   auto ours = waitForState(*local, *server, net::TcpState::TimeWait, limit);
   if (ours && ours->state == net::TcpState::TimeWait) {
-    return CheckOutcome::pass("the server keeps the connection open after a reply; the client closes first (FIN), the "
-                              "server follows, and TIME-WAIT is held by the client");
+    return CheckOutcome::pass(
+        "the server keeps the connection open after a reply; the client closes first (FIN), the "
+        "server follows, and TIME-WAIT is held by the client");
   }
-  return CheckOutcome::pass(fmt::format("the server keeps the connection open after a reply; {} ms after the client "
-                                        "closed, the client's end is {} (the server has not closed its end: see "
-                                        "server.client-leaves-first)",
-                                        kServerActs.count(), stateOf(ours)));
+  return CheckOutcome::pass(
+      fmt::format("the server keeps the connection open after a reply; {} ms after the client "
+                  "closed, the client's end is {} (the server has not closed its end: see "
+                  "server.client-leaves-first)",
+                  kServerActs.count(), stateOf(ours)));
 }
 
 CheckOutcome unreadInputClose(const CheckContext& context) {
@@ -93,10 +96,11 @@ CheckOutcome unreadInputClose(const CheckContext& context) {
     std::string reply = wait.replies == 1 ? std::string("its reply to the first arrived before the RST")
                                           : fmt::format("the reply was lost to the RST ({} bytes arrived)",
                                                         wait.received.size());
-    return CheckOutcome::fail(fmt::format("two requests in one write: the server closed with the second unread, so its "
-                                          "kernel sent RST instead of FIN (tcp_close(), RFC 2525 2.17); {}; a server "
-                                          "that closes must read what is left first, or shutdown(SHUT_WR) and drain",
-                                          reply));
+    return CheckOutcome::fail(
+        fmt::format("two requests in one write: the server closed with the second unread, so its "
+                    "kernel sent RST instead of FIN (tcp_close(), RFC 2525 2.17); {}; a server "
+                    "that closes must read what is left first, or shutdown(SHUT_WR) and drain",
+                    reply));
   }
   if (wait.end.kind == StreamEnd::Kind::Eof && wait.replies == 1) {
     return CheckOutcome::pass("the server answers one request per connection and closes with FIN");
@@ -118,10 +122,11 @@ CheckOutcome halfClose(const CheckContext& context) {
   if (auto shut = client->shutdownWrite(); !shut) return CheckOutcome::fail(shut.error().describe());
   ReplyWait wait = readReplies(*client, *context.reply, 1, context.deadline);
   if (wait.replies == 1) return CheckOutcome::pass();
-  return CheckOutcome::fail(fmt::format("the request and the client's FIN (shutdown(SHUT_WR)) in one segment: {}; the "
-                                        "server takes the end of input as the end of the conversation and drops what "
-                                        "it read with it (RFC 793 3.5: a half-closed connection still carries the reply)",
-                                        describeReplies(context, 1, wait)));
+  return CheckOutcome::fail(
+      fmt::format("the request and the client's FIN (shutdown(SHUT_WR)) in one segment: {}; the "
+                  "server takes the end of input as the end of the conversation and drops what "
+                  "it read with it (RFC 793 3.5: a half-closed connection still carries the reply)",
+                  describeReplies(context, 1, wait)));
 }
 
 CheckOutcome clientLeavesFirst(const CheckContext& context) {
@@ -137,11 +142,13 @@ CheckOutcome clientLeavesFirst(const CheckContext& context) {
   client->close();
   auto serverEnd = waitForState(*server, *local, std::nullopt, context.deadline);
   if (serverEnd && serverEnd->state == net::TcpState::CloseWait) {
-    return CheckOutcome::fail(fmt::format(
-        "{} ms after the client closed, the server's end of the connection is still in CLOSE-WAIT ({} bytes unread): "
-        "the server never closes a connection its client has left (it ignores recv() returning 0), and each such "
-        "connection keeps a descriptor",
-        context.timeout.count(), serverEnd->receiveQueue));
+    return CheckOutcome::fail(
+        fmt::format("{} ms after the client closed, the server's end of the connection is still in "
+                    "CLOSE-WAIT ({} bytes unread): "
+                    "the server never closes a connection its client has left (it ignores recv() returning "
+                    "0), and each such "
+                    "connection keeps a descriptor",
+                    context.timeout.count(), serverEnd->receiveQueue));
   }
   if (serverEnd && serverEnd->state != net::TcpState::TimeWait) {
     return CheckOutcome::pass(fmt::format("the server's end is {} at the deadline", stateOf(serverEnd)));

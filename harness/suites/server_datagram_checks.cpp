@@ -18,7 +18,9 @@ std::string_view textOf(const std::vector<std::uint8_t>& bytes) {
 }
 
 // The largest UDP payload: 65,535 - 8 (UDP header) - 20 (IPv4 header); IPv6's length excludes its header.
-std::size_t largestDatagram(const net::Endpoint& target) { return target.isIpv6() ? 65527 : 65507; }
+std::size_t largestDatagram(const net::Endpoint& target) {
+  return target.isIpv6() ? 65527 : 65507;
+}
 
 struct DatagramTally {
   std::size_t datagrams = 0;
@@ -26,7 +28,7 @@ struct DatagramTally {
   std::size_t merged = 0;     // datagrams that held more than one reply
   std::size_t unmatched = 0;  // datagrams that held no reply
   std::string firstUnmatched;
-  std::string error;          // a receive that failed (ECONNREFUSED: nothing is bound to the port)
+  std::string error;  // a receive that failed (ECONNREFUSED: nothing is bound to the port)
 };
 
 // Receives until `want` replies have been counted or the deadline.
@@ -48,7 +50,8 @@ DatagramTally receiveReplies(DatagramClient& client, const CheckContext& context
     if (replies == 0) {
       ++tally.unmatched;
       if (tally.firstUnmatched.empty()) {
-        tally.firstUnmatched = fmt::format("{} bytes \"{}\"", reply.fullSize, escapeForDisplay(textOf(reply.data), 40));
+        tally.firstUnmatched =
+            fmt::format("{} bytes \"{}\"", reply.fullSize, escapeForDisplay(textOf(reply.data), 40));
       }
     }
   }
@@ -59,9 +62,12 @@ std::string describeTally(const DatagramTally& tally, std::size_t want, const Ch
   std::string text = fmt::format("{} of {} replies ({}) came in {} datagrams", tally.replies, want,
                                  context.reply->describe(), tally.datagrams);
   if (tally.merged > 0) text += fmt::format(" ({} held several replies)", tally.merged);
-  if (tally.unmatched > 0) text += fmt::format("; {} matched nothing, the first {}", tally.unmatched, tally.firstUnmatched);
-  if (!tally.error.empty()) text += fmt::format("; then {}", tally.error);
-  else if (tally.replies < want) text += fmt::format(" within {} ms", context.timeout.count());
+  if (tally.unmatched > 0)
+    text += fmt::format("; {} matched nothing, the first {}", tally.unmatched, tally.firstUnmatched);
+  if (!tally.error.empty())
+    text += fmt::format("; then {}", tally.error);
+  else if (tally.replies < want)
+    text += fmt::format(" within {} ms", context.timeout.count());
   return text;
 }
 
@@ -75,7 +81,8 @@ CheckOutcome datagramReply(const CheckContext& context) {
   }
   DatagramTally tally = receiveReplies(*client, context, 1);
   if (tally.replies < 1) {
-    return CheckOutcome::fail(fmt::format("the request as one datagram: {}", describeTally(tally, 1, context)));
+    return CheckOutcome::fail(
+        fmt::format("the request as one datagram: {}", describeTally(tally, 1, context)));
   }
   return CheckOutcome::pass();
 }
@@ -102,7 +109,8 @@ CheckOutcome oddThenRequest(const CheckContext& context, const std::string& odd,
                                           describeTally(tally, 1, context), likelyCause));
   }
   DatagramReply answer = oddClient->receive(Deadline::after(std::chrono::milliseconds(0)));
-  if (answer.kind != DatagramReply::Kind::Received) return CheckOutcome::pass(fmt::format("{} got no answer", what));
+  if (answer.kind != DatagramReply::Kind::Received)
+    return CheckOutcome::pass(fmt::format("{} got no answer", what));
   return CheckOutcome::pass(fmt::format("{} was answered with {} bytes \"{}\"", what, answer.fullSize,
                                         escapeForDisplay(textOf(answer.data), 40)));
 }
@@ -111,19 +119,21 @@ CheckOutcome oddThenRequest(const CheckContext& context, const std::string& odd,
 
 CheckOutcome datagramEmpty(const CheckContext& context) {
   // An empty datagram reads as 0 bytes, which is not an end of input on a datagram socket (recv(2)).
-  return oddThenRequest(context, std::string(), "the empty datagram",
-                        "the server stops answering others after an empty datagram: it likely takes the 0-byte read "
-                        "for the end of a conversation with that client and waits on it (socat UDP4-RECVFROM,fork "
-                        "EXEC does)");
+  return oddThenRequest(
+      context, std::string(), "the empty datagram",
+      "the server stops answering others after an empty datagram: it likely takes the 0-byte read "
+      "for the end of a conversation with that client and waits on it (socat UDP4-RECVFROM,fork "
+      "EXEC does)");
 }
 
 CheckOutcome datagramLargest(const CheckContext& context) {
   // The request, then filler: as large as a UDP datagram can be.
   std::string largest = context.request;
   largest.resize(std::max(largest.size(), largestDatagram(context.target)), 'x');
-  return oddThenRequest(context, largest, fmt::format("the largest datagram ({} bytes)", largest.size()),
-                        "the server stops answering after a datagram this large: it likely died or mishandled a "
-                        "read longer than its buffer");
+  return oddThenRequest(
+      context, largest, fmt::format("the largest datagram ({} bytes)", largest.size()),
+      "the server stops answering after a datagram this large: it likely died or mishandled a "
+      "read longer than its buffer");
 }
 
 CheckOutcome datagramBurst(const CheckContext& context) {
@@ -137,8 +147,9 @@ CheckOutcome datagramBurst(const CheckContext& context) {
   }
   DatagramTally tally = receiveReplies(*client, context, kRequests);
   if (tally.replies < kRequests) {
-    return CheckOutcome::fail(fmt::format("{} requests sent at once, one per datagram: {} lost; {}", kRequests,
-                                          kRequests - tally.replies, describeTally(tally, kRequests, context)));
+    return CheckOutcome::fail(fmt::format("{} requests sent at once, one per datagram: {} lost; {}",
+                                          kRequests, kRequests - tally.replies,
+                                          describeTally(tally, kRequests, context)));
   }
   return CheckOutcome::pass(tally.merged > 0 ? describeTally(tally, kRequests, context) : std::string());
 }
@@ -154,13 +165,16 @@ CheckOutcome datagramTruncation(const CheckContext& context) {
   if (auto sent = client->send(batch, context.deadline); !sent) return CheckOutcome::fail(sent.error());
   DatagramTally tally = receiveReplies(*client, context, count);
   if (tally.replies < count) {
-    std::string cause = tally.replies > 1
-                            ? fmt::format("the server read about {} bytes of it ({} whole requests): it reads datagrams "
-                                          "into a buffer of about that size and the kernel discards the rest (recv(2); "
-                                          "Python's socketserver.UDPServer reads 8192)",
-                                          tally.replies * context.request.size(), tally.replies)
-                            : std::string("a server that takes one request per datagram answers only the first; one "
-                                          "that reads into a short buffer loses the rest (recv(2))");
+    std::string cause =
+        tally.replies > 1
+            ? fmt::format(
+                  "the server read about {} bytes of it ({} whole requests): it reads datagrams "
+                  "into a buffer of about that size and the kernel discards the rest (recv(2); "
+                  "Python's socketserver.UDPServer reads 8192)",
+                  tally.replies * context.request.size(), tally.replies)
+            : std::string(
+                  "a server that takes one request per datagram answers only the first; one "
+                  "that reads into a short buffer loses the rest (recv(2))");
     return CheckOutcome::fail(fmt::format("{} requests in one {}-byte datagram: {}; {}", count, batch.size(),
                                           describeTally(tally, count, context), cause));
   }

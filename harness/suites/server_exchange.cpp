@@ -1,13 +1,12 @@
 #include "suites/server_exchange.h"
 
+#include <fmt/format.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 
 #include <algorithm>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "base/display_escape.h"
 #include "net/readiness.h"
@@ -39,7 +38,8 @@ std::size_t ReplyScanner::scan(std::string_view bytes) {
   }
 }
 
-ReplyWait readReplies(StreamClient& client, const pattern::BytePattern& reply, std::size_t want, Deadline deadline) {
+ReplyWait readReplies(StreamClient& client, const pattern::BytePattern& reply, std::size_t want,
+                      Deadline deadline) {
   ReplyWait wait;
   ReplyScanner scanner(reply);
   // Bounded: every turn reads at least a byte or ends (EOF, error, deadline).
@@ -62,22 +62,24 @@ std::string describeReplies(const CheckContext& context, std::size_t want, const
   if (wait.received.empty() && wait.end.kind == StreamEnd::Kind::TimedOut) {
     return fmt::format("expected {}, got no reply within {} ms", expected, context.timeout.count());
   }
-  std::string how = wait.end.kind == StreamEnd::Kind::Complete
-                        ? std::string("that match nothing")
-                        : describeEnd(wait.end, context.timeout);
+  std::string how = wait.end.kind == StreamEnd::Kind::Complete ? std::string("that match nothing")
+                                                               : describeEnd(wait.end, context.timeout);
   std::string got = want == 1 ? fmt::format("{} bytes", wait.received.size())
                               : fmt::format("{} ({} bytes)", wait.replies, wait.received.size());
-  return fmt::format("expected {}, got {} \"{}\" {}", expected, got, escapeForDisplay(textOf(wait.received), 60), how);
+  return fmt::format("expected {}, got {} \"{}\" {}", expected, got,
+                     escapeForDisplay(textOf(wait.received), 60), how);
 }
 
 std::vector<std::uint8_t> repeatedRequest(const CheckContext& context, std::size_t count) {
   std::vector<std::uint8_t> bytes;
   bytes.reserve(context.request.size() * count);
-  for (std::size_t i = 0; i < count; ++i) bytes.insert(bytes.end(), context.request.begin(), context.request.end());
+  for (std::size_t i = 0; i < count; ++i)
+    bytes.insert(bytes.end(), context.request.begin(), context.request.end());
   return bytes;
 }
 
-Expected<StreamClient, std::string> connectClient(const CheckContext& context, const ConnectOptions& options) {
+Expected<StreamClient, std::string> connectClient(const CheckContext& context,
+                                                  const ConnectOptions& options) {
   return StreamClient::connect(context.target, context.deadline, options);
 }
 
@@ -96,8 +98,9 @@ std::optional<net::TcpSocketInfo> findConnection(const net::SockAddr& local, con
   if (!sockets) return std::nullopt;
   for (const auto& socket : *sockets) {
     if (socket.state == net::TcpState::Listen) continue;
-    if (net::portOf(socket.local) == net::portOf(local) && net::portOf(socket.remote) == net::portOf(remote) &&
-        net::sameHost(socket.local, local) && net::sameHost(socket.remote, remote)) {
+    if (net::portOf(socket.local) == net::portOf(local) &&
+        net::portOf(socket.remote) == net::portOf(remote) && net::sameHost(socket.local, local) &&
+        net::sameHost(socket.remote, remote)) {
       return socket;
     }
   }
@@ -155,8 +158,9 @@ void waitForAcceptQueueRoom(const net::Endpoint& target, Deadline limit) {
   // Bounded by `limit`: polls every half millisecond.
   for (;;) {
     auto listeners = findListeners(target);
-    bool room = std::all_of(listeners.begin(), listeners.end(),
-                            [](const net::TcpSocketInfo& l) { return l.receiveQueue < std::max(1u, l.sendQueue); });
+    bool room = std::all_of(listeners.begin(), listeners.end(), [](const net::TcpSocketInfo& l) {
+      return l.receiveQueue < std::max(1u, l.sendQueue);
+    });
     if (room || limit.expired()) return;
     std::this_thread::sleep_for(kPollPause);
   }

@@ -48,9 +48,11 @@ struct ReplyWait {
 
 // Reads until `want` replies have come, the stream ends, the server sends more than kMaxReplyBytes that
 // match nothing (end Complete, replies short), or the deadline.
-ReplyWait readReplies(StreamClient& client, const pattern::BytePattern& reply, std::size_t want, Deadline deadline);
+ReplyWait readReplies(StreamClient& client, const pattern::BytePattern& reply, std::size_t want,
+                      Deadline deadline);
 
-// "expected 16 replies (matches "^\\+PONG\\r\\n$"), got 1 (7 bytes) "+PONG\r\n" before EOF"; "expected a reply
+// "expected 16 replies (matches "^\\+PONG\\r\\n$"), got 1 (7 bytes) "+PONG\r\n" before EOF"; "expected a
+// reply
 // (...), got no reply within 5000 ms"; for one reply "expected a reply (...), got 5 bytes "-ERR\r" ...".
 std::string describeReplies(const CheckContext& context, std::size_t want, const ReplyWait& wait);
 
@@ -58,7 +60,8 @@ std::string describeReplies(const CheckContext& context, std::size_t want, const
 std::vector<std::uint8_t> repeatedRequest(const CheckContext& context, std::size_t count);
 
 // Connects a client; the error says so ("connect to tcp://...: ECONNREFUSED ...").
-Expected<StreamClient, std::string> connectClient(const CheckContext& context, const ConnectOptions& options = {});
+Expected<StreamClient, std::string> connectClient(const CheckContext& context,
+                                                  const ConnectOptions& options = {});
 
 // Sends the request once and reads one reply; the problem, if any.
 std::optional<std::string> requestOnce(const CheckContext& context, StreamClient& client);

@@ -1,12 +1,11 @@
 // The server profile's hygiene family: the server's process tree (descriptors, sockets in CLOSE-WAIT,
 // resident memory; process_facts.h) before and after about a thousand connections of one kind. A leak is
 // growth that scales with the connections. Only when the target's processes are known (--target-cmd).
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "suites/process_facts.h"
 #include "suites/server_checks.h"
@@ -18,17 +17,22 @@ namespace {
 
 constexpr std::size_t kConnections = 1000;
 constexpr std::size_t kWarmUp = 16;
-constexpr std::size_t kFewest = 100;  // fewer connections than this make no verdict  // before the first measure: lazily made buffers and pools
+constexpr std::size_t kFewest = 100;  // fewer connections than this make no verdict  // before the first
+                                      // measure: lazily made buffers and pools
 constexpr std::uint64_t kMemoryTolerance = 8u << 20;
 
 enum class Kind { Silent, Reset, Request, HalfClose };
 
 std::string_view describeKind(Kind kind) {
   switch (kind) {
-    case Kind::Silent: return "clients that connected and closed without a word";
-    case Kind::Reset: return "clients that sent half a request and reset (RST)";
-    case Kind::Request: return "clients that sent the request, read the reply and closed first";
-    case Kind::HalfClose: return "clients that sent the request with their FIN (shutdown(SHUT_WR)) and read the reply";
+    case Kind::Silent:
+      return "clients that connected and closed without a word";
+    case Kind::Reset:
+      return "clients that sent half a request and reset (RST)";
+    case Kind::Request:
+      return "clients that sent the request, read the reply and closed first";
+    case Kind::HalfClose:
+      return "clients that sent the request with their FIN (shutdown(SHUT_WR)) and read the reply";
   }
   return "?";
 }
@@ -38,15 +42,19 @@ std::optional<std::string> oneConnection(const CheckContext& context, Kind kind)
   auto client = connectClient(context, ConnectOptions{0, true, 0});
   if (!client) return client.error();
   switch (kind) {
-    case Kind::Silent: client->close(); return std::nullopt;
+    case Kind::Silent:
+      client->close();
+      return std::nullopt;
     case Kind::Reset: {
       std::size_t half = std::max<std::size_t>(1, context.request.size() / 2);
-      if (auto sent = client->sendAll(net::asBytes(context.request).subspan(0, half), context.deadline, context.timeout);
+      if (auto sent = client->sendAll(net::asBytes(context.request).subspan(0, half), context.deadline,
+                                      context.timeout);
           !sent) {
         return sent.error();
       }
       // The server has read the half (so it has accepted and is reading) when the RST comes.
-      (void)waitUntilServerRead(*client, Deadline::after(std::chrono::milliseconds(500)).orEarlier(context.deadline));
+      (void)waitUntilServerRead(*client,
+                                Deadline::after(std::chrono::milliseconds(500)).orEarlier(context.deadline));
       client->abort();
       return std::nullopt;
     }
@@ -57,7 +65,8 @@ std::optional<std::string> oneConnection(const CheckContext& context, Kind kind)
     }
     case Kind::HalfClose: {
       (void)net::setIntOption(client->fd(), IPPROTO_TCP, TCP_CORK, 1);
-      if (auto sent = client->sendAll(net::asBytes(context.request), context.deadline, context.timeout); !sent) {
+      if (auto sent = client->sendAll(net::asBytes(context.request), context.deadline, context.timeout);
+          !sent) {
         return sent.error();
       }
       if (auto shut = client->shutdownWrite(); !shut) return shut.error().describe();
@@ -70,19 +79,23 @@ std::optional<std::string> oneConnection(const CheckContext& context, Kind kind)
   return std::nullopt;
 }
 
-std::string mebibytes(std::uint64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20)); }
+std::string mebibytes(std::uint64_t bytes) {
+  return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
+}
 
 std::string describeFacts(const ProcessTreeFacts& before, const ProcessTreeFacts& after) {
-  return fmt::format("descriptors {} -> {}, sockets {} -> {}, CLOSE-WAIT sockets {} -> {}, RSS {} -> {} ({} "
-                     "process{})",
-                     before.descriptors, after.descriptors, before.sockets, after.sockets, before.closeWaitSockets,
-                     after.closeWaitSockets, mebibytes(before.residentBytes), mebibytes(after.residentBytes),
-                     after.processes, after.processes == 1 ? "" : "es");
+  return fmt::format(
+      "descriptors {} -> {}, sockets {} -> {}, CLOSE-WAIT sockets {} -> {}, RSS {} -> {} ({} "
+      "process{})",
+      before.descriptors, after.descriptors, before.sockets, after.sockets, before.closeWaitSockets,
+      after.closeWaitSockets, mebibytes(before.residentBytes), mebibytes(after.residentBytes),
+      after.processes, after.processes == 1 ? "" : "es");
 }
 
 CheckOutcome hygiene(const CheckContext& context, Kind kind) {
   if (!context.targetProcesses) {
-    return CheckOutcome::skip("the target's processes are not known (a --target URL): run it with --target-cmd");
+    return CheckOutcome::skip(
+        "the target's processes are not known (a --target URL): run it with --target-cmd");
   }
   auto pids = context.targetProcesses();
   if (pids.empty()) return CheckOutcome::skip("the target's processes are not known (it has exited?)");
@@ -90,8 +103,8 @@ CheckOutcome hygiene(const CheckContext& context, Kind kind) {
   // go as planned (a reply missing, a connect stalled on a full accept queue) is another check's verdict:
   // here it is only counted, and a stalled one ends the series.
   CheckContext series = context;
-  series.deadline = Deadline::after(std::chrono::duration_cast<std::chrono::milliseconds>(context.timeout * 0.6))
-                        .orEarlier(context.deadline);
+  series.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(context.timeout * 0.6);
+  series.deadline = Deadline::after(series.timeout).orEarlier(context.deadline);
   std::size_t troubled = 0;
   std::string firstTrouble;
   auto connectOnce = [&]() {
@@ -104,10 +117,9 @@ CheckOutcome hygiene(const CheckContext& context, Kind kind) {
   std::size_t done = 0;
   for (; done < kConnections && !series.deadline.expired(); ++done) connectOnce();
   if (done < kFewest) {
-    return CheckOutcome::skip(fmt::format("only {} {} in {} ms, too few to judge a leak{}", done, describeKind(kind),
-                                          context.timeout.count() * 6 / 10,
-                                          troubled > 0 ? fmt::format(" (the first trouble: {})", firstTrouble)
-                                                       : std::string()));
+    return CheckOutcome::skip(fmt::format(
+        "only {} {} in {} ms, too few to judge a leak{}", done, describeKind(kind), series.timeout.count(),
+        troubled > 0 ? fmt::format(" (the first trouble: {})", firstTrouble) : std::string()));
   }
   const std::size_t tolerance = std::max<std::size_t>(8, done / 10);
   // Until the server has dealt with the last of them (or the deadline): every 5 ms.
@@ -126,17 +138,19 @@ CheckOutcome hygiene(const CheckContext& context, Kind kind) {
   }
   std::vector<std::string> leaks;
   if (after.closeWaitSockets > before.closeWaitSockets + tolerance) {
-    leaks.push_back("connections left in CLOSE-WAIT: the server does not close a connection when recv() returns 0");
+    leaks.push_back(
+        "connections left in CLOSE-WAIT: the server does not close a connection when recv() returns 0");
   } else if (after.descriptors > before.descriptors + tolerance) {
-    leaks.push_back(kind == Kind::Reset ? "descriptors leak: the server does not close a connection whose recv() or "
-                                          "send() failed with ECONNRESET"
-                                        : "descriptors leak: the server does not close every connection it accepted");
+    leaks.push_back(kind == Kind::Reset
+                        ? "descriptors leak: the server does not close a connection whose recv() or "
+                          "send() failed with ECONNRESET"
+                        : "descriptors leak: the server does not close every connection it accepted");
   }
   std::uint64_t memoryTolerance = std::max<std::uint64_t>(kMemoryTolerance, before.residentBytes / 2);
   if (after.residentBytes > before.residentBytes + memoryTolerance) {
-    leaks.push_back(fmt::format("memory grew by {} ({} bytes a connection)",
-                                mebibytes(after.residentBytes - before.residentBytes),
-                                (after.residentBytes - before.residentBytes) / std::max<std::size_t>(1, done)));
+    leaks.push_back(fmt::format(
+        "memory grew by {} ({} bytes a connection)", mebibytes(after.residentBytes - before.residentBytes),
+        (after.residentBytes - before.residentBytes) / std::max<std::size_t>(1, done)));
   }
   if (!leaks.empty()) return CheckOutcome::fail(fmt::format("{}; {}", facts, fmt::join(leaks, "; ")));
   return CheckOutcome::pass(facts);
@@ -144,9 +158,17 @@ CheckOutcome hygiene(const CheckContext& context, Kind kind) {
 
 }  // namespace
 
-CheckOutcome hygieneSilentClients(const CheckContext& context) { return hygiene(context, Kind::Silent); }
-CheckOutcome hygieneResetClients(const CheckContext& context) { return hygiene(context, Kind::Reset); }
-CheckOutcome hygieneRequests(const CheckContext& context) { return hygiene(context, Kind::Request); }
-CheckOutcome hygieneHalfClose(const CheckContext& context) { return hygiene(context, Kind::HalfClose); }
+CheckOutcome hygieneSilentClients(const CheckContext& context) {
+  return hygiene(context, Kind::Silent);
+}
+CheckOutcome hygieneResetClients(const CheckContext& context) {
+  return hygiene(context, Kind::Reset);
+}
+CheckOutcome hygieneRequests(const CheckContext& context) {
+  return hygiene(context, Kind::Request);
+}
+CheckOutcome hygieneHalfClose(const CheckContext& context) {
+  return hygiene(context, Kind::HalfClose);
+}
 
 }  // namespace sockspec::suites::server

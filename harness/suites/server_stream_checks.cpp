@@ -1,11 +1,10 @@
 // The server profile over TCP, lifecycle and buffering: clients that say nothing, reset, dribble their
 // request byte by byte or split it anywhere, pipeline many requests, or sit idle while a newcomer asks.
+#include <fmt/format.h>
 #include <poll.h>
 
 #include <algorithm>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "suites/server_checks.h"
 #include "suites/server_exchange.h"
@@ -58,7 +57,8 @@ CheckOutcome resetMidRequest(const CheckContext& context) {
   auto resetter = connectClient(context, ConnectOptions{0, true, 0});
   if (!resetter) return CheckOutcome::fail(resetter.error());
   std::size_t half = std::max<std::size_t>(1, context.request.size() / 2);
-  if (auto sent = resetter->sendAll(net::asBytes(context.request).subspan(0, half), context.deadline, context.timeout);
+  if (auto sent = resetter->sendAll(net::asBytes(context.request).subspan(0, half), context.deadline,
+                                    context.timeout);
       !sent) {
     return CheckOutcome::fail(fmt::format("send: {}", sent.error()));
   }
@@ -67,8 +67,9 @@ CheckOutcome resetMidRequest(const CheckContext& context) {
   auto peer = net::peerAddress(resetter->fd());
   resetter->abort();
   if (local && peer) waitUntilServerLetGo(*local, *peer, context.deadline);
-  return newcomerServed(context, fmt::format("a client that sent {} of {} bytes of the request and reset (RST)", half,
-                                             context.request.size()));
+  return newcomerServed(context,
+                        fmt::format("a client that sent {} of {} bytes of the request and reset (RST)", half,
+                                    context.request.size()));
 }
 
 CheckOutcome oneByteWrites(const CheckContext& context) {
@@ -78,23 +79,26 @@ CheckOutcome oneByteWrites(const CheckContext& context) {
   std::size_t seenApart = 0;
   for (std::size_t i = 0; i < request.size(); ++i) {
     if (auto sent = client->sendAll(request.subspan(i, 1), context.deadline, context.timeout); !sent) {
-      return CheckOutcome::fail(fmt::format("send of byte {} of {}: {}", i + 1, request.size(), sent.error()));
+      return CheckOutcome::fail(
+          fmt::format("send of byte {} of {}: {}", i + 1, request.size(), sent.error()));
     }
     // Every byte is read by the server before the next is sent: it sees one byte per read.
-    if (i + 1 < request.size() && waitUntilServerRead(*client, Deadline::after(kServerActs).orEarlier(context.deadline))) {
+    if (i + 1 < request.size() &&
+        waitUntilServerRead(*client, Deadline::after(kServerActs).orEarlier(context.deadline))) {
       ++seenApart;
     }
   }
   ReplyWait wait = readReplies(*client, *context.reply, 1, context.deadline);
   if (wait.replies != 1) {
-    return CheckOutcome::fail(fmt::format("the request sent one byte per write (TCP_NODELAY, each read by the server "
-                                          "before the next): {}; the server likely expects a whole request in one read",
-                                          describeReplies(context, 1, wait)));
+    return CheckOutcome::fail(
+        fmt::format("the request sent one byte per write (TCP_NODELAY, each read by the server "
+                    "before the next): {}; the server likely expects a whole request in one read",
+                    describeReplies(context, 1, wait)));
   }
   return CheckOutcome::pass(seenApart + 1 == request.size()
                                 ? std::string()
-                                : fmt::format("the server's reads were seen apart for {} of {} bytes", seenApart,
-                                              request.size() - 1));
+                                : fmt::format("the server's reads were seen apart for {} of {} bytes",
+                                              seenApart, request.size() - 1));
 }
 
 CheckOutcome pipelined(const CheckContext& context) {
@@ -107,9 +111,10 @@ CheckOutcome pipelined(const CheckContext& context) {
   }
   ReplyWait wait = readReplies(*client, *context.reply, kRequests, context.deadline);
   if (wait.replies != kRequests) {
-    return CheckOutcome::fail(fmt::format("{} requests in one write: {}; the server likely handles one request per "
-                                          "read and drops the rest of the buffer",
-                                          kRequests, describeReplies(context, kRequests, wait)));
+    return CheckOutcome::fail(
+        fmt::format("{} requests in one write: {}; the server likely handles one request per "
+                    "read and drops the rest of the buffer",
+                    kRequests, describeReplies(context, kRequests, wait)));
   }
   return CheckOutcome::pass();
 }
@@ -119,25 +124,29 @@ CheckOutcome idleClients(const CheckContext& context) {
   std::vector<StreamClient> idle;
   for (std::size_t i = 0; i < kIdle; ++i) {
     auto client = connectClient(context);
-    if (!client) return CheckOutcome::fail(fmt::format("idle client {} of {}: {}", i + 1, kIdle, client.error()));
+    if (!client)
+      return CheckOutcome::fail(fmt::format("idle client {} of {}: {}", i + 1, kIdle, client.error()));
     idle.push_back(std::move(*client));
   }
   // Until the server has accepted them all (its accept queue is empty), or a second.
   Deadline limit = Deadline::after(kServerActs).orEarlier(context.deadline);
   for (;;) {
     auto listeners = findListeners(context.target);
-    bool queued = std::any_of(listeners.begin(), listeners.end(), [](const auto& l) { return l.receiveQueue > 0; });
+    bool queued =
+        std::any_of(listeners.begin(), listeners.end(), [](const auto& l) { return l.receiveQueue > 0; });
     if (!queued || limit.expired()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   auto newcomer = connectClient(context);
   if (!newcomer) {
-    return CheckOutcome::fail(fmt::format("a newcomer while {} idle clients hold connections: {}", kIdle, newcomer.error()));
+    return CheckOutcome::fail(
+        fmt::format("a newcomer while {} idle clients hold connections: {}", kIdle, newcomer.error()));
   }
   if (auto problem = requestOnce(context, *newcomer)) {
-    return CheckOutcome::fail(fmt::format("a newcomer while {} idle clients hold connections: {}; the server likely "
-                                          "serves one connection at a time (blocked reading an idle client)",
-                                          kIdle, *problem));
+    return CheckOutcome::fail(
+        fmt::format("a newcomer while {} idle clients hold connections: {}; the server likely "
+                    "serves one connection at a time (blocked reading an idle client)",
+                    kIdle, *problem));
   }
   return CheckOutcome::pass();
 }
@@ -152,25 +161,29 @@ CheckOutcome splitEverywhere(const CheckContext& context) {
     if (auto sent = client->sendAll(request.subspan(0, cut), context.deadline, context.timeout); !sent) {
       return CheckOutcome::fail(fmt::format("split after byte {}: send: {}", cut, sent.error()));
     }
-    if (!waitUntilServerRead(*client, Deadline::after(kServerActs).orEarlier(context.deadline))) ++notSeenApart;
+    if (!waitUntilServerRead(*client, Deadline::after(kServerActs).orEarlier(context.deadline)))
+      ++notSeenApart;
     if (auto sent = client->sendAll(request.subspan(cut), context.deadline, context.timeout); !sent) {
       return CheckOutcome::fail(fmt::format("split after byte {}: send of the rest: {}", cut, sent.error()));
     }
     ReplyWait wait = readReplies(*client, *context.reply, 1, context.deadline);
     if (wait.replies != 1) {
-      return CheckOutcome::fail(fmt::format("the request in two writes, split after byte {} of {} (the server read the "
-                                            "first part before the rest was sent): {}",
-                                            cut, request.size(), describeReplies(context, 1, wait)));
+      return CheckOutcome::fail(
+          fmt::format("the request in two writes, split after byte {} of {} (the server read the "
+                      "first part before the rest was sent): {}",
+                      cut, request.size(), describeReplies(context, 1, wait)));
     }
   }
-  return CheckOutcome::pass(notSeenApart == 0 ? fmt::format("{} splits", request.size() - 1)
-                                              : fmt::format("{} splits; the server's read of the first part was not "
-                                                            "seen for {} of them",
-                                                            request.size() - 1, notSeenApart));
+  return CheckOutcome::pass(notSeenApart == 0
+                                ? fmt::format("{} splits", request.size() - 1)
+                                : fmt::format("{} splits; the server's read of the first part was not "
+                                              "seen for {} of them",
+                                              request.size() - 1, notSeenApart));
 }
 
 CheckOutcome largeBatch(const CheckContext& context) {
-  const std::size_t count = std::max<std::size_t>(1000, (64 * 1024) / std::max<std::size_t>(1, context.request.size()));
+  const std::size_t count =
+      std::max<std::size_t>(1000, (64 * 1024) / std::max<std::size_t>(1, context.request.size()));
   auto client = connectClient(context);
   if (!client) return CheckOutcome::fail(client.error());
   auto batch = repeatedRequest(context, count);
@@ -190,7 +203,8 @@ CheckOutcome largeBatch(const CheckContext& context) {
     }
     if ((entry.revents & POLLOUT) != 0) {
       auto done = net::sendBytes(client->fd(), net::Bytes(batch).subspan(sent));
-      if (done) sent += *done;
+      if (done)
+        sent += *done;
       else if (done.error().code != EAGAIN) {
         wait.end = StreamEnd::fromError(done.error());
         break;
@@ -206,14 +220,15 @@ CheckOutcome largeBatch(const CheckContext& context) {
         wait.end = StreamEnd::eof();
         break;
       }
-      if (got) wait.received.insert(wait.received.end(), chunk.begin(), chunk.begin() + static_cast<long>(*got));
+      if (got)
+        wait.received.insert(wait.received.end(), chunk.begin(), chunk.begin() + static_cast<long>(*got));
       wait.replies = scanner.scan(textOf(wait.received));
       if (scanner.unmatchable(textOf(wait.received))) break;
     }
   }
   if (wait.replies != count) {
-    return CheckOutcome::fail(fmt::format("{} requests ({} bytes) pipelined, {} bytes of them sent: {}", count,
-                                          batch.size(), sent, describeReplies(context, count, wait)));
+    return CheckOutcome::fail(fmt::format("{} requests ({} bytes) pipelined, {} bytes of them sent: {}",
+                                          count, batch.size(), sent, describeReplies(context, count, wait)));
   }
   return CheckOutcome::pass(fmt::format("{} requests, {} bytes of replies", count, wait.received.size()));
 }

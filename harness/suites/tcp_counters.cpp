@@ -1,9 +1,9 @@
 #include "suites/tcp_counters.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "base/file_bytes.h"
 
@@ -64,7 +64,8 @@ Expected<TcpExtCounters, std::string> readTcpExtCounters() {
   return counters;
 }
 
-std::uint64_t counterIncrease(const TcpExtCounters& before, const TcpExtCounters& after, std::string_view name) {
+std::uint64_t counterIncrease(const TcpExtCounters& before, const TcpExtCounters& after,
+                              std::string_view name) {
   auto was = before.find(name);
   auto now = after.find(name);
   if (was == before.end() || now == after.end() || now->second < was->second) return 0;

@@ -24,6 +24,7 @@ Expected<TcpExtCounters, std::string> parseTcpExtCounters(std::string_view netst
 Expected<TcpExtCounters, std::string> readTcpExtCounters();
 
 // after[name] - before[name]; 0 when either lacks it (an older kernel) or the counter went backwards.
-std::uint64_t counterIncrease(const TcpExtCounters& before, const TcpExtCounters& after, std::string_view name);
+std::uint64_t counterIncrease(const TcpExtCounters& before, const TcpExtCounters& after,
+                              std::string_view name);
 
 }  // namespace sockspec::suites

@@ -2,12 +2,12 @@
 // every check over TCP and UDP; each --fault of it is caught by the check that applies, with a message
 // that names what the server did; without the target's processes the hygiene checks are skipped.
 // Every fault is provoked outright (tests/support/line_server.cpp), never left to timing.
+#include <fmt/format.h>
+
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
-#include <fmt/format.h>
 
 #include "net/sock_addr.h"
 #include "net/socket_ops.h"
@@ -45,8 +45,9 @@ struct ProfileTarget {
 // Starts the line server through --target-cmd's own machinery, runs the profile (or only `checks`), stops it.
 RunResult runProfile(const ProfileTarget& target, std::vector<std::string> checks = {}) {
   process::TargetSpec spec;
-  spec.command = fmt::format("{} --port {{port}}{}{}", SOCKSPEC_LINE_SERVER_BINARY, target.udp ? " --udp" : "",
-                             target.fault.empty() ? "" : " --fault " + target.fault);
+  spec.command =
+      fmt::format("{} --port {{port}}{}{}", SOCKSPEC_LINE_SERVER_BINARY, target.udp ? " --udp" : "",
+                  target.fault.empty() ? "" : " --fault " + target.fault);
   if (target.udp) spec.url = "udp://127.0.0.1:{port}";
   auto session = process::TargetSession::open(spec);
   REQUIRE(session.ok());
@@ -104,7 +105,8 @@ TEST_CASE("each fault of the line server is caught by the check that applies", "
       {"crash-on-split", "server.one-byte-writes", "the target died (killed by SIGABRT) during this check"},
       {"crash-on-split", "server.split-everywhere", "killed by SIGABRT"},
       {"leak-fd-on-reset", "server.hygiene-reset-clients",
-       "descriptors leak: the server does not close a connection whose recv() or send() failed with ECONNRESET"},
+       "descriptors leak: the server does not close a connection whose recv() or send() failed with "
+       "ECONNRESET"},
       {"close-wait", "server.client-leaves-first", "is still in CLOSE-WAIT"},
       {"close-wait", "server.hygiene-requests", "connections left in CLOSE-WAIT"},
       {"rst-on-close", "server.unread-input-close", "kernel sent RST instead of FIN"},
@@ -129,16 +131,18 @@ TEST_CASE("a fault's figures: descriptors and CLOSE-WAIT sockets grow with the c
   CHECK(run.checks[0].status == Status::Failed);
   // "after 1000 clients ...: descriptors 25 -> 1025, sockets 18 -> 1018, CLOSE-WAIT sockets 17 -> 1017, ..."
   // (the warm-up's 16 connections are in the figures before; at least 100 more after, even under load)
-  CHECK_THAT(run.checks[0].message,
-             Catch::Matches(".*descriptors [0-9]{1,2} -> [1-9][0-9]{2,}, .*CLOSE-WAIT sockets [0-9]{1,2} -> [1-9][0-9]{2,},.*"));
+  CHECK_THAT(run.checks[0].message, Catch::Matches(".*descriptors [0-9]{1,2} -> [1-9][0-9]{2,}, .*CLOSE-WAIT "
+                                                   "sockets [0-9]{1,2} -> [1-9][0-9]{2,},.*"));
 }
 
-TEST_CASE("without the target's processes the hygiene checks are skipped with the reason", "[live][server-profile]") {
+TEST_CASE("without the target's processes the hygiene checks are skipped with the reason",
+          "[live][server-profile]") {
   RunResult run = runProfile({"", false, false}, {"server.hygiene-requests", "server.liveness"});
   INFO(describeAll(run));
   REQUIRE(run.checks.size() == 2);
   CHECK(run.checks[0].status == Status::Skipped);
-  CHECK(run.checks[0].message == "the target's processes are not known (a --target URL): run it with --target-cmd");
+  CHECK(run.checks[0].message ==
+        "the target's processes are not known (a --target URL): run it with --target-cmd");
   CHECK(run.checks[1].status == Status::Passed);
 }
 
@@ -170,11 +174,12 @@ TEST_CASE("echo.concurrent-clients names a full accept queue as the cause, with 
   INFO(describeAll(run));
   REQUIRE(run.checks.size() == 1);
   CHECK(run.checks[0].status == Status::Failed);
-  CHECK_THAT(run.checks[0].message,
-             Catch::Matches("128 of 128 clients failed; .*; cause: the listener's backlog is 1 \\(it holds 2 "
-                            "connections not yet accepted\\) and the kernel counted [0-9]+ accept-queue overflows "
-                            "\\(TcpExt ListenOverflows \\+[0-9]+, ListenDrops \\+[0-9]+, namespace-wide\\) during "
-                            "the check: .*"));
+  CHECK_THAT(
+      run.checks[0].message,
+      Catch::Matches("128 of 128 clients failed; .*; cause: the listener's backlog is 1 \\(it holds 2 "
+                     "connections not yet accepted\\) and the kernel counted [0-9]+ accept-queue overflows "
+                     "\\(TcpExt ListenOverflows \\+[0-9]+, ListenDrops \\+[0-9]+, namespace-wide\\) during "
+                     "the check: .*"));
 }
 
 }  // namespace

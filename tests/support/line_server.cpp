@@ -45,7 +45,8 @@ struct Connection {
 std::string answerLines(std::string& input, std::size_t maxLines = SIZE_MAX) {
   std::string replies;
   std::size_t lines = 0;
-  for (std::size_t end = input.find('\n'); end != std::string::npos && lines < maxLines; end = input.find('\n')) {
+  for (std::size_t end = input.find('\n'); end != std::string::npos && lines < maxLines;
+       end = input.find('\n')) {
     std::string line = input.substr(0, end);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     replies += line == "PING" ? "+PONG\r\n" : "-ERR unknown command\r\n";
@@ -72,7 +73,8 @@ int serveUdp(int port) {
   for (;;) {
     sockaddr_storage peer{};
     socklen_t length = sizeof(peer);
-    ssize_t got = ::recvfrom(fd, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&peer), &length);
+    ssize_t got =
+        ::recvfrom(fd, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&peer), &length);
     if (got < 0) {
       if (errno == EINTR) continue;
       return die("recvfrom");
@@ -113,8 +115,10 @@ class TcpServer {
       }
       for (int i = 0; i < ready; ++i) {
         int fd = events[static_cast<std::size_t>(i)].data.fd;
-        if (fd == m_listener) acceptAll();
-        else if (m_connections.count(fd) != 0) serve(fd, events[static_cast<std::size_t>(i)].events);
+        if (fd == m_listener)
+          acceptAll();
+        else if (m_connections.count(fd) != 0)
+          serve(fd, events[static_cast<std::size_t>(i)].events);
       }
     }
   }
@@ -170,11 +174,13 @@ class TcpServer {
       ssize_t got = ::recv(fd, buffer, sizeof(buffer), 0);
       if (got > 0) {
         std::string_view chunk(buffer, static_cast<std::size_t>(got));
-        if (m_options.fault == "crash-on-split" && connection.partialRead && chunk.find('\n') != std::string_view::npos) {
+        if (m_options.fault == "crash-on-split" && connection.partialRead &&
+            chunk.find('\n') != std::string_view::npos) {
           std::abort();  // "a request always comes in one read"
         }
         connection.input.append(chunk);
-        connection.partialRead = !connection.input.empty() && connection.input.find('\n') == std::string::npos;
+        connection.partialRead =
+            !connection.input.empty() && connection.input.find('\n') == std::string::npos;
         continue;
       }
       if (got == 0) {
@@ -183,8 +189,10 @@ class TcpServer {
       }
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      if (errno == ECONNRESET && m_options.fault == "leak-fd-on-reset") forget(fd);
-      else finish(fd);
+      if (errno == ECONNRESET && m_options.fault == "leak-fd-on-reset")
+        forget(fd);
+      else
+        finish(fd);
       return;
     }
     if (ended && m_options.fault == "ignore-half-close") {
@@ -214,8 +222,10 @@ class TcpServer {
         modify(fd, EPOLLIN | EPOLLOUT);
         return true;
       }
-      if (sent < 0 && errno == ECONNRESET && m_options.fault == "leak-fd-on-reset") forget(fd);
-      else finish(fd);
+      if (sent < 0 && errno == ECONNRESET && m_options.fault == "leak-fd-on-reset")
+        forget(fd);
+      else
+        finish(fd);
       return false;
     }
     if (connection.closing) {
@@ -265,17 +275,22 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (arg == "--port") options.port = std::atoi(value().c_str());
-    else if (arg == "--udp") options.udp = true;
-    else if (arg == "--fault") options.fault = value();
-    else if (arg == "--backlog") options.backlog = std::atoi(value().c_str());
+    if (arg == "--port")
+      options.port = std::atoi(value().c_str());
+    else if (arg == "--udp")
+      options.udp = true;
+    else if (arg == "--fault")
+      options.fault = value();
+    else if (arg == "--backlog")
+      options.backlog = std::atoi(value().c_str());
     else {
       std::fprintf(stderr, "usage: line-server --port N [--udp] [--fault NAME] [--backlog N]\n");
       return 2;
     }
   }
-  static const char* const kFaults[] = {"", "crash-on-split", "leak-fd-on-reset", "close-wait", "rst-on-close",
-                                        "ignore-half-close", "backlog-1"};
+  static const char* const kFaults[] = {"",           "crash-on-split", "leak-fd-on-reset",
+                                        "close-wait", "rst-on-close",   "ignore-half-close",
+                                        "backlog-1"};
   bool known = false;
   for (const char* fault : kFaults) known = known || options.fault == fault;
   if (!known) {

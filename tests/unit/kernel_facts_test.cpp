@@ -1,13 +1,12 @@
 // The kernel facts the server profile reads: the listener's backlog and queue through sock_diag
 // (net/socket_diag.h), the TcpExt counters (suites/tcp_counters.h) and the process facts of /proc
 // (suites/process_facts.h), against texts of known content and against sockets this test makes.
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <fmt/format.h>
-
 #include <thread>
 
 #include "net/endpoint.h"
@@ -132,7 +131,8 @@ TEST_CASE("a full accept queue is counted: ListenOverflows rises when SYNs are d
   CHECK(seen->receiveQueue == 2);
 }
 
-TEST_CASE("process facts: the parent of a stat line, the tree, descriptors, sockets, CLOSE-WAIT", "[kernel-facts]") {
+TEST_CASE("process facts: the parent of a stat line, the tree, descriptors, sockets, CLOSE-WAIT",
+          "[kernel-facts]") {
   CHECK(suites::parentPidOfStat("42 (a) b) c) S 17 42 42 0") == 17);  // a name with ") " in it
   CHECK(suites::parentPidOfStat("42 (sh) R 1 42") == 1);
   CHECK_FALSE(suites::parentPidOfStat("42 sh R 1"));
@@ -140,8 +140,10 @@ TEST_CASE("process facts: the parent of a stat line, the tree, descriptors, sock
 
   const std::string table =
       "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
-      "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1145 1 0 100 0 0 10 0\n"
-      "   1: 0100007F:1F90 0100007F:A2B4 08 00000000:00000006 00:00000000 00000000     0        0 2290 1 0 20 4 30 10 -1\n"
+      "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1145 1 0 "
+      "100 0 0 10 0\n"
+      "   1: 0100007F:1F90 0100007F:A2B4 08 00000000:00000006 00:00000000 00000000     0        0 2290 1 0 "
+      "20 4 30 10 -1\n"
       "   2: 0100007F:1F90 0100007F:A2B6 06 00000000:00000000 03:00001771 00000000     0        0 0 3 0\n"
       "   3: garbage\n";
   auto states = suites::tcpStatesByInode(table);
