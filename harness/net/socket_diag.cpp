@@ -3,12 +3,16 @@
 #include <fmt/format.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstring>
 
 #include "net/socket_ops.h"
@@ -72,7 +76,7 @@ std::string tcpStateName(TcpState state) {
   return fmt::format("state {}", static_cast<unsigned>(state));
 }
 
-Result<std::vector<TcpSocketInfo>> listTcpSockets(int family, std::uint32_t stateMask) {
+Result<std::vector<TcpSocketInfo>> listTcpSockets(int family, std::uint32_t stateMask, TcpDiagDetail detail) {
   auto fd = openSocket(AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG);
   if (!fd) return Unexpected{fd.error()};
   // Bounded: the kernel answers a dump at once, but nothing here may wait without a limit.
@@ -91,6 +95,7 @@ Result<std::vector<TcpSocketInfo>> listTcpSockets(int family, std::uint32_t stat
   request.body.sdiag_family = static_cast<std::uint8_t>(family);
   request.body.sdiag_protocol = IPPROTO_TCP;
   request.body.idiag_states = stateMask;
+  if (detail == TcpDiagDetail::Info) request.body.idiag_ext = 1u << (INET_DIAG_INFO - 1);
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   if (::sendto(fd->get(), &request, sizeof(request), 0, reinterpret_cast<const sockaddr*>(&kernel),
@@ -135,6 +140,24 @@ Result<std::vector<TcpSocketInfo>> listTcpSockets(int family, std::uint32_t stat
       info.sendQueue = message.idiag_wqueue;
       info.inode = message.idiag_inode;
       info.uid = message.idiag_uid;
+      // The attributes follow the message (rtnetlink(7) layout: rtattr, then its payload, each aligned).
+      std::size_t at = NLMSG_ALIGN(sizeof(inet_diag_msg));
+      const std::size_t end = header.nlmsg_len - NLMSG_HDRLEN;
+      while (at + sizeof(rtattr) <= end) {
+        rtattr attribute{};
+        std::memcpy(&attribute, payload + at, sizeof(attribute));
+        if (attribute.rta_len < sizeof(rtattr) || at + attribute.rta_len > end) break;
+        if (attribute.rta_type == INET_DIAG_INFO) {
+          tcp_info tcp{};
+          std::size_t length = std::min<std::size_t>(attribute.rta_len - RTA_LENGTH(0), sizeof(tcp));
+          std::memcpy(&tcp, payload + at + RTA_LENGTH(0), length);
+          // An older kernel's shorter tcp_info lacks the field.
+          if (length >= offsetof(tcp_info, tcpi_bytes_received) + sizeof(tcp.tcpi_bytes_received)) {
+            info.bytesReceived = tcp.tcpi_bytes_received;
+          }
+        }
+        at += RTA_ALIGN(attribute.rta_len);
+      }
       sockets.push_back(info);
     }
   }

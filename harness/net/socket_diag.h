@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,11 +50,18 @@ struct TcpSocketInfo {
   std::uint32_t sendQueue = 0;
   std::uint64_t inode = 0;  // 0 for sockets no descriptor holds any more (TIME-WAIT, orphans)
   std::uint32_t uid = 0;
+  // With TcpDiagDetail::Info, from the socket's tcp_info (INET_DIAG_INFO): payload bytes received in order
+  // (tcpi_bytes_received, Linux 4.1+); nullopt otherwise.
+  std::optional<std::uint64_t> bytesReceived;
 };
+
+enum class TcpDiagDetail { Basic, Info };
 
 // Every TCP socket of `family` (AF_INET or AF_INET6) whose state is in `stateMask`. Fails with the netlink
 // call's errno (EPROTONOSUPPORT where inet_diag is not built in, EACCES under a seccomp filter).
-Result<std::vector<TcpSocketInfo>> listTcpSockets(int family, std::uint32_t stateMask = kAllTcpStates);
+// Info asks the kernel for each socket's tcp_info as well (a longer dump).
+Result<std::vector<TcpSocketInfo>> listTcpSockets(int family, std::uint32_t stateMask = kAllTcpStates,
+                                                  TcpDiagDetail detail = TcpDiagDetail::Basic);
 
 // The port of an AF_INET or AF_INET6 address; 0 for anything else.
 std::uint16_t portOf(const SockAddr& address);

@@ -1,9 +1,7 @@
 #include "suites/server_exchange.h"
 
 #include <fmt/format.h>
-#include <linux/sockios.h>
 #include <netinet/in.h>
-#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <thread>
@@ -93,8 +91,8 @@ std::optional<std::string> requestOnce(const CheckContext& context, StreamClient
 }
 
 std::optional<net::TcpSocketInfo> findConnection(const net::SockAddr& local, const net::SockAddr& remote,
-                                                 std::uint32_t stateMask) {
-  auto sockets = net::listTcpSockets(local.family(), stateMask);
+                                                 std::uint32_t stateMask, net::TcpDiagDetail detail) {
+  auto sockets = net::listTcpSockets(local.family(), stateMask, detail);
   if (!sockets) return std::nullopt;
   for (const auto& socket : *sockets) {
     if (socket.state == net::TcpState::Listen) continue;
@@ -107,7 +105,7 @@ std::optional<net::TcpSocketInfo> findConnection(const net::SockAddr& local, con
   return std::nullopt;
 }
 
-std::optional<net::TcpSocketInfo> serverEndOf(const StreamClient& client) {
+std::optional<net::TcpSocketInfo> serverEndOf(const StreamClient& client, net::TcpDiagDetail detail) {
   auto local = net::localAddress(client.fd());
   auto peer = net::peerAddress(client.fd());
   if (!local || !peer) return std::nullopt;
@@ -115,19 +113,16 @@ std::optional<net::TcpSocketInfo> serverEndOf(const StreamClient& client) {
   constexpr std::uint32_t kOpen = net::tcpStateBit(net::TcpState::Established) |
                                   net::tcpStateBit(net::TcpState::CloseWait) |
                                   net::tcpStateBit(net::TcpState::SynRecv);
-  return findConnection(*peer, *local, kOpen);
+  return findConnection(*peer, *local, kOpen, detail);
 }
 
-bool waitUntilServerRead(const StreamClient& client, Deadline limit) {
-  // Bounded by `limit`: polls the kernel's queues every half millisecond.
+bool waitUntilServerRead(const StreamClient& client, std::uint64_t sent, Deadline limit) {
+  // Bounded by `limit`: polls the kernel's view of the server's end every half millisecond. What arrived
+  // is read from the server's own end (not from our acknowledgements, which a delayed ACK holds back).
   for (;;) {
-    int unacknowledged = 0;
-    bool delivered = ::ioctl(client.fd(), SIOCOUTQ, &unacknowledged) == 0 && unacknowledged == 0;
-    if (delivered) {
-      auto end = serverEndOf(client);
-      if (!end) return false;
-      if (end->receiveQueue == 0) return true;
-    }
+    auto end = serverEndOf(client, net::TcpDiagDetail::Info);
+    if (!end || !end->bytesReceived) return false;
+    if (*end->bytesReceived >= sent && end->receiveQueue == 0) return true;
     if (limit.expired()) return false;
     std::this_thread::sleep_for(kPollPause);
   }

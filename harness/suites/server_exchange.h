@@ -68,16 +68,19 @@ std::optional<std::string> requestOnce(const CheckContext& context, StreamClient
 
 // The kernel's record of the server's end of our connection (local and remote swapped), when the server is
 // in this network namespace; nullopt otherwise.
-std::optional<net::TcpSocketInfo> serverEndOf(const StreamClient& client);
+std::optional<net::TcpSocketInfo> serverEndOf(const StreamClient& client,
+                                              net::TcpDiagDetail detail = net::TcpDiagDetail::Basic);
 // The kernel's record of a connection's end by its addresses, also once closed (TIME-WAIT, FIN-WAIT-2),
 // among the states of `stateMask` (fewer states: a shorter dump when thousands sit in TIME-WAIT).
 std::optional<net::TcpSocketInfo> findConnection(const net::SockAddr& local, const net::SockAddr& remote,
-                                                 std::uint32_t stateMask = net::kAllTcpStates);
+                                                 std::uint32_t stateMask = net::kAllTcpStates,
+                                                 net::TcpDiagDetail detail = net::TcpDiagDetail::Basic);
 
-// Waits until everything sent on `client` was acknowledged and the server's process has read it (its end's
-// receive queue is empty), so that what is sent next arrives as a separate read. Returns false when that
-// cannot be known (the server's end is not visible here) or did not happen within `limit`.
-bool waitUntilServerRead(const StreamClient& client, Deadline limit);
+// Waits until the server's end of the connection has received `sent` bytes (tcp_info's bytes_received)
+// and its process has read them all (an empty receive queue), so that what is sent next arrives as a
+// separate read. Returns false when that cannot be known (the server's end is not visible here) or did not
+// happen within `limit`.
+bool waitUntilServerRead(const StreamClient& client, std::uint64_t sent, Deadline limit);
 
 // The listening sockets the target is served by (its port; its address or the wildcard, over IPv4 or
 // IPv6), seen in this network namespace.

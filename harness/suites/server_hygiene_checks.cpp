@@ -53,7 +53,7 @@ std::optional<std::string> oneConnection(const CheckContext& context, Kind kind)
         return sent.error();
       }
       // The server has read the half (so it has accepted and is reading) when the RST comes.
-      (void)waitUntilServerRead(*client,
+      (void)waitUntilServerRead(*client, half,
                                 Deadline::after(std::chrono::milliseconds(500)).orEarlier(context.deadline));
       client->abort();
       return std::nullopt;

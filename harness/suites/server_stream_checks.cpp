@@ -62,7 +62,7 @@ CheckOutcome resetMidRequest(const CheckContext& context) {
       !sent) {
     return CheckOutcome::fail(fmt::format("send: {}", sent.error()));
   }
-  (void)waitUntilServerRead(*resetter, Deadline::after(kServerActs).orEarlier(context.deadline));
+  (void)waitUntilServerRead(*resetter, half, Deadline::after(kServerActs).orEarlier(context.deadline));
   auto local = net::localAddress(resetter->fd());
   auto peer = net::peerAddress(resetter->fd());
   resetter->abort();
@@ -84,7 +84,7 @@ CheckOutcome oneByteWrites(const CheckContext& context) {
     }
     // Every byte is read by the server before the next is sent: it sees one byte per read.
     if (i + 1 < request.size() &&
-        waitUntilServerRead(*client, Deadline::after(kServerActs).orEarlier(context.deadline))) {
+        waitUntilServerRead(*client, i + 1, Deadline::after(kServerActs).orEarlier(context.deadline))) {
       ++seenApart;
     }
   }
@@ -161,7 +161,7 @@ CheckOutcome splitEverywhere(const CheckContext& context) {
     if (auto sent = client->sendAll(request.subspan(0, cut), context.deadline, context.timeout); !sent) {
       return CheckOutcome::fail(fmt::format("split after byte {}: send: {}", cut, sent.error()));
     }
-    if (!waitUntilServerRead(*client, Deadline::after(kServerActs).orEarlier(context.deadline)))
+    if (!waitUntilServerRead(*client, cut, Deadline::after(kServerActs).orEarlier(context.deadline)))
       ++notSeenApart;
     if (auto sent = client->sendAll(request.subspan(cut), context.deadline, context.timeout); !sent) {
       return CheckOutcome::fail(fmt::format("split after byte {}: send of the rest: {}", cut, sent.error()));

@@ -85,6 +85,53 @@ TEST_CASE("sock_diag: a listener's backlog and its accept queue, as ss -lt shows
   CHECK(found);
 }
 
+TEST_CASE("sock_diag with tcp_info: what the server's end received, and what its owner has not read",
+          "[kernel-facts]") {
+  std::uint16_t port = 0;
+  auto listener = listenOn(4, port);
+  auto target = net::toSockAddr(*net::parseEndpoint(fmt::format("tcp://127.0.0.1:{}", port)));
+  auto client = net::openSocket(AF_INET, SOCK_STREAM);
+  REQUIRE(client.ok());
+  REQUIRE(net::connectSocket(client->get(), *target).ok());
+  auto accepted = net::acceptConnection(listener.get(), net::Blocking::Yes);
+  REQUIRE(accepted.ok());
+  REQUIRE(net::sendBytes(client->get(), net::asBytes("hello")).ok());
+  auto serverEnd = [&]() -> std::optional<net::TcpSocketInfo> {
+    auto sockets =
+        net::listTcpSockets(AF_INET, net::tcpStateBit(net::TcpState::Established), net::TcpDiagDetail::Info);
+    REQUIRE(sockets.ok());
+    for (const auto& socket : *sockets) {
+      if (net::portOf(socket.local) == port &&
+          net::portOf(socket.remote) == net::portOf(*net::localAddress(client->get()))) {
+        return socket;
+      }
+    }
+    return std::nullopt;
+  };
+  // Bounded: 200 x 5 ms for the segment to be processed.
+  std::optional<net::TcpSocketInfo> seen;
+  for (int i = 0; i < 200; ++i) {
+    seen = serverEnd();
+    if (seen && seen->bytesReceived == 5u) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(seen);
+  REQUIRE(seen->bytesReceived);
+  CHECK(*seen->bytesReceived == 5);
+  CHECK(seen->receiveQueue == 5);
+  std::uint8_t buffer[16];
+  REQUIRE(net::recvBytes(accepted->fd.get(), buffer).ok());
+  seen = serverEnd();
+  REQUIRE(seen);
+  CHECK(*seen->bytesReceived == 5);
+  CHECK(seen->receiveQueue == 0);
+  // Without the detail, no tcp_info.
+  auto basic = net::listTcpSockets(AF_INET, net::tcpStateBit(net::TcpState::Established));
+  REQUIRE(basic.ok());
+  REQUIRE_FALSE(basic->empty());
+  CHECK_FALSE(basic->front().bytesReceived);
+}
+
 TEST_CASE("TcpExt counters: parsed by name, malformed text refused, increases", "[kernel-facts]") {
   const std::string text =
       "TcpExt: SyncookiesSent ListenOverflows ListenDrops\n"
