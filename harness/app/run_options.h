@@ -24,6 +24,12 @@ struct RunOptions {
   std::string targetCommand;       // --target-cmd CMD
   bool keepTarget = false;         // --keep-target: one server for the whole run, not one per check
   int checkTimeoutMs = 5000;       // a service check's deadline
+
+  // The server profile (--suite server): one request and what its reply must match (one of the three).
+  std::string request;             // --request, with the scenario language's escapes
+  std::string reply;               // --reply REGEX (RE2)
+  std::string replyPrefix;         // --reply-prefix TEXT (escapes as --request)
+  std::string replyExact;          // --reply-exact TEXT (escapes as --request)
 };
 
 }  // namespace sockspec::app

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "app/server_profile_options.h"
 #include "runner/suite_files.h"
 #include "scenario/parser.h"
 
@@ -41,6 +42,9 @@ Expected<void, PlanError> planServiceSuite(const RunOptions& options, RunPlan& p
   if (!options.paths.empty()) return Unexpected{usage("a service suite takes no scenario paths")};
   plan.suiteName = std::string(plan.service->name);
   plan.suiteOptions.checkTimeout = std::chrono::milliseconds(options.checkTimeoutMs);
+  if (auto profile = planServerProfile(options, plan.suiteOptions); !profile) {
+    return Unexpected{usage(std::move(profile.error()))};
+  }
   for (const auto& check : plan.service->checks) {
     if (matchesFilter(options.filter, std::string(check.id))) plan.suiteOptions.only.emplace_back(check.id);
   }
@@ -137,6 +141,10 @@ Expected<RunPlan, PlanError> planRun(const RunOptions& options) {
     return Unexpected{usage(fmt::format("--target and --target-cmd go with --suite {}, or with scenario files "
                                         "that say 'requires target'",
                                         fmt::join(suites::serviceSuiteNames(), "|")))};
+  }
+  if (!serviceMode && (!options.request.empty() || !options.reply.empty() || !options.replyPrefix.empty() ||
+                       !options.replyExact.empty())) {
+    return Unexpected{usage("--request and --reply go with --suite server")};
   }
   auto planned = serviceMode ? planServiceSuite(options, plan) : planScenarios(options, plan);
   if (!planned) return Unexpected{std::move(planned.error())};

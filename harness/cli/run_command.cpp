@@ -48,7 +48,8 @@ std::function<int()> addRunCommand(CLI::App& app) {
   run->add_option("paths", options->paths, "scenario files or folders of *.scn files");
   run->add_option("--suite", options->suite,
                   "'default' (the scenario suite), or a service suite to run against --target/--target-cmd: "
-                  "echo, discard, chargen, daytime, framed (docs/service-suites.md)");
+                  "echo, discard, chargen, daytime, framed (docs/service-suites.md), or server: any server, given "
+                  "--request and --reply (docs/server-profile.md)");
   run->add_option("--target", options->target,
                   "the server to check, as a URL (tcp://127.0.0.1:7, udp://[::1]:7, unix:///run/echo.sock); "
                   "with --target-cmd it may say {port}");
@@ -63,6 +64,13 @@ std::function<int()> addRunCommand(CLI::App& app) {
                   "service suites: how long a check waits for the server, in ms")
       ->capture_default_str()
       ->check(CLI::Range(50, 600'000));
+  run->add_option("--request", options->request,
+                  "--suite server: the bytes of one request, with escapes \\r \\n \\t \\0 \\xNN ('PING\\r\\n')");
+  run->add_option("--reply", options->reply,
+                  "--suite server: an RE2 regex the reply must match ('^\\+PONG\\r\\n$'); a reply is complete "
+                  "once the bytes read so far match");
+  run->add_option("--reply-prefix", options->replyPrefix, "--suite server: the reply starts with TEXT (escapes as --request)");
+  run->add_option("--reply-exact", options->replyExact, "--suite server: the reply is exactly TEXT (escapes as --request)");
   run->add_option("--filter", options->filter, "run only checks whose id matches this glob, e.g. 'close.*'");
   run->add_option("-j,--jobs", options->jobs, "scenarios run at once (default: twice the number of cores)");
   run->add_option("--report", options->reports,
@@ -89,6 +97,8 @@ std::function<int()> addRunCommand(CLI::App& app) {
               "  sockspec run --filter 'close.*' -j 4          one family\n"
               "  sockspec run my-scenarios/ --report junit=ci.xml --report json=out.json\n"
               "  sockspec run --suite echo --target-cmd './my-echo-server --port {port}'\n"
+              "  sockspec run --suite server --target-cmd './kv --port {port}' --request 'PING\\r\\n' "
+              "--reply '^\\+PONG\\r\\n$'\n"
               "Exit codes: 0 passed, 1 a check failed, 2 bad usage or input, 3 sockspec failed, 130 interrupted (SIGINT), 143 terminated (SIGTERM).");
   return [options]() { return runScenarios(*options); };
 }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "suites/accept_queue_cause.h"
 #include "suites/client_pool.h"
 #include "suites/datagram_client.h"
 #include "suites/echo_checks.h"
@@ -131,14 +132,20 @@ CheckOutcome concurrentClients(const CheckContext& context) {
     requests[i].request = makePayload(100 + i, kBytes);
     requests[i].expectBytes = kBytes;
   }
+  auto countersBefore = acceptQueueCountersNow();
   auto results = runClientPool(context.target, requests, context.deadline);
-  return outcomeOf(summarizePool(results, [&](std::size_t i, const PoolResult& result) -> std::optional<std::string> {
+  auto problem = summarizePool(results, [&](std::size_t i, const PoolResult& result) -> std::optional<std::string> {
     if (auto wrong = firstDifference(requests[i].request, result.received)) {
       return fmt::format("the echo differs at {}", *wrong);
     }
     if (result.end.kind == StreamEnd::Kind::Complete && result.received.size() == kBytes) return std::nullopt;
     return describeShortfall("bytes back", kBytes, result.received.size(), result.end, context.timeout);
-  }));
+  });
+  // A small listen backlog is the usual cause (socat and Python's socketserver listen with 5): say so.
+  if (problem) {
+    if (auto cause = describeAcceptQueueCause(context.target, countersBefore)) *problem += "; cause: " + *cause;
+  }
+  return outcomeOf(problem);
 }
 
 CheckOutcome resetMidStream(const CheckContext& context) {

@@ -2,14 +2,19 @@
 // applies to, and the function that runs it against a target within a deadline.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/deadline.h"
 #include "net/endpoint.h"
+#include "pattern/byte_pattern.h"
 #include "report/run_result.h"
 
 namespace sockspec::suites {
@@ -39,6 +44,12 @@ struct CheckContext {
   net::Endpoint target;
   Deadline deadline;
   std::chrono::milliseconds timeout;  // the deadline's length, for messages ("no reply within 5000 ms")
+
+  // The server profile (suite "server", docs/server-profile.md); unset for the other suites.
+  std::string request{};                        // the bytes of one request
+  const pattern::BytePattern* reply = nullptr;  // what its reply must match
+  // The target's processes (the started command and its descendants); unset or empty when not known.
+  std::function<std::vector<pid_t>()> targetProcesses{};
 };
 
 // A check's verdict is the report's own Status: one verdict type from the check to every report format.

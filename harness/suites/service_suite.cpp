@@ -13,15 +13,16 @@ namespace sockspec::suites {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> kSuiteNames{"echo", "discard", "chargen", "daytime", "framed"};
+constexpr std::array<std::string_view, 6> kSuiteNames{"echo", "discard", "chargen", "daytime", "framed", "server"};
 
-const std::array<ServiceSuite, 5>& suites() {
-  static const std::array<ServiceSuite, 5> table{
+const std::array<ServiceSuite, 6>& suites() {
+  static const std::array<ServiceSuite, 6> table{
       ServiceSuite{"echo", "RFC 862 echo", echoChecks()},
       ServiceSuite{"discard", "RFC 863 discard", discardChecks()},
       ServiceSuite{"chargen", "RFC 864 character generator", chargenChecks()},
       ServiceSuite{"daytime", "RFC 867 daytime", daytimeChecks()},
       ServiceSuite{"framed", "the framed protocol (docs/framed-protocol.md)", framedChecks()},
+      ServiceSuite{"server", "any request/reply server (docs/server-profile.md)", serverProfileChecks()},
   };
   return table;
 }
@@ -95,6 +96,12 @@ report::RunResult runServiceSuite(std::string_view name, const net::Endpoint& ta
     return run;
   }
 
+  if (name == "server" && (options.request.empty() || !options.reply)) {
+    run.checks.push_back(failedSetup("server.request", target,
+                                     "the server profile needs a request and the pattern its reply must match"));
+    return run;
+  }
+
   // Once set, the checks after it are not run, and say why: the one server died (--keep-target), or a
   // fresh one could not be started.
   std::optional<std::string> notRun;
@@ -138,6 +145,13 @@ report::RunResult runServiceSuite(std::string_view name, const net::Endpoint& ta
     }
     auto started = std::chrono::steady_clock::now();
     CheckContext context{endpoint, Deadline::after(options.checkTimeout), options.checkTimeout};
+    context.request = options.request;
+    context.reply = options.reply ? &*options.reply : nullptr;
+    // The hygiene checks read the processes of this check's server (a fresh one per check by default).
+    if (options.session != nullptr && options.session->startedByUs()) {
+      process::TargetSession* session = options.session;
+      context.targetProcesses = [session] { return session->processes(); };
+    }
     CheckOutcome outcome = runIsolatedCheck(check, context, options.stopRequested);
     result.durationMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     result.status = outcome.status;

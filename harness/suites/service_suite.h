@@ -31,6 +31,10 @@ struct SuiteOptions {
   process::TargetSession* session = nullptr;
   // SIGINT/SIGTERM: the running check is stopped at once and the rest are skipped, "not run: interrupted".
   const volatile std::sig_atomic_t* stopRequested = nullptr;
+
+  // The server profile (suite "server", docs/server-profile.md): one request and what its reply must match.
+  std::string request;
+  std::optional<pattern::BytePattern> reply;
 };
 
 struct ServiceSuite {

@@ -12,5 +12,6 @@ std::span<const ServiceCheck> discardChecks();
 std::span<const ServiceCheck> chargenChecks();
 std::span<const ServiceCheck> daytimeChecks();
 std::span<const ServiceCheck> framedChecks();
+std::span<const ServiceCheck> serverProfileChecks();
 
 }  // namespace sockspec::suites

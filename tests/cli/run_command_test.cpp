@@ -234,7 +234,7 @@ TEST_CASE("target mode: bad suites and unreachable targets exit 2 with one line"
   CHECK(unknown.exitedWith(2));
   CHECK(unknown.err ==
         "sockspec run: --suite 'gopher': expected default, or a service suite: echo, discard, chargen, daytime, "
-        "framed\n");
+        "framed, server\n");
   auto refused = runSockspec(temp, {"--suite", "echo", "--target", "tcp://127.0.0.1:1"});
   CHECK(refused.exitedWith(2));
   CHECK(refused.err ==
@@ -248,6 +248,22 @@ TEST_CASE("target mode: bad suites and unreachable targets exit 2 with one line"
   auto builtin = runSockspec(temp, {"--suite", "echo", "--target-cmd", "exit 3"});
   CHECK(builtin.exitedWith(2));
   CHECK(builtin.err.find("target command exited (exit 3) before serving tcp://127.0.0.1:") != std::string::npos);
+}
+
+TEST_CASE("the server profile: bad --request and --reply values exit 2 naming the option") {
+  PrivateTemp temp;
+  auto badEscape = runSockspec(temp, {"--suite", "server", "--target", "tcp://127.0.0.1:1", "--request", "PING\\q",
+                                      "--reply", "PONG"});
+  CHECK(badEscape.exitedWith(2));
+  CHECK(badEscape.err == "sockspec run: --request 'PING\\\\q': unknown escape '\\q' at column 5: expected \\n \\r "
+                         "\\t \\0 \\\\ \\\" or \\xNN\n");
+  auto badRegex = runSockspec(temp, {"--suite", "server", "--target", "tcp://127.0.0.1:1", "--request", "PING",
+                                     "--reply", "(PONG"});
+  CHECK(badRegex.exitedWith(2));
+  CHECK(badRegex.err == "sockspec run: --reply '(PONG': missing ): (PONG\n");
+  auto noRequest = runSockspec(temp, {"--suite", "server", "--target", "tcp://127.0.0.1:1", "--reply", "PONG"});
+  CHECK(noRequest.exitedWith(2));
+  CHECK(noRequest.err.starts_with("sockspec run: --suite server needs --request"));
 }
 
 TEST_CASE("target mode: {events} gives the target a log file whose call order is checked") {

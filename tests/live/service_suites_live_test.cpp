@@ -71,7 +71,7 @@ void requireAllPassed(const RunResult& run, std::size_t expectedChecks) {
 TEST_CASE("the suite table: names, ids and transports", "[live][suites]") {
   auto names = suites::serviceSuiteNames();
   REQUIRE(std::vector<std::string_view>(names.begin(), names.end()) ==
-          std::vector<std::string_view>{"echo", "discard", "chargen", "daytime", "framed"});
+          std::vector<std::string_view>{"echo", "discard", "chargen", "daytime", "framed", "server"});
   for (auto name : names) {
     const auto* suite = suites::findServiceSuite(name);
     REQUIRE(suite != nullptr);
@@ -94,7 +94,7 @@ TEST_CASE("an unknown suite or a transport the suite does not serve is one faile
   auto unknown = suites::runServiceSuite("telnet", *endpoint);
   REQUIRE(unknown.checks.size() == 1);
   CHECK(unknown.checks[0].status == Status::Failed);
-  CHECK(unknown.checks[0].message == "no service suite named 'telnet' (known: echo, discard, chargen, daytime, framed)");
+  CHECK(unknown.checks[0].message == "no service suite named 'telnet' (known: echo, discard, chargen, daytime, framed, server)");
   auto framedOverUdp = suites::runServiceSuite("framed", *endpoint);
   REQUIRE(framedOverUdp.checks.size() == 1);
   CHECK(framedOverUdp.checks[0].id == "framed.transport");

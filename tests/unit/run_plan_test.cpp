@@ -144,3 +144,49 @@ TEST_CASE("fuzz and replay check their target options alike, before anything is 
   replay.scenarioDirectory.clear();
   CHECK(app::planReplay(replay).error().starts_with("/no/such/reproducer"));
 }
+
+TEST_CASE("the server profile's options: escapes decoded, the reply compiled, bad values named") {
+  app::RunOptions options;
+  options.suite = "server";
+  options.target = "tcp://127.0.0.1:7";
+  options.request = R"(PING\r\n)";
+  options.reply = R"(^\+PONG\r\n$)";
+  auto plan = app::planRun(options);
+  REQUIRE(plan);
+  CHECK(plan->suiteOptions.request == "PING\r\n");
+  REQUIRE(plan->suiteOptions.reply);
+  CHECK(plan->suiteOptions.reply->matches("+PONG\r\n"));
+  CHECK_FALSE(plan->suiteOptions.reply->matches("+PONG\r\n+PONG\r\n"));
+
+  options.request = R"(\x00\xff\t\"\\)";
+  REQUIRE(app::planRun(options));
+  CHECK(app::planRun(options)->suiteOptions.request == std::string("\0\xff\t\"\\", 5));
+
+  options.request = R"(PING\q)";
+  CHECK(app::planRun(options).error().message ==
+        R"(--request 'PING\\q': unknown escape '\q' at column 5: expected \n \r \t \0 \\ \" or \xNN)");
+  options.request = R"(PING\x4)";
+  CHECK(app::planRun(options).error().message == R"(--request 'PING\\x4': '\x' needs two hex digits (column 5))");
+  options.request = "PING\\r\\n";
+  options.reply = "(PONG";
+  CHECK(app::planRun(options).error().message.starts_with("--reply '(PONG': missing )"));
+  options.reply = "x*";
+  CHECK(app::planRun(options).error().message.starts_with("--reply 'x*' matches no bytes at all"));
+  options.reply.clear();
+  options.replyPrefix = R"(+PONG\r\n)";
+  REQUIRE(app::planRun(options));
+  CHECK(app::planRun(options)->suiteOptions.reply->kind() == pattern::PatternKind::Prefix);
+  CHECK(app::planRun(options)->suiteOptions.reply->text() == "+PONG\r\n");
+  options.replyExact = "+PONG";
+  CHECK(app::planRun(options).error().message ==
+        "--suite server needs one of --reply REGEX, --reply-prefix TEXT, --reply-exact TEXT");
+  options.replyExact.clear();
+  options.request.clear();
+  CHECK(app::planRun(options).error().message.starts_with("--suite server needs --request"));
+  options.request = "PING";
+  options.suite = "echo";
+  CHECK(app::planRun(options).error().message == "--request and --reply go with --suite server");
+  options.suite.clear();
+  options.target.clear();
+  CHECK(app::planRun(options).error().message == "--request and --reply go with --suite server");
+}

@@ -1,0 +1,196 @@
+#include "net/socket_diag.h"
+
+#include <fmt/format.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstring>
+
+#include "net/socket_ops.h"
+
+namespace sockspec::net {
+
+namespace {
+
+// A dump of a few thousand sockets comes in a handful of these; the kernel never sends a larger one.
+constexpr std::size_t kReceiveBuffer = 64 * 1024;
+
+SockAddr inetAddress(int family, const std::uint32_t (&words)[4], std::uint16_t portNetworkOrder) {
+  SockAddr address;
+  if (family == AF_INET) {
+    sockaddr_in in4{};
+    in4.sin_family = AF_INET;
+    in4.sin_port = portNetworkOrder;
+    std::memcpy(&in4.sin_addr, &words[0], sizeof(in4.sin_addr));
+    std::memcpy(address.getMutable(), &in4, sizeof(in4));
+    address.setLength(sizeof(in4));
+  } else {
+    sockaddr_in6 in6{};
+    in6.sin6_family = AF_INET6;
+    in6.sin6_port = portNetworkOrder;
+    std::memcpy(&in6.sin6_addr, &words[0], sizeof(in6.sin6_addr));
+    std::memcpy(address.getMutable(), &in6, sizeof(in6));
+    address.setLength(sizeof(in6));
+  }
+  return address;
+}
+
+}  // namespace
+
+std::string tcpStateName(TcpState state) {
+  switch (state) {
+    case TcpState::Established:
+      return "ESTABLISHED";
+    case TcpState::SynSent:
+      return "SYN-SENT";
+    case TcpState::SynRecv:
+      return "SYN-RECV";
+    case TcpState::FinWait1:
+      return "FIN-WAIT-1";
+    case TcpState::FinWait2:
+      return "FIN-WAIT-2";
+    case TcpState::TimeWait:
+      return "TIME-WAIT";
+    case TcpState::Close:
+      return "CLOSED";
+    case TcpState::CloseWait:
+      return "CLOSE-WAIT";
+    case TcpState::LastAck:
+      return "LAST-ACK";
+    case TcpState::Listen:
+      return "LISTEN";
+    case TcpState::Closing:
+      return "CLOSING";
+    case TcpState::NewSynRecv:
+      return "NEW-SYN-RECV";
+  }
+  return fmt::format("state {}", static_cast<unsigned>(state));
+}
+
+Result<std::vector<TcpSocketInfo>> listTcpSockets(int family, std::uint32_t stateMask, TcpDiagDetail detail) {
+  auto fd = openSocket(AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG);
+  if (!fd) return Unexpected{fd.error()};
+  // Bounded: the kernel answers a dump at once, but nothing here may wait without a limit.
+  timeval limit{2, 0};
+  if (auto set = setSocketOption(fd->get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)); !set) {
+    return Unexpected{set.error()};
+  }
+
+  struct {
+    nlmsghdr header;
+    inet_diag_req_v2 body;
+  } request{};
+  request.header.nlmsg_len = sizeof(request);
+  request.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  request.body.sdiag_family = static_cast<std::uint8_t>(family);
+  request.body.sdiag_protocol = IPPROTO_TCP;
+  request.body.idiag_states = stateMask;
+  if (detail == TcpDiagDetail::Info) request.body.idiag_ext = 1u << (INET_DIAG_INFO - 1);
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (::sendto(fd->get(), &request, sizeof(request), 0, reinterpret_cast<const sockaddr*>(&kernel),
+               sizeof(kernel)) < 0) {
+    return lastError("sendto(NETLINK_SOCK_DIAG)");
+  }
+
+  std::vector<TcpSocketInfo> sockets;
+  alignas(nlmsghdr) static thread_local std::array<char, kReceiveBuffer> buffer;
+  // Bounded: each recv waits at most SO_RCVTIMEO, and the dump ends with NLMSG_DONE.
+  for (;;) {
+    ssize_t received = ::recv(fd->get(), buffer.data(), buffer.size(), 0);
+    if (received < 0) {
+      if (errno == EINTR) continue;
+      return lastError("recv(NETLINK_SOCK_DIAG)");
+    }
+    if (received == 0) return failWith(EPROTO, "recv(NETLINK_SOCK_DIAG)");
+    // Walks the messages as NLMSG_OK/NLMSG_NEXT do (netlink(3)), without the macros' C casts.
+    std::size_t offset = 0;
+    const auto total = static_cast<std::size_t>(received);
+    while (offset + sizeof(nlmsghdr) <= total) {
+      nlmsghdr header{};
+      std::memcpy(&header, buffer.data() + offset, sizeof(header));
+      if (header.nlmsg_len < sizeof(nlmsghdr) || offset + header.nlmsg_len > total) break;
+      const char* payload = buffer.data() + offset + NLMSG_HDRLEN;
+      offset += NLMSG_ALIGN(header.nlmsg_len);
+      if (header.nlmsg_type == NLMSG_DONE) return sockets;
+      if (header.nlmsg_type == NLMSG_ERROR) {
+        nlmsgerr error{};
+        if (header.nlmsg_len >= NLMSG_HDRLEN + sizeof(error)) std::memcpy(&error, payload, sizeof(error));
+        return failWith(error.error == 0 ? EPROTO : -error.error, "NETLINK_SOCK_DIAG");
+      }
+      if (header.nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+      if (header.nlmsg_len < NLMSG_HDRLEN + sizeof(inet_diag_msg)) continue;
+      inet_diag_msg message{};
+      std::memcpy(&message, payload, sizeof(message));
+      TcpSocketInfo info;
+      info.state = static_cast<TcpState>(message.idiag_state);
+      info.local = inetAddress(message.idiag_family, message.id.idiag_src, message.id.idiag_sport);
+      info.remote = inetAddress(message.idiag_family, message.id.idiag_dst, message.id.idiag_dport);
+      info.receiveQueue = message.idiag_rqueue;
+      info.sendQueue = message.idiag_wqueue;
+      info.inode = message.idiag_inode;
+      info.uid = message.idiag_uid;
+      // The attributes follow the message (rtnetlink(7) layout: rtattr, then its payload, each aligned).
+      std::size_t at = NLMSG_ALIGN(sizeof(inet_diag_msg));
+      const std::size_t end = header.nlmsg_len - NLMSG_HDRLEN;
+      while (at + sizeof(rtattr) <= end) {
+        rtattr attribute{};
+        std::memcpy(&attribute, payload + at, sizeof(attribute));
+        if (attribute.rta_len < sizeof(rtattr) || at + attribute.rta_len > end) break;
+        if (attribute.rta_type == INET_DIAG_INFO) {
+          tcp_info tcp{};
+          std::size_t length = std::min<std::size_t>(attribute.rta_len - RTA_LENGTH(0), sizeof(tcp));
+          std::memcpy(&tcp, payload + at + RTA_LENGTH(0), length);
+          // An older kernel's shorter tcp_info lacks the field.
+          if (length >= offsetof(tcp_info, tcpi_bytes_received) + sizeof(tcp.tcpi_bytes_received)) {
+            info.bytesReceived = tcp.tcpi_bytes_received;
+          }
+        }
+        at += RTA_ALIGN(attribute.rta_len);
+      }
+      sockets.push_back(info);
+    }
+  }
+}
+
+std::uint16_t portOf(const SockAddr& address) {
+  if (address.family() == AF_INET)
+    return ntohs(reinterpret_cast<const sockaddr_in*>(address.get())->sin_port);
+  if (address.family() == AF_INET6)
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(address.get())->sin6_port);
+  return 0;
+}
+
+bool sameHost(const SockAddr& a, const SockAddr& b) {
+  if (a.family() != b.family()) return false;
+  if (a.family() == AF_INET) {
+    return reinterpret_cast<const sockaddr_in*>(a.get())->sin_addr.s_addr ==
+           reinterpret_cast<const sockaddr_in*>(b.get())->sin_addr.s_addr;
+  }
+  if (a.family() == AF_INET6) {
+    return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(a.get())->sin6_addr,
+                       &reinterpret_cast<const sockaddr_in6*>(b.get())->sin6_addr, sizeof(in6_addr)) == 0;
+  }
+  return false;
+}
+
+bool isWildcard(const SockAddr& address) {
+  if (address.family() == AF_INET)
+    return reinterpret_cast<const sockaddr_in*>(address.get())->sin_addr.s_addr == 0;
+  if (address.family() == AF_INET6) {
+    return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(address.get())->sin6_addr);
+  }
+  return false;
+}
+
+}  // namespace sockspec::net

@@ -1,0 +1,44 @@
+// What /proc says about the server's processes (proc(5)): the process tree under the pid sockspec started,
+// the descriptors and sockets the tree holds, which of its TCP sockets are in CLOSE-WAIT (the socket
+// inodes of /proc/PID/fd against /proc/net/tcp and tcp6), its resident memory and its descriptor limit.
+// The hygiene checks compare these before and after many connections; the burst check names the limit.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace sockspec::suites {
+
+// `root` and every process descended from it (by the parent pid of /proc/PID/stat), root first; empty
+// when `root` does not exist. A process that appears or ends while /proc is read may be missed.
+std::vector<pid_t> processTree(pid_t root);
+
+// The parent pid in a /proc/PID/stat text (the field after the parenthesised name, which may itself hold
+// spaces and parentheses); nullopt when malformed.
+std::optional<pid_t> parentPidOfStat(std::string_view stat);
+
+// /proc/net/tcp's state (hex, include/net/tcp_states.h numbers) of each socket inode in that text;
+// lines that do not parse are skipped.
+std::map<std::uint64_t, unsigned> tcpStatesByInode(std::string_view procNetTcp);
+
+struct ProcessTreeFacts {
+  std::size_t processes = 0;         // processes that were read
+  std::size_t descriptors = 0;       // entries of /proc/PID/fd, summed
+  std::size_t sockets = 0;           // of those, sockets ("socket:[INODE]")
+  std::size_t closeWaitSockets = 0;  // of those, TCP sockets in CLOSE-WAIT
+  std::uint64_t residentBytes = 0;   // resident set (statm's second field times the page size), summed
+};
+
+// The facts of `pids` now. A pid that has gone is left out (processes counts those read).
+ProcessTreeFacts readProcessTreeFacts(const std::vector<pid_t>& pids);
+
+// The soft "Max open files" of /proc/PID/limits; nullopt when unreadable or "unlimited".
+std::optional<std::uint64_t> openFileLimit(pid_t pid);
+
+}  // namespace sockspec::suites
