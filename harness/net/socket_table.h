@@ -1,4 +1,4 @@
-// The kernel's view of this network namespace's sockets (sock_diag(7) for TCP and UDP, /proc/net/unix;
+// The kernel's view of this network namespace's sockets (sock_diag(7) for TCP, /proc/net/udp and unix;
 // proc(5)): which sockets serve an endpoint, by inode, so that the harness can tell whose they are.
 #pragma once
 

@@ -20,16 +20,11 @@ std::optional<pid_t> parsePid(std::string_view text) {
   return pid;
 }
 
-// The parent of `pid` from /proc/PID/stat: "pid (comm) state ppid ...", where comm may hold spaces and
-// parentheses, so the fields are counted from the last ')' (proc(5)).
 std::optional<pid_t> parentOf(pid_t pid) {
   std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
   std::string stat;
   if (!std::getline(file, stat)) return std::nullopt;
-  auto close = stat.rfind(')');
-  if (close == std::string::npos || close + 4 >= stat.size()) return std::nullopt;
-  std::string_view rest = std::string_view(stat).substr(close + 4);  // past ") S "
-  return parsePid(rest.substr(0, rest.find(' ')));
+  return parentPidOfStat(stat);
 }
 
 template <typename Visit>
@@ -41,6 +36,16 @@ void forEachProcess(Visit visit) {
 }
 
 }  // namespace
+
+std::optional<pid_t> parentPidOfStat(std::string_view stat) {
+  std::size_t close = stat.rfind(')');
+  if (close == std::string_view::npos || close + 2 >= stat.size()) return std::nullopt;
+  std::string_view rest = stat.substr(close + 2);  // "S 1234 ..."
+  std::size_t space = rest.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  rest = rest.substr(space + 1);
+  return parsePid(rest.substr(0, rest.find(' ')));
+}
 
 std::vector<pid_t> descendantsOf(pid_t root) {
   std::multimap<pid_t, pid_t> children;

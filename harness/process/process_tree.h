@@ -8,9 +8,14 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sockspec::process {
+
+// The parent pid in a /proc/PID/stat text ("pid (comm) state ppid ...", where comm may itself hold spaces
+// and parentheses: the fields are counted from the last ')'); nullopt when malformed.
+std::optional<pid_t> parentPidOfStat(std::string_view stat);
 
 // Every descendant of `root` (children, their children, ...), not `root` itself, in no particular order.
 // A process that exits while /proc is read may be missing; one never appears twice.

@@ -24,18 +24,6 @@ std::optional<T> parseNumber(std::string_view text, int base = 10) {
   return value;
 }
 
-std::vector<pid_t> allPids() {
-  std::vector<pid_t> pids;
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return pids;
-  // Bounded: one entry per process.
-  while (const dirent* entry = ::readdir(proc)) {
-    if (auto pid = parseNumber<pid_t>(entry->d_name)) pids.push_back(*pid);
-  }
-  ::closedir(proc);
-  return pids;
-}
-
 std::string readSmall(const std::string& path, std::size_t maxBytes = 1 << 16) {
   auto text = readFileBytes(path, maxBytes);
   return text ? *text : std::string();
@@ -72,35 +60,6 @@ std::vector<std::uint64_t> socketInodes(pid_t pid, std::size_t& descriptors, boo
 }
 
 }  // namespace
-
-std::optional<pid_t> parentPidOfStat(std::string_view stat) {
-  // proc(5): "pid (comm) state ppid ...", where comm may contain ") ": the last ')' ends it.
-  std::size_t close = stat.rfind(')');
-  if (close == std::string_view::npos || close + 4 >= stat.size()) return std::nullopt;
-  std::string_view rest = stat.substr(close + 2);  // "S 1234 ..."
-  std::size_t space = rest.find(' ');
-  if (space == std::string_view::npos) return std::nullopt;
-  rest = rest.substr(space + 1);
-  std::size_t end = rest.find(' ');
-  return parseNumber<pid_t>(rest.substr(0, end));
-}
-
-std::vector<pid_t> processTree(pid_t root) {
-  std::vector<pid_t> tree;
-  if (root <= 0 || ::access(fmt::format("/proc/{}", root).c_str(), F_OK) != 0) return tree;
-  std::multimap<pid_t, pid_t> children;
-  for (pid_t pid : allPids()) {
-    if (auto parent = parentPidOfStat(readSmall(fmt::format("/proc/{}/stat", pid))))
-      children.emplace(*parent, pid);
-  }
-  tree.push_back(root);
-  // Bounded: every pid is added once (a pid is the child of one parent), so the list ends.
-  for (std::size_t i = 0; i < tree.size(); ++i) {
-    auto [first, last] = children.equal_range(tree[i]);
-    for (auto it = first; it != last; ++it) tree.push_back(it->second);
-  }
-  return tree;
-}
 
 std::map<std::uint64_t, unsigned> tcpStatesByInode(std::string_view text) {
   // proc(5): "sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ..."

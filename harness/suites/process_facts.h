@@ -1,4 +1,4 @@
-// What /proc says about the server's processes (proc(5)): the process tree under the pid sockspec started,
+// What /proc says about the server's processes (proc(5); which processes they are is process/process_tree.h):
 // the descriptors and sockets the tree holds, which of its TCP sockets are in CLOSE-WAIT (the socket
 // inodes of /proc/PID/fd against /proc/net/tcp and tcp6), its resident memory and its descriptor limit.
 // The hygiene checks compare these before and after many connections; the burst check names the limit.
@@ -14,14 +14,6 @@
 #include <vector>
 
 namespace sockspec::suites {
-
-// `root` and every process descended from it (by the parent pid of /proc/PID/stat), root first; empty
-// when `root` does not exist. A process that appears or ends while /proc is read may be missed.
-std::vector<pid_t> processTree(pid_t root);
-
-// The parent pid in a /proc/PID/stat text (the field after the parenthesised name, which may itself hold
-// spaces and parentheses); nullopt when malformed.
-std::optional<pid_t> parentPidOfStat(std::string_view stat);
 
 // /proc/net/tcp's state (hex, include/net/tcp_states.h numbers) of each socket inode in that text;
 // lines that do not parse are skipped.

@@ -14,8 +14,10 @@
 #include "net/socket_diag.h"
 #include "net/socket_ops.h"
 #include "process/child_process.h"
+#include "process/process_tree.h"
 #include "suites/process_facts.h"
 #include "suites/tcp_counters.h"
+#include "support/test_files.h"
 
 using namespace sockspec;
 
@@ -180,10 +182,10 @@ TEST_CASE("a full accept queue is counted: ListenOverflows rises when SYNs are d
 
 TEST_CASE("process facts: the parent of a stat line, the tree, descriptors, sockets, CLOSE-WAIT",
           "[kernel-facts]") {
-  CHECK(suites::parentPidOfStat("42 (a) b) c) S 17 42 42 0") == 17);  // a name with ") " in it
-  CHECK(suites::parentPidOfStat("42 (sh) R 1 42") == 1);
-  CHECK_FALSE(suites::parentPidOfStat("42 sh R 1"));
-  CHECK_FALSE(suites::parentPidOfStat(""));
+  CHECK(process::parentPidOfStat("42 (a) b) c) S 17 42 42 0") == 17);  // a name with ") " in it
+  CHECK(process::parentPidOfStat("42 (sh) R 1 42") == 1);
+  CHECK_FALSE(process::parentPidOfStat("42 sh R 1"));
+  CHECK_FALSE(process::parentPidOfStat(""));
 
   const std::string table =
       "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
@@ -198,17 +200,17 @@ TEST_CASE("process facts: the parent of a stat line, the tree, descriptors, sock
   CHECK(states.at(1145) == 0x0A);
   CHECK(states.at(2290) == 0x08);
 
-  // A shell with a child: the tree holds both, and the child's sleep is found by its parent pid.
+  // A shell with a child: the child's sleep is found by its parent pid.
   auto child = process::ChildProcess::spawn({"/bin/sh", "-c", "sleep 30 & wait"});
   REQUIRE(child.ok());
   std::vector<pid_t> tree;
-  for (int i = 0; i < 200 && tree.size() < 2; ++i) {  // bounded: 200 x 5 ms for the shell to fork
-    tree = suites::processTree(child->pid());
+  for (int i = 0; i < 200 && tree.empty(); ++i) {  // bounded: 200 x 5 ms for the shell to fork
+    tree = process::descendantsOf(child->pid());
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  REQUIRE(tree.size() == 2);
-  CHECK(tree[0] == child->pid());
-  CHECK(suites::processTree(-1).empty());
+  REQUIRE(tree.size() == 1);
+  CHECK(process::parentPidOfStat(testing::readFileOrFail("/proc/" + std::to_string(tree[0]) + "/stat")) == child->pid());
+  CHECK(process::descendantsOf(-1).empty());
 
   // This process: a CLOSE-WAIT socket of our own (the peer closed, we did not) is counted as one.
   std::uint16_t port = 0;
