@@ -2,65 +2,15 @@
 
 #include <fmt/format.h>
 
+#include "base/c_escapes.h"
 #include "base/display_escape.h"
 
 namespace sockspec::app {
 
-namespace {
-
-int hexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
 Expected<std::string, std::string> decodeEscapes(std::string_view text) {
-  std::string bytes;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '\\') {
-      bytes += text[i];
-      continue;
-    }
-    if (i + 1 >= text.size())
-      return Unexpected{fmt::format("a '\\' at the end escapes nothing (column {})", i + 1)};
-    char next = text[++i];
-    switch (next) {
-      case 'n':
-        bytes += '\n';
-        break;
-      case 'r':
-        bytes += '\r';
-        break;
-      case 't':
-        bytes += '\t';
-        break;
-      case '0':
-        bytes += '\0';
-        break;
-      case '\\':
-        bytes += '\\';
-        break;
-      case '"':
-        bytes += '"';
-        break;
-      case 'x': {
-        int high = i + 1 < text.size() ? hexDigit(text[i + 1]) : -1;
-        int low = i + 2 < text.size() ? hexDigit(text[i + 2]) : -1;
-        if (high < 0 || low < 0) return Unexpected{fmt::format("'\\x' needs two hex digits (column {})", i)};
-        bytes += static_cast<char>(high * 16 + low);
-        i += 2;
-        break;
-      }
-      default:
-        return Unexpected{
-            fmt::format("unknown escape '\\{}' at column {}: expected \\n \\r \\t \\0 \\\\ \\\" or \\xNN",
-                        escapeForDisplay(std::string_view(&next, 1)), i)};
-    }
-  }
-  return bytes;
+  auto decoded = decodeCEscapes(text);
+  if (!decoded) return Unexpected{fmt::format("column {}: {}", decoded.error().column, decoded.error().message)};
+  return std::move(*decoded);
 }
 
 Expected<void, std::string> planServerProfile(const RunOptions& options, suites::SuiteOptions& suite) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 
 namespace sockspec {
 
@@ -32,6 +33,19 @@ Result<std::string> readFileBytes(const std::string& path, std::size_t maxBytes)
     bytes.append(chunk.data(), static_cast<std::size_t>(n));
   }
   return bytes;
+}
+
+Result<void> writeAllBytes(int fd, std::string_view bytes) {
+  std::size_t done = 0;
+  // Bounded: every pass writes something or returns.
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return lastError("write");
+    if (n == 0) return Unexpected{SysError{EIO, "write"}};
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
 }
 
 }  // namespace sockspec

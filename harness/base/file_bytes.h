@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <limits>
 #include <string>
+#include <string_view>
 
 #include "base/sys_error.h"
 
@@ -14,5 +15,9 @@ namespace sockspec {
 // file over it without reading all of it). Interrupted reads are retried.
 Result<std::string> readFileBytes(const std::string& path,
                                   std::size_t maxBytes = std::numeric_limits<std::size_t>::max() - 1);
+
+// Writes all of `bytes` to `fd` (a pipe, a file), retrying short and interrupted writes; the errno of a
+// write that failed otherwise ("write: EPIPE ...").
+Result<void> writeAllBytes(int fd, std::string_view bytes);
 
 }  // namespace sockspec

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "base/deadline.h"
+#include "base/file_bytes.h"
 #include "base/sys_error.h"
 #include "base/temp_directory.h"
 #include "net/unique_fd.h"
@@ -32,18 +33,6 @@ CheckResult jobResult(const ScenarioJob& job, Status status, std::string message
   result.status = status;
   result.message = std::move(message);
   return result;
-}
-
-// Writes all of `text` to `fd`, giving up on an error other than EINTR.
-void writeAll(int fd, const std::string& text) {
-  std::size_t done = 0;
-  // Bounded: every pass writes something or gives up.
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
 }
 
 // One job whose process is running: its result arrives through `output` as it is written.
@@ -86,7 +75,7 @@ Expected<RunningJob, CheckResult> startJob(const ScenarioJob& job, std::size_t i
           result = executeScenario(*job.scenario, job.family, workDirectory, sandbox.context());
           sandbox.finish(result);
         }
-        writeAll(writeEnd.get(), encodeJobResult(result));
+        (void)writeAllBytes(writeEnd.get(), encodeJobResult(result));
         return 0;
       },
       "runner");

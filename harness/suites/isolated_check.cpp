@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "base/file_bytes.h"
 #include "base/sys_error.h"
 #include "net/unique_fd.h"
 #include "process/child_process.h"
@@ -35,17 +36,6 @@ bool decode(const std::string& text, CheckOutcome& outcome) {
   return true;
 }
 
-void writeAll(int fd, const std::string& text) {
-  std::size_t done = 0;
-  // Bounded: every pass writes something or gives up.
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-}
-
 }  // namespace
 
 CheckOutcome runIsolatedCheck(const ServiceCheck& check, const CheckContext& context,
@@ -61,7 +51,7 @@ CheckOutcome runIsolatedCheck(const ServiceCheck& check, const CheckContext& con
         readEnd.reset();
         ::signal(SIGPIPE, SIG_IGN);
         // The parent's interrupt handler stays; the parent kills this process when it fires.
-        writeAll(writeEnd.get(), encode(check.run(context)));
+        (void)writeAllBytes(writeEnd.get(), encode(check.run(context)));
         return 0;
       },
       "service check");

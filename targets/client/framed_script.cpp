@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "base/display_escape.h"
-#include "c_escapes.h"
+#include "base/c_escapes.h"
 
 namespace sockspec::client {
 

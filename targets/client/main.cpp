@@ -17,7 +17,7 @@
 #include "base/display_escape.h"
 #include "base/exit_codes.h"
 #include "cli_support/parse_command_line.h"
-#include "c_escapes.h"
+#include "base/c_escapes.h"
 #include "chunk_plan.h"
 #include "client_input.h"
 #include "client_options.h"

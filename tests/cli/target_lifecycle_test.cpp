@@ -29,15 +29,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct PrivateTemp {
-  std::string path;
-  PrivateTemp() {
-    path = tempFilePath("tmpdir");
-    std::filesystem::create_directories(path);
-  }
-  bool empty() const { return std::filesystem::is_empty(path); }
-};
-
 std::vector<std::string> runArguments(const PrivateTemp& temp, std::vector<std::string> arguments) {
   std::vector<std::string> argv{"/usr/bin/env", "TMPDIR=" + temp.path, sockspecBinary(), "run", "--color", "never"};
   argv.insert(argv.end(), arguments.begin(), arguments.end());

@@ -49,4 +49,8 @@ std::string tempFilePath(const std::string& stem, const std::string& suffix) {
   return (directory.path / (stem + "-" + std::to_string(counter++) + suffix)).string();
 }
 
+PrivateTemp::PrivateTemp() : path(tempFilePath("tmpdir")) { std::filesystem::create_directories(path); }
+
+bool PrivateTemp::empty() const { return std::filesystem::is_empty(path); }
+
 }  // namespace sockspec::testing

@@ -23,4 +23,12 @@ std::string tempSocketPath(const std::string& stem);
 // A fresh path for any other file (an input, an --events log) in the same directory: "<dir>/<stem>-N<suffix>".
 std::string tempFilePath(const std::string& stem, const std::string& suffix = "");
 
+// A private TMPDIR for one run of a program (made under the test's temp folder), so that "nothing left
+// behind" can be checked exactly.
+struct PrivateTemp {
+  std::string path;
+  PrivateTemp();
+  bool empty() const;
+};
+
 }  // namespace sockspec::testing

@@ -164,9 +164,9 @@ TEST_CASE("the server profile's options: escapes decoded, the reply compiled, ba
 
   options.request = R"(PING\q)";
   CHECK(app::planRun(options).error().message ==
-        R"(--request 'PING\\q': unknown escape '\q' at column 5: expected \n \r \t \0 \\ \" or \xNN)");
+        R"(--request 'PING\\q': column 5: unknown escape '\q': expected \n \r \t \0 \\ \" or \xNN)");
   options.request = R"(PING\x4)";
-  CHECK(app::planRun(options).error().message == R"(--request 'PING\\x4': '\x' needs two hex digits (column 5))");
+  CHECK(app::planRun(options).error().message == R"(--request 'PING\\x4': column 5: '\x4' needs two hex digits)");
   options.request = "PING\\r\\n";
   options.reply = "(PONG";
   CHECK(app::planRun(options).error().message.starts_with("--reply '(PONG': missing )"));

@@ -1,4 +1,6 @@
-// C escapes in text given on the command line (--data) or in a framed request script: \n \r \t \\ \xNN.
+// C escapes in bytes given as text on a command line (the client's --data, run's --request) or in a framed
+// request script: the scenario language's string escapes, \n \r \t \0 \\ \" \xNN (its lexer reads them
+// inside quotes itself).
 #pragma once
 
 #include <cstddef>
@@ -7,7 +9,7 @@
 
 #include "base/expected.h"
 
-namespace sockspec::client {
+namespace sockspec {
 
 struct EscapeError {
   std::string message;  // "unknown escape '\q'"
@@ -18,4 +20,4 @@ struct EscapeError {
 // hex digits is an error naming its column; nothing is guessed.
 Expected<std::string, EscapeError> decodeCEscapes(std::string_view text);
 
-}  // namespace sockspec::client
+}  // namespace sockspec

@@ -1,10 +1,10 @@
-#include "c_escapes.h"
+#include "base/c_escapes.h"
 
 #include <fmt/format.h>
 
 #include "base/display_escape.h"
 
-namespace sockspec::client {
+namespace sockspec {
 
 namespace {
 
@@ -39,8 +39,14 @@ Expected<std::string, EscapeError> decodeCEscapes(std::string_view text) {
       case 't':
         out += '\t';
         break;
+      case '0':
+        out += '\0';
+        break;
       case '\\':
         out += '\\';
+        break;
+      case '"':
+        out += '"';
         break;
       case 'x': {
         const int high = i + 1 < text.size() ? hexValue(text[i + 1]) : -1;
@@ -54,7 +60,7 @@ Expected<std::string, EscapeError> decodeCEscapes(std::string_view text) {
         break;
       }
       default:
-        return Unexpected{EscapeError{fmt::format("unknown escape '\\{}': expected \\n \\r \\t \\\\ or \\xNN",
+        return Unexpected{EscapeError{fmt::format("unknown escape '\\{}': expected \\n \\r \\t \\0 \\\\ \\\" or \\xNN",
                                                   escapeForDisplay(text.substr(i, 1))),
                                       column}};
     }
@@ -62,4 +68,4 @@ Expected<std::string, EscapeError> decodeCEscapes(std::string_view text) {
   return out;
 }
 
-}  // namespace sockspec::client
+}  // namespace sockspec
