@@ -11,6 +11,7 @@
 
 #include "net/readiness.h"
 #include "net/socket_ops.h"
+#include "suites/queued_bytes.h"
 
 namespace sockspec::suites {
 
@@ -114,6 +115,66 @@ std::uint64_t pushUntilStalled(StreamClient& client, std::uint64_t seed, std::ui
     if (!ready || *ready == net::Readiness::TimedOut) break;
   }
   return sent;
+}
+
+namespace {
+
+constexpr std::uint64_t kMinimumHeld = 64 * 1024;
+
+// What the server has read of ours and not given back: nullopt when the kernel will not say.
+std::optional<std::uint64_t> heldByServer(const StreamClient& client, std::uint64_t sent) {
+  auto unread = unixBytesUnreadByPeer(client.fd());
+  auto waiting = bytesWaitingForUs(client.fd());
+  if (!unread || !waiting) return std::nullopt;
+  std::uint64_t elsewhere = *unread + *waiting;
+  return sent > elsewhere ? sent - elsewhere : 0;
+}
+
+}  // namespace
+
+ServerHoldingPush pushUntilServerHolds(StreamClient& client, std::uint64_t seed, std::uint64_t limit, bool measured,
+                                       std::chrono::milliseconds stallWindow, std::chrono::milliseconds patience,
+                                       Deadline deadline) {
+  ServerHoldingPush push;
+  std::vector<std::uint8_t> outgoing(64 * 1024);
+  auto lastProgress = std::chrono::steady_clock::now();
+  // Bounded: by `limit` bytes, by the deadline, and by `patience` without progress.
+  while (push.sent < limit) {
+    auto size = static_cast<std::size_t>(std::min<std::uint64_t>(outgoing.size(), limit - push.sent));
+    std::span<std::uint8_t> chunk(outgoing.data(), size);
+    fillPayload(seed, push.sent, chunk);
+    auto done = net::sendBytes(client.fd(), chunk);
+    if (done) {
+      push.sent += *done;
+      lastProgress = std::chrono::steady_clock::now();
+      continue;
+    }
+    if (!wouldBlock(done.error().code)) break;
+    auto ready = net::waitWritable(client.fd(), Deadline::after(stallWindow).orEarlier(deadline));
+    if (!ready) break;
+    if (*ready == net::Readiness::Ready) continue;
+    if (deadline.expired()) break;
+    if (!measured) {
+      // tcp: what the server has read cannot be seen; at least it must have run and echoed something since
+      // we connected, or the stall is only its not having run yet.
+      auto waiting = bytesWaitingForUs(client.fd());
+      if (!waiting || *waiting > 0) break;
+      if (std::chrono::steady_clock::now() - lastProgress >= patience) {
+        push.outwaited = true;
+        break;
+      }
+      continue;
+    }
+    push.held = heldByServer(client, push.sent);
+    if (!push.held) break;
+    auto waiting = bytesWaitingForUs(client.fd());
+    if (*push.held >= kMinimumHeld && (!waiting || *push.held >= *waiting)) break;
+    if (std::chrono::steady_clock::now() - lastProgress >= patience) {
+      push.outwaited = true;
+      break;
+    }
+  }
+  return push;
 }
 
 std::optional<std::string> describeEchoProblem(const EchoExchangeResult& result, std::uint64_t expected,

@@ -44,6 +44,23 @@ EchoExchangeResult runEchoExchange(StreamClient& client, const EchoExchangeOptio
 std::uint64_t pushUntilStalled(StreamClient& client, std::uint64_t seed, std::uint64_t limit,
                                std::chrono::milliseconds stallWindow, Deadline deadline);
 
+// The end of a push that must leave the server holding data of its own (pushUntilServerHolds).
+struct ServerHoldingPush {
+  std::uint64_t sent = 0;
+  std::optional<std::uint64_t> held;  // what the server was seen to hold at the end; nullopt where unseen (tcp)
+  bool outwaited = false;             // no send progressed for the whole patience, the server holding less
+};
+
+// Sends the payload without reading, as pushUntilStalled does, but on AF_UNIX (`measured`) a stall counts
+// only once the server is seen to hold what it read and did not give back (sent, minus what waits unread for
+// it, minus what waits for us; queued_bytes.h) of at least 64 KiB and at least what the kernel holds for us.
+// A server that is merely not running looks stalled too, for any window: then it holds nothing. Without that
+// it waits on until no send progressed for `patience` (a server that buffers nothing), the deadline, or
+// `limit`. Over tcp what the server has read cannot be seen, and the stall window alone decides.
+ServerHoldingPush pushUntilServerHolds(StreamClient& client, std::uint64_t seed, std::uint64_t limit, bool measured,
+                                       std::chrono::milliseconds stallWindow, std::chrono::milliseconds patience,
+                                       Deadline deadline);
+
 // The failure message for an exchange that did not come back whole, or nullopt when it did.
 std::optional<std::string> describeEchoProblem(const EchoExchangeResult& result, std::uint64_t expected,
                                                std::chrono::milliseconds timeout);
