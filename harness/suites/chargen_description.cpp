@@ -87,8 +87,9 @@ std::optional<std::string> ChargenObserver::note() const {
   std::span<const std::uint8_t> sample(reinterpret_cast<const std::uint8_t*>(m_sample.data()), m_sample.size());
   std::string note = fmt::format("{}{}", kNotRecommended, describeChargenBytes(sample));
   if (m_verifier.problemOffset() == 0) return note;
-  // It started as the recommended pattern: say where it left it.
-  return fmt::format("{} (the recommended pattern up to {})", note, *m_verifier.problem());
+  // It started as the recommended pattern: say for how long (xinetd's cycle matches it until a '~' is due).
+  return fmt::format("{} (it matches the recommended pattern for its first {} bytes)", note,
+                     m_verifier.problemOffset());
 }
 
 std::optional<std::string> chargenDatagramNote(std::span<const std::uint8_t> reply) {
