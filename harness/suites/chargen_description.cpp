@@ -56,10 +56,16 @@ std::string describeLines(const std::vector<std::string_view>& lines) {
   }
   std::string ring(distinct.begin(), distinct.end());
   bool rotating = std::all_of(lines.begin(), lines.end(), [&](std::string_view line) { return isRunOf(line, ring); });
+  auto first = quotedCharacter(static_cast<std::uint8_t>(ring.front()));
+  auto last = quotedCharacter(static_cast<std::uint8_t>(ring.back()));
+  // The whole cycle is known only once the lines' starts can have gone round it; a datagram's few lines
+  // show only part of it.
+  if (rotating && lines.size() >= ring.size()) {
+    return fmt::format("a cycle of {} characters ({} to {}), {} per line and CR LF", ring.size(), first, last, length);
+  }
   if (rotating) {
-    return fmt::format("a cycle of {} characters ({} to {}), {} per line and CR LF", ring.size(),
-                       quotedCharacter(static_cast<std::uint8_t>(ring.front())),
-                       quotedCharacter(static_cast<std::uint8_t>(ring.back())), length);
+    return fmt::format("lines of {} characters and CR LF, each a run of the {} characters seen ({} to {})", length,
+                       ring.size(), first, last);
   }
   return fmt::format("lines of {} characters and CR LF over {} distinct characters", length, ring.size());
 }

@@ -14,7 +14,9 @@
 namespace sockspec::suites {
 
 // "a cycle of 93 characters ('!' to '}'), 72 per line and CR LF" when the complete lines of `sample` have one
-// length and each is a run of one ring of characters (the distinct characters in byte order);
+// length and each is a run of one ring of characters (the distinct characters in byte order), and there are
+// enough of them to have gone round it; "lines of 72 characters and CR LF, each a run of the 75 characters
+// seen ('!' to '}')" when there are fewer;
 // "lines of 80 characters and CR LF over 60 distinct characters" when only the lengths agree; otherwise
 // "17 distinct byte values, starting \"...\"".
 std::string describeChargenBytes(std::span<const std::uint8_t> sample);

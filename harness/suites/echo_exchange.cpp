@@ -32,6 +32,11 @@ EchoExchangeResult runEchoExchange(StreamClient& client, const EchoExchangeOptio
   std::vector<std::uint8_t> incoming(readChunk);
   bool shut = false;
   bool sawEof = false;
+  // The read cap (options.readCap): the server's unread bytes when last seen, since when unchanged, and
+  // whether one chunk may be read past the cap (the server stopped taking our data).
+  std::optional<std::uint64_t> lastUnread;
+  auto unreadSince = std::chrono::steady_clock::now();
+  bool capLifted = options.readCap == 0;
   for (;;) {
     bool sendDone = result.sent >= options.sendBytes || result.sendError.has_value();
     if (sendDone && options.halfCloseAfterSend && !shut && !result.sendError) {
@@ -48,20 +53,37 @@ EchoExchangeResult runEchoExchange(StreamClient& client, const EchoExchangeOptio
       result.end = StreamEnd::eof();
       return result;
     }
-    short events = POLLIN;
+    bool mayRead = true;
+    if (!capLifted && result.verifier.received() >= options.readCap) {
+      auto unread = unixBytesUnreadByPeer(client.fd());
+      auto now = std::chrono::steady_clock::now();
+      if (!unread || *unread == 0) {
+        capLifted = true;  // the server has taken everything we sent: its next read is our EOF
+      } else if (*unread != lastUnread) {
+        lastUnread = *unread;
+        unreadSince = now;
+        mayRead = false;
+      } else if (now - unreadSince < std::chrono::milliseconds(25)) {
+        mayRead = false;
+      } else {
+        unreadSince = now;  // it stopped taking: one chunk, then hold again
+      }
+    }
+    short events = mayRead ? POLLIN : 0;
     if (!sendDone) events |= POLLOUT;
     pollfd entry{client.fd(), events, 0};
-    int ready = ::poll(&entry, 1, deadline.pollTimeoutMs());
+    int ready = ::poll(&entry, 1, mayRead ? deadline.pollTimeoutMs() : std::min(deadline.pollTimeoutMs(), 1));
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) {
       result.end = StreamEnd::fromError(SysError{errno, "poll"});
       return result;
     }
+    if (ready == 0 && !mayRead && !deadline.expired()) continue;  // holding at the cap
     if (ready == 0) {
       result.end = StreamEnd::timedOut();
       return result;
     }
-    if ((entry.revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+    if (mayRead && (entry.revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       auto received = net::recvBytes(client.fd(), incoming);
       if (received && *received == 0) {
         sawEof = true;
@@ -168,7 +190,8 @@ ServerHoldingPush pushUntilServerHolds(StreamClient& client, std::uint64_t seed,
     push.held = heldByServer(client, push.sent);
     if (!push.held) break;
     auto waiting = bytesWaitingForUs(client.fd());
-    if (*push.held >= kMinimumHeld && (!waiting || *push.held >= *waiting)) break;
+    push.waiting = waiting ? *waiting : 0;
+    if (*push.held >= kMinimumHeld && *push.held >= push.waiting) break;
     if (std::chrono::steady_clock::now() - lastProgress >= patience) {
       push.outwaited = true;
       break;

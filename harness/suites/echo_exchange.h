@@ -25,6 +25,10 @@ struct EchoExchangeOptions {
   // server's own send buffer full, so that what it still owes sits in its queue.
   std::size_t readChunk = 256 * 1024;
   std::chrono::microseconds pauseAfterRead{0};
+  // AF_UNIX only: read no further than this many echo bytes (0: no cap) while the server still has our data
+  // unread (SIOCOUTQ) and is taking it; one chunk more each time it stops taking it for 25 ms. What the server
+  // owes beyond the cap then stays in its own queue until it has read our EOF, however the scheduler runs it.
+  std::uint64_t readCap = 0;
 };
 
 struct EchoExchangeResult {
@@ -48,6 +52,7 @@ std::uint64_t pushUntilStalled(StreamClient& client, std::uint64_t seed, std::ui
 struct ServerHoldingPush {
   std::uint64_t sent = 0;
   std::optional<std::uint64_t> held;  // what the server was seen to hold at the end; nullopt where unseen (tcp)
+  std::uint64_t waiting = 0;          // the echo waiting for us in the kernel then (AF_UNIX)
   bool outwaited = false;             // no send progressed for the whole patience, the server holding less
 };
 
