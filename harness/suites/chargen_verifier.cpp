@@ -9,7 +9,6 @@ namespace sockspec::suites {
 namespace {
 
 constexpr std::size_t kLineCharacters = 72;
-constexpr std::size_t kMaxDatagramCharacters = 512;  // RFC 864: "between 0 and 512"
 
 std::string showByte(std::uint8_t byte) {
   char text = static_cast<char>(byte);
@@ -68,6 +67,7 @@ void ChargenVerifier::verify(std::span<const std::uint8_t> bytes) {
     char wanted = chargenByte(position);
     if (static_cast<char>(bytes[i]) != wanted) {
       std::uint64_t offset = m_verified + i;
+      m_problemOffset = offset;
       // Lines counted from the stream's first full line boundary, for people reading the message.
       m_problem = fmt::format("byte {} (column {} of its line): expected {}, got {}", offset,
                               (position % kChargenLineBytes) + 1, showByte(static_cast<std::uint8_t>(wanted)),
@@ -76,16 +76,6 @@ void ChargenVerifier::verify(std::span<const std::uint8_t> bytes) {
     }
   }
   m_verified += bytes.size();
-}
-
-std::optional<std::string> chargenDatagramProblem(std::span<const std::uint8_t> reply) {
-  if (reply.size() > kMaxDatagramCharacters) {
-    return fmt::format("the reply has {} bytes; RFC 864 allows 0 to {}", reply.size(), kMaxDatagramCharacters);
-  }
-  if (reply.empty()) return std::nullopt;
-  if (findChargenPhase(reply)) return std::nullopt;
-  std::string_view text(reinterpret_cast<const char*>(reply.data()), reply.size());
-  return fmt::format("the reply is no run of the RFC 864 pattern: \"{}\"", escapeForDisplay(text, 100));
 }
 
 }  // namespace sockspec::suites

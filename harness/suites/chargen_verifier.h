@@ -1,7 +1,7 @@
 // The RFC 864 character generator pattern, as a client checks it: lines of 72 printable ASCII characters
 // (the 95 characters 0x20..0x7e taken as a ring), each line starting one character further on, each ended
 // by CR LF; the whole repeats every 95 lines. RFC 864 only recommends this pattern ("The data may be
-// anything"); the suite requires it because every widespread chargen sends it.
+// anything"), so a departure from it is a note, never a failure (chargen_description.h).
 //
 // Written apart from the reference server's generator (targets/server/chargen_pattern.h) on purpose: this is
 // the oracle that checks it, so a mistake in one is caught by the other instead of being shared.
@@ -33,6 +33,8 @@ class ChargenVerifier {
   std::uint64_t received() const { return m_received; }
   // "byte 1234 (line 17, column 61): expected 'a', got '\x00'"; nullopt while the pattern holds.
   const std::optional<std::string>& problem() const { return m_problem; }
+  // The stream offset the problem is at: 0 when even the first line is not the pattern.
+  std::uint64_t problemOffset() const { return m_problemOffset; }
 
  private:
   void verify(std::span<const std::uint8_t> bytes);
@@ -42,9 +44,10 @@ class ChargenVerifier {
   std::uint64_t m_received = 0;
   std::uint64_t m_verified = 0;
   std::optional<std::string> m_problem;
+  std::uint64_t m_problemOffset = 0;
 };
 
-// A datagram reply per RFC 864: 0 to 512 characters, a run of the pattern. Nullopt when it is one, else why.
-std::optional<std::string> chargenDatagramProblem(std::span<const std::uint8_t> reply);
+// RFC 864 (UDP): "an answering datagram containing a random number (between 0 and 512) of characters".
+inline constexpr std::size_t kMaxDatagramCharacters = 512;
 
 }  // namespace sockspec::suites

@@ -11,6 +11,7 @@
 
 #include "net/readiness.h"
 #include "net/socket_ops.h"
+#include "suites/queued_bytes.h"
 
 namespace sockspec::suites {
 
@@ -31,6 +32,11 @@ EchoExchangeResult runEchoExchange(StreamClient& client, const EchoExchangeOptio
   std::vector<std::uint8_t> incoming(readChunk);
   bool shut = false;
   bool sawEof = false;
+  // The read cap (options.readCap): the server's unread bytes when last seen, since when unchanged, and
+  // whether one chunk may be read past the cap (the server stopped taking our data).
+  std::optional<std::uint64_t> lastUnread;
+  auto unreadSince = std::chrono::steady_clock::now();
+  bool capLifted = options.readCap == 0;
   for (;;) {
     bool sendDone = result.sent >= options.sendBytes || result.sendError.has_value();
     if (sendDone && options.halfCloseAfterSend && !shut && !result.sendError) {
@@ -47,20 +53,37 @@ EchoExchangeResult runEchoExchange(StreamClient& client, const EchoExchangeOptio
       result.end = StreamEnd::eof();
       return result;
     }
-    short events = POLLIN;
+    bool mayRead = true;
+    if (!capLifted && result.verifier.received() >= options.readCap) {
+      auto unread = unixBytesUnreadByPeer(client.fd());
+      auto now = std::chrono::steady_clock::now();
+      if (!unread || *unread == 0) {
+        capLifted = true;  // the server has taken everything we sent: its next read is our EOF
+      } else if (*unread != lastUnread) {
+        lastUnread = *unread;
+        unreadSince = now;
+        mayRead = false;
+      } else if (now - unreadSince < std::chrono::milliseconds(25)) {
+        mayRead = false;
+      } else {
+        unreadSince = now;  // it stopped taking: one chunk, then hold again
+      }
+    }
+    short events = mayRead ? POLLIN : 0;
     if (!sendDone) events |= POLLOUT;
     pollfd entry{client.fd(), events, 0};
-    int ready = ::poll(&entry, 1, deadline.pollTimeoutMs());
+    int ready = ::poll(&entry, 1, mayRead ? deadline.pollTimeoutMs() : std::min(deadline.pollTimeoutMs(), 1));
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) {
       result.end = StreamEnd::fromError(SysError{errno, "poll"});
       return result;
     }
+    if (ready == 0 && !mayRead && !deadline.expired()) continue;  // holding at the cap
     if (ready == 0) {
       result.end = StreamEnd::timedOut();
       return result;
     }
-    if ((entry.revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+    if (mayRead && (entry.revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       auto received = net::recvBytes(client.fd(), incoming);
       if (received && *received == 0) {
         sawEof = true;
@@ -114,6 +137,67 @@ std::uint64_t pushUntilStalled(StreamClient& client, std::uint64_t seed, std::ui
     if (!ready || *ready == net::Readiness::TimedOut) break;
   }
   return sent;
+}
+
+namespace {
+
+constexpr std::uint64_t kMinimumHeld = 64 * 1024;
+
+// What the server has read of ours and not given back: nullopt when the kernel will not say.
+std::optional<std::uint64_t> heldByServer(const StreamClient& client, std::uint64_t sent) {
+  auto unread = unixBytesUnreadByPeer(client.fd());
+  auto waiting = bytesWaitingForUs(client.fd());
+  if (!unread || !waiting) return std::nullopt;
+  std::uint64_t elsewhere = *unread + *waiting;
+  return sent > elsewhere ? sent - elsewhere : 0;
+}
+
+}  // namespace
+
+ServerHoldingPush pushUntilServerHolds(StreamClient& client, std::uint64_t seed, std::uint64_t limit, bool measured,
+                                       std::chrono::milliseconds stallWindow, std::chrono::milliseconds patience,
+                                       Deadline deadline) {
+  ServerHoldingPush push;
+  std::vector<std::uint8_t> outgoing(64 * 1024);
+  auto lastProgress = std::chrono::steady_clock::now();
+  // Bounded: by `limit` bytes, by the deadline, and by `patience` without progress.
+  while (push.sent < limit) {
+    auto size = static_cast<std::size_t>(std::min<std::uint64_t>(outgoing.size(), limit - push.sent));
+    std::span<std::uint8_t> chunk(outgoing.data(), size);
+    fillPayload(seed, push.sent, chunk);
+    auto done = net::sendBytes(client.fd(), chunk);
+    if (done) {
+      push.sent += *done;
+      lastProgress = std::chrono::steady_clock::now();
+      continue;
+    }
+    if (!wouldBlock(done.error().code)) break;
+    auto ready = net::waitWritable(client.fd(), Deadline::after(stallWindow).orEarlier(deadline));
+    if (!ready) break;
+    if (*ready == net::Readiness::Ready) continue;
+    if (deadline.expired()) break;
+    if (!measured) {
+      // tcp: what the server has read cannot be seen; at least it must have run and echoed something since
+      // we connected, or the stall is only its not having run yet.
+      auto waiting = bytesWaitingForUs(client.fd());
+      if (!waiting || *waiting > 0) break;
+      if (std::chrono::steady_clock::now() - lastProgress >= patience) {
+        push.outwaited = true;
+        break;
+      }
+      continue;
+    }
+    push.held = heldByServer(client, push.sent);
+    if (!push.held) break;
+    auto waiting = bytesWaitingForUs(client.fd());
+    push.waiting = waiting ? *waiting : 0;
+    if (*push.held >= kMinimumHeld && *push.held >= push.waiting) break;
+    if (std::chrono::steady_clock::now() - lastProgress >= patience) {
+      push.outwaited = true;
+      break;
+    }
+  }
+  return push;
 }
 
 std::optional<std::string> describeEchoProblem(const EchoExchangeResult& result, std::uint64_t expected,

@@ -25,6 +25,10 @@ struct EchoExchangeOptions {
   // server's own send buffer full, so that what it still owes sits in its queue.
   std::size_t readChunk = 256 * 1024;
   std::chrono::microseconds pauseAfterRead{0};
+  // AF_UNIX only: read no further than this many echo bytes (0: no cap) while the server still has our data
+  // unread (SIOCOUTQ) and is taking it; one chunk more each time it stops taking it for 25 ms. What the server
+  // owes beyond the cap then stays in its own queue until it has read our EOF, however the scheduler runs it.
+  std::uint64_t readCap = 0;
 };
 
 struct EchoExchangeResult {
@@ -43,6 +47,24 @@ EchoExchangeResult runEchoExchange(StreamClient& client, const EchoExchangeOptio
 // stream's end when it reads).
 std::uint64_t pushUntilStalled(StreamClient& client, std::uint64_t seed, std::uint64_t limit,
                                std::chrono::milliseconds stallWindow, Deadline deadline);
+
+// The end of a push that must leave the server holding data of its own (pushUntilServerHolds).
+struct ServerHoldingPush {
+  std::uint64_t sent = 0;
+  std::optional<std::uint64_t> held;  // what the server was seen to hold at the end; nullopt where unseen (tcp)
+  std::uint64_t waiting = 0;          // the echo waiting for us in the kernel then (AF_UNIX)
+  bool outwaited = false;             // no send progressed for the whole patience, the server holding less
+};
+
+// Sends the payload without reading, as pushUntilStalled does, but on AF_UNIX (`measured`) a stall counts
+// only once the server is seen to hold what it read and did not give back (sent, minus what waits unread for
+// it, minus what waits for us; queued_bytes.h) of at least 64 KiB and at least what the kernel holds for us.
+// A server that is merely not running looks stalled too, for any window: then it holds nothing. Without that
+// it waits on until no send progressed for `patience` (a server that buffers nothing), the deadline, or
+// `limit`. Over tcp what the server has read cannot be seen, and the stall window alone decides.
+ServerHoldingPush pushUntilServerHolds(StreamClient& client, std::uint64_t seed, std::uint64_t limit, bool measured,
+                                       std::chrono::milliseconds stallWindow, std::chrono::milliseconds patience,
+                                       Deadline deadline);
 
 // The failure message for an exchange that did not come back whole, or nullopt when it did.
 std::optional<std::string> describeEchoProblem(const EchoExchangeResult& result, std::uint64_t expected,

@@ -81,6 +81,9 @@ Expected<StreamClient, std::string> StreamClient::connect(const net::Endpoint& t
       return fail(set.error());
     }
   }
+  if (options.ackWithFirstData && target.transport == net::Transport::Tcp) {
+    if (auto set = net::setIntOption(fd->get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, 1); !set) return fail(set.error());
+  }
   bool records = target.transport == net::Transport::UnixSeqpacket;
   // A non-blocking AF_UNIX connect to a full backlog fails with EAGAIN (unix_stream_connect()); that is the
   // server being slow to accept, so it is retried until the deadline.

@@ -49,6 +49,12 @@ struct ConnectOptions {
   int receiveBuffer = 0;  // SO_RCVBUF set before connect (0: the kernel's default)
   bool noDelay = false;   // TCP_NODELAY (tcp only): each send leaves at once, one segment per send
   int maxSegment = 0;     // TCP_MAXSEG (tcp only) offered in the SYN: the peer's segments are no larger
+  // tcp only: hold back the handshake's final ACK so that it rides on the first data segment, and the server's
+  // connection exists only with that data already queued on it (before accept() can return it). Linux
+  // delays that ACK when the connecting socket has TCP_DEFER_ACCEPT set (tcp_rcv_synsent_state_process():
+  // "Save one ACK"), for up to the delayed-ACK timer (TCP_DELACK_MAX, 200 ms); tcpSegmentsSent() tells
+  // whether the data made it in time.
+  bool ackWithFirstData = false;
 };
 
 class StreamClient {

@@ -38,6 +38,9 @@ constexpr std::array kFaults{
     FaultEntry{Fault::LeakFd, "leak-fd",
                "stream: end each connection with shutdown(SHUT_RDWR) and never close(2) it: the client sees "
                "the FIN it expects, the descriptor stays open for good (a leak for the fuzzers to find)"},
+    FaultEntry{Fault::CloseWithoutReading, "close-without-reading",
+               "daytime over a connection: close(2) right after the line, never reading what the client sent: "
+               "input that arrived first turns the FIN into an RST (as xinetd's and inetd's builtin daytime do)"},
 };
 
 }  // namespace

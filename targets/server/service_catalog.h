@@ -24,6 +24,7 @@ enum class Fault {
   CrashOnBytes,
   HangOnBytes,
   LeakFd,
+  CloseWithoutReading,
 };
 
 struct ServiceEntry {

@@ -127,6 +127,13 @@ void StreamServer::startConnection(net::UniqueFd fd) {
   if (m_config.service == Service::Daytime) {
     added.finishing = true;
     if (!sendOrQueue(added, daytimeText(std::time(nullptr)))) return;
+    if (m_config.fault == Fault::CloseWithoutReading) {
+      // The fault: close(2) at once, the client's input (if it came first) unread, so the kernel sends RST
+      // instead of FIN (tcp_close(): data_was_unread; RFC 2525 2.17); on AF_UNIX the client gets ECONNRESET
+      // (unix_release_sock()). The line itself always went: a fresh socket's buffer takes a few dozen bytes.
+      closeConnection(added);
+      return;
+    }
     (void)settle(added);
     return;
   }
