@@ -166,6 +166,24 @@ CheckOutcome concurrentClients(const CheckContext& context) {
   // A small listen backlog is the usual cause (socat and Python's socketserver listen with 5): say so.
   if (problem) {
     if (auto cause = describeAcceptQueueCause(context.target, countersBefore)) *problem += "; cause: " + *cause;
+    // Connections that were set up and then ended before a single byte came back were turned away by the
+    // server itself, not by the kernel's queue: a connection rate limit (xinetd's cps) or cap.
+    // Refused connects after others got through: nothing listened any more (xinetd closes a service's
+    // listener for a while once its cps rate is exceeded).
+    std::size_t turnedAway = 0;
+    std::size_t refused = 0;
+    for (const auto& result : results) {
+      bool ended = result.end.kind == StreamEnd::Kind::Reset || result.end.kind == StreamEnd::Kind::Eof;
+      if (result.connectError.empty() && ended && result.received.empty()) ++turnedAway;
+      if (result.connectError.find("ECONNREFUSED") != std::string::npos) ++refused;
+    }
+    if (turnedAway > 0 || refused > 0) {
+      *problem += fmt::format("; {} connections were accepted and then reset or closed before any echo, {} "
+                              "were refused: the server turns connections away (a connection rate limit such "
+                              "as xinetd's cps, which also closes the listener for a while, or a cap on "
+                              "connections)",
+                              turnedAway, refused);
+    }
   }
   return outcomeOf(problem);
 }

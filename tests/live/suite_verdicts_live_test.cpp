@@ -82,7 +82,7 @@ std::string findProgram(const std::string& program) {
 // udp at the same number. The configuration is written from a template by the command itself, where the
 // port is known ({port}).
 Expected<process::TargetCommand, std::string> startXinetd(const std::string& xinetd, const std::string& service,
-                                                          bool udp) {
+                                                          bool udp, const std::string& cps = "100000 1") {
   const passwd* user = ::getpwuid(::getuid());
   std::string userName = user != nullptr ? user->pw_name : "root";
   std::string entry = R"(service {service}
@@ -97,14 +97,16 @@ Expected<process::TargetCommand, std::string> startXinetd(const std::string& xin
   wait = {wait}
   instances = UNLIMITED
   per_source = UNLIMITED
-  cps = 100000 1
+  cps = {cps}
 }}
 )";
   std::string config = fmt::format(fmt::runtime(entry), fmt::arg("service", service), fmt::arg("kind", "stream"),
-                                   fmt::arg("protocol", "tcp"), fmt::arg("user", userName), fmt::arg("wait", "no"));
+                                   fmt::arg("protocol", "tcp"), fmt::arg("user", userName), fmt::arg("wait", "no"),
+                                   fmt::arg("cps", cps));
   if (udp) {
     config += fmt::format(fmt::runtime(entry), fmt::arg("service", service), fmt::arg("kind", "dgram"),
-                          fmt::arg("protocol", "udp"), fmt::arg("user", userName), fmt::arg("wait", "yes"));
+                          fmt::arg("protocol", "udp"), fmt::arg("user", userName), fmt::arg("wait", "yes"),
+                          fmt::arg("cps", cps));
   }
   std::string templatePath = testing::tempFilePath("xinetd-" + service, ".conf.in");
   std::ofstream(templatePath) << config;
@@ -266,6 +268,25 @@ TEST_CASE("echo.half-close catches no-half-close on AF_UNIX while the server is 
       server.process.terminate();
     }
   }
+}
+
+TEST_CASE("echo.concurrent-clients names xinetd's connection rate limit (cps) as the cause", "[live][verdicts][xinetd]") {
+  std::string xinetd = findProgram("xinetd");
+  if (xinetd.empty()) {
+    WARN("skipped: xinetd is not installed (apt-get install xinetd)");
+    return;
+  }
+  // At most 10 connections a second, else the service is closed for 2 s: 128 clients at once exceed it.
+  auto target = startXinetd(xinetd, "echo", false, "10 2");
+  REQUIRE(target);
+  suites::SuiteOptions options;
+  options.only = {"echo.concurrent-clients"};
+  auto run = suites::runServiceSuite("echo", target->endpoint(), options);
+  REQUIRE(run.checks.size() == 1);
+  INFO(run.checks[0].message);
+  CHECK(run.checks[0].status == Status::Failed);
+  CHECK_THAT(run.checks[0].message,
+             Catch::Contains("the server turns connections away (a connection rate limit such as xinetd's cps"));
 }
 
 }  // namespace
