@@ -40,7 +40,9 @@ void closeTarget(process::TargetSession& target, report::ConsoleReporter& consol
 
 Expected<RunOutcome, std::string> executeServiceSuite(const RunPlan& plan,
                                                       const volatile std::sig_atomic_t* stopRequested) {
-  auto target = process::TargetSession::open(*plan.target);
+  process::TargetSpec spec = *plan.target;
+  spec.stopRequested = stopRequested;
+  auto target = process::TargetSession::open(spec);
   if (!target) return Unexpected{target.error()};
   suites::SuiteOptions options = plan.suiteOptions;
   options.session = &*target;
@@ -158,7 +160,9 @@ Expected<RunOutcome, std::string> executeScenarios(const RunPlan& plan,
     if (!planned) return Unexpected{planned.error()};
     options.target = std::move(*planned);
   } else if (plan.target) {
-    auto opened = process::TargetSession::open(*plan.target);
+    process::TargetSpec spec = *plan.target;
+    spec.stopRequested = stopRequested;
+    auto opened = process::TargetSession::open(spec);
     if (!opened) return Unexpected{opened.error()};
     target.emplace(std::move(*opened));
     auto address = net::toSockAddr(target->endpoint());

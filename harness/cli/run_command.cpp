@@ -28,6 +28,10 @@ int runScenarios(const app::RunOptions& options) {
   }
   process::installInterruptHandlers();
   auto outcome = app::executeRun(*plan, process::interruptFlag());
+  if (!outcome && *process::interruptFlag() != 0) {
+    std::fprintf(stderr, "sockspec run: %s\n", outcome.error().c_str());
+    return process::interruptExitCode();
+  }
   if (!outcome) return cli_support::usageError(kProgram, outcome.error());
   if (outcome->reportError) {
     std::fprintf(stderr, "sockspec run: %s\n", outcome->reportError->c_str());

@@ -154,7 +154,7 @@ Expected<TargetCommand, std::string> TargetCommand::start(const TargetCommandOpt
   auto child = ChildProcess::spawn({"/bin/sh", "-c", script}, spawn);
   if (!child) return Unexpected{fmt::format("target command: {}", child.error())};
   target.m_child.emplace(std::move(*child));
-  if (auto serving = target.waitUntilServing(options.readyTimeout); !serving) {
+  if (auto serving = target.waitUntilServing(options.readyTimeout, options.stopRequested); !serving) {
     target.stop();
     return Unexpected{serving.error()};
   }
@@ -203,11 +203,16 @@ std::vector<pid_t> TargetCommand::processes() const {
   return descendantsOf(m_child->pid());
 }
 
-Expected<void, std::string> TargetCommand::waitUntilServing(std::chrono::milliseconds timeout) {
+Expected<void, std::string> TargetCommand::waitUntilServing(std::chrono::milliseconds timeout,
+                                                           const volatile std::sig_atomic_t* stopRequested) {
   Deadline deadline = Deadline::after(timeout);
   auto pause = kFirstProbePause;
   std::string lastProbe = "no probe yet";
   for (;;) {
+    if (stopRequested != nullptr && *stopRequested != 0) {
+      return Unexpected{fmt::format("interrupted while waiting for the target command to serve {}",
+                                    m_endpoint.toString())};
+    }
     if (auto how = describeExit()) {
       std::string tail = outputTail();
       return Unexpected{fmt::format("target command exited ({}) before serving {}{}{}", *how, m_endpoint.toString(),

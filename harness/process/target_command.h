@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -52,6 +53,8 @@ struct TargetCommandOptions {
   std::string command;                          // --target-cmd
   std::string targetUrl{kDefaultTargetUrl};     // --target
   std::chrono::milliseconds readyTimeout{10000};  // how long the server may take to serve
+  // SIGINT/SIGTERM (process/interrupt_signals.h): the wait for the server to serve ends when it is raised.
+  const volatile std::sig_atomic_t* stopRequested = nullptr;
   std::chrono::milliseconds stopGrace{2000};    // SIGTERM to SIGKILL
 };
 
@@ -92,7 +95,8 @@ class TargetCommand {
 
  private:
   TargetCommand() = default;
-  Expected<void, std::string> waitUntilServing(std::chrono::milliseconds timeout);
+  Expected<void, std::string> waitUntilServing(std::chrono::milliseconds timeout,
+                                               const volatile std::sig_atomic_t* stopRequested);
   Expected<void, std::string> checkServedByUs();
 
   std::optional<ChildProcess> m_child;

@@ -45,6 +45,7 @@ Expected<void, std::string> TargetSession::startCommand() {
   options.command = m_spec.command;
   if (!m_spec.url.empty()) options.targetUrl = m_spec.url;
   options.readyTimeout = m_spec.readyTimeout;
+  options.stopRequested = m_spec.stopRequested;
   options.stopGrace = m_spec.stopGrace;
   auto started = TargetCommand::start(options);
   if (!started) return Unexpected{started.error()};

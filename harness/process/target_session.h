@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <csignal>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,8 @@ struct TargetSpec {
   // With a command: each check gets a freshly started server (beginCheck restarts it), so that one check's
   // crash or leftovers cannot become the next one's failure. Off: one server for the whole run (--keep-target).
   bool freshPerCheck = false;
+  // SIGINT/SIGTERM: a start (or restart) that is still waiting for the server to serve gives up at once.
+  const volatile std::sig_atomic_t* stopRequested = nullptr;
 };
 
 class TargetSession {

@@ -134,6 +134,12 @@ report::RunResult runServiceSuite(std::string_view name, const net::Endpoint& ta
     }
     if (options.session != nullptr) {
       auto begun = options.session->beginCheck();
+      if (!begun && options.stopRequested != nullptr && *options.stopRequested != 0) {
+        result.status = report::Status::Skipped;
+        result.message = "not run: interrupted";
+        run.checks.push_back(std::move(result));
+        continue;
+      }
       if (!begun) {
         result.status = report::Status::Failed;
         result.message = "the target could not be started for this check: " + begun.error();

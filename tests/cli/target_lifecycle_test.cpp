@@ -181,6 +181,34 @@ TEST_CASE("SIGINT and SIGTERM end a service suite at once: exit 130 or 143, chec
   CHECK(temp.empty());
 }
 
+TEST_CASE("SIGINT while the run waits for a --target-cmd server to serve ends it at once, exit 130, nothing left") {
+  PrivateTemp temp;
+  // A command that never serves: without the interrupt the run would wait the whole 10 s readiness timeout.
+  std::string marker = std::to_string(8000 + ::getpid() % 1000) + ".25";
+  process::SpawnOptions options;
+  options.captureStdout = true;
+  options.captureStderr = true;
+  auto child = process::ChildProcess::spawn(
+      runArguments(temp, {"--suite", "echo", "--target-cmd", "sleep " + marker}), options);
+  REQUIRE(child);
+  // The sleep itself (its argv is "sleep\0MARKER"; sockspec's own holds "sleep MARKER" with a space).
+  const std::string sleeping = std::string("sleep", 6) + marker;
+  Deadline deadline = Deadline::after(20s);
+  while (processesWith(sleeping).empty() && !deadline.expired()) std::this_thread::sleep_for(5ms);
+  REQUIRE_FALSE(processesWith(sleeping).empty());  // started: sockspec waits for it to serve
+  auto sent = std::chrono::steady_clock::now();
+  REQUIRE(::kill(child->pid(), SIGINT) == 0);
+  auto status = child->wait(Deadline::after(30s));
+  REQUIRE(status);
+  CHECK(std::chrono::steady_clock::now() - sent < 5s);
+  CHECK(status->exited);
+  CHECK(status->code == 130);
+  CHECK(child->readAllStderr(Deadline::after(1s)).find("interrupted while waiting for the target command to serve") !=
+        std::string::npos);
+  CHECK(processesWith(sleeping).empty());
+  CHECK(temp.empty());
+}
+
 TEST_CASE("a --target-cmd server that daemonizes is stopped at the end of the run") {
   PrivateTemp temp;
   std::uint16_t port = freePort();
