@@ -6,10 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -28,27 +26,6 @@ namespace {
 constexpr auto kFirstProbePause = std::chrono::milliseconds(5);
 constexpr auto kLongestProbePause = std::chrono::milliseconds(100);
 constexpr auto kProbeConnectTimeout = std::chrono::milliseconds(250);
-
-// The local ports of the UDP sockets in a /proc/net/udp-style table ("sl local_address rem_address ...",
-// addresses as HEXADDR:HEXPORT). proc(5).
-bool udpPortBound(const std::string& table, std::uint16_t port) {
-  std::ifstream file(table);
-  if (!file) return false;
-  std::string line;
-  std::getline(file, line);  // header
-  while (std::getline(file, line)) {
-    std::istringstream fields(line);
-    std::string slot, local;
-    fields >> slot >> local;
-    auto colon = local.rfind(':');
-    if (colon == std::string::npos) continue;
-    unsigned long bound = 0;
-    auto digits = std::string_view(local).substr(colon + 1);
-    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), bound, 16);
-    if (error == std::errc() && bound == port) return true;
-  }
-  return false;
-}
 
 // A command sh can run with `exec` in front: no lists, pipes, subshells or substitutions, and no leading
 // VAR=value (which exec would take for the program's name), and no shell builtin or keyword first (`exec exit
@@ -219,7 +196,7 @@ Expected<void, std::string> TargetCommand::waitUntilServing(std::chrono::millise
                                     tail.empty() ? "" : ": ", tail)};
     }
     if (m_endpoint.transport == net::Transport::Udp) {
-      if (udpPortBound("/proc/net/udp", m_endpoint.port) || udpPortBound("/proc/net/udp6", m_endpoint.port)) return {};
+      if (!net::servingSocketInodes(m_endpoint).empty()) return {};
       lastProbe = fmt::format("no UDP socket bound to port {}", m_endpoint.port);
     } else {
       auto probe = net::connectEndpoint(m_endpoint, Deadline::after(kProbeConnectTimeout).orEarlier(deadline));

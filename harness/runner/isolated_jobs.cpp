@@ -109,11 +109,16 @@ CheckResult notRunResult(const ScenarioJob& job, std::string reason) {
 }
 
 bool canCreateNetworkNamespaces() {
-  auto child = process::ChildProcess::fork([] { return enterPrivateNetworkNamespace() ? 0 : 1; }, "netns probe");
-  if (!child) return false;
-  auto status = child->wait(Deadline::after(std::chrono::seconds(5)));
-  if (!status) status = child->kill();
-  return status->exited && status->code == 0;
+  // Asked once per process: what this process may do does not change during a run, and the scheduler is
+  // started once per target scenario when they run one at a time (app/run_execution.cpp).
+  static const bool can = [] {
+    auto child = process::ChildProcess::fork([] { return enterPrivateNetworkNamespace() ? 0 : 1; }, "netns probe");
+    if (!child) return false;
+    auto status = child->wait(Deadline::after(std::chrono::seconds(5)));
+    if (!status) status = child->kill();
+    return status->exited && status->code == 0;
+  }();
+  return can;
 }
 
 std::vector<CheckResult> runIsolatedJobs(const std::vector<ScenarioJob>& jobs, const JobOptions& options,

@@ -36,17 +36,31 @@ std::string stateOf(const std::optional<net::TcpSocketInfo>& socket) {
   return socket ? net::tcpStateName(socket->state) : std::string("gone");
 }
 
+// A client connected to the server that has had one reply, with both ends' addresses (for sock_diag).
+struct Exchanged {
+  StreamClient client;
+  net::SockAddr local;   // the client's end
+  net::SockAddr server;  // the server's end
+};
+
+Expected<Exchanged, std::string> connectAndRequest(const CheckContext& context) {
+  auto client = connectClient(context);
+  if (!client) return Unexpected{client.error()};
+  auto local = net::localAddress(client->fd());
+  auto server = net::peerAddress(client->fd());
+  if (!local || !server) return Unexpected{std::string("getsockname/getpeername failed on a connected socket")};
+  if (auto problem = requestOnce(context, *client)) return Unexpected{*problem};
+  return Exchanged{std::move(*client), *local, *server};
+}
+
 }  // namespace
 
 CheckOutcome closeOrder(const CheckContext& context) {
-  auto client = connectClient(context);
-  if (!client) return CheckOutcome::fail(client.error());
-  auto local = net::localAddress(client->fd());
-  auto server = net::peerAddress(client->fd());
-  if (!local || !server) return CheckOutcome::fail("getsockname/getpeername failed on a connected socket");
-  if (auto problem = requestOnce(context, *client)) return CheckOutcome::fail(*problem);
+  auto exchanged = connectAndRequest(context);
+  if (!exchanged) return CheckOutcome::fail(exchanged.error());
+  auto& [client, local, server] = *exchanged;
   std::vector<std::uint8_t> after;
-  StreamEnd end = client->readSome(after, Deadline::after(kWatchForClose).orEarlier(context.deadline));
+  StreamEnd end = client.readSome(after, Deadline::after(kWatchForClose).orEarlier(context.deadline));
   if (end.kind == StreamEnd::Kind::Reset) {
     return CheckOutcome::fail(
         fmt::format("the server reset the connection after its reply ({}): it closes with RST "
@@ -62,15 +76,15 @@ CheckOutcome closeOrder(const CheckContext& context) {
   // never closes costs the wait, and the verdict does not depend on it.
   Deadline limit = context.deadline;
   if (end.kind == StreamEnd::Kind::Eof) {
-    client->close();
-    auto serverEnd = waitForState(*server, *local, net::TcpState::TimeWait, limit);
+    client.close();
+    auto serverEnd = waitForState(server, local, net::TcpState::TimeWait, limit);
     return CheckOutcome::pass(
         fmt::format("the server closes first after a reply (FIN); TIME-WAIT is held by the "
                     "server (its end: {})",
                     stateOf(serverEnd)));
   }
-  client->close();
-  auto ours = waitForState(*local, *server, net::TcpState::TimeWait, limit);
+  client.close();
+  auto ours = waitForState(local, server, net::TcpState::TimeWait, limit);
   if (ours && ours->state == net::TcpState::TimeWait) {
     return CheckOutcome::pass(
         "the server keeps the connection open after a reply; the client closes first (FIN), the "
@@ -131,17 +145,14 @@ CheckOutcome halfClose(const CheckContext& context) {
 }
 
 CheckOutcome clientLeavesFirst(const CheckContext& context) {
-  auto client = connectClient(context);
-  if (!client) return CheckOutcome::fail(client.error());
-  auto local = net::localAddress(client->fd());
-  auto server = net::peerAddress(client->fd());
-  if (!local || !server) return CheckOutcome::fail("getsockname/getpeername failed on a connected socket");
-  if (auto problem = requestOnce(context, *client)) return CheckOutcome::fail(*problem);
-  if (!findConnection(*server, *local)) {
+  auto exchanged = connectAndRequest(context);
+  if (!exchanged) return CheckOutcome::fail(exchanged.error());
+  auto& [client, local, server] = *exchanged;
+  if (!findConnection(server, local)) {
     return CheckOutcome::skip("the server's end of the connection is not visible in this network namespace");
   }
-  client->close();
-  auto serverEnd = waitForState(*server, *local, std::nullopt, context.deadline);
+  client.close();
+  auto serverEnd = waitForState(server, local, std::nullopt, context.deadline);
   if (serverEnd && serverEnd->state == net::TcpState::CloseWait) {
     return CheckOutcome::fail(
         fmt::format("{} ms after the client closed, the server's end of the connection is still in "
