@@ -31,7 +31,7 @@ double millisecondsSince(Clock::time_point start) {
 void closeTarget(process::TargetSession& target, report::ConsoleReporter& console, std::FILE* consoleStream,
                  report::RunResult& result) {
   if (auto ended = target.stop()) std::fprintf(consoleStream, "note: the target ended during the run (%s)\n", ended->c_str());
-  if (!target.eventsLogPath().empty()) {
+  if (!target.eventsLogPaths().empty()) {
     report::CheckResult order = checkEventsOrder(target);
     console.checkFinished(order);
     result.checks.push_back(std::move(order));
@@ -72,8 +72,7 @@ Expected<runner::TargetUnderTest, std::string> perJobTarget(const process::Targe
   runner::TargetUnderTest target;
   target.family = net::socketKindOf(*endpoint);
   target.description = url;  // "tcp://127.0.0.1:{port}": each job picks its own port
-  target.perJob = spec;
-  target.perJob->eventsLog = false;  // the run's events check reads the one server's log; these are many
+  target.perJob = spec;  // each job checks its own server's {events} log (runner/job_sandbox.h)
   return target;
 }
 

@@ -10,8 +10,9 @@
 
 namespace sockspec::app {
 
-// "events.lifecycle-order" for a stopped target that was told to write an --events log: failed when the
-// log is missing, empty, or has calls out of order (the first violation's line and text); passed otherwise.
+// "events.lifecycle-order" for a stopped target that was told to write an --events log, one per start: failed
+// when a start's log is empty or unreadable, or when one has calls out of order (the first violation's start,
+// line and text); passed otherwise.
 report::CheckResult checkEventsOrder(const process::TargetSession& target);
 
 }  // namespace sockspec::app

@@ -10,9 +10,10 @@
 
 namespace sockspec {
 
-Expected<TempDirectory, std::string> TempDirectory::create(const std::string& stem) {
+Expected<TempDirectory, std::string> TempDirectory::create(const std::string& stem, const std::string& parent) {
   std::error_code error;
-  auto base = std::filesystem::temp_directory_path(error);
+  std::filesystem::path base = parent;
+  if (base.empty()) base = std::filesystem::temp_directory_path(error);
   if (error) base = "/tmp";
   std::string pattern = (base / ("sockspec-" + stem + "-XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr) {

@@ -13,8 +13,9 @@ namespace sockspec {
 
 class TempDirectory {
  public:
-  // "<TMPDIR>/sockspec-<stem>-XXXXXX". Fails with a message naming the path and errno.
-  static Expected<TempDirectory, std::string> create(const std::string& stem);
+  // "<TMPDIR>/sockspec-<stem>-XXXXXX", or under `parent` when given (a folder its owner removes, such as a
+  // scenario job's work directory). Fails with a message naming the path and errno.
+  static Expected<TempDirectory, std::string> create(const std::string& stem, const std::string& parent = {});
   TempDirectory(TempDirectory&& other) noexcept : m_path(std::exchange(other.m_path, {})) {}
   TempDirectory& operator=(TempDirectory&& other) noexcept;
   TempDirectory(const TempDirectory&) = delete;

@@ -8,21 +8,17 @@
 #include <linux/tcp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstring>
 
-#include "net/socket_ops.h"
+#include "net/sock_diag_query.h"
 
 namespace sockspec::net {
 
 namespace {
-
-// A dump of a few thousand sockets comes in a handful of these; the kernel never sends a larger one.
-constexpr std::size_t kReceiveBuffer = 64 * 1024;
 
 SockAddr inetAddress(int family, const std::uint32_t (&words)[4], std::uint16_t portNetworkOrder) {
   SockAddr address;
@@ -77,14 +73,6 @@ std::string tcpStateName(TcpState state) {
 }
 
 Result<std::vector<TcpSocketInfo>> listTcpSockets(int family, std::uint32_t stateMask, TcpDiagDetail detail) {
-  auto fd = openSocket(AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG);
-  if (!fd) return Unexpected{fd.error()};
-  // Bounded: the kernel answers a dump at once, but nothing here may wait without a limit.
-  timeval limit{2, 0};
-  if (auto set = setSocketOption(fd->get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)); !set) {
-    return Unexpected{set.error()};
-  }
-
   struct {
     nlmsghdr header;
     inet_diag_req_v2 body;
@@ -96,71 +84,35 @@ Result<std::vector<TcpSocketInfo>> listTcpSockets(int family, std::uint32_t stat
   request.body.sdiag_protocol = IPPROTO_TCP;
   request.body.idiag_states = stateMask;
   if (detail == TcpDiagDetail::Info) request.body.idiag_ext = 1u << (INET_DIAG_INFO - 1);
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  if (::sendto(fd->get(), &request, sizeof(request), 0, reinterpret_cast<const sockaddr*>(&kernel),
-               sizeof(kernel)) < 0) {
-    return lastError("sendto(NETLINK_SOCK_DIAG)");
-  }
 
   std::vector<TcpSocketInfo> sockets;
-  alignas(nlmsghdr) static thread_local std::array<char, kReceiveBuffer> buffer;
-  // Bounded: each recv waits at most SO_RCVTIMEO, and the dump ends with NLMSG_DONE.
-  for (;;) {
-    ssize_t received = ::recv(fd->get(), buffer.data(), buffer.size(), 0);
-    if (received < 0) {
-      if (errno == EINTR) continue;
-      return lastError("recv(NETLINK_SOCK_DIAG)");
-    }
-    if (received == 0) return failWith(EPROTO, "recv(NETLINK_SOCK_DIAG)");
-    // Walks the messages as NLMSG_OK/NLMSG_NEXT do (netlink(3)), without the macros' C casts.
-    std::size_t offset = 0;
-    const auto total = static_cast<std::size_t>(received);
-    while (offset + sizeof(nlmsghdr) <= total) {
-      nlmsghdr header{};
-      std::memcpy(&header, buffer.data() + offset, sizeof(header));
-      if (header.nlmsg_len < sizeof(nlmsghdr) || offset + header.nlmsg_len > total) break;
-      const char* payload = buffer.data() + offset + NLMSG_HDRLEN;
-      offset += NLMSG_ALIGN(header.nlmsg_len);
-      if (header.nlmsg_type == NLMSG_DONE) return sockets;
-      if (header.nlmsg_type == NLMSG_ERROR) {
-        nlmsgerr error{};
-        if (header.nlmsg_len >= NLMSG_HDRLEN + sizeof(error)) std::memcpy(&error, payload, sizeof(error));
-        return failWith(error.error == 0 ? EPROTO : -error.error, "NETLINK_SOCK_DIAG");
+  auto answered = querySockDiag(std::as_bytes(std::span(&request, 1)), [&](std::span<const char> payload) {
+    if (payload.size() < sizeof(inet_diag_msg)) return;
+    inet_diag_msg message{};
+    std::memcpy(&message, payload.data(), sizeof(message));
+    TcpSocketInfo info;
+    info.state = static_cast<TcpState>(message.idiag_state);
+    info.local = inetAddress(message.idiag_family, message.id.idiag_src, message.id.idiag_sport);
+    info.remote = inetAddress(message.idiag_family, message.id.idiag_dst, message.id.idiag_dport);
+    info.receiveQueue = message.idiag_rqueue;
+    info.sendQueue = message.idiag_wqueue;
+    info.inode = message.idiag_inode;
+    info.uid = message.idiag_uid;
+    std::size_t attributesAt = std::min<std::size_t>(NLMSG_ALIGN(sizeof(inet_diag_msg)), payload.size());
+    forEachAttribute(payload.subspan(attributesAt), [&](unsigned short type, std::span<const char> value) {
+      if (type != INET_DIAG_INFO) return;
+      tcp_info tcp{};
+      std::size_t length = std::min(value.size(), sizeof(tcp));
+      std::memcpy(&tcp, value.data(), length);
+      // An older kernel's shorter tcp_info lacks the field.
+      if (length >= offsetof(tcp_info, tcpi_bytes_received) + sizeof(tcp.tcpi_bytes_received)) {
+        info.bytesReceived = tcp.tcpi_bytes_received;
       }
-      if (header.nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
-      if (header.nlmsg_len < NLMSG_HDRLEN + sizeof(inet_diag_msg)) continue;
-      inet_diag_msg message{};
-      std::memcpy(&message, payload, sizeof(message));
-      TcpSocketInfo info;
-      info.state = static_cast<TcpState>(message.idiag_state);
-      info.local = inetAddress(message.idiag_family, message.id.idiag_src, message.id.idiag_sport);
-      info.remote = inetAddress(message.idiag_family, message.id.idiag_dst, message.id.idiag_dport);
-      info.receiveQueue = message.idiag_rqueue;
-      info.sendQueue = message.idiag_wqueue;
-      info.inode = message.idiag_inode;
-      info.uid = message.idiag_uid;
-      // The attributes follow the message (rtnetlink(7) layout: rtattr, then its payload, each aligned).
-      std::size_t at = NLMSG_ALIGN(sizeof(inet_diag_msg));
-      const std::size_t end = header.nlmsg_len - NLMSG_HDRLEN;
-      while (at + sizeof(rtattr) <= end) {
-        rtattr attribute{};
-        std::memcpy(&attribute, payload + at, sizeof(attribute));
-        if (attribute.rta_len < sizeof(rtattr) || at + attribute.rta_len > end) break;
-        if (attribute.rta_type == INET_DIAG_INFO) {
-          tcp_info tcp{};
-          std::size_t length = std::min<std::size_t>(attribute.rta_len - RTA_LENGTH(0), sizeof(tcp));
-          std::memcpy(&tcp, payload + at + RTA_LENGTH(0), length);
-          // An older kernel's shorter tcp_info lacks the field.
-          if (length >= offsetof(tcp_info, tcpi_bytes_received) + sizeof(tcp.tcpi_bytes_received)) {
-            info.bytesReceived = tcp.tcpi_bytes_received;
-          }
-        }
-        at += RTA_ALIGN(attribute.rta_len);
-      }
-      sockets.push_back(info);
-    }
-  }
+    });
+    sockets.push_back(info);
+  });
+  if (!answered) return Unexpected{answered.error()};
+  return sockets;
 }
 
 std::uint16_t portOf(const SockAddr& address) {

@@ -110,7 +110,7 @@ Expected<TargetCommand, std::string> TargetCommand::start(const TargetCommandOpt
   target.m_endpoint = resolved->endpoint;
   target.m_command = resolved->command;
   target.m_stopGrace = options.stopGrace;
-  auto directory = TempDirectory::create("target");
+  auto directory = TempDirectory::create("target", options.workDirectory);
   if (!directory) return Unexpected{fmt::format("target command: {}", directory.error())};
   target.m_directory.emplace(std::move(*directory));
   // The output goes to a file that the supervisor keeps bounded, not to a pipe of ours: a pipe nobody

@@ -56,6 +56,7 @@ struct TargetCommandOptions {
   // SIGINT/SIGTERM (process/interrupt_signals.h): the wait for the server to serve ends when it is raised.
   const volatile std::sig_atomic_t* stopRequested = nullptr;
   std::chrono::milliseconds stopGrace{2000};    // SIGTERM to SIGKILL
+  std::string workDirectory;  // where its private folder goes ("": $TMPDIR); see TargetSpec::workDirectory
 };
 
 class TargetCommand {

@@ -2,8 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+
 #include <fstream>
 #include <thread>
+
+#include "base/sys_error.h"
 
 namespace sockspec::process {
 
@@ -21,11 +25,14 @@ constexpr auto kDyingGrace = std::chrono::milliseconds(500);
 Expected<TargetSession, std::string> TargetSession::open(const TargetSpec& spec) {
   TargetSession session(spec);
   if (spec.eventsLog && spec.command.find(kEventsPlaceholder) != std::string::npos) {
-    auto directory = TempDirectory::create("events");
-    if (!directory) return Unexpected{directory.error()};
-    session.m_eventsPath = directory->path() + "/target-events.jsonl";
-    session.m_eventsDirectory.emplace(std::move(*directory));
-    session.m_spec.command = substitutePlaceholder(spec.command, kEventsPlaceholder, session.m_eventsPath);
+    if (spec.workDirectory.empty()) {
+      auto directory = TempDirectory::create("events");
+      if (!directory) return Unexpected{directory.error()};
+      session.m_eventsDirectory.emplace(std::move(*directory));
+      session.m_eventsFolder = session.m_eventsDirectory->path();
+    } else {
+      session.m_eventsFolder = spec.workDirectory;
+    }
   }
   if (!spec.command.empty()) {
     if (auto started = session.startCommand(); !started) return Unexpected{started.error()};
@@ -43,6 +50,17 @@ Expected<TargetSession, std::string> TargetSession::open(const TargetSpec& spec)
 Expected<void, std::string> TargetSession::startCommand() {
   TargetCommandOptions options;
   options.command = m_spec.command;
+  options.workDirectory = m_spec.workDirectory;
+  if (!m_eventsFolder.empty()) {
+    // Each start writes its own log: a restarted server would otherwise replace (or append to) the last
+    // one's, and only one server's calls would be checked.
+    std::string path = fmt::format("{}/target-events-{}.jsonl", m_eventsFolder, m_eventsPaths.size() + 1);
+    net::UniqueFd reader(::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644));
+    if (!reader) return Unexpected{fmt::format("{{events}}: {}: {}", path, SysError{errno, "open"}.describe())};
+    m_eventsPaths.push_back(std::move(path));
+    m_eventsReaders.push_back(std::move(reader));
+    options.command = substitutePlaceholder(m_spec.command, kEventsPlaceholder, m_eventsPaths.back());
+  }
   if (!m_spec.url.empty()) options.targetUrl = m_spec.url;
   options.readyTimeout = m_spec.readyTimeout;
   options.stopRequested = m_spec.stopRequested;
@@ -102,9 +120,10 @@ std::optional<std::string> TargetSession::troubleAfterCheck() {
   return std::nullopt;
 }
 
-std::optional<events::OrderReport> TargetSession::checkEventsLog() const {
-  if (m_eventsPath.empty()) return std::nullopt;
-  std::ifstream log(m_eventsPath);
+std::optional<events::OrderReport> TargetSession::checkEventsLog(std::size_t index) const {
+  if (index >= m_eventsReaders.size()) return std::nullopt;
+  // /proc/self/fd/N reopens the very file, checked against its own mode, not against the folders above it.
+  std::ifstream log(fmt::format("/proc/self/fd/{}", m_eventsReaders[index].get()));
   if (!log) return std::nullopt;
   return events::checkLifecycleOrder(log);
 }

@@ -2,7 +2,8 @@
 // from --target-cmd (TargetCommand: a free port, waited for until it serves, its whole process group stopped
 // and reaped at the end, restartable after a crash), or one somebody else runs at a --target URL, which is
 // only probed. "{events}" in the command names a file in the session's private folder for the server's
-// --events log (docs/events.md), checked for lifecycle order once the server has stopped.
+// --events log (docs/events.md), a new one for each start (a fresh server per check), each checked for
+// lifecycle order once the server has stopped.
 #pragma once
 
 #include <sys/types.h>
@@ -18,6 +19,7 @@
 #include "events/lifecycle_order.h"
 #include "net/endpoint.h"
 #include "net/endpoint_sockets.h"
+#include "net/unique_fd.h"
 #include "process/target_command.h"
 
 namespace sockspec::process {
@@ -37,6 +39,10 @@ struct TargetSpec {
   bool freshPerCheck = false;
   // SIGINT/SIGTERM: a start (or restart) that is still waiting for the server to serve gives up at once.
   const volatile std::sig_atomic_t* stopRequested = nullptr;
+  // Where the session's files go ("": private folders under $TMPDIR). A scenario job's server puts them in
+  // the job's work directory, which the runner's parent process removes: the job itself may have given up
+  // root (--user) by the time its server stops, and could not remove what root made.
+  std::string workDirectory;
 };
 
 class TargetSession {
@@ -53,11 +59,14 @@ class TargetSession {
   pid_t pid() const { return m_command ? m_command->pid() : -1; }
   // The command with its port filled in, quoted, or the URL.
   std::string describe() const;
-  // The --events log the server was told to write ("" unless the spec asked for one).
-  const std::string& eventsLogPath() const { return m_eventsPath; }
-  // The lifecycle-order check of that log (events/lifecycle_order.h); nullopt when the server wrote none.
-  // Call it after stop(): a running server may still be writing.
-  std::optional<events::OrderReport> checkEventsLog() const;
+  // The --events logs the servers were told to write, one per start, in order (none unless the spec asked
+  // for them).
+  const std::vector<std::string>& eventsLogPaths() const { return m_eventsPaths; }
+  // The lifecycle-order check of the log of start `index` (events/lifecycle_order.h); nullopt when it cannot
+  // be read. Each log is created, and opened for reading, before its server starts, and read through that
+  // descriptor: a scenario job reads it after giving up root (--user), when the folders above it may be
+  // closed to it. Call it after stop(): a running server may still be writing.
+  std::optional<events::OrderReport> checkEventsLog(std::size_t index) const;
 
   // How the server we started ended ("killed by SIGABRT"), without waiting; nullopt while it runs, and
   // always for a server we did not start.
@@ -87,8 +96,10 @@ class TargetSession {
   Expected<void, std::string> startCommand();
 
   TargetSpec m_spec;
-  std::optional<TempDirectory> m_eventsDirectory;
-  std::string m_eventsPath;
+  std::optional<TempDirectory> m_eventsDirectory;  // owns m_eventsFolder unless the spec gave a work directory
+  std::string m_eventsFolder;
+  std::vector<std::string> m_eventsPaths;
+  std::vector<net::UniqueFd> m_eventsReaders;  // one per path, opened O_RDONLY when it was created
   std::optional<TargetCommand> m_command;
   net::Endpoint m_endpoint;
   std::size_t m_checksBegun = 0;

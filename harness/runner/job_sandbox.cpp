@@ -62,7 +62,9 @@ void JobSandbox::openCapture() {
 
 Expected<void, std::string> JobSandbox::startTarget() {
   if (m_settings.target == nullptr || !m_settings.target->perJob || !m_scenario.hasRequirement("target")) return {};
-  auto session = process::TargetSession::open(*m_settings.target->perJob);
+  process::TargetSpec spec = *m_settings.target->perJob;
+  spec.workDirectory = m_workDirectory;
+  auto session = process::TargetSession::open(spec);
   if (!session) return Unexpected{"the target could not be started for this check: " + session.error()};
   auto address = net::toSockAddr(session->endpoint());
   if (!address) return Unexpected{fmt::format("the target's endpoint {}: {}", session->endpoint().toString(), address.error())};
@@ -82,7 +84,26 @@ void JobSandbox::stopTarget(report::CheckResult& result) {
     result.message = fmt::format("the target died during this check ({})", *ended);
   }
   (void)m_target->stop();
+  checkTargetEvents(result);
   m_target.reset();
+}
+
+// The server's {events} log, read once it has stopped: calls out of order fail the check it served.
+void JobSandbox::checkTargetEvents(report::CheckResult& result) {
+  const auto& paths = m_target->eventsLogPaths();
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    std::string problem;
+    auto order = m_target->checkEventsLog(i);
+    if (!order || order->calls == 0) {
+      problem = fmt::format("the target wrote nothing to its --events log ({})", paths[i]);
+    } else if (!order->violations.empty()) {
+      problem = fmt::format("the target's --events log: {} of {} calls out of order; first: {}",
+                            order->violations.size(), order->calls, order->violations.front().message);
+    }
+    if (problem.empty()) continue;
+    result.message += (result.message.empty() ? "" : "; ") + problem;
+    result.status = report::Status::Failed;
+  }
 }
 
 void JobSandbox::finish(report::CheckResult& result) {

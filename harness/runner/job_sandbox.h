@@ -48,6 +48,7 @@ class JobSandbox {
   void openCapture();
   Expected<void, std::string> startTarget();
   void stopTarget(report::CheckResult& result);
+  void checkTargetEvents(report::CheckResult& result);
 
   const scenario::Scenario& m_scenario;
   scenario::Family m_family;

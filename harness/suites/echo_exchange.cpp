@@ -12,6 +12,7 @@
 #include "net/readiness.h"
 #include "net/socket_ops.h"
 #include "suites/queued_bytes.h"
+#include "suites/server_hold.h"
 
 namespace sockspec::suites {
 
@@ -32,11 +33,9 @@ EchoExchangeResult runEchoExchange(StreamClient& client, const EchoExchangeOptio
   std::vector<std::uint8_t> incoming(readChunk);
   bool shut = false;
   bool sawEof = false;
-  // The read cap (options.readCap): the server's unread bytes when last seen, since when unchanged, and
-  // whether one chunk may be read past the cap (the server stopped taking our data).
-  std::optional<std::uint64_t> lastUnread;
-  auto unreadSince = std::chrono::steady_clock::now();
-  bool capLifted = options.readCap == 0;
+  std::optional<HoldingReadGate> gate;
+  if (options.keepServerHolding) gate.emplace(client.keepsRecords(), readChunk, options.holdQuiet);
+  bool hungUp = false;
   for (;;) {
     bool sendDone = result.sent >= options.sendBytes || result.sendError.has_value();
     if (sendDone && options.halfCloseAfterSend && !shut && !result.sendError) {
@@ -53,32 +52,19 @@ EchoExchangeResult runEchoExchange(StreamClient& client, const EchoExchangeOptio
       result.end = StreamEnd::eof();
       return result;
     }
-    bool mayRead = true;
-    if (!capLifted && result.verifier.received() >= options.readCap) {
-      auto unread = unixBytesUnreadByPeer(client.fd());
-      auto now = std::chrono::steady_clock::now();
-      if (!unread || *unread == 0) {
-        capLifted = true;  // the server has taken everything we sent: its next read is our EOF
-      } else if (*unread != lastUnread) {
-        lastUnread = *unread;
-        unreadSince = now;
-        mayRead = false;
-      } else if (now - unreadSince < std::chrono::milliseconds(25)) {
-        mayRead = false;
-      } else {
-        unreadSince = now;  // it stopped taking: one chunk, then hold again
-      }
-    }
-    short events = mayRead ? POLLIN : 0;
+    bool mayRead = !gate || gate->mayRead(client.fd(), options.sentBefore + result.sent, result.verifier.received(), hungUp);
+    // Holding back: only the server's hang-up is waited for, a tick at a time, and the gate asked again.
+    short events = mayRead ? POLLIN : POLLRDHUP;
     if (!sendDone) events |= POLLOUT;
     pollfd entry{client.fd(), events, 0};
     int ready = ::poll(&entry, 1, mayRead ? deadline.pollTimeoutMs() : std::min(deadline.pollTimeoutMs(), 1));
+    if (ready > 0) hungUp = hungUp || (entry.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) {
       result.end = StreamEnd::fromError(SysError{errno, "poll"});
       return result;
     }
-    if (ready == 0 && !mayRead && !deadline.expired()) continue;  // holding at the cap
+    if (!mayRead && !deadline.expired() && (ready == 0 || (entry.revents & POLLOUT) == 0)) continue;  // holding back
     if (ready == 0) {
       result.end = StreamEnd::timedOut();
       return result;
@@ -143,15 +129,6 @@ namespace {
 
 constexpr std::uint64_t kMinimumHeld = 64 * 1024;
 
-// What the server has read of ours and not given back: nullopt when the kernel will not say.
-std::optional<std::uint64_t> heldByServer(const StreamClient& client, std::uint64_t sent) {
-  auto unread = unixBytesUnreadByPeer(client.fd());
-  auto waiting = bytesWaitingForUs(client.fd());
-  if (!unread || !waiting) return std::nullopt;
-  std::uint64_t elsewhere = *unread + *waiting;
-  return sent > elsewhere ? sent - elsewhere : 0;
-}
-
 }  // namespace
 
 ServerHoldingPush pushUntilServerHolds(StreamClient& client, std::uint64_t seed, std::uint64_t limit, bool measured,
@@ -187,11 +164,13 @@ ServerHoldingPush pushUntilServerHolds(StreamClient& client, std::uint64_t seed,
       }
       continue;
     }
-    push.held = heldByServer(client, push.sent);
-    if (!push.held) break;
-    auto waiting = bytesWaitingForUs(client.fd());
-    push.waiting = waiting ? *waiting : 0;
-    if (*push.held >= kMinimumHeld && *push.held >= push.waiting) break;
+    auto hold = measureServerHold(client.fd(), client.keepsRecords(), push.sent, 0);
+    if (!hold) break;
+    push.held = hold->held;
+    push.waiting = hold->waiting;
+    // Without unix_diag the server's reach is unknown: then at least it must hold what waits for us.
+    bool beyondReach = hold->pushable ? holdsBeyondReach(*hold) : hold->held >= hold->waiting;
+    if (hold->held >= kMinimumHeld && beyondReach) break;
     if (std::chrono::steady_clock::now() - lastProgress >= patience) {
       push.outwaited = true;
       break;

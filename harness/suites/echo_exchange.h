@@ -25,10 +25,12 @@ struct EchoExchangeOptions {
   // server's own send buffer full, so that what it still owes sits in its queue.
   std::size_t readChunk = 256 * 1024;
   std::chrono::microseconds pauseAfterRead{0};
-  // AF_UNIX only: read no further than this many echo bytes (0: no cap) while the server still has our data
-  // unread (SIOCOUTQ) and is taking it; one chunk more each time it stops taking it for 25 ms. What the server
-  // owes beyond the cap then stays in its own queue until it has read our EOF, however the scheduler runs it.
-  std::uint64_t readCap = 0;
+  // AF_UNIX only: read only while the server holds more of ours than the read could let it send, so that it
+  // still owes us data when it reads our EOF (server_hold.h). Holds back otherwise, until the server hangs up
+  // or nothing moved for `holdQuiet`.
+  bool keepServerHolding = false;
+  std::uint64_t sentBefore = 0;  // the bytes sent before the exchange began (pushUntilServerHolds)
+  std::chrono::milliseconds holdQuiet{500};
 };
 
 struct EchoExchangeResult {
@@ -57,11 +59,12 @@ struct ServerHoldingPush {
 };
 
 // Sends the payload without reading, as pushUntilStalled does, but on AF_UNIX (`measured`) a stall counts
-// only once the server is seen to hold what it read and did not give back (sent, minus what waits unread for
-// it, minus what waits for us; queued_bytes.h) of at least 64 KiB and at least what the kernel holds for us.
-// A server that is merely not running looks stalled too, for any window: then it holds nothing. Without that
-// it waits on until no send progressed for `patience` (a server that buffers nothing), the deadline, or
-// `limit`. Over tcp what the server has read cannot be seen, and the stall window alone decides.
+// only once the server is seen to hold at least 64 KiB of ours that it read and did not give back, and more
+// than it could still send into our receive queue (server_hold.h): then, were we to send EOF and read nothing,
+// it would still hold data when it read the EOF. A server that is merely not running looks stalled too, for
+// any window: then it can still send. Without that it waits on until no send progressed for `patience` (a
+// server that buffers nothing), the deadline, or `limit`. Over tcp what the server has read cannot be seen,
+// and the stall window alone decides.
 ServerHoldingPush pushUntilServerHolds(StreamClient& client, std::uint64_t seed, std::uint64_t limit, bool measured,
                                        std::chrono::milliseconds stallWindow, std::chrono::milliseconds patience,
                                        Deadline deadline);

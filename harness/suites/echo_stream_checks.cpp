@@ -124,15 +124,13 @@ CheckOutcome halfClose(const CheckContext& context) {
   // At most ~60 MB/s: slower than a server's local read-and-send loop, so it, not we, waits on the pipe.
   options.readChunk = 32 * 1024;
   options.pauseAfterRead = std::chrono::microseconds(150);
-  // A server descheduled in the middle of flushing its queue lets us drain the kernel's buffer meanwhile, and
-  // then empties its queue in one go before it reads our EOF (1 run in about 150 over unix-seqpacket, with the
-  // server stopped 30 ms of every 50 and two busy loops). So on AF_UNIX we hold back what it held plus what
-  // the kernel held for us at the stall until it has read all we sent: then the kernel's buffer towards us is
-  // full and the rest is in its own queue when it reads the EOF.
-  if (push.held && *push.held > 0) {
-    std::uint64_t holdBack = *push.held + push.waiting;
-    options.readCap = pushed > holdBack ? pushed - holdBack : 1;
-  }
+  // A server descheduled in the middle of flushing its queue would let us drain the kernel's buffer
+  // meanwhile, and then empty its queue in one go before it reads our EOF (1 run in about 150 over
+  // unix-seqpacket, with the server stopped 30 ms of every 50 and two busy loops). So on AF_UNIX we read only
+  // while the server holds more than the read lets it send (server_hold.h), and otherwise wait for it to
+  // hang up: a server that closes at EOF then provably drops data, however the two of us are scheduled.
+  options.keepServerHolding = push.held.has_value();
+  options.sentBefore = pushed;
   auto result = runEchoExchange(*client, options, context.deadline);
   if (auto problem = describeEchoProblem(result, pushed, context.timeout)) {
     return CheckOutcome::fail(fmt::format("sent {} bytes without reading, then shutdown(SHUT_WR): {}", pushed, *problem));

@@ -8,6 +8,7 @@
 #include <thread>
 #include <string>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "support/built_programs.h"
@@ -275,6 +276,27 @@ TEST_CASE("target mode: {events} gives the target a log file whose call order is
   CHECK(illegal.out.find("FAIL  events.lifecycle-order") != std::string::npos);
   CHECK(illegal.out.find("1 of 1 calls out of order; first: send on fd 9 on a descriptor no socket or accept call "
                          "opened") != std::string::npos);
+  CHECK(temp.empty());
+}
+
+TEST_CASE("target mode: with a fresh server per check, every start's {events} log is checked, not only the last") {
+  PrivateTemp temp;
+  std::string server = serverBinary();
+  std::string marker = tempFilePath("events-started-once");
+  // The first start forges its log; every later one writes a legal log at the same {events} path would
+  // have replaced it, had all starts shared one file.
+  std::string command = fmt::format(
+      R"(if [ -e {0} ]; then exec {1} --listen tcp://127.0.0.1:{{port}} --service daytime --events {{events}}; fi; )"
+      R"(touch {0}; echo '{{"pid":1,"call":"send","fd":9,"result":1}}' > {{events}}; exec {1} --listen )"
+      R"(tcp://127.0.0.1:{{port}} --service daytime)",
+      marker, server);
+  auto run = runSockspec(temp, {"--suite", "daytime", "--target-cmd", command}, std::chrono::seconds(60));
+  std::filesystem::remove(marker);
+  INFO(run.describe() << run.out);
+  CHECK(run.exitedWith(1));
+  CHECK(run.out.find("FAIL  events.lifecycle-order") != std::string::npos);
+  CHECK(run.out.find("the target's start 1 of ") != std::string::npos);
+  CHECK(run.out.find(": 1 of 1 calls out of order; first: send on fd 9") != std::string::npos);
   CHECK(temp.empty());
 }
 

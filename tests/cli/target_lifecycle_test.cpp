@@ -114,6 +114,47 @@ TEST_CASE("each check gets a fresh server: a crash in one scenario is not the ne
   CHECK(temp.empty());
 }
 
+TEST_CASE("a scenario's own server writes its {events} log in the job's folder: checked, nothing left behind") {
+  PrivateTemp temp;
+  std::string echo = writeScenario("events-echo", kEchoScenario);
+  // The run's working directory: a literal "{events}" file once appeared here.
+  std::string workingDirectory = tempFilePath("events-cwd");
+  std::filesystem::create_directories(workingDirectory);
+  auto runIn = [&](std::vector<std::string> arguments) {
+    std::string line = "cd " + workingDirectory + " && exec";
+    for (const auto& argument : runArguments(temp, std::move(arguments))) {
+      std::string quoted;
+      for (char c : argument) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      line += " '" + quoted + "'";
+    }
+    return runProgram({"/bin/sh", "-c", line}, {}, 60s);
+  };
+  std::string server = serverBinary() + " --listen tcp://127.0.0.1:{port} --service echo";
+
+  auto legal = runIn({echo, "--target-cmd", server + " --events {events}"});
+  INFO(legal.describe() << legal.out);
+  CHECK(legal.exitedWith(0));
+  CHECK(legal.out.find("PASS  t.b-echo[tcp4]") != std::string::npos);
+
+  std::string forged = R"(echo '{"pid":1,"call":"send","fd":9,"result":1}' > {events}; exec )" + server;
+  auto illegal = runIn({echo, "--target-cmd", forged});
+  INFO(illegal.describe() << illegal.out);
+  CHECK(illegal.exitedWith(1));
+  CHECK(illegal.out.find("FAIL  t.b-echo[tcp4]") != std::string::npos);
+  CHECK(illegal.out.find("the target's --events log: 1 of 1 calls out of order; first: send on fd 9") !=
+        std::string::npos);
+
+  if (::geteuid() == 0) {
+    // The job gives up root before its server stops: what root made for the server is still removed.
+    auto asNobody = runIn({echo, "--user", "nobody", "--target-cmd", server + " --events {events}"});
+    INFO(asNobody.describe() << asNobody.out);
+    CHECK(asNobody.exitedWith(0));
+  }
+  CHECK(std::filesystem::is_empty(workingDirectory));
+  CHECK(temp.empty());
+  std::filesystem::remove_all(workingDirectory);
+}
+
 TEST_CASE("with --keep-target, the check the server died in says so in every report, and later ones are not run") {
   PrivateTemp temp;
   std::string crash = writeScenario("a-crash", kCrashScenario);
