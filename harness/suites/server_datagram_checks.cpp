@@ -81,8 +81,14 @@ CheckOutcome datagramReply(const CheckContext& context) {
   }
   DatagramTally tally = receiveReplies(*client, context, 1);
   if (tally.replies < 1) {
+    // The client is connected: the kernel drops a datagram from any other address or port (udp(7)).
+    std::string_view cause = tally.datagrams == 0 && tally.error.empty()
+                                 ? "; the server did not answer, or answered from another port or address "
+                                   "than the one asked (a second socket, a wildcard bind on a host of "
+                                   "several addresses), which a client that connect()ed never sees"
+                                 : "";
     return CheckOutcome::fail(
-        fmt::format("the request as one datagram: {}", describeTally(tally, 1, context)));
+        fmt::format("the request as one datagram: {}{}", describeTally(tally, 1, context), cause));
   }
   return CheckOutcome::pass();
 }
@@ -105,8 +111,15 @@ CheckOutcome oddThenRequest(const CheckContext& context, const std::string& odd,
   }
   DatagramTally tally = receiveReplies(*client, context, 1);
   if (tally.replies < 1) {
+    // A receive that failed is ECONNREFUSED: an ICMP port unreachable came back (udp(7)).
+    std::string cause =
+        tally.error.empty()
+            ? std::string(likelyCause)
+            : fmt::format("nothing is bound to the server's port any more: it died (or closed its socket) "
+                          "after {}",
+                          what);
     return CheckOutcome::fail(fmt::format("{}, then the request from another client: {}; {}", what,
-                                          describeTally(tally, 1, context), likelyCause));
+                                          describeTally(tally, 1, context), cause));
   }
   DatagramReply answer = oddClient->receive(Deadline::after(std::chrono::milliseconds(0)));
   if (answer.kind != DatagramReply::Kind::Received)
@@ -121,8 +134,8 @@ CheckOutcome datagramEmpty(const CheckContext& context) {
   // An empty datagram reads as 0 bytes, which is not an end of input on a datagram socket (recv(2)).
   return oddThenRequest(
       context, std::string(), "the empty datagram",
-      "the server stops answering others after an empty datagram: it likely takes the 0-byte read "
-      "for the end of a conversation with that client and waits on it (socat UDP4-RECVFROM,fork "
+      "the server stops answering others after an empty datagram: it died on it, or it takes the 0-byte "
+      "read for the end of a conversation with that client and waits on it (socat UDP4-RECVFROM,fork "
       "EXEC does)");
 }
 
