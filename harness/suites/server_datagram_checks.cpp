@@ -8,6 +8,7 @@
 #include "suites/datagram_client.h"
 #include "suites/server_checks.h"
 #include "suites/server_exchange.h"
+#include "suites/stray_reply_witness.h"
 
 namespace sockspec::suites::server {
 
@@ -76,17 +77,21 @@ std::string describeTally(const DatagramTally& tally, std::size_t want, const Ch
 CheckOutcome datagramReply(const CheckContext& context) {
   auto client = DatagramClient::connect(context.target, context.deadline);
   if (!client) return CheckOutcome::fail(client.error());
+  // Without a witness (it could not bind) a reply from elsewhere reads as no reply, as it does to a client.
+  auto witness = StrayReplyWitness::open(client->fd());
   if (auto sent = client->send(net::asBytes(context.request), context.deadline); !sent) {
     return CheckOutcome::fail(sent.error());
   }
   DatagramTally tally = receiveReplies(*client, context, 1);
   if (tally.replies < 1) {
-    // The client is connected: the kernel drops a datagram from any other address or port (udp(7)).
-    std::string_view cause = tally.datagrams == 0 && tally.error.empty()
-                                 ? "; the server did not answer, or answered from another port or address "
-                                   "than the one asked (a second socket, a wildcard bind on a host of "
-                                   "several addresses), which a client that connect()ed never sees"
-                                 : "";
+    std::string cause;
+    if (auto stray = witness ? witness->takeQueued() : std::nullopt) {
+      cause = fmt::format(
+          "; a datagram of {} bytes \"{}\" came from {} instead: the server answers from another port or "
+          "address than the one asked (a second socket, a wildcard bind on a host of several addresses), "
+          "and a client that connect()ed never sees it (udp(7))",
+          stray->fullSize, escapeForDisplay(textOf(stray->data), 40), stray->from.toString());
+    }
     return CheckOutcome::fail(
         fmt::format("the request as one datagram: {}{}", describeTally(tally, 1, context), cause));
   }
