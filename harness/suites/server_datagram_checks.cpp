@@ -120,9 +120,7 @@ CheckOutcome oddThenRequest(const CheckContext& context, const std::string& odd,
     std::string cause =
         tally.error.empty()
             ? std::string(likelyCause)
-            : fmt::format("nothing is bound to the server's port any more: it died (or closed its socket) "
-                          "after {}",
-                          what);
+            : fmt::format("nothing is bound to the server's port any more: it died after {}", what);
     return CheckOutcome::fail(fmt::format("{}, then the request from another client: {}; {}", what,
                                           describeTally(tally, 1, context), cause));
   }

@@ -1,6 +1,6 @@
 // The server profile's self-test (docs/server-profile.md): a correct line server (PING -> +PONG) passes
-// every check over TCP and UDP; each --fault of it is caught by the check that applies, with a message
-// that names what the server did; without the target's processes the hygiene checks are skipped.
+// every check over TCP and UDP; each --fault of it, TCP or UDP, is caught by the check that applies, with a
+// message that names what the server did; without the target's processes the hygiene checks are skipped.
 // Every fault is provoked outright (tests/support/line_server.cpp), never left to timing.
 #include <fmt/format.h>
 
@@ -165,7 +165,7 @@ TEST_CASE("each UDP fault of the line server is caught by the check that applies
   }
 }
 
-TEST_CASE("a memory leak's figures: RSS grows by the 64 KiB each connection leaks; the correct server's does not",
+TEST_CASE("a memory leak's figures: RSS grows by the 64 KiB a connection leaks; the correct server's not",
           "[live][server-profile]") {
   SECTION("leak-memory") {
     RunResult run = runProfile({"leak-memory"}, {"server.hygiene-requests"});
@@ -183,7 +183,8 @@ TEST_CASE("a memory leak's figures: RSS grows by the 64 KiB each connection leak
     INFO(describeAll(run));
     REQUIRE(run.checks.size() == 1);
     CHECK(run.checks[0].status == Status::Passed);
-    CHECK_THAT(run.checks[0].message, Catch::Matches("after [0-9]+ clients .*RSS [0-9.]+ MiB -> [0-9.]+ MiB \\(1 process\\)"));
+    CHECK_THAT(run.checks[0].message,
+               Catch::Matches("after [0-9]+ clients .*RSS [0-9.]+ MiB -> [0-9.]+ MiB \\(1 process\\)"));
   }
 }
 

@@ -29,10 +29,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -129,8 +129,7 @@ int serveUdp(const Options& options) {
     if (options.fault == "drop-repeats" && seenRecently(peer, length, input)) continue;
     std::string replies = answerLines(input);
     if (!replies.empty()) {
-      (void)::sendto(replyFd, replies.data(), replies.size(), 0, reinterpret_cast<sockaddr*>(&peer),
-                     length);
+      (void)::sendto(replyFd, replies.data(), replies.size(), 0, reinterpret_cast<sockaddr*>(&peer), length);
     }
   }
 }
@@ -350,10 +349,10 @@ int main(int argc, char** argv) {
     bool udp;  // a fault of the UDP server (else of the TCP one)
   };
   static const Fault kFaults[] = {
-      {"crash-on-split", false},       {"leak-fd-on-reset", false}, {"close-wait", false},
-      {"rst-on-close", false},         {"ignore-half-close", false}, {"backlog-1", false},
-      {"leak-memory", false},          {"reply-from-other-port", true}, {"crash-on-empty", true},
-      {"trust-msg-trunc", true},       {"short-buffer", true},        {"drop-repeats", true},
+      {"crash-on-split", false}, {"leak-fd-on-reset", false},     {"close-wait", false},
+      {"rst-on-close", false},   {"ignore-half-close", false},    {"backlog-1", false},
+      {"leak-memory", false},    {"reply-from-other-port", true}, {"crash-on-empty", true},
+      {"trust-msg-trunc", true}, {"short-buffer", true},          {"drop-repeats", true},
   };
   if (!options.fault.empty()) {
     const Fault* fault = nullptr;
