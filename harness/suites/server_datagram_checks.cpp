@@ -8,6 +8,7 @@
 #include "suites/datagram_client.h"
 #include "suites/server_checks.h"
 #include "suites/server_exchange.h"
+#include "suites/stray_reply_witness.h"
 
 namespace sockspec::suites::server {
 
@@ -76,13 +77,23 @@ std::string describeTally(const DatagramTally& tally, std::size_t want, const Ch
 CheckOutcome datagramReply(const CheckContext& context) {
   auto client = DatagramClient::connect(context.target, context.deadline);
   if (!client) return CheckOutcome::fail(client.error());
+  // Without a witness (it could not bind) a reply from elsewhere reads as no reply, as it does to a client.
+  auto witness = StrayReplyWitness::open(client->fd());
   if (auto sent = client->send(net::asBytes(context.request), context.deadline); !sent) {
     return CheckOutcome::fail(sent.error());
   }
   DatagramTally tally = receiveReplies(*client, context, 1);
   if (tally.replies < 1) {
+    std::string cause;
+    if (auto stray = witness ? witness->takeQueued() : std::nullopt) {
+      cause = fmt::format(
+          "; a datagram of {} bytes \"{}\" came from {} instead: the server answers from another port or "
+          "address than the one asked (a second socket, a wildcard bind on a host of several addresses), "
+          "and a client that connect()ed never sees it (udp(7))",
+          stray->fullSize, escapeForDisplay(textOf(stray->data), 40), stray->from.toString());
+    }
     return CheckOutcome::fail(
-        fmt::format("the request as one datagram: {}", describeTally(tally, 1, context)));
+        fmt::format("the request as one datagram: {}{}", describeTally(tally, 1, context), cause));
   }
   return CheckOutcome::pass();
 }
@@ -105,8 +116,13 @@ CheckOutcome oddThenRequest(const CheckContext& context, const std::string& odd,
   }
   DatagramTally tally = receiveReplies(*client, context, 1);
   if (tally.replies < 1) {
+    // A receive that failed is ECONNREFUSED: an ICMP port unreachable came back (udp(7)).
+    std::string cause =
+        tally.error.empty()
+            ? std::string(likelyCause)
+            : fmt::format("nothing is bound to the server's port any more: it died after {}", what);
     return CheckOutcome::fail(fmt::format("{}, then the request from another client: {}; {}", what,
-                                          describeTally(tally, 1, context), likelyCause));
+                                          describeTally(tally, 1, context), cause));
   }
   DatagramReply answer = oddClient->receive(Deadline::after(std::chrono::milliseconds(0)));
   if (answer.kind != DatagramReply::Kind::Received)
@@ -121,8 +137,8 @@ CheckOutcome datagramEmpty(const CheckContext& context) {
   // An empty datagram reads as 0 bytes, which is not an end of input on a datagram socket (recv(2)).
   return oddThenRequest(
       context, std::string(), "the empty datagram",
-      "the server stops answering others after an empty datagram: it likely takes the 0-byte read "
-      "for the end of a conversation with that client and waits on it (socat UDP4-RECVFROM,fork "
+      "the server stops answering others after an empty datagram: it died on it, or it takes the 0-byte "
+      "read for the end of a conversation with that client and waits on it (socat UDP4-RECVFROM,fork "
       "EXEC does)");
 }
 

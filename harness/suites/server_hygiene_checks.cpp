@@ -16,9 +16,8 @@ namespace sockspec::suites::server {
 namespace {
 
 constexpr std::size_t kConnections = 1000;
-constexpr std::size_t kWarmUp = 16;
-constexpr std::size_t kFewest = 100;  // fewer connections than this make no verdict  // before the first
-                                      // measure: lazily made buffers and pools
+constexpr std::size_t kWarmUp = 16;   // before the first measure: lazily made buffers and pools
+constexpr std::size_t kFewest = 100;  // fewer connections than this make no verdict
 constexpr std::uint64_t kMemoryTolerance = 8u << 20;
 
 enum class Kind { Silent, Reset, Request, HalfClose };
@@ -149,9 +148,10 @@ CheckOutcome hygiene(const CheckContext& context, Kind kind) {
   }
   std::uint64_t memoryTolerance = std::max<std::uint64_t>(kMemoryTolerance, before.residentBytes / 2);
   if (after.residentBytes > before.residentBytes + memoryTolerance) {
-    leaks.push_back(fmt::format(
-        "memory grew by {} ({} bytes a connection)", mebibytes(after.residentBytes - before.residentBytes),
-        (after.residentBytes - before.residentBytes) / std::max<std::size_t>(1, done)));
+    leaks.push_back(fmt::format("memory grew by {} ({} bytes a connection; {} allowed)",
+                                mebibytes(after.residentBytes - before.residentBytes),
+                                (after.residentBytes - before.residentBytes) / std::max<std::size_t>(1, done),
+                                mebibytes(memoryTolerance)));
   }
   if (!leaks.empty()) return CheckOutcome::fail(fmt::format("{}; {}", facts, fmt::join(leaks, "; ")));
   return CheckOutcome::pass(facts);

@@ -1,6 +1,6 @@
 // The server profile's self-test (docs/server-profile.md): a correct line server (PING -> +PONG) passes
-// every check over TCP and UDP; each --fault of it is caught by the check that applies, with a message
-// that names what the server did; without the target's processes the hygiene checks are skipped.
+// every check over TCP and UDP; each --fault of it, TCP or UDP, is caught by the check that applies, with a
+// message that names what the server did; without the target's processes the hygiene checks are skipped.
 // Every fault is provoked outright (tests/support/line_server.cpp), never left to timing.
 #include <fmt/format.h>
 
@@ -40,6 +40,7 @@ struct ProfileTarget {
   std::string fault;
   bool udp = false;
   bool processesKnown = true;
+  std::chrono::milliseconds checkTimeout{5000};
 };
 
 // Starts the line server through --target-cmd's own machinery, runs the profile (or only `checks`), stops it.
@@ -55,6 +56,7 @@ RunResult runProfile(const ProfileTarget& target, std::vector<std::string> check
   REQUIRE(session.ok());
   suites::SuiteOptions options;
   options.only = std::move(checks);
+  options.checkTimeout = target.checkTimeout;
   options.request = "PING\r\n";
   auto reply = pattern::BytePattern::make(pattern::PatternKind::Regex, R"(^\+PONG\r\n$)");
   REQUIRE(reply.ok());
@@ -128,6 +130,61 @@ TEST_CASE("each fault of the line server is caught by the check that applies", "
     CHECK(run.checks[0].status == Status::Failed);
     CHECK_THAT(run.checks[0].message, Catch::Contains(c.says));
     if (!c.endsBy.empty()) CHECK(ended.value_or("still running") == c.endsBy);
+  }
+}
+
+TEST_CASE("each UDP fault of the line server is caught by the check that applies", "[live][server-profile]") {
+  const std::vector<FaultCase> cases{
+      {"reply-from-other-port", "server.datagram-reply",
+       "came in 0 datagrams within 2000 ms; a datagram of 7 bytes \"+PONG\\r\\n\" came from 127.0.0.1:"},
+      {"reply-from-other-port", "server.liveness", "instead: the server answers from another port"},
+      // The request from the other client may reach the socket before the dying server has closed it (then
+      // it is lost: no reply) or after (then ECONNREFUSED): the message ends either way, the exit says which.
+      {"crash-on-empty", "server.datagram-empty",
+       "the empty datagram, then the request from another client: 0 of 1 replies", "killed by SIGABRT"},
+      {"trust-msg-trunc", "server.datagram-largest",
+       "the largest datagram (65507 bytes), then the request from another client: 0 of 1 replies",
+       "killed by SIGABRT"},
+      {"short-buffer", "server.datagram-truncation",
+       "came in 1 datagrams (1 held several replies) within 2000 ms; the server read about 4092 bytes of it "
+       "(682 whole requests)"},
+      {"drop-repeats", "server.datagram-burst",
+       "64 requests sent at once, one per datagram: 63 lost; 1 of 64 replies"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.fault, c.check);
+    std::optional<std::string> ended;
+    // 2 s instead of 5 for the reply that never comes: a loopback reply takes microseconds.
+    RunResult run = runProfile({c.fault, true, true, std::chrono::milliseconds(2000)}, {c.check},
+                               c.endsBy.empty() ? nullptr : &ended);
+    INFO(describeAll(run));
+    REQUIRE(run.checks.size() == 1);
+    CHECK(run.checks[0].status == Status::Failed);
+    CHECK_THAT(run.checks[0].message, Catch::Contains(c.says));
+    if (!c.endsBy.empty()) CHECK(ended.value_or("still running") == c.endsBy);
+  }
+}
+
+TEST_CASE("a memory leak's figures: RSS grows by the 64 KiB a connection leaks; the correct server's not",
+          "[live][server-profile]") {
+  SECTION("leak-memory") {
+    RunResult run = runProfile({"leak-memory"}, {"server.hygiene-requests"});
+    INFO(describeAll(run));
+    REQUIRE(run.checks.size() == 1);
+    CHECK(run.checks[0].status == Status::Failed);
+    // "...: RSS 3.7 MiB -> 66.2 MiB (1 process); memory grew by 62.5 MiB (65552 bytes a connection; 8.0 MiB
+    // allowed)": 65,536 leaked and a little of the allocator's own, whatever the number of connections made.
+    CHECK_THAT(run.checks[0].message,
+               Catch::Matches(".*RSS [0-9.]+ MiB -> [0-9.]+ MiB \\(1 process\\); memory grew by [0-9.]+ MiB "
+                              "\\(65[5-9][0-9]{2} bytes a connection; 8\\.0 MiB allowed\\)"));
+  }
+  SECTION("correct") {
+    RunResult run = runProfile({}, {"server.hygiene-requests"});
+    INFO(describeAll(run));
+    REQUIRE(run.checks.size() == 1);
+    CHECK(run.checks[0].status == Status::Passed);
+    CHECK_THAT(run.checks[0].message,
+               Catch::Matches("after [0-9]+ clients .*RSS [0-9.]+ MiB -> [0-9.]+ MiB \\(1 process\\)"));
   }
 }
 

@@ -10,6 +10,17 @@
 //                       then sends RST, tcp_close())
 //   ignore-half-close   input that arrives with the client's FIN is dropped unanswered
 //   backlog-1           listen(fd, 1)
+//   leak-memory         every connection gets a 64 KiB buffer, written to (so resident), never freed
+// and over UDP (--udp only):
+//   reply-from-other-port  replies go out through a second socket, so from another port: a client that
+//                          connect()ed drops them (udp(7))
+//   crash-on-empty         abort() on an empty datagram ("0 bytes read: the client has gone")
+//   trust-msg-trunc        reads into an 8 KiB buffer with MSG_TRUNC and takes the datagram's real length
+//                          for the bytes it has: a longer datagram is read past the buffer (here caught by
+//                          vector::at, so the uncaught std::out_of_range aborts it)
+//   short-buffer           reads into a 4 KiB buffer: the kernel discards the rest of a longer datagram
+//   drop-repeats           a request its client already sent within the last second is taken for a
+//                          retransmission and not answered again (a reply cache keyed on the bytes)
 // Test support only: plain POSIX, no harness code, so that the checks and this server share nothing.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -18,6 +29,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -39,6 +51,7 @@ struct Connection {
   std::string output;
   bool partialRead = false;  // the input held part of a line after some earlier read
   bool closing = false;      // the client has closed: close once the output is flushed
+  char* scratch = nullptr;   // leak-memory: the connection's buffer, which finish() forgets to free
 };
 
 // The replies to every complete line of `input`, which keeps what is left (a partial line).
@@ -61,28 +74,62 @@ int die(const char* what) {
   return 1;
 }
 
-int serveUdp(int port) {
+// The bytes a UDP fault reads a datagram into: a correct server's buffer holds the largest datagram.
+std::size_t udpBufferSize(const std::string& fault) {
+  if (fault == "short-buffer") return 4096;
+  if (fault == "trust-msg-trunc") return 8192;
+  return 70000;
+}
+
+// drop-repeats: true when `peer` sent `request` within the last second (then not answered again).
+bool seenRecently(const sockaddr_storage& peer, socklen_t length, const std::string& request) {
+  using Clock = std::chrono::steady_clock;
+  static std::map<std::string, Clock::time_point> answered;  // grows per client and request: test only
+  std::string key(reinterpret_cast<const char*>(&peer), length);
+  key += request;
+  auto now = Clock::now();
+  auto [at, added] = answered.try_emplace(key, now);
+  if (!added && now - at->second < std::chrono::seconds(1)) return true;
+  at->second = now;
+  return false;
+}
+
+int serveUdp(const Options& options) {
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return die("socket");
   sockaddr_in address{};
   address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_port = htons(static_cast<std::uint16_t>(options.port));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) return die("bind");
-  std::vector<char> buffer(70000);
+  int replyFd = fd;
+  if (options.fault == "reply-from-other-port") {
+    // Unbound: the first sendto() binds it to an ephemeral port.
+    replyFd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (replyFd < 0) return die("socket");
+  }
+  const bool trustMsgTrunc = options.fault == "trust-msg-trunc";
+  std::vector<char> buffer(udpBufferSize(options.fault));
   for (;;) {
     sockaddr_storage peer{};
     socklen_t length = sizeof(peer);
-    ssize_t got =
-        ::recvfrom(fd, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&peer), &length);
+    ssize_t got = ::recvfrom(fd, buffer.data(), buffer.size(), trustMsgTrunc ? MSG_TRUNC : 0,
+                             reinterpret_cast<sockaddr*>(&peer), &length);
     if (got < 0) {
       if (errno == EINTR) continue;
       return die("recvfrom");
     }
-    std::string input(buffer.data(), static_cast<std::size_t>(got));
+    if (got == 0 && options.fault == "crash-on-empty") std::abort();
+    std::string input;
+    if (trustMsgTrunc) {
+      for (ssize_t i = 0; i < got; ++i) input += buffer.at(static_cast<std::size_t>(i));
+    } else {
+      input.assign(buffer.data(), static_cast<std::size_t>(got));
+    }
+    if (options.fault == "drop-repeats" && seenRecently(peer, length, input)) continue;
     std::string replies = answerLines(input);
     if (!replies.empty()) {
-      (void)::sendto(fd, replies.data(), replies.size(), 0, reinterpret_cast<sockaddr*>(&peer), length);
+      (void)::sendto(replyFd, replies.data(), replies.size(), 0, reinterpret_cast<sockaddr*>(&peer), length);
     }
   }
 }
@@ -142,7 +189,16 @@ class TcpServer {
     for (;;) {
       int fd = ::accept4(m_listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
       if (fd < 0) return;
-      m_connections[fd] = Connection{};
+      Connection connection;
+      if (m_options.fault == "leak-memory") {
+        // 64 KiB, a plausible read buffer, and the size that the hygiene checks' ~1000 connections turn into
+        // 62.5 MiB, 7.8 times their 8 MiB tolerance (server_hygiene_checks.cpp). Written so that its pages
+        // are resident, which is what RSS counts.
+        constexpr std::size_t kLeak = 64 * 1024;
+        connection.scratch = new char[kLeak];
+        std::memset(connection.scratch, 1, kLeak);
+      }
+      m_connections[fd] = connection;
       watch(fd, EPOLLIN);
     }
   }
@@ -288,15 +344,31 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  static const char* const kFaults[] = {"",           "crash-on-split", "leak-fd-on-reset",
-                                        "close-wait", "rst-on-close",   "ignore-half-close",
-                                        "backlog-1"};
-  bool known = false;
-  for (const char* fault : kFaults) known = known || options.fault == fault;
-  if (!known) {
-    std::fprintf(stderr, "line-server: unknown --fault %s\n", options.fault.c_str());
-    return 2;
+  struct Fault {
+    const char* name;
+    bool udp;  // a fault of the UDP server (else of the TCP one)
+  };
+  static const Fault kFaults[] = {
+      {"crash-on-split", false}, {"leak-fd-on-reset", false},     {"close-wait", false},
+      {"rst-on-close", false},   {"ignore-half-close", false},    {"backlog-1", false},
+      {"leak-memory", false},    {"reply-from-other-port", true}, {"crash-on-empty", true},
+      {"trust-msg-trunc", true}, {"short-buffer", true},          {"drop-repeats", true},
+  };
+  if (!options.fault.empty()) {
+    const Fault* fault = nullptr;
+    for (const Fault& candidate : kFaults) {
+      if (options.fault == candidate.name) fault = &candidate;
+    }
+    if (fault == nullptr) {
+      std::fprintf(stderr, "line-server: unknown --fault %s\n", options.fault.c_str());
+      return 2;
+    }
+    if (fault->udp != options.udp) {
+      std::fprintf(stderr, "line-server: --fault %s is a fault of the %s server\n", fault->name,
+                   fault->udp ? "UDP (--udp)" : "TCP");
+      return 2;
+    }
   }
-  if (options.udp) return serveUdp(options.port);
+  if (options.udp) return serveUdp(options);
   return TcpServer(options).run();
 }
