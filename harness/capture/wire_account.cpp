@@ -1,0 +1,214 @@
+#include "capture/wire_account.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "capture/pcap_file_reader.h"
+
+namespace sockspec::capture {
+
+namespace {
+
+constexpr int kClient = 0;
+constexpr int kServer = 1;
+
+std::string_view sideName(int side) { return side == kServer ? "server" : "client"; }
+
+std::string plural(std::uint64_t count, std::string_view one, std::string_view many) {
+  return fmt::format("{} {}", count, count == 1 ? one : many);
+}
+
+}  // namespace
+
+void WireAccount::add(std::uint64_t number, const DissectedPacket& packet, std::int64_t timestampNs,
+                      std::uint32_t frameBytes) {
+  int direction = 0;
+  const Flow& flow = m_flows.add(packet, timestampNs, frameBytes, direction);
+  if (m_marks.size() < flow.number) m_marks.resize(flow.number);
+  Marks& marks = m_marks[flow.number - 1];
+  int side = packet.source == m_server ? kServer : kClient;
+  auto s = static_cast<std::size_t>(side);
+  if (marks.first == 0) marks.first = number;
+  if (marks.firstOfSide[s] == 0) marks.firstOfSide[s] = number;
+  if (packet.transport == IpProtocol::Tcp) {
+    std::uint8_t flags = packet.tcpFlags;
+    bool syn = (flags & kTcpSyn) != 0;
+    bool ack = (flags & kTcpAck) != 0;
+    if (syn && !marks.hasIsn[s]) {
+      marks.hasIsn[s] = true;
+      marks.isn[s] = packet.seq;
+    }
+    if (syn && !ack && side == kClient) {
+      if (marks.syn == 0) marks.syn = number;
+      marks.synCount += 1;
+    }
+    if (syn && ack && side == kServer && marks.synAck == 0) marks.synAck = number;
+    if ((flags & kTcpFin) != 0 && marks.fin[s] == 0) marks.fin[s] = number;
+    if ((flags & kTcpRst) != 0 && marks.rst[s] == 0) {
+      marks.rst[s] = number;
+      if (side == kServer && marks.synAck == 0) marks.refusal = number;
+      if (marks.previousWasData[s]) marks.dataBeforeRst[s] = marks.previous[s];
+    }
+  }
+  marks.previous[s] = number;
+  marks.previousWasData[s] = packet.payloadLength != 0;
+}
+
+int WireAccount::flowDirection(const Flow& flow, int side) const {
+  bool serverIsOriginator = flow.a == m_server;
+  return (side == kServer) == serverIsOriginator ? 0 : 1;
+}
+
+// Bytes of data the side sent, once each: its sequence space from the SYN on (RFC 9293 3.4: SYN and FIN take
+// one number each), so retransmissions do not count twice; without its SYN in the capture, the payloads.
+std::uint64_t WireAccount::bytesSent(const Flow& flow, const Marks& marks, int side) const {
+  auto s = static_cast<std::size_t>(side);
+  auto d = static_cast<std::size_t>(flowDirection(flow, side));
+  if (flow.transport != IpProtocol::Tcp || !marks.hasIsn[s] || !flow.sequence[d].started) return flow.payloadBytes[d];
+  std::uint32_t span = flow.sequence[d].highest - marks.isn[s] - 1;
+  if (marks.fin[s] != 0 && span > 0) span -= 1;
+  return span;
+}
+
+bool WireAccount::unusual(const Flow& flow, const Marks& marks) const {
+  if (flow.transport == IpProtocol::Udp) {
+    return flow.packets[static_cast<std::size_t>(flowDirection(flow, kServer))] == 0;
+  }
+  return marks.synAck == 0 || marks.rst[kClient] != 0 || marks.rst[kServer] != 0 || marks.fin[kClient] == 0 ||
+         marks.fin[kServer] == 0;
+}
+
+std::string WireAccount::describeTcp(const Flow& flow, const Marks& marks) const {
+  std::vector<std::string> events;
+  if (marks.syn != 0 && marks.synAck != 0) {
+    events.push_back(fmt::format("SYN #{}, SYN-ACK #{}", marks.syn, marks.synAck));
+  } else if (marks.syn != 0 && marks.refusal != 0) {
+    events.push_back(fmt::format("SYN #{} refused: server RST #{}", marks.syn, marks.refusal));
+  } else if (marks.syn != 0) {
+    events.push_back(fmt::format("SYN #{} unanswered{}", marks.syn,
+                                 marks.synCount > 1 ? fmt::format(" (sent {} times)", marks.synCount) : ""));
+  } else if (marks.synAck != 0) {
+    events.push_back(fmt::format("SYN-ACK #{} (no SYN captured)", marks.synAck));
+  } else {
+    events.push_back(fmt::format("no handshake captured (first packet #{})", marks.first));
+  }
+  // The closing segments in the order they came: the first FIN and the first RST of each side.
+  struct Closing {
+    std::uint64_t number;
+    int side;
+    bool reset;
+  };
+  std::vector<Closing> closings;
+  for (int side : {kClient, kServer}) {
+    auto s = static_cast<std::size_t>(side);
+    if (marks.fin[s] != 0) closings.push_back({marks.fin[s], side, false});
+    if (marks.rst[s] != 0 && marks.rst[s] != marks.refusal) closings.push_back({marks.rst[s], side, true});
+  }
+  std::sort(closings.begin(), closings.end(), [](const Closing& x, const Closing& y) { return x.number < y.number; });
+  for (const auto& closing : closings) {
+    std::string event = fmt::format("{} {} #{}", sideName(closing.side), closing.reset ? "RST" : "FIN", closing.number);
+    std::uint64_t data = closing.reset ? marks.dataBeforeRst[static_cast<std::size_t>(closing.side)] : 0;
+    if (data != 0) event += fmt::format(" right after its data #{}", data);
+    events.push_back(std::move(event));
+  }
+  bool serverEnded = marks.fin[kServer] != 0 || marks.rst[kServer] != 0;
+  if (marks.synAck != 0 && closings.empty()) {
+    events.emplace_back("no FIN or RST: open at the end of the capture");
+  } else if (marks.synAck != 0 && !serverEnded) {
+    events.emplace_back("no FIN or RST from the server");
+  }
+  std::string text = fmt::format("{}", fmt::join(events, ", "));
+  if (marks.synAck != 0 || marks.syn == 0) {
+    text += fmt::format("; client sent {} bytes, server {}", bytesSent(flow, marks, kClient),
+                        bytesSent(flow, marks, kServer));
+    if (flow.anomalies.retransmissions != 0) text += ", " + plural(flow.anomalies.retransmissions, "retransmission", "retransmissions");
+  }
+  // The likely cause, from the one pattern that explains the most; none for an orderly connection.
+  if (marks.refusal != 0) {
+    text += " (likely: nothing listening on that port)";
+  } else if (marks.syn != 0 && marks.synAck == 0) {
+    text += " (likely: the listener's accept queue was full, or nothing answers SYNs there)";
+  } else if (marks.rst[kServer] != 0) {
+    text += " (likely: the server closed with input unread, or with SO_LINGER 0: its RST discards what it had "
+            "not sent yet; RFC 2525 2.17)";
+  } else if (marks.fin[kClient] != 0 && !serverEnded) {
+    text += " (likely: the server did not close after the client's EOF)";
+  }
+  return text;
+}
+
+std::string WireAccount::describeUdp(const Flow& flow, const Marks& marks) const {
+  std::vector<std::string> sides;
+  for (int side : {kClient, kServer}) {
+    auto s = static_cast<std::size_t>(side);
+    auto d = static_cast<std::size_t>(flowDirection(flow, side));
+    std::uint64_t count = flow.packets[d];
+    if (count == 0) {
+      sides.push_back(fmt::format("{} sent none", sideName(side)));
+      continue;
+    }
+    std::string range = count == 1 ? fmt::format("#{}", marks.firstOfSide[s])
+                                   : fmt::format("#{}-#{}", marks.firstOfSide[s], marks.previous[s]);
+    sides.push_back(fmt::format("{} sent {} ({}), {} bytes", sideName(side),
+                                plural(count, "datagram", "datagrams"), range, flow.payloadBytes[d]));
+  }
+  return fmt::format("{}", fmt::join(sides, "; "));
+}
+
+std::string WireAccount::describeFlow(const Flow& flow, const Marks& marks) const {
+  const PacketEndpoint& client = flow.a == m_server ? flow.b : flow.a;
+  std::string body = flow.transport == IpProtocol::Tcp ? describeTcp(flow, marks) : describeUdp(flow, marks);
+  return fmt::format("client {}: {}", formatEndpoint(client), body);
+}
+
+std::string WireAccount::describe(std::size_t limit) const {
+  const auto& flows = m_flows.flows();
+  if (flows.empty()) return fmt::format("no packets to or from {}", formatEndpoint(m_server));
+  std::vector<std::size_t> shown;
+  // Bounded by the flows: the unusual ones first (the failure is most likely there), else the last one.
+  for (std::size_t i = 0; i < flows.size() && shown.size() < limit; ++i) {
+    if (unusual(flows[i], m_marks[i])) shown.push_back(i);
+  }
+  if (shown.empty()) shown.push_back(flows.size() - 1);
+  std::vector<std::string> clauses;
+  for (std::size_t i : shown) clauses.push_back(describeFlow(flows[i], m_marks[i]));
+  std::string text = fmt::format("{}", fmt::join(clauses, "; "));
+  std::size_t rest = flows.size() - shown.size();
+  if (rest == 0) return text;
+  std::size_t unusualRest = 0;
+  for (std::size_t i = 0; i < flows.size(); ++i) {
+    if (unusual(flows[i], m_marks[i])) unusualRest += 1;
+  }
+  for (std::size_t i : shown) {
+    if (unusual(flows[i], m_marks[i])) unusualRest -= 1;
+  }
+  bool tcp = flows.front().transport == IpProtocol::Tcp;
+  std::string others = unusualRest == 0 ? std::string(tcp ? "all closed with a FIN each way" : "all answered")
+                                        : fmt::format("{} of them {}", unusualRest, tcp ? "reset or unfinished" : "unanswered");
+  return fmt::format("{}; and {} ({})", text, plural(rest, tcp ? "more connection" : "more client",
+                                                     tcp ? "more connections" : "more clients"), others);
+}
+
+Expected<std::string, std::string> describeCaptureFile(const std::string& path, const PacketEndpoint& server,
+                                                       std::size_t limit) {
+  auto reader = PcapFileReader::open(path);
+  if (!reader) return Unexpected{reader.error()};
+  LinkType link = reader->linkType();
+  WireAccount account(server);
+  CaptureRecord record;
+  std::uint64_t number = 0;
+  // Bounded by the file: one record per pass.
+  for (;;) {
+    ReadStatus status = reader->next(record);
+    if (status == ReadStatus::End) break;
+    if (status == ReadStatus::Error) return Unexpected{reader->error()};
+    number += 1;
+    DissectedPacket packet;
+    if (dissectPacket(link, record.frame, packet) != DissectStatus::Ok) continue;
+    account.add(number, packet, record.timestampNs, static_cast<std::uint32_t>(record.frame.size()));
+  }
+  return account.describe(limit);
+}
+
+}  // namespace sockspec::capture
