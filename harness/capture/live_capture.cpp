@@ -34,6 +34,7 @@ bool startsLikeACapture(const std::array<unsigned char, 4>& magic) {
 // symbolic link, is left alone. The FILE owns the descriptor.
 Expected<std::FILE*, std::string> openCaptureFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ELOOP) return Unexpected{fmt::format("{}: a symbolic link; not followed", path)};
   if (fd < 0) return Unexpected{fmt::format("{}: {}", path, SysError{errno, "open"}.describe())};
   auto refuse = [&](const std::string& why) -> Expected<std::FILE*, std::string> {
     ::close(fd);
