@@ -13,8 +13,9 @@ namespace sockspec::suites {
 namespace {
 
 // Headers (Ethernet 14 + IPv6 40 + TCP with options 60) and the start of the payload. A check may push
-// ~32 MiB in 1,400-byte segments; at this length each fits the ring in under 400 bytes, so the 32 MiB ring
-// holds 80,000 packets between two drains (every 50 ms at most).
+// ~32 MiB in 1,400-byte segments; libpcap sizes a TPACKET_V2 frame from the snap length when it is below the
+// MTU (pcap-linux.c, create_ring()), so each takes a few hundred bytes and the 32 MiB ring holds tens of
+// thousands of packets between two drains (every 50 ms at most).
 constexpr int kSnapLength = 256;
 
 // How many connections (or UDP clients) a failed check's account describes; the rest are counted.

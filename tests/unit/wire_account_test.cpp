@@ -37,10 +37,13 @@ class Wire {
     Bytes datagram = fromClient ? udpHeaderAndPayload(clientPort, 7, payload) : udpHeaderAndPayload(7, clientPort, payload);
     return frame(ethernet(ipv4(kClient, kServer, 17, datagram), false));
   }
-  // A connection from `clientPort` that opens, carries `up` and `down` bytes and closes with a FIN each way.
+  // The client's SYN (ISN 100) and the server's SYN-ACK (ISN 500).
+  Wire& handshake(std::uint16_t clientPort) {
+    return tcp(clientPort, true, kTcpSyn, 100, 0).tcp(clientPort, false, kTcpSyn | kTcpAck, 500, 101);
+  }
+  // A connection from `clientPort` that opens, carries 3 bytes each way and closes with a FIN each way.
   Wire& orderly(std::uint16_t clientPort) {
-    return tcp(clientPort, true, kTcpSyn, 100, 0)
-        .tcp(clientPort, false, kTcpSyn | kTcpAck, 500, 101)
+    return handshake(clientPort)
         .tcp(clientPort, true, kTcpAck, 101, 501)
         .tcp(clientPort, true, kTcpAck | kTcpPsh, 101, 501, "abc")
         .tcp(clientPort, false, kTcpAck | kTcpPsh, 501, 104, "abc")
@@ -80,8 +83,7 @@ TEST_CASE("an orderly connection is told by its handshake, FINs and bytes, with 
 
 TEST_CASE("a reply lost to an RST: the server's data, then its RST, after the client's FIN", "[wire-account]") {
   Wire wire;
-  wire.tcp(40000, true, kTcpSyn, 100, 0)
-      .tcp(40000, false, kTcpSyn | kTcpAck, 500, 101)
+  wire.handshake(40000)
       .tcp(40000, true, kTcpAck | kTcpPsh, 101, 501, std::string(1000, 'x'))
       .tcp(40000, true, kTcpAck | kTcpPsh, 1101, 501, std::string(1000, 'y'))
       .tcp(40000, true, kTcpAck | kTcpFin, 2101, 501)
@@ -95,8 +97,7 @@ TEST_CASE("a reply lost to an RST: the server's data, then its RST, after the cl
 
 TEST_CASE("a retransmitted segment counts its bytes once, and is counted as a retransmission", "[wire-account]") {
   Wire wire;
-  wire.tcp(40000, true, kTcpSyn, 100, 0)
-      .tcp(40000, false, kTcpSyn | kTcpAck, 500, 101)
+  wire.handshake(40000)
       .tcp(40000, true, kTcpAck | kTcpPsh, 101, 501, "hello")
       .tcp(40000, true, kTcpAck | kTcpPsh, 101, 501, "hello")
       .tcp(40000, true, kTcpAck | kTcpFin, 106, 501)
@@ -115,13 +116,11 @@ TEST_CASE("a refused SYN and an unanswered one name their likely causes", "[wire
 
 TEST_CASE("a server that never closes, and a connection still open, are said so", "[wire-account]") {
   Wire wire;
-  wire.tcp(40000, true, kTcpSyn, 100, 0)
-      .tcp(40000, false, kTcpSyn | kTcpAck, 500, 101)
-      .tcp(40000, true, kTcpAck | kTcpFin, 101, 501);
+  wire.handshake(40000).tcp(40000, true, kTcpAck | kTcpFin, 101, 501);
   CHECK(wire.describe() == "client 127.0.0.1:40000: SYN #1, SYN-ACK #2, client FIN #3, no FIN or RST from the server; "
                            "client sent 0 bytes, server 0 (likely: the server did not close after the client's EOF)");
   Wire open;
-  open.tcp(40000, true, kTcpSyn, 100, 0).tcp(40000, false, kTcpSyn | kTcpAck, 500, 101);
+  open.handshake(40000);
   CHECK(open.describe() ==
         "client 127.0.0.1:40000: SYN #1, SYN-ACK #2, no FIN or RST: open at the end of the capture; client sent 0 "
         "bytes, server 0");
