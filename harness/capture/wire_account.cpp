@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 
 #include "capture/pcap_file_reader.h"
 
@@ -71,12 +72,19 @@ std::uint64_t WireAccount::bytesSent(const Flow& flow, const Marks& marks, int s
   return span;
 }
 
-bool WireAccount::unusual(const Flow& flow, const Marks& marks) const {
+WireAccount::Kind WireAccount::classify(const Flow& flow, const Marks& marks) const {
   if (flow.transport == IpProtocol::Udp) {
-    return flow.packets[static_cast<std::size_t>(flowDirection(flow, kServer))] == 0;
+    bool answered = flow.packets[static_cast<std::size_t>(flowDirection(flow, kServer))] != 0;
+    return answered ? Kind::Orderly : Kind::Unusual;
   }
-  return marks.synAck == 0 || marks.rst[kClient] != 0 || marks.rst[kServer] != 0 || marks.fin[kClient] == 0 ||
-         marks.fin[kServer] == 0;
+  // The closing packets of a connection made before the capture opened (the server's answer to the
+  // readiness probe that preceded the check): no handshake, no data.
+  if (marks.syn == 0 && marks.synAck == 0 && flow.payloadBytes[0] == 0 && flow.payloadBytes[1] == 0) {
+    return Kind::Leftover;
+  }
+  bool orderly = marks.synAck != 0 && marks.rst[kClient] == 0 && marks.rst[kServer] == 0 && marks.fin[kClient] != 0 &&
+                 marks.fin[kServer] != 0;
+  return orderly ? Kind::Orderly : Kind::Unusual;
 }
 
 std::string WireAccount::describeTcp(const Flow& flow, const Marks& marks) const {
@@ -165,29 +173,46 @@ std::string WireAccount::describeFlow(const Flow& flow, const Marks& marks) cons
 std::string WireAccount::describe(std::size_t limit) const {
   const auto& flows = m_flows.flows();
   if (flows.empty()) return fmt::format("no packets to or from {}", formatEndpoint(m_server));
-  std::vector<std::size_t> shown;
-  // Bounded by the flows: the unusual ones first (the failure is most likely there), else the last one.
-  for (std::size_t i = 0; i < flows.size() && shown.size() < limit; ++i) {
-    if (unusual(flows[i], m_marks[i])) shown.push_back(i);
-  }
-  if (shown.empty()) shown.push_back(flows.size() - 1);
-  std::vector<std::string> clauses;
-  for (std::size_t i : shown) clauses.push_back(describeFlow(flows[i], m_marks[i]));
-  std::string text = fmt::format("{}", fmt::join(clauses, "; "));
-  std::size_t rest = flows.size() - shown.size();
-  if (rest == 0) return text;
-  std::size_t unusualRest = 0;
-  for (std::size_t i = 0; i < flows.size(); ++i) {
-    if (unusual(flows[i], m_marks[i])) unusualRest += 1;
-  }
-  for (std::size_t i : shown) {
-    if (unusual(flows[i], m_marks[i])) unusualRest -= 1;
-  }
   bool tcp = flows.front().transport == IpProtocol::Tcp;
-  std::string others = unusualRest == 0 ? std::string(tcp ? "all closed with a FIN each way" : "all answered")
-                                        : fmt::format("{} of them {}", unusualRest, tcp ? "reset or unfinished" : "unanswered");
-  return fmt::format("{}; and {} ({})", text, plural(rest, tcp ? "more connection" : "more client",
-                                                     tcp ? "more connections" : "more clients"), others);
+  std::vector<Kind> kinds;
+  for (std::size_t i = 0; i < flows.size(); ++i) kinds.push_back(classify(flows[i], m_marks[i]));
+  // Bounded by the flows: the unusual ones first (the failure is most likely there); else the last one that
+  // is not a leftover, or else the last one.
+  std::vector<std::size_t> shown;
+  for (std::size_t i = 0; i < flows.size() && shown.size() < limit; ++i) {
+    if (kinds[i] == Kind::Unusual) shown.push_back(i);
+  }
+  if (shown.empty()) {
+    std::size_t last = flows.size() - 1;
+    while (last > 0 && kinds[last] == Kind::Leftover) --last;
+    shown.push_back(kinds[last] == Kind::Leftover ? flows.size() - 1 : last);
+  }
+  std::vector<std::string> clauses;
+  std::array<std::size_t, 3> rest{};  // by Kind, of the flows not told
+  for (std::size_t i = 0, next = 0; i < flows.size(); ++i) {
+    if (next < shown.size() && shown[next] == i) {
+      clauses.push_back(describeFlow(flows[i], m_marks[i]));
+      ++next;
+    } else {
+      rest[static_cast<std::size_t>(kinds[i])] += 1;
+    }
+  }
+  std::string text = fmt::format("{}", fmt::join(clauses, "; "));
+  std::size_t untold = flows.size() - shown.size();
+  if (untold == 0) return text;
+  std::vector<std::string> parts;
+  std::size_t unusualRest = rest[static_cast<std::size_t>(Kind::Unusual)];
+  std::size_t leftoverRest = rest[static_cast<std::size_t>(Kind::Leftover)];
+  std::size_t orderlyRest = rest[static_cast<std::size_t>(Kind::Orderly)];
+  if (unusualRest != 0) parts.push_back(fmt::format("{} {}", unusualRest, tcp ? "reset or unfinished" : "unanswered"));
+  if (leftoverRest != 0) parts.push_back(fmt::format("{} begun before the capture", leftoverRest));
+  if (orderlyRest != 0) {
+    std::string_view orderly = tcp ? "closed with a FIN each way" : "answered";
+    parts.push_back(parts.empty() ? fmt::format("all {}", orderly) : fmt::format("{} {}", orderlyRest, orderly));
+  }
+  return fmt::format("{}; and {} ({})", text,
+                     plural(untold, tcp ? "more connection" : "more client", tcp ? "more connections" : "more clients"),
+                     fmt::join(parts, ", "));
 }
 
 Expected<std::string, std::string> describeCaptureFile(const std::string& path, const PacketEndpoint& server,

@@ -23,10 +23,11 @@ class WireAccount {
   // One TCP or UDP packet; `number` is its 1-based frame number in the capture file.
   void add(std::uint64_t number, const DissectedPacket& packet, std::int64_t timestampNs, std::uint32_t frameBytes);
 
-  // At most `limit` connections, those that did not end with a FIN each way first, in capture order, one
-  // clause each ("client 127.0.0.1:40312: SYN #1, SYN-ACK #2, client FIN #38, server RST #41 right after its
-  // data #40; client sent 262144 bytes, server 65483 (likely: ...)"), then "and N more connections (...)";
-  // "no packets to or from 127.0.0.1:7" for an empty capture.
+  // At most `limit` connections that did not end with a FIN each way (UDP: clients never answered), in
+  // capture order, one clause each ("client 127.0.0.1:40312: SYN #1, SYN-ACK #2, client FIN #38, server RST
+  // #41 right after its data #40; client sent 262144 bytes, server 65483 (likely: ...)"), or else the last
+  // one; then the rest counted ("and 127 more connections (2 reset or unfinished, 125 closed with a FIN each
+  // way)"); "no packets to or from 127.0.0.1:7" for an empty capture.
   std::string describe(std::size_t limit = 3) const;
 
  private:
@@ -47,7 +48,10 @@ class WireAccount {
     std::uint64_t firstOfSide[2]{};  // datagrams: the side's first and last frames
   };
 
-  bool unusual(const Flow& flow, const Marks& marks) const;
+  // Orderly: a FIN each way, no RST (UDP: answered). Leftover: the end of a connection made before the
+  // capture (no handshake, no data), counted but not told.
+  enum class Kind { Orderly, Unusual, Leftover };
+  Kind classify(const Flow& flow, const Marks& marks) const;
   std::string describeFlow(const Flow& flow, const Marks& marks) const;
   std::string describeTcp(const Flow& flow, const Marks& marks) const;
   std::string describeUdp(const Flow& flow, const Marks& marks) const;

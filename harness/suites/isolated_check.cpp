@@ -39,8 +39,8 @@ bool decode(const std::string& text, CheckOutcome& outcome) {
 }  // namespace
 
 CheckOutcome runIsolatedCheck(const ServiceCheck& check, const CheckContext& context,
-                              const volatile std::sig_atomic_t* stopRequested, std::chrono::milliseconds grace,
-                              const WhileRunning& alongside) {
+                              const volatile std::sig_atomic_t* stopRequested, const WhileRunning& alongside,
+                              std::chrono::milliseconds grace) {
   auto interrupted = [&] { return stopRequested != nullptr && *stopRequested != 0; };
   if (interrupted()) return CheckOutcome::skip("not run: interrupted");
   int fds[2];

@@ -22,7 +22,7 @@ struct WhileRunning {
 // when its process died or was still running `grace` after the check's deadline.
 CheckOutcome runIsolatedCheck(const ServiceCheck& check, const CheckContext& context,
                               const volatile std::sig_atomic_t* stopRequested,
-                              std::chrono::milliseconds grace = std::chrono::milliseconds(2000),
-                              const WhileRunning& alongside = {});
+                              const WhileRunning& alongside = {},
+                              std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
 
 }  // namespace sockspec::suites

@@ -14,9 +14,6 @@ namespace sockspec::suites {
 
 namespace {
 
-// How long a check's process may outlast its deadline before it is killed.
-constexpr std::chrono::milliseconds kIsolatedCheckGrace{2000};
-
 constexpr std::array<std::string_view, 6> kSuiteNames{"echo", "discard", "chargen", "daytime", "framed", "server"};
 
 const std::array<ServiceSuite, 6>& suites() {
@@ -165,8 +162,7 @@ report::RunResult runServiceSuite(std::string_view name, const net::Endpoint& ta
     // "<check-id>.<family>.pcap", as a scenario job names its capture.
     CheckCapture capture(options.captureDirectory, options.keepCaptures, fmt::format("{}.{}", check.id, result.family),
                          endpoint);
-    CheckOutcome outcome =
-        runIsolatedCheck(check, context, options.stopRequested, kIsolatedCheckGrace, capture.whileRunning());
+    CheckOutcome outcome = runIsolatedCheck(check, context, options.stopRequested, capture.whileRunning());
     result.durationMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     result.status = outcome.status;
     result.message = std::move(outcome.message);

@@ -138,12 +138,22 @@ TEST_CASE("the unusual connections come first, at most `limit`, and the rest are
   std::string text = wire.describe(2);
   CHECK(text.starts_with("client 127.0.0.1:40002: SYN #9 refused: server RST #10 (likely: nothing listening on that "
                          "port); client 127.0.0.1:40003: SYN #11 refused"));
-  CHECK(text.ends_with("; and 5 more connections (3 of them reset or unfinished)"));
+  CHECK(text.ends_with("; and 5 more connections (3 reset or unfinished, 2 closed with a FIN each way)"));
   // All orderly: the last one stands for them.
   CHECK(Wire().orderly(40001).orderly(40002).describe() ==
         "client 127.0.0.1:40002: SYN #9, SYN-ACK #10, client FIN #14, server FIN #15; client sent 3 bytes, server 3; "
         "and 1 more connection (all closed with a FIN each way)");
   CHECK(Wire().describe() == "no packets to or from 127.0.0.1:7");
+  // The end of a connection made before the capture (a readiness probe's) is counted, not told.
+  Wire tail;
+  tail.tcp(40001, false, kTcpAck | kTcpFin, 900, 200).handshake(40002).tcp(40002, false, kTcpAck | kTcpRst, 501, 101);
+  CHECK(tail.describe() == "client 127.0.0.1:40002: SYN #2, SYN-ACK #3, server RST #4; client sent 0 bytes, server 0 "
+                           "(likely: the server closed with input unread, or with SO_LINGER 0: its RST discards what "
+                           "it had not sent yet; RFC 2525 2.17); and 1 more connection (1 begun before the capture)");
+  Wire leftoverLast;
+  leftoverLast.orderly(40002).tcp(40001, false, kTcpAck | kTcpFin, 900, 200);
+  CHECK(leftoverLast.describe().starts_with("client 127.0.0.1:40002: SYN #1, SYN-ACK #2, client FIN #6, server FIN #7"));
+  CHECK(leftoverLast.describe().ends_with("; and 1 more connection (1 begun before the capture)"));
 }
 
 TEST_CASE("UDP clients: datagrams and bytes each way, an unanswered client first", "[wire-account]") {
