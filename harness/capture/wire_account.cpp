@@ -40,6 +40,11 @@ void WireAccount::add(std::uint64_t number, const DissectedPacket& packet, std::
       marks.hasIsn[s] = true;
       marks.isn[s] = packet.seq;
     }
+    // Sequence-space comparison, as the kernel's after() (net/tcp.h): past the other side's SYN.
+    auto other = static_cast<std::size_t>(1 - side);
+    if (ack && marks.hasIsn[other] && static_cast<std::int32_t>(packet.ack - (marks.isn[other] + 1)) > 0) {
+      marks.ackedData[s] = true;
+    }
     if (syn && !ack && side == kClient) {
       if (marks.syn == 0) marks.syn = number;
       marks.synCount += 1;
@@ -132,18 +137,29 @@ std::string WireAccount::describeTcp(const Flow& flow, const Marks& marks) const
                         bytesSent(flow, marks, kServer));
     if (flow.anomalies.retransmissions != 0) text += ", " + plural(flow.anomalies.retransmissions, "retransmission", "retransmissions");
   }
-  // The likely cause, from the one pattern that explains the most; none for an orderly connection.
-  if (marks.refusal != 0) {
-    text += " (likely: nothing listening on that port)";
-  } else if (marks.syn != 0 && marks.synAck == 0) {
-    text += " (likely: the listener's accept queue was full, or nothing answers SYNs there)";
-  } else if (marks.rst[kServer] != 0) {
-    text += " (likely: the server closed with input unread, or with SO_LINGER 0: its RST discards what it had "
-            "not sent yet; RFC 2525 2.17)";
-  } else if (marks.fin[kClient] != 0 && !serverEnded) {
-    text += " (likely: the server did not close after the client's EOF)";
-  }
   return text;
+}
+
+// The likely cause, from the one pattern that explains the most; "" for an orderly connection and for UDP.
+std::string WireAccount::likelyCause(const Flow& flow, const Marks& marks) const {
+  if (flow.transport != IpProtocol::Tcp) return {};
+  bool serverEnded = marks.fin[kServer] != 0 || marks.rst[kServer] != 0;
+  if (marks.refusal != 0) return "nothing listening on that port";
+  if (marks.syn != 0 && marks.synAck == 0) return "the listener's accept queue was full, or nothing answers SYNs there";
+  if (marks.rst[kServer] != 0) {
+    return "the server closed with input unread, or with SO_LINGER 0: its RST discards what it had not sent yet; "
+           "RFC 2525 2.17";
+  }
+  if (marks.synAck != 0 && !marks.ackedData[kServer] && bytesSent(flow, marks, kClient) != 0) {
+    // Linux keeps such a connection in SYN-RECV and drops its segments while the accept queue is full
+    // (tcp_v4_syn_recv_sock(), counted as ListenOverflows).
+    return "a full accept queue: the server's kernel dropped the handshake's last ACK and the data after it; "
+           "listen(2)";
+  }
+  if (marks.fin[kClient] != 0 && !serverEnded) {
+    return "the server did not close after the client's EOF, or never accepted the connection";
+  }
+  return {};
 }
 
 std::string WireAccount::describeUdp(const Flow& flow, const Marks& marks) const {
@@ -188,10 +204,18 @@ std::string WireAccount::describe(std::size_t limit) const {
     shown.push_back(kinds[last] == Kind::Leftover ? flows.size() - 1 : last);
   }
   std::vector<std::string> clauses;
+  std::vector<std::string> causes;  // said once: a later connection with the same one says "as above"
   std::array<std::size_t, 3> rest{};  // by Kind, of the flows not told
   for (std::size_t i = 0, next = 0; i < flows.size(); ++i) {
     if (next < shown.size() && shown[next] == i) {
-      clauses.push_back(describeFlow(flows[i], m_marks[i]));
+      std::string clause = describeFlow(flows[i], m_marks[i]);
+      std::string cause = likelyCause(flows[i], m_marks[i]);
+      if (!cause.empty()) {
+        bool said = std::find(causes.begin(), causes.end(), cause) != causes.end();
+        clause += fmt::format(" (likely: {})", said ? "as above" : cause);
+        causes.push_back(std::move(cause));
+      }
+      clauses.push_back(std::move(clause));
       ++next;
     } else {
       rest[static_cast<std::size_t>(kinds[i])] += 1;

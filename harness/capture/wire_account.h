@@ -43,6 +43,7 @@ class WireAccount {
     std::uint64_t dataBeforeRst[2]{};  // the side's data frame just before its RST, if that was its last packet
     std::uint64_t previous[2]{};       // the side's last frame so far
     bool previousWasData[2]{};
+    bool ackedData[2]{};  // the side acknowledged some of the other side's data (or its FIN)
     bool hasIsn[2]{};
     std::uint32_t isn[2]{};
     std::uint64_t firstOfSide[2]{};  // datagrams: the side's first and last frames
@@ -55,6 +56,7 @@ class WireAccount {
   std::string describeFlow(const Flow& flow, const Marks& marks) const;
   std::string describeTcp(const Flow& flow, const Marks& marks) const;
   std::string describeUdp(const Flow& flow, const Marks& marks) const;
+  std::string likelyCause(const Flow& flow, const Marks& marks) const;
   int flowDirection(const Flow& flow, int side) const;
   std::uint64_t bytesSent(const Flow& flow, const Marks& marks, int side) const;
 

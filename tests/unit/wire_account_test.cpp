@@ -114,11 +114,24 @@ TEST_CASE("a refused SYN and an unanswered one name their likely causes", "[wire
         "or nothing answers SYNs there)");
 }
 
+TEST_CASE("data the server never acknowledges points at a full accept queue", "[wire-account]") {
+  Wire wire;
+  wire.handshake(40000)
+      .tcp(40000, true, kTcpAck, 101, 501)
+      .tcp(40000, true, kTcpAck | kTcpPsh, 101, 501, "PING\r\n")
+      .tcp(40000, false, kTcpSyn | kTcpAck, 500, 101)
+      .tcp(40000, true, kTcpAck | kTcpPsh, 101, 501, "PING\r\n");
+  CHECK(wire.describe() == "client 127.0.0.1:40000: SYN #1, SYN-ACK #2, no FIN or RST: open at the end of the capture; "
+                           "client sent 6 bytes, server 0, 2 retransmissions (likely: a full accept queue: the "
+                           "server's kernel dropped the handshake's last ACK and the data after it; listen(2))");
+}
+
 TEST_CASE("a server that never closes, and a connection still open, are said so", "[wire-account]") {
   Wire wire;
   wire.handshake(40000).tcp(40000, true, kTcpAck | kTcpFin, 101, 501);
   CHECK(wire.describe() == "client 127.0.0.1:40000: SYN #1, SYN-ACK #2, client FIN #3, no FIN or RST from the server; "
-                           "client sent 0 bytes, server 0 (likely: the server did not close after the client's EOF)");
+                           "client sent 0 bytes, server 0 (likely: the server did not close after the client's EOF, or never "
+                           "accepted the connection)");
   Wire open;
   open.handshake(40000);
   CHECK(open.describe() ==
@@ -128,7 +141,8 @@ TEST_CASE("a server that never closes, and a connection still open, are said so"
         "client 127.0.0.1:40000: no handshake captured (first packet #1); client sent 0 bytes, server 4");
 }
 
-TEST_CASE("the unusual connections come first, at most `limit`, and the rest are counted", "[wire-account]") {
+TEST_CASE("the unusual connections come first, at most `limit`, a cause said once, and the rest counted",
+          "[wire-account]") {
   Wire wire;
   wire.orderly(40001);
   for (std::uint16_t port = 40002; port < 40007; ++port) {
@@ -138,6 +152,7 @@ TEST_CASE("the unusual connections come first, at most `limit`, and the rest are
   std::string text = wire.describe(2);
   CHECK(text.starts_with("client 127.0.0.1:40002: SYN #9 refused: server RST #10 (likely: nothing listening on that "
                          "port); client 127.0.0.1:40003: SYN #11 refused"));
+  CHECK(text.find("client 127.0.0.1:40003: SYN #11 refused: server RST #12 (likely: as above)") != std::string::npos);
   CHECK(text.ends_with("; and 5 more connections (3 reset or unfinished, 2 closed with a FIN each way)"));
   // All orderly: the last one stands for them.
   CHECK(Wire().orderly(40001).orderly(40002).describe() ==
