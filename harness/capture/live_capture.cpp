@@ -45,7 +45,8 @@ Expected<std::FILE*, std::string> openCaptureFile(const std::string& path) {
   if (!S_ISREG(status.st_mode)) return refuse("not a regular file; not replaced");
   if (status.st_size > 0) {
     std::array<unsigned char, 4> magic{};
-    if (::pread(fd, magic.data(), magic.size(), 0) != static_cast<ssize_t>(magic.size()) || !startsLikeACapture(magic)) {
+    if (::pread(fd, magic.data(), magic.size(), 0) != static_cast<ssize_t>(magic.size()) ||
+        !startsLikeACapture(magic)) {
       return refuse("exists and is not a capture file; not replaced");
     }
     if (::ftruncate(fd, 0) != 0) return refuse(SysError{errno, "ftruncate"}.describe());
@@ -72,7 +73,7 @@ LiveCapture::~LiveCapture() {
 }
 
 Expected<LiveCapture, std::string> LiveCapture::open(const std::string& device, const std::string& path,
-                                                  const CaptureSettings& settings) {
+                                                     const CaptureSettings& settings) {
   char error[PCAP_ERRBUF_SIZE] = {};
   LiveCapture capture;
   capture.m_keepTcpPackets = settings.keepTcpPackets;
@@ -89,12 +90,15 @@ Expected<LiveCapture, std::string> LiveCapture::open(const std::string& device, 
   if (!settings.filter.empty()) {
     // Set before the first packet is read, so no packet outside the filter reaches the file.
     bpf_program program{};
-    if (pcap_compile(handle, &program, settings.filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    auto filterError = [&] {
       return Unexpected{fmt::format("{}: filter '{}': {}", device, settings.filter, pcap_geterr(handle))};
+    };
+    if (pcap_compile(handle, &program, settings.filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+      return filterError();
     }
     int set = pcap_setfilter(handle, &program);
     pcap_freecode(&program);
-    if (set != 0) return Unexpected{fmt::format("{}: filter '{}': {}", device, settings.filter, pcap_geterr(handle))};
+    if (set != 0) return filterError();
   }
   if (pcap_setnonblock(handle, 1, error) < 0) return Unexpected{fmt::format("{}: {}", device, error)};
   capture.m_link = linkTypeFromDlt(pcap_datalink(handle));

@@ -14,7 +14,9 @@ namespace {
 constexpr int kClient = 0;
 constexpr int kServer = 1;
 
-std::string_view sideName(int side) { return side == kServer ? "server" : "client"; }
+std::string_view sideName(int side) {
+  return side == kServer ? "server" : "client";
+}
 
 std::string plural(std::uint64_t count, std::string_view one, std::string_view many) {
   return fmt::format("{} {}", count, count == 1 ? one : many);
@@ -71,7 +73,8 @@ int WireAccount::flowDirection(const Flow& flow, int side) const {
 std::uint64_t WireAccount::bytesSent(const Flow& flow, const Marks& marks, int side) const {
   auto s = static_cast<std::size_t>(side);
   auto d = static_cast<std::size_t>(flowDirection(flow, side));
-  if (flow.transport != IpProtocol::Tcp || !marks.hasIsn[s] || !flow.sequence[d].started) return flow.payloadBytes[d];
+  if (flow.transport != IpProtocol::Tcp || !marks.hasIsn[s] || !flow.sequence[d].started)
+    return flow.payloadBytes[d];
   std::uint32_t span = flow.sequence[d].highest - marks.isn[s] - 1;
   if (marks.fin[s] != 0 && span > 0) span -= 1;
   return span;
@@ -87,8 +90,8 @@ WireAccount::Kind WireAccount::classify(const Flow& flow, const Marks& marks) co
   if (marks.syn == 0 && marks.synAck == 0 && flow.payloadBytes[0] == 0 && flow.payloadBytes[1] == 0) {
     return Kind::Leftover;
   }
-  bool orderly = marks.synAck != 0 && marks.rst[kClient] == 0 && marks.rst[kServer] == 0 && marks.fin[kClient] != 0 &&
-                 marks.fin[kServer] != 0;
+  bool orderly = marks.synAck != 0 && marks.rst[kClient] == 0 && marks.rst[kServer] == 0 &&
+                 marks.fin[kClient] != 0 && marks.fin[kServer] != 0;
   return orderly ? Kind::Orderly : Kind::Unusual;
 }
 
@@ -118,9 +121,11 @@ std::string WireAccount::describeTcp(const Flow& flow, const Marks& marks) const
     if (marks.fin[s] != 0) closings.push_back({marks.fin[s], side, false});
     if (marks.rst[s] != 0 && marks.rst[s] != marks.refusal) closings.push_back({marks.rst[s], side, true});
   }
-  std::sort(closings.begin(), closings.end(), [](const Closing& x, const Closing& y) { return x.number < y.number; });
+  std::sort(closings.begin(), closings.end(),
+            [](const Closing& x, const Closing& y) { return x.number < y.number; });
   for (const auto& closing : closings) {
-    std::string event = fmt::format("{} {} #{}", sideName(closing.side), closing.reset ? "RST" : "FIN", closing.number);
+    std::string event =
+        fmt::format("{} {} #{}", sideName(closing.side), closing.reset ? "RST" : "FIN", closing.number);
     std::uint64_t data = closing.reset ? marks.dataBeforeRst[static_cast<std::size_t>(closing.side)] : 0;
     if (data != 0) event += fmt::format(" right after its data #{}", data);
     events.push_back(std::move(event));
@@ -135,7 +140,8 @@ std::string WireAccount::describeTcp(const Flow& flow, const Marks& marks) const
   if (marks.synAck != 0 || marks.syn == 0) {
     text += fmt::format("; client sent {} bytes, server {}", bytesSent(flow, marks, kClient),
                         bytesSent(flow, marks, kServer));
-    if (flow.anomalies.retransmissions != 0) text += ", " + plural(flow.anomalies.retransmissions, "retransmission", "retransmissions");
+    if (flow.anomalies.retransmissions != 0)
+      text += ", " + plural(flow.anomalies.retransmissions, "retransmission", "retransmissions");
   }
   return text;
 }
@@ -145,9 +151,11 @@ std::string WireAccount::likelyCause(const Flow& flow, const Marks& marks) const
   if (flow.transport != IpProtocol::Tcp) return {};
   bool serverEnded = marks.fin[kServer] != 0 || marks.rst[kServer] != 0;
   if (marks.refusal != 0) return "nothing listening on that port";
-  if (marks.syn != 0 && marks.synAck == 0) return "the listener's accept queue was full, or nothing answers SYNs there";
+  if (marks.syn != 0 && marks.synAck == 0)
+    return "the listener's accept queue was full, or nothing answers SYNs there";
   if (marks.rst[kServer] != 0) {
-    return "the server closed with input unread, or with SO_LINGER 0: its RST discards what it had not sent yet; "
+    return "the server closed with input unread, or with SO_LINGER 0: its RST discards what it had not sent "
+           "yet; "
            "RFC 2525 2.17";
   }
   if (marks.synAck != 0 && !marks.ackedData[kServer] && bytesSent(flow, marks, kClient) != 0) {
@@ -204,7 +212,7 @@ std::string WireAccount::describe(std::size_t limit) const {
     shown.push_back(kinds[last] == Kind::Leftover ? flows.size() - 1 : last);
   }
   std::vector<std::string> clauses;
-  std::vector<std::string> causes;  // said once: a later connection with the same one says "as above"
+  std::vector<std::string> causes;    // said once: a later connection with the same one says "as above"
   std::array<std::size_t, 3> rest{};  // by Kind, of the flows not told
   for (std::size_t i = 0, next = 0; i < flows.size(); ++i) {
     if (next < shown.size() && shown[next] == i) {
@@ -228,15 +236,18 @@ std::string WireAccount::describe(std::size_t limit) const {
   std::size_t unusualRest = rest[static_cast<std::size_t>(Kind::Unusual)];
   std::size_t leftoverRest = rest[static_cast<std::size_t>(Kind::Leftover)];
   std::size_t orderlyRest = rest[static_cast<std::size_t>(Kind::Orderly)];
-  if (unusualRest != 0) parts.push_back(fmt::format("{} {}", unusualRest, tcp ? "reset or unfinished" : "unanswered"));
+  if (unusualRest != 0)
+    parts.push_back(fmt::format("{} {}", unusualRest, tcp ? "reset or unfinished" : "unanswered"));
   if (leftoverRest != 0) parts.push_back(fmt::format("{} begun before the capture", leftoverRest));
   if (orderlyRest != 0) {
     std::string_view orderly = tcp ? "closed with a FIN each way" : "answered";
-    parts.push_back(parts.empty() ? fmt::format("all {}", orderly) : fmt::format("{} {}", orderlyRest, orderly));
+    parts.push_back(parts.empty() ? fmt::format("all {}", orderly)
+                                  : fmt::format("{} {}", orderlyRest, orderly));
   }
-  return fmt::format("{}; and {} ({})", text,
-                     plural(untold, tcp ? "more connection" : "more client", tcp ? "more connections" : "more clients"),
-                     fmt::join(parts, ", "));
+  return fmt::format(
+      "{}; and {} ({})", text,
+      plural(untold, tcp ? "more connection" : "more client", tcp ? "more connections" : "more clients"),
+      fmt::join(parts, ", "));
 }
 
 Expected<std::string, std::string> describeCaptureFile(const std::string& path, const PacketEndpoint& server,

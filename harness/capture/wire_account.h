@@ -21,7 +21,8 @@ class WireAccount {
   explicit WireAccount(PacketEndpoint server) : m_server(server) {}
 
   // One TCP or UDP packet; `number` is its 1-based frame number in the capture file.
-  void add(std::uint64_t number, const DissectedPacket& packet, std::int64_t timestampNs, std::uint32_t frameBytes);
+  void add(std::uint64_t number, const DissectedPacket& packet, std::int64_t timestampNs,
+           std::uint32_t frameBytes);
 
   // At most `limit` connections that did not end with a FIN each way (UDP: clients never answered), in
   // capture order, one clause each ("client 127.0.0.1:40312: SYN #1, SYN-ACK #2, client FIN #38, server RST
@@ -40,8 +41,9 @@ class WireAccount {
     std::uint64_t refusal = 0;  // a server RST before any SYN-ACK
     std::uint64_t fin[2]{};
     std::uint64_t rst[2]{};
-    std::uint64_t dataBeforeRst[2]{};  // the side's data frame just before its RST, if that was its last packet
-    std::uint64_t previous[2]{};       // the side's last frame so far
+    // The side's data frame just before its RST, when that was its last packet before it.
+    std::uint64_t dataBeforeRst[2]{};
+    std::uint64_t previous[2]{};  // the side's last frame so far
     bool previousWasData[2]{};
     bool ackedData[2]{};  // the side acknowledged some of the other side's data (or its FIN)
     bool hasIsn[2]{};

@@ -1,8 +1,7 @@
 #include "suites/check_capture.h"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "capture/live_capture.h"
 #include "capture/wire_account.h"
@@ -31,7 +30,8 @@ CheckCapture::CheckCapture(const std::string& directory, bool keep, const std::s
   capture::CaptureSettings settings;
   settings.filter = captureFilterFor(target);
   settings.snapLength = kSnapLength;
-  settings.keepTcpPackets = false;  // the account reads the file back: memory stays flat however long the check
+  settings.keepTcpPackets =
+      false;  // the account reads the file back: memory stays flat however long the check
   auto opened = capture::LiveCapture::open("lo", m_path, settings);
   if (!opened) {
     m_failure = "capture: " + opened.error();
@@ -63,7 +63,9 @@ void CheckCapture::stop(report::Status status) {
 }
 
 void CheckCapture::record(report::CheckResult& result) {
-  auto append = [&](const std::string& text) { result.message += (result.message.empty() ? "" : "; ") + text; };
+  auto append = [&](const std::string& text) {
+    result.message += (result.message.empty() ? "" : "; ") + text;
+  };
   if (!m_failure.empty()) {
     append(m_failure);
     return;

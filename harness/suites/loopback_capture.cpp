@@ -1,10 +1,9 @@
 #include "suites/loopback_capture.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 
 #include <algorithm>
-
-#include <fmt/format.h>
 
 namespace sockspec::suites {
 

@@ -160,8 +160,8 @@ report::RunResult runServiceSuite(std::string_view name, const net::Endpoint& ta
       context.targetProcesses = [session] { return session->processes(); };
     }
     // "<check-id>.<family>.pcap", as a scenario job names its capture.
-    CheckCapture capture(options.captureDirectory, options.keepCaptures, fmt::format("{}.{}", check.id, result.family),
-                         endpoint);
+    CheckCapture capture(options.captureDirectory, options.keepCaptures,
+                         fmt::format("{}.{}", check.id, result.family), endpoint);
     CheckOutcome outcome = runIsolatedCheck(check, context, options.stopRequested, capture.whileRunning());
     result.durationMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     result.status = outcome.status;

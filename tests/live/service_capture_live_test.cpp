@@ -1,20 +1,20 @@
 // Service checks on the wire (docs/service-suites.md, "On the wire"): as root, a check the reference server's
 // or the line server's fault makes fail says what the server did with the packet numbers of its pcap, and
 // those numbers are checked here against the pcap read back with the project's reader (an oracle of its
-// own, on purpose: it looks the packets up by number instead of retelling the flow like capture/wire_account).
+// own, on purpose: it looks the packets up by number instead of retelling the flow like
+// capture/wire_account).
 // `--capture DIR` keeps one pcap per check and the JSON report names each; without it none is left; over
 // AF_UNIX the run says once that nothing is captured. Not root: skipped with a WARN.
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <string>
-
-#include <catch2/catch.hpp>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "capture/packet_dissector.h"
 #include "capture/pcap_file_reader.h"
@@ -44,7 +44,8 @@ std::string freshDirectory(const std::string& stem) {
 
 std::set<std::string> filesIn(const std::string& directory) {
   std::set<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(directory)) names.insert(entry.path().filename());
+  for (const auto& entry : std::filesystem::directory_iterator(directory))
+    names.insert(entry.path().filename());
   return names;
 }
 
@@ -88,7 +89,8 @@ std::map<std::uint64_t, DissectedPacket> readPackets(const std::string& path, st
     if (status == capture::ReadStatus::End) break;
     number += 1;
     DissectedPacket packet;
-    if (capture::dissectPacket(reader->linkType(), record.frame, packet) != capture::DissectStatus::Ok) continue;
+    if (capture::dissectPacket(reader->linkType(), record.frame, packet) != capture::DissectStatus::Ok)
+      continue;
     if (packet.source.port == clientPort || packet.destination.port == clientPort) {
       packets[number] = packet;
     }
@@ -102,7 +104,9 @@ std::uint64_t numberAfter(const std::string& message, const std::string& label) 
   return std::stoull(match[1]);
 }
 
-bool has(const DissectedPacket& packet, std::uint8_t flag) { return (packet.tcpFlags & flag) != 0; }
+bool has(const DissectedPacket& packet, std::uint8_t flag) {
+  return (packet.tcpFlags & flag) != 0;
+}
 
 // The first packet from `fromServer`'s side with `flag`; 0 when none.
 std::uint64_t firstWith(const std::map<std::uint64_t, DissectedPacket>& packets, std::uint16_t serverPort,
@@ -128,7 +132,8 @@ void requireNumbersMatchPcap(const report::CheckResult& check) {
   REQUIRE(!check.captureFile.empty());
   REQUIRE(check.message.find(fmt::format("on the wire ({}): ", check.captureFile)) != std::string::npos);
   std::smatch clause;
-  REQUIRE(std::regex_search(check.message, clause, std::regex("client [^ ]+:([0-9]+): SYN #([0-9]+), SYN-ACK #([0-9]+)")));
+  REQUIRE(std::regex_search(check.message, clause,
+                            std::regex("client [^ ]+:([0-9]+): SYN #([0-9]+), SYN-ACK #([0-9]+)")));
   auto clientPort = static_cast<std::uint16_t>(std::stoul(clause[1]));
   std::uint64_t syn = std::stoull(clause[2]);
   std::uint64_t synAck = std::stoull(clause[3]);
@@ -161,9 +166,10 @@ void requireNumbersMatchPcap(const report::CheckResult& check) {
 
 }  // namespace
 
-TEST_CASE("echo.half-close against rst-on-close: the message names the handshake, the client's FIN and the "
-          "server's RST as the pcap numbers them",
-          "[live][capture]") {
+TEST_CASE(
+    "echo.half-close against rst-on-close: the message names the handshake, the client's FIN and the "
+    "server's RST as the pcap numbers them",
+    "[live][capture]") {
   if (skippedUnlessRoot()) return;
   std::string url = GENERATE(std::string("tcp://127.0.0.1:{port}"), std::string("tcp://[::1]:{port}"));
   std::string directory = freshDirectory("half-close-captures");
@@ -177,8 +183,9 @@ TEST_CASE("echo.half-close against rst-on-close: the message names the handshake
   requireNumbersMatchPcap(check);
 }
 
-TEST_CASE("server.unread-input-close against the line server's rst-on-close: its reply, then its RST, by number",
-          "[live][capture]") {
+TEST_CASE(
+    "server.unread-input-close against the line server's rst-on-close: its reply, then its RST, by number",
+    "[live][capture]") {
   if (skippedUnlessRoot()) return;
   std::string directory = freshDirectory("profile-captures");
   std::string command = std::string(SOCKSPEC_LINE_SERVER_BINARY) + " --port {port} --fault rst-on-close";
@@ -202,8 +209,9 @@ TEST_CASE("without --capture a failed check still tells the wire, and no pcap is
   INFO(check.message);
   CHECK(check.status == report::Status::Failed);
   CHECK(check.captureFile.empty());
-  CHECK(std::regex_search(check.message, std::regex("; on the wire \\(not kept: --capture DIR keeps it\\): client "
-                                                    "127\\.0\\.0\\.1:[0-9]+: SYN #[0-9]+, SYN-ACK #[0-9]+, ")));
+  CHECK(std::regex_search(check.message,
+                          std::regex("; on the wire \\(not kept: --capture DIR keeps it\\): client "
+                                     "127\\.0\\.0\\.1:[0-9]+: SYN #[0-9]+, SYN-ACK #[0-9]+, ")));
   CHECK(filesIn(directory).empty());
 }
 
@@ -213,8 +221,8 @@ TEST_CASE("run --capture DIR --suite echo --target-cmd leaves one pcap per check
   std::string directory = testing::tempFilePath("cli-captures");
   std::string report = directory + ".json";
   std::string server = testing::serverBinary() + " --listen tcp://127.0.0.1:{port} --service echo";
-  auto done = testing::runProgram({testing::sockspecBinary(), "run", "--suite", "echo", "--capture", directory,
-                                   "--report", "json", "--out", report, "--target-cmd", server},
+  auto done = testing::runProgram({testing::sockspecBinary(), "run", "--suite", "echo", "--capture",
+                                   directory, "--report", "json", "--out", report, "--target-cmd", server},
                                   {}, std::chrono::seconds(120));
   INFO(done.describe() << done.out);
   REQUIRE(done.exitedWith(0));
@@ -244,14 +252,15 @@ TEST_CASE("run --capture DIR --suite echo --target-cmd leaves one pcap per check
 TEST_CASE("over AF_UNIX nothing is captured, and the run says so once", "[live]") {
   std::string socket = testing::tempSocketPath("capture-unix");
   std::string server = testing::serverBinary() + " --listen unix://" + socket + " --service echo";
-  auto done = testing::runProgram({testing::sockspecBinary(), "run", "--suite", "echo", "--filter", "echo.[lo]*",
-                                   "--target", "unix://" + socket, "--target-cmd", server},
+  auto done = testing::runProgram({testing::sockspecBinary(), "run", "--suite", "echo", "--filter",
+                                   "echo.[lo]*", "--target", "unix://" + socket, "--target-cmd", server},
                                   {}, std::chrono::seconds(60));
   INFO(done.describe() << done.out);
   REQUIRE(done.exitedWith(0));
-  CHECK(done.err == fmt::format("sockspec run: the checks are not captured: unix://{} is AF_UNIX: no packets to "
-                                "capture\n",
-                                socket));
+  CHECK(done.err ==
+        fmt::format("sockspec run: the checks are not captured: unix://{} is AF_UNIX: no packets to "
+                    "capture\n",
+                    socket));
 }
 
 }  // namespace sockspec
