@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "app/target_events_check.h"
+#include "base/temp_directory.h"
 #include "net/sock_addr.h"
 #include "net/socket_kind.h"
 #include "process/target_command.h"
@@ -15,6 +16,8 @@
 #include "report/console_report.h"
 #include "runner/claim_verdicts.h"
 #include "runner/isolated_jobs.h"
+#include "runner/privilege_drop.h"
+#include "suites/loopback_capture.h"
 
 namespace sockspec::app {
 
@@ -38,6 +41,42 @@ void closeTarget(process::TargetSession& target, report::ConsoleReporter& consol
   }
 }
 
+// --capture DIR: made now, and named absolutely (the report and the messages name the files in it).
+Expected<std::string, std::string> makeCaptureDirectory(const std::string& directory) {
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) return Unexpected{fmt::format("--capture {}: {}", directory, error.message())};
+  return std::filesystem::absolute(directory, error).string();
+}
+
+// Service checks are captured on the host's lo (suites/check_capture.h): into --capture DIR, where the pcaps
+// stay, or else into `scratch` (the run's temporary directory), where each is removed after its check and
+// serves only a failed check's account. Without CAP_NET_RAW, or against a target that is not on loopback,
+// nothing is captured; that is said once, here.
+Expected<void, std::string> prepareServiceCaptures(const RunPlan& plan, const net::Endpoint& target,
+                                                   std::optional<TempDirectory>& scratch,
+                                                   suites::SuiteOptions& options) {
+  std::optional<std::string> why = suites::whyNotCapturedOnLoopback(target);
+  if (!why && !runner::hasRawCaptureCapability()) why = "capturing on lo needs CAP_NET_RAW (run as root)";
+  if (why) {
+    std::fprintf(stderr, "sockspec run: the checks are not captured: %s%s\n", why->c_str(),
+                 plan.captureDirectory.empty() ? "" : "; --capture gets no files");
+    return {};
+  }
+  if (!plan.captureDirectory.empty()) {
+    auto made = makeCaptureDirectory(plan.captureDirectory);
+    if (!made) return Unexpected{made.error()};
+    options.captureDirectory = *made;
+    options.keepCaptures = true;
+    return {};
+  }
+  auto made = TempDirectory::create("captures");
+  if (!made) return Unexpected{"capture: " + made.error()};
+  scratch.emplace(std::move(*made));
+  options.captureDirectory = scratch->path();
+  return {};
+}
+
 Expected<RunOutcome, std::string> executeServiceSuite(const RunPlan& plan,
                                                       const volatile std::sig_atomic_t* stopRequested) {
   process::TargetSpec spec = *plan.target;
@@ -47,6 +86,10 @@ Expected<RunOutcome, std::string> executeServiceSuite(const RunPlan& plan,
   suites::SuiteOptions options = plan.suiteOptions;
   options.session = &*target;
   options.stopRequested = stopRequested;
+  std::optional<TempDirectory> scratch;
+  if (auto prepared = prepareServiceCaptures(plan, target->endpoint(), scratch, options); !prepared) {
+    return Unexpected{prepared.error()};
+  }
 
   std::FILE* consoleStream = plan.outputs.consoleStream();
   report::ConsoleReporter console(consoleStream, report::ConsoleOptions{plan.outputs.color});
@@ -119,10 +162,8 @@ std::vector<report::CheckResult> runJobs(const std::vector<runner::ScenarioJob>&
 // --capture DIR: made now; dropped with a warning when jobs get no namespace of their own to capture in.
 Expected<std::string, std::string> prepareCaptureDirectory(const RunPlan& plan) {
   if (plan.captureDirectory.empty()) return std::string();
-  std::error_code error;
-  std::filesystem::create_directories(plan.captureDirectory, error);
-  if (error) return Unexpected{fmt::format("--capture {}: {}", plan.captureDirectory, error.message())};
-  std::string absolute = std::filesystem::absolute(plan.captureDirectory, error).string();
+  auto absolute = makeCaptureDirectory(plan.captureDirectory);
+  if (!absolute) return absolute;
   if (plan.isolation == runner::Isolation::None || !runner::canCreateNetworkNamespaces()) {
     // Capture is done on lo inside each scenario's own namespace, which needs privileges.
     std::fprintf(stderr, "sockspec run: --capture needs a network namespace per scenario (run as root); "

@@ -115,7 +115,6 @@ Expected<void, PlanError> planScenarios(const RunOptions& options, RunPlan& plan
   // on the CPU.
   plan.parallel = options.jobs != 0 ? options.jobs : 2 * std::max(1u, std::thread::hardware_concurrency());
   plan.jobDeadline = std::chrono::milliseconds(options.timeoutMs);
-  plan.captureDirectory = options.capture;
   plan.user = options.user;
   return {};
 }
@@ -133,6 +132,7 @@ Expected<RunPlan, PlanError> planRun(const RunOptions& options) {
   if (!outputs) return Unexpected{usage(outputs.error())};
   plan.outputs = std::move(*outputs);
   plan.target = targetSpecOf(options);
+  plan.captureDirectory = options.capture;
   if (options.keepTarget && options.targetCommand.empty()) {
     return Unexpected{usage("--keep-target keeps the server --target-cmd starts: it needs --target-cmd")};
   }

@@ -30,6 +30,7 @@ struct RunPlan {
   ReportOutputs outputs;
   std::string suiteName;  // "default", a service suite's name, or the paths given
   std::optional<process::TargetSpec> target;
+  std::string captureDirectory;  // --capture DIR as given; made when the run starts
 
   // Scenarios.
   bool listOnly = false;  // --list: print the jobs, run nothing
@@ -38,7 +39,6 @@ struct RunPlan {
   std::size_t parallel = 0;
   runner::Isolation isolation = runner::Isolation::Auto;
   std::chrono::milliseconds jobDeadline{30'000};
-  std::string captureDirectory;  // as given; made when the run starts
   std::string user;              // --user, looked up when the run starts
 
   // A service suite.

@@ -1,13 +1,62 @@
 #include "capture/live_capture.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
 
 #include <fmt/format.h>
 
 #include "base/deadline.h"
+#include "base/sys_error.h"
 #include "capture/pcap_file_reader.h"
 
 namespace sockspec::capture {
+
+namespace {
+
+// A capture file's first four bytes: classic pcap (usec, nsec) in either byte order, or a pcapng section
+// header block (pcap-savefile(5); the pcapng draft, section 4.1).
+bool startsLikeACapture(const std::array<unsigned char, 4>& magic) {
+  std::uint32_t big = (std::uint32_t{magic[0]} << 24) | (std::uint32_t{magic[1]} << 16) |
+                      (std::uint32_t{magic[2]} << 8) | std::uint32_t{magic[3]};
+  for (std::uint32_t known : {0xa1b2c3d4u, 0xd4c3b2a1u, 0xa1b23c4du, 0x4d3cb2a1u, 0x0a0d0d0au}) {
+    if (big == known) return true;
+  }
+  return false;
+}
+
+// The capture file, opened for writing: a new file, or an earlier capture (replaced); anything else, or a
+// symbolic link, is left alone. The FILE owns the descriptor.
+Expected<std::FILE*, std::string> openCaptureFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ELOOP) return Unexpected{fmt::format("{}: a symbolic link; not followed", path)};
+  if (fd < 0) return Unexpected{fmt::format("{}: {}", path, SysError{errno, "open"}.describe())};
+  auto refuse = [&](const std::string& why) -> Expected<std::FILE*, std::string> {
+    ::close(fd);
+    return Unexpected{fmt::format("{}: {}", path, why)};
+  };
+  struct stat status {};
+  if (::fstat(fd, &status) != 0) return refuse(SysError{errno, "fstat"}.describe());
+  if (!S_ISREG(status.st_mode)) return refuse("not a regular file; not replaced");
+  if (status.st_size > 0) {
+    std::array<unsigned char, 4> magic{};
+    if (::pread(fd, magic.data(), magic.size(), 0) != static_cast<ssize_t>(magic.size()) ||
+        !startsLikeACapture(magic)) {
+      return refuse("exists and is not a capture file; not replaced");
+    }
+    if (::ftruncate(fd, 0) != 0) return refuse(SysError{errno, "ftruncate"}.describe());
+  }
+  std::FILE* file = ::fdopen(fd, "wb");
+  if (file == nullptr) return refuse(SysError{errno, "fdopen"}.describe());
+  return file;
+}
+
+}  // namespace
 
 // The pcap_dumper_t owner: pcap_dump_close flushes and closes the file.
 struct LiveCapture::Dumper {
@@ -23,24 +72,44 @@ LiveCapture::~LiveCapture() {
   m_dumper.reset();  // the file is closed before the handle
 }
 
-Expected<LiveCapture, std::string> LiveCapture::open(const std::string& device, const std::string& path) {
+Expected<LiveCapture, std::string> LiveCapture::open(const std::string& device, const std::string& path,
+                                                     const CaptureSettings& settings) {
   char error[PCAP_ERRBUF_SIZE] = {};
   LiveCapture capture;
+  capture.m_keepTcpPackets = settings.keepTcpPackets;
   capture.m_handle.reset(pcap_create(device.c_str(), error));
   if (!capture.m_handle) return Unexpected{fmt::format("{}: {}", device, error)};
   pcap_t* handle = capture.m_handle.get();
   // Immediate mode: packets are delivered as they come, not when a TPACKET_V3 block fills or times out.
-  (void)pcap_set_snaplen(handle, 262144);
+  (void)pcap_set_snaplen(handle, settings.snapLength);
   (void)pcap_set_immediate_mode(handle, 1);
   // Bulk steps (fill) queue megabytes in one step, between two drains: the buffer must hold them.
-  (void)pcap_set_buffer_size(handle, 32 * 1024 * 1024);
+  (void)pcap_set_buffer_size(handle, settings.bufferBytes);
   int status = pcap_activate(handle);
   if (status < 0) return Unexpected{fmt::format("{}: {}", device, pcap_geterr(handle))};
+  if (!settings.filter.empty()) {
+    // Set before the first packet is read, so no packet outside the filter reaches the file.
+    bpf_program program{};
+    auto filterError = [&] {
+      return Unexpected{fmt::format("{}: filter '{}': {}", device, settings.filter, pcap_geterr(handle))};
+    };
+    if (pcap_compile(handle, &program, settings.filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+      return filterError();
+    }
+    int set = pcap_setfilter(handle, &program);
+    pcap_freecode(&program);
+    if (set != 0) return filterError();
+  }
   if (pcap_setnonblock(handle, 1, error) < 0) return Unexpected{fmt::format("{}: {}", device, error)};
   capture.m_link = linkTypeFromDlt(pcap_datalink(handle));
+  auto file = openCaptureFile(path);
+  if (!file) return Unexpected{file.error()};
   capture.m_dumper = std::make_unique<Dumper>();
-  capture.m_dumper->dumper = pcap_dump_open(handle, path.c_str());
-  if (capture.m_dumper->dumper == nullptr) return Unexpected{fmt::format("{}: {}", path, pcap_geterr(handle))};
+  capture.m_dumper->dumper = pcap_dump_fopen(handle, *file);
+  if (capture.m_dumper->dumper == nullptr) {
+    std::fclose(*file);
+    return Unexpected{fmt::format("{}: {}", path, pcap_geterr(handle))};
+  }
   return capture;
 }
 
@@ -48,6 +117,7 @@ void LiveCapture::onPacket(unsigned char* self, const pcap_pkthdr* header, const
   auto& capture = *reinterpret_cast<LiveCapture*>(self);
   pcap_dump(reinterpret_cast<unsigned char*>(capture.m_dumper->dumper), header, bytes);
   ++capture.m_written;
+  if (!capture.m_keepTcpPackets) return;
   DissectedPacket packet;
   if (dissectPacket(capture.m_link, std::span<const std::uint8_t>(bytes, header->caplen), packet) ==
           DissectStatus::Ok &&
@@ -77,6 +147,10 @@ void LiveCapture::settle(std::chrono::milliseconds quiet, std::chrono::milliseco
     if (ready <= 0 && m_written == before) break;
   }
   pcap_dump_flush(m_dumper->dumper);
+}
+
+int LiveCapture::selectableFd() const {
+  return m_handle ? pcap_get_selectable_fd(m_handle.get()) : -1;
 }
 
 std::uint64_t LiveCapture::droppedSoFar() const {

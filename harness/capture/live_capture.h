@@ -1,7 +1,8 @@
-// LiveCapture: records one scenario's traffic with libpcap into a pcap file while the scenario runs. Opened
-// on `lo` inside the scenario's own network namespace, where every packet on the interface is the
-// scenario's, so no filter is needed. Non-blocking: the runner drains it after each step, and at the end
-// waits briefly for the packets the last close provokes (FIN, ACK, RST).
+// LiveCapture: records traffic with libpcap into a pcap file while a check runs. A scenario's is opened on
+// `lo` inside the scenario's own network namespace, where every packet on the interface is the scenario's,
+// so no filter is needed; a service check's on the host's `lo`, filtered to the target's port and protocol.
+// Non-blocking: the caller drains it as the check goes, and at the end waits briefly for the packets the
+// last close provokes (FIN, ACK, RST).
 #pragma once
 
 #include <chrono>
@@ -30,10 +31,23 @@ struct NumberedPacket {
   DissectedPacket packet;
 };
 
+struct CaptureSettings {
+  std::string filter;  // pcap-filter(7) expression; "" keeps every packet
+  // Bytes kept of each frame. A scenario keeps whole frames; a service check, which may push tens of MiB,
+  // its headers and the start of the payload (lengths come from the IP header, so byte counts stay right).
+  int snapLength = 262144;
+  // The kernel's ring (pcap_set_buffer_size): it must hold what comes between two drains.
+  int bufferBytes = 32 * 1024 * 1024;
+  bool keepTcpPackets = true;  // tcpPackets(); off, memory does not grow with the packets
+};
+
 class LiveCapture {
  public:
-  // Needs CAP_NET_RAW. Fails with "lo: <libpcap's message>" or "PATH: <message>".
-  static Expected<LiveCapture, std::string> open(const std::string& device, const std::string& path);
+  // Needs CAP_NET_RAW. The file is created, or replaced only when it is a regular file holding a capture
+  // (a pcap or pcapng from an earlier run), never through a symbolic link. Fails with "lo: <libpcap's
+  // message>", "lo: filter 'F': <message>" or "PATH: <why>".
+  static Expected<LiveCapture, std::string> open(const std::string& device, const std::string& path,
+                                                 const CaptureSettings& settings = {});
 
   LiveCapture(LiveCapture&&) noexcept;
   LiveCapture& operator=(LiveCapture&&) noexcept;
@@ -49,6 +63,9 @@ class LiveCapture {
   // Packets the kernel dropped so far (pcap_stats ps_drop + ps_ifdrop): when not 0, tcpPackets() is incomplete.
   std::uint64_t droppedSoFar() const;
 
+  // For poll(2): readable when packets wait to be drained.
+  int selectableFd() const;
+
   // The TCP packets written so far, dissected as they were drained (the wire assertions read these).
   std::span<const NumberedPacket> tcpPackets() const { return m_tcpPackets; }
 
@@ -60,6 +77,7 @@ class LiveCapture {
   std::unique_ptr<Dumper> m_dumper;
   std::uint64_t m_written = 0;
   LinkType m_link = LinkType::Unsupported;
+  bool m_keepTcpPackets = true;
   std::vector<NumberedPacket> m_tcpPackets;
 };
 

@@ -39,7 +39,8 @@ bool decode(const std::string& text, CheckOutcome& outcome) {
 }  // namespace
 
 CheckOutcome runIsolatedCheck(const ServiceCheck& check, const CheckContext& context,
-                              const volatile std::sig_atomic_t* stopRequested, std::chrono::milliseconds grace) {
+                              const volatile std::sig_atomic_t* stopRequested, const WhileRunning& alongside,
+                              std::chrono::milliseconds grace) {
   auto interrupted = [&] { return stopRequested != nullptr && *stopRequested != 0; };
   if (interrupted()) return CheckOutcome::skip("not run: interrupted");
   int fds[2];
@@ -71,9 +72,10 @@ CheckOutcome runIsolatedCheck(const ServiceCheck& check, const CheckContext& con
       return CheckOutcome::fail(fmt::format("did not finish within {} ms of its deadline and was killed",
                                             grace.count()));
     }
-    pollfd entry{readEnd.get(), POLLIN, 0};
-    int ready = ::poll(&entry, 1, std::min(kStopPollMs, deadline.pollTimeoutMs()));
-    if (ready <= 0) continue;
+    pollfd entries[2] = {{readEnd.get(), POLLIN, 0}, {alongside.fd, POLLIN, 0}};
+    int ready = ::poll(entries, alongside.fd >= 0 ? 2 : 1, std::min(kStopPollMs, deadline.pollTimeoutMs()));
+    if (alongside.serve) alongside.serve();
+    if (ready <= 0 || entries[0].revents == 0) continue;
     char chunk[4096];
     ssize_t n = ::read(readEnd.get(), chunk, sizeof(chunk));
     if (n < 0 && errno == EINTR) continue;

@@ -5,15 +5,24 @@
 
 #include <chrono>
 #include <csignal>
+#include <functional>
 
 #include "suites/service_check.h"
 
 namespace sockspec::suites {
 
+// What the parent does while the check's process runs: `serve` is called whenever `fd` is readable (polled
+// with the check's pipe) and at least every 50 ms. The check's capture drains its kernel buffer this way.
+struct WhileRunning {
+  int fd = -1;
+  std::function<void()> serve;
+};
+
 // The check's outcome; Skipped "not run: interrupted" when `stopRequested` became non-zero first; Failed
 // when its process died or was still running `grace` after the check's deadline.
 CheckOutcome runIsolatedCheck(const ServiceCheck& check, const CheckContext& context,
                               const volatile std::sig_atomic_t* stopRequested,
+                              const WhileRunning& alongside = {},
                               std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
 
 }  // namespace sockspec::suites

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "suites/check_capture.h"
 #include "suites/isolated_check.h"
 #include "suites/suite_tables.h"
 
@@ -158,10 +159,15 @@ report::RunResult runServiceSuite(std::string_view name, const net::Endpoint& ta
       process::TargetSession* session = options.session;
       context.targetProcesses = [session] { return session->processes(); };
     }
-    CheckOutcome outcome = runIsolatedCheck(check, context, options.stopRequested);
+    // "<check-id>.<family>.pcap", as a scenario job names its capture.
+    CheckCapture capture(options.captureDirectory, options.keepCaptures,
+                         fmt::format("{}.{}", check.id, result.family), endpoint);
+    CheckOutcome outcome = runIsolatedCheck(check, context, options.stopRequested, capture.whileRunning());
     result.durationMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     result.status = outcome.status;
     result.message = std::move(outcome.message);
+    // Stopped before the server is looked at below, so that the probe's connection is not in the pcap.
+    capture.stop(result.status);
     if (options.session != nullptr && result.status != report::Status::Skipped) {
       // A server that died under a check failed it, whatever the check saw; one that failed a check is
       // looked at, so that the report says whether it was left dead or unresponsive.
@@ -182,6 +188,7 @@ report::RunResult runServiceSuite(std::string_view name, const net::Endpoint& ta
         }
       }
     }
+    capture.record(result);
     run.checks.push_back(std::move(result));
   }
   return run;

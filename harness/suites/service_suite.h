@@ -32,6 +32,13 @@ struct SuiteOptions {
   // SIGINT/SIGTERM: the running check is stopped at once and the rest are skipped, "not run: interrupted".
   const volatile std::sig_atomic_t* stopRequested = nullptr;
 
+  // Captures (docs/service-suites.md, "On the wire"): when set, each check is captured on lo into this
+  // directory (needs CAP_NET_RAW and a loopback target: the caller decides), and a failed check says what
+  // the server did on the wire. With keepCaptures (run --capture DIR) every pcap stays and the report names
+  // it; otherwise each is removed after its check.
+  std::string captureDirectory;
+  bool keepCaptures = false;
+
   // The server profile (suite "server", docs/server-profile.md): one request and what its reply must match.
   std::string request;
   std::optional<pattern::BytePattern> reply;
