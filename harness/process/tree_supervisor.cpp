@@ -290,6 +290,20 @@ void runTreeSupervisor(const TreeSupervisorSetup& setup) {
       signalAll(SIGTERM);
     }
   }
+  // What the last of them wrote just before it ended may still be in the pipe (its exit can be reaped
+  // first): a command that says why it fails and exits at once must not lose the saying. Every writer is
+  // gone, so the pipe ends; bounded anyway by a pass that finds nothing waiting.
+  while (outputOpen) {
+    pollfd pending{output[0], POLLIN, 0};
+    if (::poll(&pending, 1, 0) <= 0) break;
+    char chunk[4096];
+    ssize_t n = ::read(output[0], chunk, sizeof(chunk));
+    if (n > 0) {
+      appendOutput(setup.outputFd, chunk, static_cast<std::size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      outputOpen = false;
+    }
+  }
   exitAs(ending);
 }
 
