@@ -3,14 +3,32 @@
 #pragma once
 
 #include <linux/netlink.h>
+#include <linux/sock_diag.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <span>
 
 #include "base/sys_error.h"
 
 namespace sockspec::net {
+
+// A request: the netlink header, filled in for SOCK_DIAG_BY_FAMILY with `flags` (NLM_F_REQUEST, with
+// NLM_F_DUMP for a dump), and the family's body (inet_diag_req_v2, unix_diag_req), zeroed for the caller.
+template <typename Body>
+struct SockDiagRequest {
+  nlmsghdr header;
+  Body body;
+};
+template <typename Body>
+SockDiagRequest<Body> makeSockDiagRequest(std::uint16_t flags) {
+  SockDiagRequest<Body> request{};
+  request.header.nlmsg_len = sizeof(request);
+  request.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  request.header.nlmsg_flags = flags;
+  return request;
+}
 
 // Sends `request` (an nlmsghdr and its body, filled by the caller) and calls `onMessage` with the payload
 // of each SOCK_DIAG_BY_FAMILY message of the answer, until NLMSG_DONE (a dump) or the first message (an

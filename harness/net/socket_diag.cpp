@@ -73,13 +73,7 @@ std::string tcpStateName(TcpState state) {
 }
 
 Result<std::vector<TcpSocketInfo>> listTcpSockets(int family, std::uint32_t stateMask, TcpDiagDetail detail) {
-  struct {
-    nlmsghdr header;
-    inet_diag_req_v2 body;
-  } request{};
-  request.header.nlmsg_len = sizeof(request);
-  request.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  auto request = makeSockDiagRequest<inet_diag_req_v2>(NLM_F_REQUEST | NLM_F_DUMP);
   request.body.sdiag_family = static_cast<std::uint8_t>(family);
   request.body.sdiag_protocol = IPPROTO_TCP;
   request.body.idiag_states = stateMask;

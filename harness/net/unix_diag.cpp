@@ -25,13 +25,7 @@ struct UnixDiagAnswer {
 // An exact query (no NLM_F_DUMP) for the socket with this inode; INET_DIAG_NOCOOKIE skips the cookie check
 // (sock_diag_check_cookie()).
 Result<UnixDiagAnswer> queryUnixSocket(std::uint64_t inode, std::uint32_t show) {
-  struct {
-    nlmsghdr header;
-    unix_diag_req body;
-  } request{};
-  request.header.nlmsg_len = sizeof(request);
-  request.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  request.header.nlmsg_flags = NLM_F_REQUEST;
+  auto request = makeSockDiagRequest<unix_diag_req>(NLM_F_REQUEST);
   request.body.sdiag_family = AF_UNIX;
   request.body.udiag_states = ~0u;
   request.body.udiag_ino = static_cast<std::uint32_t>(inode);
