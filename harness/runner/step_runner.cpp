@@ -121,6 +121,9 @@ Expected<int, std::string> StepContext::flagArguments(std::size_t from) const {
 
 timeval toTimeval(std::chrono::milliseconds duration) {
   auto count = duration.count();
+  // A zero SO_RCVTIMEO/SO_SNDTIMEO means "never time out" (socket(7)): `within 0ms`, or a deadline already
+  // spent, would block for good. The smallest timeout the kernel takes is one microsecond.
+  if (count <= 0) return timeval{0, 1};
   return timeval{static_cast<time_t>(count / 1000), static_cast<suseconds_t>((count % 1000) * 1000)};
 }
 

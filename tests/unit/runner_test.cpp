@@ -108,6 +108,17 @@ TEST_CASE("runIsolatedJobs kills a job at its deadline and reports it, without w
   CHECK(took < std::chrono::seconds(20));
 }
 
+TEST_CASE("within 0ms bounds a blocking call to no wait at all, not to none: EAGAIN at once") {
+  // A zero socket timeout means "never" (socket(7)); the step used to block until its job was killed.
+  auto immediate = parsed(unixScenario("t.now", "", "recv client 4 within 0ms -> EAGAIN\n"));
+  auto options = noIsolation();
+  options.jobDeadline = std::chrono::milliseconds(3000);
+  auto results = runner::runIsolatedJobs({{&immediate, scenario::Family::Unix}}, options);
+  REQUIRE(results.size() == 1);
+  INFO(results[0].message);
+  CHECK(results[0].status == Status::Passed);
+}
+
 TEST_CASE("runIsolatedJobs stops at a stop request and reports every job not run as interrupted") {
   auto slow = parsed(kSlow);
   volatile std::sig_atomic_t stop = 1;
