@@ -2,31 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdio>
+
+#include "base/sys_error.h"
 
 namespace sockspec::capture {
 
 namespace {
 
 constexpr std::int64_t kRecordHeaderBytes = 16;  // classic pcap: ts_sec, ts_frac, caplen, len
-
-// Classic pcap's magic numbers in either byte order, usec and nsec; anything else libpcap opens is pcapng.
-bool startsAsClassicPcap(const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return false;
-  unsigned char magic[4] = {};
-  std::size_t got = std::fread(magic, 1, sizeof magic, file);
-  std::fclose(file);
-  if (got != sizeof magic) return false;
-  std::uint32_t be = (std::uint32_t{magic[0]} << 24) | (std::uint32_t{magic[1]} << 16) |
-                     (std::uint32_t{magic[2]} << 8) | std::uint32_t{magic[3]};
-  std::uint32_t le = (std::uint32_t{magic[3]} << 24) | (std::uint32_t{magic[2]} << 16) |
-                     (std::uint32_t{magic[1]} << 8) | std::uint32_t{magic[0]};
-  for (std::uint32_t value : {be, le}) {
-    if (value == 0xa1b2c3d4u || value == 0xa1b23c4du) return true;
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -54,18 +39,26 @@ LinkType linkTypeFromDlt(int dlt) {
 }
 
 Expected<PcapFileReader, std::string> PcapFileReader::open(const std::string& path) {
+  // Opened once, and read from where it starts: a FIFO or a pipe (`inspect <(cat f.pcap)`) cannot be opened
+  // a second time to look at its first bytes.
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return Unexpected{fmt::format("{}: record at offset 0: {}", path, SysError{errno, "open"}.describe())};
   char errorBuffer[PCAP_ERRBUF_SIZE] = {};
-  PcapHandle handle(
-      ::pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errorBuffer));
-  if (!handle) return Unexpected{fmt::format("{}: record at offset 0: {}", path, errorBuffer)};
-  bool classic = startsAsClassicPcap(path);
+  PcapHandle handle(::pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, errorBuffer));
+  if (!handle) {
+    std::fclose(file);  // pcap_fopen_offline() leaves it open when it fails
+    return Unexpected{fmt::format("{}: record at offset 0: {}", path, errorBuffer)};
+  }
+  // libpcap reports the file's own version: 2.4 for classic pcap, the section header's 1.0 for pcapng
+  // (sf-pcapng.c), which is the format whose records the offsets below cannot check.
+  bool classic = ::pcap_major_version(handle.get()) == 2;
   // glibc's ftell() asks the kernel (lseek) unless the stream knows its offset, which only a seek teaches it
   // (libio do_ftell(): fp->_offset is _IO_pos_BAD after fopen); reads then keep it up to date. One seek to
-  // where the stream already is turns two lseek calls per record, most of inspect's time, into none.
-  if (std::FILE* file = ::pcap_file(handle.get()); file != nullptr) {
-    long position = std::ftell(file);
-    if (position >= 0) static_cast<void>(std::fseek(file, position, SEEK_SET));  // failing costs only speed
-  }
+  // where the stream already is turns two lseek calls per record, most of inspect's time, into none. On a
+  // pipe the seek fails, and ftell() with it: offsets are then unknown (-1), which costs only the check
+  // that a classic record's length matches what was consumed.
+  long position = std::ftell(file);
+  if (position >= 0) static_cast<void>(std::fseek(file, position, SEEK_SET));  // failing costs only speed
   return PcapFileReader(path, std::move(handle), !classic);
 }
 
@@ -75,14 +68,17 @@ int PcapFileReader::dlt() const {
 
 ReadStatus PcapFileReader::fail(std::int64_t offset, const std::string& what) {
   m_done = true;
-  m_error = fmt::format("{}: record at offset {}: {}", m_path, offset, what);
+  m_error = offset >= 0 ? fmt::format("{}: record at offset {}: {}", m_path, offset, what)
+                        : fmt::format("{}: a record at an unknown offset (a pcapng read from a pipe): {}", m_path, what);
   return ReadStatus::Error;
 }
 
 ReadStatus PcapFileReader::next(CaptureRecord& record) {
   if (m_done) return m_error.empty() ? ReadStatus::End : ReadStatus::Error;
   std::FILE* file = ::pcap_file(m_handle.get());
-  std::int64_t offset = file != nullptr ? ::ftell(file) : -1;
+  std::int64_t told = file != nullptr ? ::ftell(file) : -1;
+  // On a pipe only a classic file's offsets can be counted; a pcapng one's are unknown (-1).
+  std::int64_t offset = told >= 0 ? told : (m_pcapng ? -1 : m_streamOffset);
   pcap_pkthdr* header = nullptr;
   const u_char* data = nullptr;
   int result = ::pcap_next_ex(m_handle.get(), &header, &data);
@@ -91,7 +87,8 @@ ReadStatus PcapFileReader::next(CaptureRecord& record) {
     return ReadStatus::End;
   }
   if (result != 1) return fail(offset, ::pcap_geterr(m_handle.get()));
-  if (!m_pcapng && file != nullptr) {
+  if (!m_pcapng && told < 0) m_streamOffset = offset + kRecordHeaderBytes + std::int64_t{header->caplen};
+  if (!m_pcapng && told >= 0) {
     std::int64_t consumed = ::ftell(file) - offset;
     if (consumed != kRecordHeaderBytes + std::int64_t{header->caplen}) {
       return fail(offset, fmt::format("captured length {} is more than the file's snaplen {}",

@@ -52,6 +52,9 @@ class PcapFileReader {
   PcapHandle m_handle;
   bool m_pcapng = false;
   bool m_done = false;
+  // Where the next classic record starts when the stream cannot say (a pipe: ftell fails): counted from the
+  // 24-byte file header and each record's 16-byte header and captured bytes.
+  std::int64_t m_streamOffset = 24;
   std::string m_error;
 };
 

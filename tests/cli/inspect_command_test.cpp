@@ -2,6 +2,10 @@
 // --flow --timeline, --host/--port filters, and hostile files (exit 2 naming the file and record offset,
 // printing what could be read). With tshark installed, its packet count is compared too.
 #include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -121,6 +125,37 @@ TEST_CASE("inspect prints a text summary, filters, and draws a timeline", "[cli]
   }
   SECTION("--timeline without --flow is a usage error") {
     CHECK(inspect({"--timeline", path}).exitedWith(2));
+  }
+}
+
+TEST_CASE("inspect reads a capture from a pipe or a FIFO, opening it once", "[cli][capture]") {
+  // The file was opened twice (libpcap, then a look at its magic number): a FIFO's writer was gone by the
+  // second open, which then hung; a process substitution read nothing.
+  std::string path = writeCapture(echoCapture().str());
+  auto fromFile = inspect({"--json", path});
+  REQUIRE(fromFile.exitedWith(0));
+  auto expected = nlohmann::json::parse(fromFile.out).at("files").at(0).at("flows");
+
+  SECTION("a process substitution") {
+    auto run = runProgram({"/bin/bash", "-c", "exec '" + sockspecBinary() + "' inspect --json <(cat '" + path + "')"},
+                          {}, std::chrono::seconds(20));
+    INFO(run.describe());
+    REQUIRE(run.exitedWith(0));
+    CHECK(nlohmann::json::parse(run.out).at("files").at(0).at("flows") == expected);
+  }
+  SECTION("a FIFO, and a broken record in it named by its offset") {
+    std::string fifo = tempFilePath("inspect-fifo");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    // The writer runs beside inspect; both are bounded by runProgram's deadline.
+    std::string truncated = writeCapture(echoCapture().str().substr(0, 164 + 20));
+    auto run = runProgram({"/bin/sh", "-c",
+                           "cat '" + truncated + "' > '" + fifo + "' & exec '" + sockspecBinary() + "' inspect --json '" +
+                               fifo + "'"},
+                          {}, std::chrono::seconds(20));
+    INFO(run.describe());
+    CHECK(run.exitedWith(2));
+    CHECK_THAT(run.err, Catch::Contains(fifo + ": record at offset 164: "));
+    std::filesystem::remove(fifo);
   }
 }
 
