@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "base/output_file.h"
+
 namespace sockspec::app {
 
 bool ReportOutputs::machineOnStdout() const {
@@ -48,6 +50,12 @@ Expected<ReportOutputs, std::string> parseReportOutputs(const std::string& color
                                     where)};
     }
     seen.push_back(where);
+    // Before the run, not after it: a report that cannot be written is a usage error (exit 2).
+    if (!output.path.empty()) {
+      if (auto usable = checkOutputPath(output.path); !usable) {
+        return Unexpected{fmt::format("{}: {}", out.empty() ? "--report" : "--out", usable.error())};
+      }
+    }
   }
   return outputs;
 }
