@@ -2,6 +2,12 @@
 // a folder), removed with everything in it when the owner goes. The runner makes one per scenario job in the
 // parent process, which outlives the job's child; the target session one for the server's output and its
 // --events log; `fuzz` one for its worker.
+//
+// A process killed outright (SIGKILL, a crash) removes nothing, so each folder holds an `.owner` file that
+// its owner keeps locked (flock(2)) while it lives; the kernel drops the lock when the last process holding
+// it ends. The first folder a process makes under $TMPDIR first removes every `sockspec-*` folder there
+// whose `.owner` nobody locks any more: what an earlier killed run left. Folders without an `.owner` (made
+// by an older sockspec) are left alone.
 #pragma once
 
 #include <string>
@@ -16,7 +22,8 @@ class TempDirectory {
   // "<TMPDIR>/sockspec-<stem>-XXXXXX", or under `parent` when given (a folder its owner removes, such as a
   // scenario job's work directory). Fails with a message naming the path and errno.
   static Expected<TempDirectory, std::string> create(const std::string& stem, const std::string& parent = {});
-  TempDirectory(TempDirectory&& other) noexcept : m_path(std::exchange(other.m_path, {})) {}
+  TempDirectory(TempDirectory&& other) noexcept
+      : m_path(std::exchange(other.m_path, {})), m_ownerLock(std::exchange(other.m_ownerLock, -1)) {}
   TempDirectory& operator=(TempDirectory&& other) noexcept;
   TempDirectory(const TempDirectory&) = delete;
   TempDirectory& operator=(const TempDirectory&) = delete;
@@ -24,10 +31,15 @@ class TempDirectory {
 
   const std::string& path() const { return m_path; }
 
+  // Removes the `sockspec-*` folders under `base` whose owner has ended; returns how many. create() does it
+  // once per process for $TMPDIR.
+  static int removeAbandoned(const std::string& base);
+
  private:
-  explicit TempDirectory(std::string path) : m_path(std::move(path)) {}
+  TempDirectory(std::string path, int ownerLock) : m_path(std::move(path)), m_ownerLock(ownerLock) {}
   void remove() noexcept;
   std::string m_path;
+  int m_ownerLock = -1;  // the locked `.owner` file; -1 when it could not be made
 };
 
 }  // namespace sockspec

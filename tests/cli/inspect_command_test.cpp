@@ -84,7 +84,12 @@ TEST_CASE("inspect --json gives per-flow counts, history and state", "[cli][capt
   CHECK(udp.at("state") == "S0");
 
   if (std::system("command -v tshark >/dev/null 2>&1") == 0) {
-    auto tshark = runProgram({"/bin/sh", "-c", "tshark -r '" + path + "' 2>/dev/null | wc -l"});
+    // tshark loads every dissector before it reads a packet: seconds, and more on a loaded machine (it once
+    // took over 20 s beside a parallel build). The oracle is bounded, but generously.
+    auto tshark = runProgram({"/bin/sh", "-c", "tshark -r '" + path + "' 2>/dev/null | wc -l"}, {},
+                             std::chrono::seconds(50));
+    INFO(tshark.describe());
+    REQUIRE(tshark.exitedWith(0));
     CHECK(std::stoi(tshark.out) == 9);
   } else {
     WARN("tshark is not installed: the comparison with tshark's counts was skipped");

@@ -4,13 +4,16 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "base/output_file.h"
 #include "base/temp_directory.h"
@@ -42,8 +45,11 @@ TEST_CASE("writeOutputFile: a new name or a regular file is written whole", "[ou
   CHECK(contentOf(path) == "first");
   REQUIRE(writeOutputFile(path, "second"));
   CHECK(contentOf(path) == "second");
-  // Nothing left beside it (the temporary file is renamed or removed).
-  CHECK(std::distance(std::filesystem::directory_iterator(folder->path()), {}) == 1);
+  // Nothing left beside it (the temporary file is renamed or removed); the folder's own .owner aside.
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(folder->path())) names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{".owner", "report.json"});
 }
 
 TEST_CASE("writeOutputFile: a symbolic link stays a link, its file gets the text", "[output-file]") {
@@ -99,6 +105,42 @@ TEST_CASE("checkOutputPath refuses a folder and a name in a missing folder", "[o
   CHECK(missing.error() == folder->path() + "/no/such/report.json: the folder " + folder->path() +
                                "/no/such does not exist");
   CHECK_FALSE(writeOutputFile(folder->path(), "text"));
+}
+
+}  // namespace sockspec
+
+namespace sockspec {
+
+TEST_CASE("a temporary folder whose owner was killed is removed by the next one; a live one's stays",
+          "[temp-directory]") {
+  auto base = TempDirectory::create("sweep-base");
+  REQUIRE(base);
+  auto live = TempDirectory::create("live", base->path());
+  REQUIRE(live);
+  // A child makes a folder and dies without cleaning up, as a SIGKILLed run does.
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    auto orphan = TempDirectory::create("orphan", base->path());
+    ::_exit(orphan ? 0 : 1);  // no destructors: the folder stays, its lock goes with the process
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  auto count = [&] {
+    int folders = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(base->path())) folders += entry.is_directory() ? 1 : 0;
+    return folders;
+  };
+  REQUIRE(count() == 2);  // the live one and the orphan
+  // An older sockspec's folder (no .owner file) is not ours to judge.
+  std::filesystem::create_directory(base->path() + "/sockspec-old-format");
+
+  CHECK(TempDirectory::removeAbandoned(base->path()) == 1);
+  CHECK(count() == 2);  // the live one and the old-format one
+  CHECK(std::filesystem::exists(live->path()));
+  CHECK(std::filesystem::exists(base->path() + "/sockspec-old-format"));
 }
 
 }  // namespace sockspec
