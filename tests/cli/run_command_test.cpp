@@ -241,6 +241,15 @@ TEST_CASE("target mode: bad suites and unreachable targets exit 2 with one line"
   CHECK(builtin.err.find("target command exited (exit 3) before serving tcp://127.0.0.1:") != std::string::npos);
 }
 
+TEST_CASE("target mode: a unix-dgram target with no socket at its path exits 2 like a refused TCP one") {
+  PrivateTemp temp;
+  auto missing = runSockspec(temp, {"--suite", "echo", "--target", "unix-dgram:///nonexistent.sock"});
+  INFO(missing.describe() << missing.out);
+  CHECK(missing.exitedWith(2));
+  CHECK(missing.err == "sockspec run: --target unreachable: unix-dgram:///nonexistent.sock: connect: ENOENT "
+                       "(No such file or directory)\n");
+}
+
 TEST_CASE("the server profile: bad --request and --reply values exit 2 naming the option") {
   PrivateTemp temp;
   auto badEscape = runSockspec(temp, {"--suite", "server", "--target", "tcp://127.0.0.1:1", "--request", "PING\\q",
