@@ -54,7 +54,7 @@ blackbox::FuzzWorkerOptions workerOptions(const FuzzOptions& options, const std:
   worker.hangTimeout = std::chrono::milliseconds(options.target.hangTimeoutMs);
   worker.seed = options.seed;
   worker.maxLength = options.maxLength;
-  worker.maxFindings = options.maxFindings;
+  worker.maxFindings = static_cast<std::size_t>(options.maxFindings);  // checked: not negative
   worker.noShrink = options.noShrink;
   return worker;
 }
@@ -75,6 +75,10 @@ Expected<std::string, FuzzFailure> prepareArtifacts(const std::string& artifacts
 Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
                                                    const volatile std::sig_atomic_t* stopRequested) {
   if (auto problem = options.target.problem("the server to fuzz")) return Unexpected{usage(*problem)};
+  if (options.maxFindings < 0) {
+    return Unexpected{usage(fmt::format("--max-findings {}: expected 0 (fuzz until --max-time) or more",
+                                        options.maxFindings))};
+  }
   auto artifacts = prepareArtifacts(options.artifacts);
   if (!artifacts) return Unexpected{artifacts.error()};
   if (options.target.command.empty()) {

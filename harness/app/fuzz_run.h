@@ -25,7 +25,7 @@ struct FuzzOptions {
   std::string artifacts;
   std::uint32_t seed = 0;
   std::size_t maxLength = 4096;
-  std::size_t maxFindings = 0;
+  long long maxFindings = 0;  // 0: until --max-time (signed, so that -1 is seen and refused)
   bool noShrink = false;
 };
 

@@ -1,7 +1,5 @@
 #include "app/run_execution.h"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 
@@ -185,12 +183,7 @@ Expected<RunOutcome, std::string> executeScenarios(const RunPlan& plan,
   auto capture = prepareCaptureDirectory(plan);
   if (!capture) return Unexpected{capture.error()};
   options.captureDirectory = *capture;
-  if (!plan.user.empty()) {
-    if (::geteuid() != 0) return Unexpected{fmt::format("--user {}: only root can switch users", plan.user)};
-    auto user = runner::lookUpUser(plan.user);
-    if (!user) return Unexpected{"--user: " + user.error()};
-    options.runAs = *user;
-  }
+  options.runAs = plan.runAs;
 
   // Scenarios that say 'requires target' connect to the server under test (connect-target): each job's own
   // (a command, by default), or the run's one server (--keep-target, --target URL).

@@ -11,10 +11,10 @@ struct RunOptions {
   std::vector<std::string> paths;  // scenario files or folders; none: the default suite
   std::string suite;               // "", "default", or a service suite's name
   std::string filter;              // a glob over check ids
-  std::size_t jobs = 0;            // scenarios at once; 0: twice the cores
+  long long jobs = 0;              // scenarios at once; 0: twice the cores (signed, so that -1 is seen and refused)
   std::vector<std::string> reports;  // each "FORMAT" or "FORMAT=PATH"
   std::string out;                 // --out PATH, for a single --report FORMAT
-  std::string isolation = "auto";
+  std::string isolation;           // "": not given (auto for scenarios; a service suite takes none)
   int timeoutMs = 30'000;          // a scenario job's deadline
   std::string color = "auto";
   bool list = false;

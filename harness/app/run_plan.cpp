@@ -1,7 +1,9 @@
 #include "app/run_plan.h"
 
 #include <fnmatch.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -28,8 +30,45 @@ std::optional<process::TargetSpec> targetSpecOf(const RunOptions& options) {
   return spec;
 }
 
+Expected<runner::Isolation, PlanError> isolationOf(const std::string& value) {
+  if (value.empty() || value == "auto") return runner::Isolation::Auto;
+  if (value == "netns") return runner::Isolation::Namespace;
+  if (value == "none") return runner::Isolation::None;
+  return Unexpected{usage(fmt::format("--isolation '{}': expected auto, netns or none", value))};
+}
+
+// --capture DIR is made when the run starts; a path that is already something else is refused now, not
+// after the target has been started (or, for a service suite without CAP_NET_RAW, never).
+Expected<void, PlanError> checkCaptureDirectory(const std::string& directory) {
+  std::error_code error;
+  if (directory.empty() || !std::filesystem::exists(directory, error)) return {};
+  if (!std::filesystem::is_directory(directory, error)) {
+    return Unexpected{usage(fmt::format("--capture {}: not a directory", directory))};
+  }
+  return {};
+}
+
+// --user NAME: looked up now, so that a name that is nobody's stops the run before any job starts.
+Expected<std::optional<runner::RunAs>, PlanError> runAsOf(const std::string& name) {
+  if (name.empty()) return std::optional<runner::RunAs>();
+  if (::geteuid() != 0) return Unexpected{usage(fmt::format("--user {}: only root can switch users", name))};
+  auto user = runner::lookUpUser(name);
+  if (!user) return Unexpected{usage("--user: " + user.error())};
+  return std::optional<runner::RunAs>(*user);
+}
+
 Expected<void, PlanError> planServiceSuite(const RunOptions& options, RunPlan& plan) {
   plan.mode = RunMode::ServiceSuite;
+  // Both shape scenario jobs only (runner/isolated_jobs.h); a service check talks to --target from the
+  // host's network as sockspec's own user, so either would be ignored.
+  if (!options.isolation.empty()) {
+    return Unexpected{usage("--isolation goes with scenario runs: a service suite's checks run in this host's "
+                            "network, against --target")};
+  }
+  if (plan.runAs) {
+    return Unexpected{usage("--user goes with scenario runs: a service suite's checks run as the user sockspec "
+                            "runs as")};
+  }
   plan.service = suites::findServiceSuite(options.suite);
   if (plan.service == nullptr) {
     return Unexpected{usage(fmt::format("--suite '{}': expected default, or a service suite: {}", options.suite,
@@ -81,10 +120,6 @@ Expected<void, PlanError> loadScenarios(const std::vector<std::string>& files, R
 }
 
 Expected<void, PlanError> planScenarios(const RunOptions& options, RunPlan& plan) {
-  if (options.isolation == "netns") plan.isolation = runner::Isolation::Namespace;
-  else if (options.isolation == "none") plan.isolation = runner::Isolation::None;
-  else if (options.isolation != "auto") return Unexpected{usage("--isolation: expected auto, netns or none")};
-
   std::vector<std::string> paths = options.paths;
   plan.suiteName = options.suite.empty() ? "default" : options.suite;
   if (paths.empty()) {
@@ -113,9 +148,9 @@ Expected<void, PlanError> planScenarios(const RunOptions& options, RunPlan& plan
   }
   // Twice the cores: scenarios spend most of their time waiting on the kernel (a SYN retransmission), not
   // on the CPU.
-  plan.parallel = options.jobs != 0 ? options.jobs : 2 * std::max(1u, std::thread::hardware_concurrency());
+  plan.parallel = options.jobs != 0 ? static_cast<std::size_t>(options.jobs)
+                                    : 2 * std::max(1u, std::thread::hardware_concurrency());
   plan.jobDeadline = std::chrono::milliseconds(options.timeoutMs);
-  plan.user = options.user;
   return {};
 }
 
@@ -133,6 +168,16 @@ Expected<RunPlan, PlanError> planRun(const RunOptions& options) {
   plan.outputs = std::move(*outputs);
   plan.target = targetSpecOf(options);
   plan.captureDirectory = options.capture;
+  if (options.jobs < 0) {
+    return Unexpected{usage(fmt::format("--jobs {}: expected 1 or more (0: twice the cores)", options.jobs))};
+  }
+  auto isolation = isolationOf(options.isolation);
+  if (!isolation) return Unexpected{std::move(isolation.error())};
+  plan.isolation = *isolation;
+  if (auto capture = checkCaptureDirectory(options.capture); !capture) return Unexpected{std::move(capture.error())};
+  auto runAs = runAsOf(options.user);
+  if (!runAs) return Unexpected{std::move(runAs.error())};
+  plan.runAs = std::move(*runAs);
   if (options.keepTarget && options.targetCommand.empty()) {
     return Unexpected{usage("--keep-target keeps the server --target-cmd starts: it needs --target-cmd")};
   }

@@ -1,5 +1,6 @@
 // Planning a run: from what the command line said (RunOptions) to what will run (RunPlan), without
-// starting anything. It checks every option, loads and parses the scenario files (a suite with a malformed
+// starting anything. It checks every option (values out of range, --capture naming a file, --user naming
+// nobody, and options a service suite has no use for), loads and parses the scenario files (a suite with a malformed
 // file does not run at all), refuses duplicate ids, and expands each scenario into one job per family
 // that matches --filter; or, for a service suite, picks the suite's checks. Every failure here is bad
 // input (exit 2). run_execution.h carries the plan out.
@@ -39,7 +40,7 @@ struct RunPlan {
   std::size_t parallel = 0;
   runner::Isolation isolation = runner::Isolation::Auto;
   std::chrono::milliseconds jobDeadline{30'000};
-  std::string user;              // --user, looked up when the run starts
+  std::optional<runner::RunAs> runAs;  // --user, looked up while planning
 
   // A service suite.
   const suites::ServiceSuite* service = nullptr;
@@ -51,7 +52,7 @@ struct PlanError {
   std::string message;                   // "--filter 'zzz*' matches no scenario"
 };
 
-// Never throws; reads the scenario files and nothing else.
+// Never throws; reads the scenario files, looks at --capture's path and looks up --user, and nothing else.
 Expected<RunPlan, PlanError> planRun(const RunOptions& options);
 
 // --list: "close.unread-data-rst[tcp4]  FILE" a job.

@@ -76,15 +76,15 @@ std::function<int()> addRunCommand(CLI::App& app) {
   run->add_option("--reply-prefix", options->replyPrefix, "--suite server: the reply starts with TEXT (escapes as --request)");
   run->add_option("--reply-exact", options->replyExact, "--suite server: the reply is exactly TEXT (escapes as --request)");
   run->add_option("--filter", options->filter, "run only checks whose id matches this glob, e.g. 'close.*'");
-  run->add_option("-j,--jobs", options->jobs, "scenarios run at once (default: twice the number of cores)");
+  run->add_option("-j,--jobs", options->jobs, "scenarios run at once (default, or 0: twice the number of cores)");
   run->add_option("--report", options->reports,
                   "also write a machine report: json, junit or tap; FORMAT=FILE writes it to FILE, and the "
                   "option may be given once per report (--report junit=ci.xml --report json=out.json)")
       ->allow_extra_args(false);
   run->add_option("--out", options->out, "write the one --report FORMAT to FILE instead of stdout");
   run->add_option("--isolation", options->isolation,
-                  "auto: a network namespace per scenario when privileged; netns: always; none: never")
-      ->capture_default_str();
+                  "scenario runs: auto (the default): a network namespace per scenario when privileged; netns: "
+                  "always; none: never");
   run->add_option("--timeout", options->timeoutMs, "kill a scenario that runs longer than this many ms")
       ->capture_default_str()
       ->check(CLI::Range(100, 600'000));
@@ -94,8 +94,8 @@ std::function<int()> addRunCommand(CLI::App& app) {
                   "record each scenario's traffic into DIR/<scenario-id>.<family>.pcap (needs root: it is "
                   "captured on lo inside the scenario's own network namespace)");
   run->add_option("--user", options->user,
-                  "root only: each scenario job switches to this user once its namespace and capture are set "
-                  "up (as tcpdump -Z does); it always drops its capabilities");
+                  "scenario runs, root only: each scenario job switches to this user once its namespace and "
+                  "capture are set up (as tcpdump -Z does); it always drops its capabilities");
   run->footer("Examples:\n"
               "  sockspec run                                  the default suite, with a verdict on each claim\n"
               "  sockspec run --filter 'close.*' -j 4          one family\n"

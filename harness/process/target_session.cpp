@@ -20,6 +20,14 @@ constexpr auto kTroubleProbeTimeout = std::chrono::milliseconds(1000);
 // its connection ending, a moment before the process has ended; a crash must not be reported as a refusal.
 constexpr auto kDyingGrace = std::chrono::milliseconds(500);
 
+// Whether connect(2) alone tells a server that is there from one that is not, without sending it anything:
+// a stream or seqpacket connect is answered by the listener, and a unix datagram connect fails with ENOENT
+// (no socket file) or ECONNREFUSED (nothing bound to it) (unix(7), unix_dgram_connect()). A UDP connect
+// only records the peer (udp(7)): finding out needs a datagram, which the server would take as a request.
+bool probeableByConnect(net::Transport transport) {
+  return net::isConnectionOriented(transport) || transport == net::Transport::UnixDgram;
+}
+
 }  // namespace
 
 Expected<TargetSession, std::string> TargetSession::open(const TargetSpec& spec) {
@@ -41,7 +49,7 @@ Expected<TargetSession, std::string> TargetSession::open(const TargetSpec& spec)
   auto endpoint = net::parseEndpoint(spec.url);
   if (!endpoint) return Unexpected{"--target: " + net::formatEndpointError(spec.url, endpoint.error())};
   session.m_endpoint = *endpoint;
-  if (net::isConnectionOriented(endpoint->transport)) {
+  if (probeableByConnect(endpoint->transport)) {
     if (auto failure = session.probe()) return Unexpected{"--target unreachable: " + failure->describe()};
   }
   return session;
@@ -106,7 +114,8 @@ Expected<void, std::string> TargetSession::restart() {
 }
 
 Expected<net::Endpoint, std::string> TargetSession::beginCheck() {
-  if (m_spec.freshPerCheck && m_checksBegun++ > 0) {
+  // freshPerCheck(), not the spec's wish: a server somebody else runs cannot be restarted.
+  if (freshPerCheck() && m_checksBegun++ > 0) {
     if (auto restarted = restart(); !restarted) return Unexpected{restarted.error()};
   }
   return m_endpoint;

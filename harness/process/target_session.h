@@ -47,8 +47,8 @@ struct TargetSpec {
 
 class TargetSession {
  public:
-  // Starts the command and waits until it serves, or parses the URL and, for a stream or seqpacket
-  // endpoint, checks that it accepts a connection (a datagram server cannot be probed without sending it a
+  // Starts the command and waits until it serves, or parses the URL and, for a stream, seqpacket or
+  // unix-dgram endpoint, checks that a connect succeeds (a UDP server cannot be probed without sending it a
   // request). The message names the option, the command or the endpoint, and the errno.
   static Expected<TargetSession, std::string> open(const TargetSpec& spec);
 

@@ -176,6 +176,8 @@ TEST_CASE("fuzz and replay refuse bad command lines with exit 2, naming the opti
        "--target-cmd CMD or --target URL is required"},
       {{"fuzz", "--service", "echo", "--max-time", "0", "--artifacts", artifacts, "--target-cmd", "x"},
        "--max-time"},
+      {{"fuzz", "--service", "echo", "--max-findings", "-1", "--artifacts", artifacts, "--target-cmd", "x"},
+       "--max-findings -1: expected 0 (fuzz until --max-time) or more"},
       {{"fuzz", "--service", "echo", "--artifacts", artifacts, "--target", "tcp://127.0.0.1:{port}"},
        "--target tcp://127.0.0.1:{port}: {port} needs --target-cmd"},
       {{"fuzz", "--service", "echo", "--artifacts", artifacts, "--target", "tcp://127.0.0.1:99999"},

@@ -241,6 +241,51 @@ TEST_CASE("target mode: bad suites and unreachable targets exit 2 with one line"
   CHECK(builtin.err.find("target command exited (exit 3) before serving tcp://127.0.0.1:") != std::string::npos);
 }
 
+TEST_CASE("out-of-range and meaningless options exit 2 naming the option and value, before any work") {
+  PrivateTemp temp;
+  std::string scenario = writeScenario("pass", kPassing);
+  std::string file = tempFilePath("capture-file");
+  writeFileOrFail(file, "x");
+  // An echo server that is there, so that only the option can be what is refused.
+  std::vector<std::string> echo{"--suite", "echo", "--target-cmd",
+                                serverBinary() + " --listen tcp://127.0.0.1:{port} --service echo"};
+  auto with = [](std::vector<std::string> arguments, std::vector<std::string> more) {
+    arguments.insert(arguments.end(), more.begin(), more.end());
+    return arguments;
+  };
+  struct Case {
+    std::vector<std::string> arguments;
+    std::string message;
+  };
+  const std::vector<Case> cases{
+      {{"-j", "-1", scenario}, "--jobs -1: expected 1 or more (0: twice the cores)"},
+      {with(echo, {"--isolation", "bogus"}), "--isolation 'bogus': expected auto, netns or none"},
+      {with(echo, {"--isolation", "netns"}),
+       "--isolation goes with scenario runs: a service suite's checks run in this host's network, against --target"},
+      {with(echo, {"--capture", file}), "--capture " + file + ": not a directory"},
+      {{"--capture", file, scenario}, "--capture " + file + ": not a directory"},
+      {with(echo, {"--user", "sockspec-no-such-user"}), "--user: no user 'sockspec-no-such-user'"},
+      {with(echo, {"--user", "root"}),
+       "--user goes with scenario runs: a service suite's checks run as the user sockspec runs as"},
+  };
+  for (const auto& [arguments, message] : cases) {
+    auto run = runSockspec(temp, arguments);
+    INFO(fmt::format("{}", fmt::join(arguments, " ")) << "\n" << run.describe());
+    CHECK(run.exitedWith(2));
+    CHECK(run.err == "sockspec run: " + message + "\n");
+  }
+  CHECK(temp.empty());
+}
+
+TEST_CASE("target mode: a unix-dgram target with no socket at its path exits 2 like a refused TCP one") {
+  PrivateTemp temp;
+  auto missing = runSockspec(temp, {"--suite", "echo", "--target", "unix-dgram:///nonexistent.sock"});
+  INFO(missing.describe() << missing.out);
+  CHECK(missing.exitedWith(2));
+  CHECK(missing.err == "sockspec run: --target unreachable: unix-dgram:///nonexistent.sock: connect: ENOENT "
+                       "(No such file or directory)\n");
+}
+
 TEST_CASE("the server profile: bad --request and --reply values exit 2 naming the option") {
   PrivateTemp temp;
   auto badEscape = runSockspec(temp, {"--suite", "server", "--target", "tcp://127.0.0.1:1", "--request", "PING\\q",

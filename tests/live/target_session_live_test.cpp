@@ -1,6 +1,6 @@
-// process::TargetSession, the one server under test of run, fuzz and replay: a URL is probed (stream) or
-// taken as given (datagram) and can never be restarted; a command is started on a free port, its {events}
-// log lives in the session's own folder, its end is reported, and nothing of it outlives the session.
+// process::TargetSession, the one server under test of run, fuzz and replay: a URL is probed (stream and
+// unix-dgram) or taken as given (UDP) and can never be restarted; a command is started on a free port, its
+// {events} log lives in the session's own folder, its end is reported, and nothing of it outlives the session.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -218,6 +218,30 @@ TEST_CASE("with a fresh server per check, each check after the first gets a rest
   CHECK(session->processes().at(0) != first);
   CHECK_FALSE(alive(first));
   CHECK_FALSE(session->probe());
+}
+
+TEST_CASE("a server somebody else runs is never restarted, even when a fresh one per check is asked for") {
+  auto bound = net::bindEndpoint(*net::parseEndpoint("tcp://127.0.0.1:0"));
+  REQUIRE(bound);
+  REQUIRE(::listen(bound->fd.get(), 8) == 0);
+  process::TargetSpec spec;
+  spec.url = "tcp://127.0.0.1:" + std::to_string(bound->local.port);
+  spec.freshPerCheck = true;  // what run plans without --keep-target
+  auto session = process::TargetSession::open(spec);
+  REQUIRE(session);
+  CHECK_FALSE(session->freshPerCheck());
+  REQUIRE(session->beginCheck());
+  auto second = session->beginCheck();
+  INFO((second ? std::string() : second.error()));
+  CHECK(second);
+}
+
+TEST_CASE("a unix-dgram URL is probed like a stream one: no socket at its path is unreachable") {
+  process::TargetSpec spec;
+  spec.url = "unix-dgram://" + testing::tempFilePath("no-server", ".sock");
+  auto session = process::TargetSession::open(spec);
+  REQUIRE_FALSE(session);
+  CHECK(session.error() == "--target unreachable: " + spec.url + ": connect: ENOENT (No such file or directory)");
 }
 
 TEST_CASE("after a failed check the session says whether the server died or stopped answering") {

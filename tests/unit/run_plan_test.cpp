@@ -23,6 +23,17 @@ std::string scenarioFolder() {
   return folder;
 }
 
+// What every mode refuses alike: a --capture that is a file, a --user that is nobody.
+void checkCaptureAndUserRefused(app::RunOptions options) {
+  std::string file = tempFilePath("capture-file");
+  writeFileOrFail(file, "x");
+  options.capture = file;
+  CHECK(app::planRun(options).error().message == "--capture " + file + ": not a directory");
+  options.capture.clear();
+  options.user = "sockspec-no-such-user";
+  CHECK(app::planRun(options).error().message == "--user: no user 'sockspec-no-such-user'");
+}
+
 app::RunOptions optionsFor(std::vector<std::string> paths) {
   app::RunOptions options;
   options.paths = std::move(paths);
@@ -53,8 +64,8 @@ TEST_CASE("planning refuses bad options with the message the command prints") {
   CHECK(app::planRun(options).error().message == "--filter 'zzz*' matches no scenario");
   options.filter.clear();
   options.isolation = "sometimes";
-  CHECK(app::planRun(options).error().message == "--isolation: expected auto, netns or none");
-  options.isolation = "auto";
+  CHECK(app::planRun(options).error().message == "--isolation 'sometimes': expected auto, netns or none");
+  options.isolation.clear();
   options.target = "tcp://127.0.0.1:7";
   options.paths.clear();
   CHECK(app::planRun(options).error().message.starts_with("--target and --target-cmd go with --suite"));
@@ -66,6 +77,35 @@ TEST_CASE("planning refuses bad options with the message the command prints") {
   CHECK(app::planRun(options).error().message == "--filter 'nothing.*' matches no check of the echo suite");
   options.suite = "gopher";
   CHECK(app::planRun(options).error().message.starts_with("--suite 'gopher': expected default, or a service suite"));
+}
+
+TEST_CASE("planning refuses out-of-range counts, a --capture that is a file and an unknown --user") {
+  auto options = optionsFor({scenarioFolder()});
+  options.jobs = -1;
+  CHECK(app::planRun(options).error().message == "--jobs -1: expected 1 or more (0: twice the cores)");
+  options.jobs = 0;
+  REQUIRE(app::planRun(options));
+  CHECK(app::planRun(options)->parallel >= 2);
+  options.jobs = 3;
+  CHECK(app::planRun(options)->parallel == 3);
+  checkCaptureAndUserRefused(options);
+}
+
+TEST_CASE("a service suite refuses the options that only scenario runs have, and bad values whatever the mode") {
+  app::RunOptions options;
+  options.suite = "echo";
+  options.target = "tcp://127.0.0.1:7";
+  REQUIRE(app::planRun(options));
+  options.isolation = "bogus";
+  CHECK(app::planRun(options).error().message == "--isolation 'bogus': expected auto, netns or none");
+  options.isolation = "netns";
+  CHECK(app::planRun(options).error().message ==
+        "--isolation goes with scenario runs: a service suite's checks run in this host's network, against --target");
+  options.isolation.clear();
+  checkCaptureAndUserRefused(options);
+  options.user = "root";
+  CHECK(app::planRun(options).error().message ==
+        "--user goes with scenario runs: a service suite's checks run as the user sockspec runs as");
 }
 
 TEST_CASE("a malformed or duplicate scenario file stops the plan with every diagnostic") {
