@@ -119,6 +119,52 @@ TEST_CASE("within 0ms bounds a blocking call to no wait at all, not to none: EAG
   CHECK(results[0].status == Status::Passed);
 }
 
+TEST_CASE("a name bound by a call that failed is a closed name: later calls on it get EBADF") {
+  // accept on a socket that is not listening fails (EINVAL, accept(2)); `conn` used to be left unknown, and
+  // the next step on it dereferenced nothing: the job's process died of SIGSEGV.
+  auto failed = parsed(unixScenario("t.failed-accept", "",
+                                    "conn = accept client -> EINVAL\nclose conn -> EBADF\n"
+                                    "send conn \"x\" -> EBADF\nwait conn readable -> EBADF\n"));
+  auto options = noIsolation();
+  options.jobDeadline = std::chrono::milliseconds(5000);
+  auto results = runner::runIsolatedJobs({{&failed, scenario::Family::Unix}}, options);
+  REQUIRE(results.size() == 1);
+  INFO(results[0].message);
+  CHECK(results[0].status == Status::Passed);
+}
+
+TEST_CASE("recv MSG_TRUNC on TCP shows the count, not the runner's buffer as if the bytes had arrived") {
+  // tcp(7): MSG_TRUNC on a TCP socket discards the bytes and returns how many there were; nothing is copied.
+  auto truncated = parsed(
+      "scenario t.trunc\nfamilies tcp4\nsource \"tcp(7)\"\nserver = socket\nbind server\nlisten server 1\n"
+      "client = socket\nconnect client server\nconn = accept server\nsend client \"hello\" -> 5\n"
+      "recv conn 16 MSG_TRUNC -> \"hello\"\n");
+  auto result = runner::executeScenario(truncated, scenario::Family::Tcp4, workDirectory());
+  CHECK(result.status == Status::Failed);
+  CHECK(result.line == 11);
+  CHECK(result.message ==
+        "recv conn 16 MSG_TRUNC -> \"hello\": expected 5 bytes \"hello\", got 0 bytes \"\" (returned 5, "
+        "copied 0); MSG_TRUNC on TCP discards the bytes (tcp(7))");
+  auto counted = parsed(
+      "scenario t.trunc\nfamilies tcp4\nsource \"tcp(7)\"\nserver = socket\nbind server\nlisten server 1\n"
+      "client = socket\nconnect client server\nconn = accept server\nsend client \"hello\" -> 5\n"
+      "recv conn 16 MSG_TRUNC -> 5\nrecv conn 16 MSG_DONTWAIT -> EAGAIN\n");
+  auto passed = runner::executeScenario(counted, scenario::Family::Tcp4, workDirectory());
+  INFO(passed.message);
+  CHECK(passed.status == Status::Passed);
+}
+
+TEST_CASE("wait writable passes on a refused non-blocking connect: POLLERR, then check error says how") {
+  // poll(2) reports POLLERR and POLLHUP unasked; connect(2) waits for writable, then reads SO_ERROR.
+  auto refused = parsed(
+      "scenario t.refused\nfamilies tcp4\nsource \"connect(2)\"\nclosed = socket\nbind closed\n"
+      "c = socket nonblocking\nconnect c closed -> EINPROGRESS\nwait c writable within 1s\n"
+      "check c error -> ECONNREFUSED\n");
+  auto result = runner::executeScenario(refused, scenario::Family::Tcp4, workDirectory());
+  INFO(result.message);
+  CHECK(result.status == Status::Passed);
+}
+
 TEST_CASE("runIsolatedJobs stops at a stop request and reports every job not run as interrupted") {
   auto slow = parsed(kSlow);
   volatile std::sig_atomic_t stop = 1;
