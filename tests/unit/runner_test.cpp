@@ -57,6 +57,28 @@ runner::JobOptions noIsolation() {
   return options;
 }
 
+// One unix scenario run as a job by the scheduler (in a child process, so a crash is a result, not the end
+// of this test program), killed after `deadline`.
+report::CheckResult runOneUnixJob(const std::string& text, std::chrono::milliseconds deadline) {
+  auto job = parsed(text);
+  auto options = noIsolation();
+  options.jobDeadline = deadline;
+  auto results = runner::runIsolatedJobs({{&job, scenario::Family::Unix}}, options);
+  REQUIRE(results.size() == 1);
+  return results[0];
+}
+
+// A tcp4 scenario (header on lines 1-3, `steps` from line 4) run in this process, over loopback.
+report::CheckResult runTcp4(const std::string& steps) {
+  auto tcp = parsed("scenario t.tcp\nfamilies tcp4\nsource \"tcp(7)\"\n" + steps);
+  return runner::executeScenario(tcp, scenario::Family::Tcp4, workDirectory());
+}
+
+// Lines 4-10 of a runTcp4 scenario: a connection (client to conn) with "hello" sent to conn.
+const std::string kTcpHello =
+    "server = socket\nbind server\nlisten server 1\nclient = socket\nconnect client server\n"
+    "conn = accept server\nsend client \"hello\" -> 5\n";
+
 }  // namespace
 
 TEST_CASE("executeScenario runs the steps in this process and names the first step that differs") {
@@ -110,57 +132,41 @@ TEST_CASE("runIsolatedJobs kills a job at its deadline and reports it, without w
 
 TEST_CASE("within 0ms bounds a blocking call to no wait at all, not to none: EAGAIN at once") {
   // A zero socket timeout means "never" (socket(7)); the step used to block until its job was killed.
-  auto immediate = parsed(unixScenario("t.now", "", "recv client 4 within 0ms -> EAGAIN\n"));
-  auto options = noIsolation();
-  options.jobDeadline = std::chrono::milliseconds(3000);
-  auto results = runner::runIsolatedJobs({{&immediate, scenario::Family::Unix}}, options);
-  REQUIRE(results.size() == 1);
-  INFO(results[0].message);
-  CHECK(results[0].status == Status::Passed);
+  auto result = runOneUnixJob(unixScenario("t.now", "", "recv client 4 within 0ms -> EAGAIN\n"),
+                              std::chrono::milliseconds(3000));
+  INFO(result.message);
+  CHECK(result.status == Status::Passed);
 }
 
 TEST_CASE("a name bound by a call that failed is a closed name: later calls on it get EBADF") {
   // accept on a socket that is not listening fails (EINVAL, accept(2)); `conn` used to be left unknown, and
   // the next step on it dereferenced nothing: the job's process died of SIGSEGV.
-  auto failed = parsed(unixScenario("t.failed-accept", "",
-                                    "conn = accept client -> EINVAL\nclose conn -> EBADF\n"
-                                    "send conn \"x\" -> EBADF\nwait conn readable -> EBADF\n"));
-  auto options = noIsolation();
-  options.jobDeadline = std::chrono::milliseconds(5000);
-  auto results = runner::runIsolatedJobs({{&failed, scenario::Family::Unix}}, options);
-  REQUIRE(results.size() == 1);
-  INFO(results[0].message);
-  CHECK(results[0].status == Status::Passed);
+  auto result = runOneUnixJob(unixScenario("t.failed-accept", "",
+                                            "conn = accept client -> EINVAL\nclose conn -> EBADF\n"
+                                            "send conn \"x\" -> EBADF\nwait conn readable -> EBADF\n"),
+                              std::chrono::milliseconds(5000));
+  INFO(result.message);
+  CHECK(result.status == Status::Passed);
 }
 
 TEST_CASE("recv MSG_TRUNC on TCP shows the count, not the runner's buffer as if the bytes had arrived") {
   // tcp(7): MSG_TRUNC on a TCP socket discards the bytes and returns how many there were; nothing is copied.
-  auto truncated = parsed(
-      "scenario t.trunc\nfamilies tcp4\nsource \"tcp(7)\"\nserver = socket\nbind server\nlisten server 1\n"
-      "client = socket\nconnect client server\nconn = accept server\nsend client \"hello\" -> 5\n"
-      "recv conn 16 MSG_TRUNC -> \"hello\"\n");
-  auto result = runner::executeScenario(truncated, scenario::Family::Tcp4, workDirectory());
+  auto result = runTcp4(kTcpHello + "recv conn 16 MSG_TRUNC -> \"hello\"\n");
   CHECK(result.status == Status::Failed);
   CHECK(result.line == 11);
   CHECK(result.message ==
         "recv conn 16 MSG_TRUNC -> \"hello\": expected 5 bytes \"hello\", got 0 bytes \"\" (returned 5, "
         "copied 0); MSG_TRUNC on TCP discards the bytes (tcp(7))");
-  auto counted = parsed(
-      "scenario t.trunc\nfamilies tcp4\nsource \"tcp(7)\"\nserver = socket\nbind server\nlisten server 1\n"
-      "client = socket\nconnect client server\nconn = accept server\nsend client \"hello\" -> 5\n"
-      "recv conn 16 MSG_TRUNC -> 5\nrecv conn 16 MSG_DONTWAIT -> EAGAIN\n");
-  auto passed = runner::executeScenario(counted, scenario::Family::Tcp4, workDirectory());
+  auto passed = runTcp4(kTcpHello + "recv conn 16 MSG_TRUNC -> 5\nrecv conn 16 MSG_DONTWAIT -> EAGAIN\n");
   INFO(passed.message);
   CHECK(passed.status == Status::Passed);
 }
 
 TEST_CASE("wait writable passes on a refused non-blocking connect: POLLERR, then check error says how") {
   // poll(2) reports POLLERR and POLLHUP unasked; connect(2) waits for writable, then reads SO_ERROR.
-  auto refused = parsed(
-      "scenario t.refused\nfamilies tcp4\nsource \"connect(2)\"\nclosed = socket\nbind closed\n"
-      "c = socket nonblocking\nconnect c closed -> EINPROGRESS\nwait c writable within 1s\n"
-      "check c error -> ECONNREFUSED\n");
-  auto result = runner::executeScenario(refused, scenario::Family::Tcp4, workDirectory());
+  auto result = runTcp4(
+      "closed = socket\nbind closed\nc = socket nonblocking\nconnect c closed -> EINPROGRESS\n"
+      "wait c writable within 1s\ncheck c error -> ECONNREFUSED\n");
   INFO(result.message);
   CHECK(result.status == Status::Passed);
 }
