@@ -4,8 +4,14 @@
 // --isolation none, so nothing here needs privileges or the network.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <thread>
 
 #include "runner/claim_verdicts.h"
 #include "runner/isolated_jobs.h"
@@ -169,6 +175,47 @@ TEST_CASE("wait writable passes on a refused non-blocking connect: POLLERR, then
       "wait c writable within 1s\ncheck c error -> ECONNREFUSED\n");
   INFO(result.message);
   CHECK(result.status == Status::Passed);
+}
+
+namespace {
+
+// Sends `signal` to every child of this process (found in /proc/PID/stat, whose 4th field is the parent).
+void signalChildren(int signal) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    auto afterName = line.rfind(')');  // the command name may hold spaces and parentheses
+    if (afterName == std::string::npos) continue;
+    char state = 0;
+    int parent = 0;
+    if (std::sscanf(line.c_str() + afterName + 1, " %c %d", &state, &parent) != 2) continue;
+    if (parent == ::getpid()) (void)::kill(std::stoi(name), signal);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a job's process that dies of a signal is the runner's failure, named so, with the signal") {
+  // What a harness bug in a scenario's process looks like to the scheduler (the failed accept above was one):
+  // not a step's verdict, but the runner saying its process ended without a result.
+  std::atomic<bool> finished{false};
+  std::thread killer([&] {
+    // Bounded: until the job's result is in, which its deadline (20 s) ensures.
+    while (!finished) {
+      signalChildren(SIGBUS);  // a crash signal Catch2 does not handle in the forked child
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  auto result = runOneUnixJob(kSlow, std::chrono::milliseconds(20'000));
+  finished = true;
+  killer.join();
+  CHECK(result.status == Status::Failed);
+  CHECK(result.message ==
+        "runner: the scenario's process ended (killed by SIGBUS) without a result: a sockspec failure, not "
+        "the scenario's verdict");
 }
 
 TEST_CASE("runIsolatedJobs stops at a stop request and reports every job not run as interrupted") {
