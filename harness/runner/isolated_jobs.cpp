@@ -96,8 +96,11 @@ CheckResult collectJob(const ScenarioJob& job, RunningJob& running) {
                      fmt::format("runner: unreadable result from the scenario's process: {}", decoded.error()));
   }
   if (!*decoded) {
+    // A crash (or an exit before the result was written) is the harness's failure: no step got a verdict.
     return jobResult(job, Status::Failed,
-                     fmt::format("runner: the scenario's process ended ({}) without a result", status->describe()));
+                     fmt::format("runner: the scenario's process ended ({}) without a result: a sockspec "
+                                 "failure, not the scenario's verdict",
+                                 status->describe()));
   }
   return result;
 }

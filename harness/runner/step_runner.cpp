@@ -71,6 +71,7 @@ class StepContext {
   Expected<StepOutcome, std::string> run();
 
  private:
+  Expected<StepOutcome, std::string> dispatch();
   const Argument& argument(std::size_t index) const { return m_step.arguments[index]; }
   bool hasArgument(std::size_t index) const { return index < m_step.arguments.size(); }
   NamedSocket& socketArgument(std::size_t index) { return *m_sockets.find(argument(index).text); }
@@ -361,6 +362,12 @@ Expected<StepOutcome, std::string> StepContext::doReceive(bool message) {
     return failed;
   }
   outcome.value = n;
+  if ((flags & MSG_TRUNC) != 0 && m_sockets.isTcp()) {
+    // tcp(7): on TCP, MSG_TRUNC discards the bytes and returns their count; nothing reaches the buffer.
+    outcome.bytes = std::string();
+    outcome.note = "MSG_TRUNC on TCP discards the bytes (tcp(7))";
+    return outcome;
+  }
   // With MSG_TRUNC the return value can exceed what was copied (recv(2)): keep only the copied bytes.
   outcome.bytes = std::string(buffer.data(), std::min(static_cast<std::size_t>(n), length));
   return outcome;
@@ -432,6 +439,9 @@ Expected<StepOutcome, std::string> StepContext::doWait() {
   auto readiness = scenario::valueOf(scenario::readinessEvents(), argument(1).text);
   if (!readiness) return Unexpected{fmt::format("wait: '{}' is not readable or writable", argument(1).text)};
   short events = *readiness;
+  // poll(2) ignores a negative fd, so a closed name would wait out the deadline; a closed fd number gives
+  // POLLNVAL, which is EBADF below.
+  if (!socket.fd) return StepOutcome::failed(EBADF);
   Deadline deadline = Deadline::after(m_deadline);
   // Bounded by the deadline; EINTR only repeats the wait for the time left.
   for (;;) {
@@ -562,9 +572,20 @@ Expected<StepOutcome, std::string> StepContext::doCounter() {
   return Unexpected{fmt::format("counter {}: not in /proc/net/netstat", name)};
 }
 
+// A step that names a socket (`conn = accept server`) binds the name whatever its call gave: when the call
+// failed, or only looked whether it would block, the name stands for a closed socket, so that later steps
+// on it get EBADF as on a closed fd (docs/scenario-language.md) instead of finding no socket at all.
+Expected<StepOutcome, std::string> StepContext::run() {
+  auto outcome = dispatch();
+  if (!m_step.result.empty() && m_sockets.find(m_step.result) == nullptr) {
+    m_sockets.add(m_step.result, net::UniqueFd(), /*nonblocking=*/false);
+  }
+  return outcome;
+}
+
 // The verb -> handler table (as packetdrill's run_system_call.c): one case per Verb and no default, so that
 // -Wswitch names a verb without a handler.
-Expected<StepOutcome, std::string> StepContext::run() {
+Expected<StepOutcome, std::string> StepContext::dispatch() {
   switch (m_step.verb) {
     case Verb::Socket: return doSocket();
     case Verb::Bind: return doBind(/*toOther=*/false);

@@ -196,7 +196,9 @@ Expected<Argument, ParseError> LineParser::parseParam(const ParamSpec& spec, boo
                               escapeForDisplay(peek().text, 40)));
     }
     if (*value < spec.least || *value > spec.most) {
-      return fail(fmt::format("{} must be from {} to {}, not {}", what, spec.least, spec.most, *value));
+      std::string reason = spec.boundsReason.empty() ? "" : fmt::format(" ({})", spec.boundsReason);
+      return fail(
+          fmt::format("{} must be from {} to {}, not {}{}", what, spec.least, spec.most, *value, reason));
     }
     ++m_next;
     return *value;

@@ -9,6 +9,11 @@ namespace {
 // read's and the other read verbs' "max N", and read-prefixed's "at OFFSET".
 constexpr ParamSpec kReadMax{ParamKind::Option, "max", {}, 1, kReadLimitCeiling};
 constexpr ParamSpec kFrameOffset{ParamKind::Option, "at", {}, 0, kReadLimitCeiling};
+// recv's and recvmsg's LENGTH: the runner allocates and zeroes a buffer of that size in every job, so it is
+// bounded as read's N is; no expectation could name more bytes than that anyway.
+constexpr ParamSpec kReceiveLength{
+    ParamKind::Integer, "length", {}, 0, kReadLimitCeiling,
+    "a recv buffer is at most 16 MiB, the largest byte string an expectation can hold"};
 
 // One row per Verb, in Verb order. The word lists come from the symbols table (scenario/symbols.h).
 const std::vector<VerbSpec>& table() {
@@ -24,7 +29,8 @@ const std::vector<VerbSpec>& table() {
        ResultRule::None,
        {{ParamKind::Socket, "socket", {}}, {ParamKind::OptionalWord, "where", bindAddressNames()}},
        "bind SOCKET [loopback|any|unnamed]",
-       "bind(2) to a fresh local address (loopback, port 0 or a new unix path), the wildcard, or none"},
+       "bind(2) to a fresh local address (loopback, port 0 or a new unix path; 'unnamed' binds the "
+       "same) or the wildcard"},
       {Verb::BindTo,
        "bind-to",
        ResultRule::None,
@@ -81,7 +87,7 @@ const std::vector<VerbSpec>& table() {
        .name = "recv",
        .result = ResultRule::None,
        .params = {{ParamKind::Socket, "socket", {}},
-                  {ParamKind::Integer, "length", {}},
+                  kReceiveLength,
                   {ParamKind::Flags, "flags", recvFlagNames()}},
        .synopsis = "recv SOCKET LENGTH [FLAGS]",
        .help = "recv(2) once, waiting up to the deadline for something to read",
@@ -90,7 +96,7 @@ const std::vector<VerbSpec>& table() {
        .name = "recvmsg",
        .result = ResultRule::None,
        .params = {{ParamKind::Socket, "socket", {}},
-                  {ParamKind::Integer, "length", {}},
+                  kReceiveLength,
                   {ParamKind::Flags, "flags", recvFlagNames()}},
        .synopsis = "recvmsg SOCKET LENGTH [FLAGS]",
        .help = "recvmsg(2) once; the expectation may name msg_flags (MSG_TRUNC)",

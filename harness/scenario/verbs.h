@@ -65,6 +65,7 @@ struct ParamSpec {
   // Integer, Option: the values allowed; Bytes: the fewest bytes allowed (least). Outside: a parse error.
   std::int64_t least = INT32_MIN;
   std::int64_t most = INT32_MAX;
+  std::string_view boundsReason = {};  // Integer: why the bounds are what they are, for the parse error
 };
 
 // The read verbs (read, read-line, read-until, read-eof, read-prefixed) return at most `max N` bytes: this

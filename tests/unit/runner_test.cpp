@@ -4,8 +4,14 @@
 // --isolation none, so nothing here needs privileges or the network.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <thread>
 
 #include "runner/claim_verdicts.h"
 #include "runner/isolated_jobs.h"
@@ -56,6 +62,28 @@ runner::JobOptions noIsolation() {
   options.parallel = 2;
   return options;
 }
+
+// One unix scenario run as a job by the scheduler (in a child process, so a crash is a result, not the end
+// of this test program), killed after `deadline`.
+report::CheckResult runOneUnixJob(const std::string& text, std::chrono::milliseconds deadline) {
+  auto job = parsed(text);
+  auto options = noIsolation();
+  options.jobDeadline = deadline;
+  auto results = runner::runIsolatedJobs({{&job, scenario::Family::Unix}}, options);
+  REQUIRE(results.size() == 1);
+  return results[0];
+}
+
+// A tcp4 scenario (header on lines 1-3, `steps` from line 4) run in this process, over loopback.
+report::CheckResult runTcp4(const std::string& steps) {
+  auto tcp = parsed("scenario t.tcp\nfamilies tcp4\nsource \"tcp(7)\"\n" + steps);
+  return runner::executeScenario(tcp, scenario::Family::Tcp4, workDirectory());
+}
+
+// Lines 4-10 of a runTcp4 scenario: a connection (client to conn) with "hello" sent to conn.
+const std::string kTcpHello =
+    "server = socket\nbind server\nlisten server 1\nclient = socket\nconnect client server\n"
+    "conn = accept server\nsend client \"hello\" -> 5\n";
 
 }  // namespace
 
@@ -110,13 +138,84 @@ TEST_CASE("runIsolatedJobs kills a job at its deadline and reports it, without w
 
 TEST_CASE("within 0ms bounds a blocking call to no wait at all, not to none: EAGAIN at once") {
   // A zero socket timeout means "never" (socket(7)); the step used to block until its job was killed.
-  auto immediate = parsed(unixScenario("t.now", "", "recv client 4 within 0ms -> EAGAIN\n"));
-  auto options = noIsolation();
-  options.jobDeadline = std::chrono::milliseconds(3000);
-  auto results = runner::runIsolatedJobs({{&immediate, scenario::Family::Unix}}, options);
-  REQUIRE(results.size() == 1);
-  INFO(results[0].message);
-  CHECK(results[0].status == Status::Passed);
+  auto result = runOneUnixJob(unixScenario("t.now", "", "recv client 4 within 0ms -> EAGAIN\n"),
+                              std::chrono::milliseconds(3000));
+  INFO(result.message);
+  CHECK(result.status == Status::Passed);
+}
+
+TEST_CASE("a name bound by a call that failed is a closed name: later calls on it get EBADF") {
+  // accept on a socket that is not listening fails (EINVAL, accept(2)); `conn` used to be left unknown, and
+  // the next step on it dereferenced nothing: the job's process died of SIGSEGV.
+  auto result = runOneUnixJob(unixScenario("t.failed-accept", "",
+                                            "conn = accept client -> EINVAL\nclose conn -> EBADF\n"
+                                            "send conn \"x\" -> EBADF\nwait conn readable -> EBADF\n"),
+                              std::chrono::milliseconds(5000));
+  INFO(result.message);
+  CHECK(result.status == Status::Passed);
+}
+
+TEST_CASE("recv MSG_TRUNC on TCP shows the count, not the runner's buffer as if the bytes had arrived") {
+  // tcp(7): MSG_TRUNC on a TCP socket discards the bytes and returns how many there were; nothing is copied.
+  auto result = runTcp4(kTcpHello + "recv conn 16 MSG_TRUNC -> \"hello\"\n");
+  CHECK(result.status == Status::Failed);
+  CHECK(result.line == 11);
+  CHECK(result.message ==
+        "recv conn 16 MSG_TRUNC -> \"hello\": expected 5 bytes \"hello\", got 0 bytes \"\" (returned 5, "
+        "copied 0); MSG_TRUNC on TCP discards the bytes (tcp(7))");
+  auto passed = runTcp4(kTcpHello + "recv conn 16 MSG_TRUNC -> 5\nrecv conn 16 MSG_DONTWAIT -> EAGAIN\n");
+  INFO(passed.message);
+  CHECK(passed.status == Status::Passed);
+}
+
+TEST_CASE("wait writable passes on a refused non-blocking connect: POLLERR, then check error says how") {
+  // poll(2) reports POLLERR and POLLHUP unasked; connect(2) waits for writable, then reads SO_ERROR.
+  auto result = runTcp4(
+      "closed = socket\nbind closed\nc = socket nonblocking\nconnect c closed -> EINPROGRESS\n"
+      "wait c writable within 1s\ncheck c error -> ECONNREFUSED\n");
+  INFO(result.message);
+  CHECK(result.status == Status::Passed);
+}
+
+namespace {
+
+// Sends `signal` to every child of this process (found in /proc/PID/stat, whose 4th field is the parent).
+void signalChildren(int signal) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    auto afterName = line.rfind(')');  // the command name may hold spaces and parentheses
+    if (afterName == std::string::npos) continue;
+    char state = 0;
+    int parent = 0;
+    if (std::sscanf(line.c_str() + afterName + 1, " %c %d", &state, &parent) != 2) continue;
+    if (parent == ::getpid()) (void)::kill(std::stoi(name), signal);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a job's process that dies of a signal is the runner's failure, named so, with the signal") {
+  // What a harness bug in a scenario's process looks like to the scheduler (the failed accept above was one):
+  // not a step's verdict, but the runner saying its process ended without a result.
+  std::atomic<bool> finished{false};
+  std::thread killer([&] {
+    // Bounded: until the job's result is in, which its deadline (20 s) ensures.
+    while (!finished) {
+      signalChildren(SIGBUS);  // a crash signal Catch2 does not handle in the forked child
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  auto result = runOneUnixJob(kSlow, std::chrono::milliseconds(20'000));
+  finished = true;
+  killer.join();
+  CHECK(result.status == Status::Failed);
+  CHECK(result.message ==
+        "runner: the scenario's process ended (killed by SIGBUS) without a result: a sockspec failure, not "
+        "the scenario's verdict");
 }
 
 TEST_CASE("runIsolatedJobs stops at a stop request and reports every job not run as interrupted") {

@@ -105,6 +105,16 @@ TEST_CASE("the new forms are refused with file:line:col and the reason") {
   CHECK(firstError("read-line c max 17MiB\n") ==
         "t.scn:5:17: 'max' must be from 1 to 16777216, not 17825792");
   CHECK(firstError("read c 0\n") == "t.scn:5:8: length must be from 1 to 16777216, not 0");
+  // recv and recvmsg allocate and zero their LENGTH-byte buffer in every job: 2 GiB each was accepted.
+  CHECK(firstError("recv c 2147483647\n") ==
+        "t.scn:5:8: length must be from 0 to 16777216, not 2147483647 (a recv buffer is at most 16 MiB, the "
+        "largest byte string an expectation can hold)");
+  CHECK(firstError("recvmsg c 17MiB\n") ==
+        "t.scn:5:11: length must be from 0 to 16777216, not 17825792 (a recv buffer is at most 16 MiB, the "
+        "largest byte string an expectation can hold)");
+  CHECK(firstError("recv c -1\n") ==
+        "t.scn:5:8: length must be from 0 to 16777216, not -1 (a recv buffer is at most 16 MiB, the "
+        "largest byte string an expectation can hold)");
   CHECK(firstError("read-until c \"\"\n") == "t.scn:5:14: the delimiter must be at least 1 byte");
   CHECK(firstError("read-prefixed c u24\n") ==
         "t.scn:5:17: expected length field: one of u8, u16be, u16le, u32be, u32le, found 'u24' (usage: "
