@@ -41,6 +41,13 @@ int runScenarios(const app::RunOptions& options) {
     std::fprintf(stderr, "sockspec run: interrupted\n");
     return process::interruptExitCode();
   }
+  // A check sockspec itself failed (a job's process died without a result) is no verdict on anything.
+  for (const auto& check : outcome->result.checks) {
+    if (check.harnessFault) {
+      std::fprintf(stderr, "sockspec run: %s: %s\n", check.id.c_str(), check.message.c_str());
+      return kExitInternal;
+    }
+  }
   return outcome->result.summary().failed == 0 ? kExitOk : kExitCheckFailed;
 }
 

@@ -27,6 +27,7 @@ Json scenarioJson(const CheckResult& check) {
   scenario["source"] = check.source;
   scenario["title"] = check.title;
   if (!check.target.empty()) scenario["target"] = check.target;
+  if (check.harnessFault) scenario["harness_fault"] = true;
   // Only when the run captured: pcap_stats of the scenario's capture (a drop means incomplete wire evidence).
   if (!check.captureFile.empty()) {
     scenario["capture"] = {{"file", check.captureFile},

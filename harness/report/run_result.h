@@ -20,6 +20,8 @@ struct CheckResult {
   std::string file;      // where the check is defined ("" for built-in service checks)
   int line = 0;          // the failing step's line, else the scenario's first line
   std::string message;   // failure: "recv client 16: expected ECONNRESET, got 0 (eof)"; skip: the reason
+  // sockspec itself failed this check (its process died without a result): no verdict, and the run exits 3.
+  bool harnessFault = false;
   double durationMs = 0;
   std::vector<int> claims;  // the tutorial's claims (1-4) the check is evidence for
   std::vector<int> refutes; // the subset of `claims` that this check passing refutes (the rest it confirms)

@@ -92,15 +92,19 @@ CheckResult collectJob(const ScenarioJob& job, RunningJob& running) {
   CheckResult result = describeCheck(*job.scenario, job.family);
   auto decoded = decodeJobResult(running.received, result);
   if (!decoded) {
-    return jobResult(job, Status::Failed,
-                     fmt::format("runner: unreadable result from the scenario's process: {}", decoded.error()));
+    auto unreadable = jobResult(job, Status::Failed,
+                                fmt::format("runner: unreadable result from the scenario's process: {}", decoded.error()));
+    unreadable.harnessFault = true;
+    return unreadable;
   }
   if (!*decoded) {
     // A crash (or an exit before the result was written) is the harness's failure: no step got a verdict.
-    return jobResult(job, Status::Failed,
-                     fmt::format("runner: the scenario's process ended ({}) without a result: a sockspec "
-                                 "failure, not the scenario's verdict",
-                                 status->describe()));
+    auto crashed = jobResult(job, Status::Failed,
+                             fmt::format("runner: the scenario's process ended ({}) without a result: a sockspec "
+                                         "failure, not the scenario's verdict",
+                                         status->describe()));
+    crashed.harnessFault = true;
+    return crashed;
   }
   return result;
 }
