@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/deadline.h"
 #include "net/endpoint.h"
 #include "net/endpoint_sockets.h"
 #include "net/socket_table.h"
@@ -153,6 +154,49 @@ TEST_CASE("a scenario's own server writes its {events} log in the job's folder: 
   CHECK(std::filesystem::is_empty(workingDirectory));
   CHECK(temp.empty());
   std::filesystem::remove_all(workingDirectory);
+}
+
+TEST_CASE("a SIGKILLed run's temporary folders are removed by the next run") {
+  PrivateTemp temp;
+  std::string slow = writeScenario("killed-slow", R"SCN(scenario t.killed
+families unix
+source "recv(2)"
+server = socket
+bind server
+listen server 1
+client = socket
+connect client server
+recv client 4 within 30s -> "none"
+)SCN");
+  process::SpawnOptions options;
+  options.captureStdout = true;
+  options.captureStderr = true;
+  auto child = process::ChildProcess::spawn(runArguments(temp, {slow}), options);
+  REQUIRE(child);
+  auto leftovers = [&] {
+    std::size_t folders = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(temp.path)) {
+      folders += entry.path().filename().string().rfind("sockspec-", 0) == 0 ? 1u : 0u;
+    }
+    return folders;
+  };
+  // Bounded: the job's folder appears as soon as it starts.
+  Deadline deadline = Deadline::after(20s);
+  while (leftovers() == 0 && !deadline.expired()) std::this_thread::sleep_for(5ms);
+  REQUIRE(leftovers() > 0);
+  REQUIRE(::kill(child->pid(), SIGKILL) == 0);  // no destructor runs: its folders stay behind
+  REQUIRE(child->wait(Deadline::after(30s)));
+  // Its job's process dies with it (PR_SET_PDEATHSIG) and lets go of the folder's lock.
+  std::this_thread::sleep_for(200ms);
+  REQUIRE(leftovers() > 0);
+
+  std::string quick = writeScenario("after-kill", kEchoScenario);
+  auto next = runProgram(runArguments(temp, {quick, "--target-cmd",
+                                             serverBinary() + " --listen tcp://127.0.0.1:{port} --service echo"}),
+                         {}, 60s);
+  INFO(next.describe() << next.out);
+  CHECK(next.exitedWith(0));
+  CHECK(temp.empty());  // the killed run's folders went too
 }
 
 TEST_CASE("with --keep-target, the check the server died in says so in every report, and later ones are not run") {
