@@ -33,12 +33,11 @@ report::CheckResult checkEventsOrder(const process::TargetSession& target) {
       return check;
     }
     calls += checked->calls;
-    if (!checked->violations.empty() && violations == 0) {
+    if (auto outOfOrder = events::describeOutOfOrder(*checked); outOfOrder && violations == 0) {
       check.status = report::Status::Failed;
       check.file = path;
       check.line = static_cast<int>(checked->violations.front().line);
-      check.message = fmt::format("{}: {} of {} calls out of order; first: {}", which, checked->violations.size(),
-                                  checked->calls, checked->violations.front().message);
+      check.message = fmt::format("{}: {}", which, *outOfOrder);
     }
     violations += checked->violations.size();
   }

@@ -141,4 +141,10 @@ OrderReport checkLifecycleOrder(std::istream& log, std::size_t maxViolations) {
   return report;
 }
 
+std::optional<std::string> describeOutOfOrder(const OrderReport& report) {
+  if (report.violations.empty()) return std::nullopt;
+  return fmt::format("{} of {} calls out of order; first: {}", report.violations.size(), report.calls,
+                     report.violations.front().message);
+}
+
 }  // namespace sockspec::events

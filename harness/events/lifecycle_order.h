@@ -5,6 +5,7 @@
 #pragma once
 
 #include <istream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,5 +24,8 @@ struct OrderReport {
 
 // Reads the whole log; never throws. At most `maxViolations` of each kind are kept.
 OrderReport checkLifecycleOrder(std::istream& log, std::size_t maxViolations = 50);
+
+// "3 of 40 calls out of order; first: send on fd 9 after its close (line 12)"; nullopt when none is.
+std::optional<std::string> describeOutOfOrder(const OrderReport& report);
 
 }  // namespace sockspec::events

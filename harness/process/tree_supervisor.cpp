@@ -260,6 +260,13 @@ void runTreeSupervisor(const TreeSupervisorSetup& setup) {
   bool stopping = false;
   std::int64_t killAt = 0;
   bool outputOpen = true;
+  // One read of the command's output into the bounded file; the pipe is done at EOF or a hard error.
+  auto readOutput = [&] {
+    char chunk[4096];
+    ssize_t n = ::read(output[0], chunk, sizeof(chunk));
+    if (n > 0) appendOutput(setup.outputFd, chunk, static_cast<std::size_t>(n));
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) outputOpen = false;
+  };
   // Bounded: once stopping, SIGKILL follows at killAt and every process ends; until then each pass waits
   // in poll for a signal, output or the lifeline.
   for (;;) {
@@ -278,12 +285,7 @@ void runTreeSupervisor(const TreeSupervisorSetup& setup) {
         if (info.ssi_signo != SIGCHLD) stopRequested = true;
       }
     }
-    if ((watched[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-      char chunk[4096];
-      ssize_t n = ::read(output[0], chunk, sizeof(chunk));
-      if (n > 0) appendOutput(setup.outputFd, chunk, static_cast<std::size_t>(n));
-      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) outputOpen = false;
-    }
+    if ((watched[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) readOutput();
     if (stopRequested && !stopping) {
       stopping = true;
       killAt = nowMs() + setup.graceMs;
@@ -296,13 +298,7 @@ void runTreeSupervisor(const TreeSupervisorSetup& setup) {
   while (outputOpen) {
     pollfd pending{output[0], POLLIN, 0};
     if (::poll(&pending, 1, 0) <= 0) break;
-    char chunk[4096];
-    ssize_t n = ::read(output[0], chunk, sizeof(chunk));
-    if (n > 0) {
-      appendOutput(setup.outputFd, chunk, static_cast<std::size_t>(n));
-    } else if (n == 0 || errno != EINTR) {
-      outputOpen = false;
-    }
+    readOutput();
   }
   exitAs(ending);
 }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "events/lifecycle_order.h"
 #include "net/sock_addr.h"
 #include "runner/network_namespace.h"
 
@@ -96,9 +97,8 @@ void JobSandbox::checkTargetEvents(report::CheckResult& result) {
     auto order = m_target->checkEventsLog(i);
     if (!order || order->calls == 0) {
       problem = fmt::format("the target wrote nothing to its --events log ({})", paths[i]);
-    } else if (!order->violations.empty()) {
-      problem = fmt::format("the target's --events log: {} of {} calls out of order; first: {}",
-                            order->violations.size(), order->calls, order->violations.front().message);
+    } else if (auto outOfOrder = events::describeOutOfOrder(*order)) {
+      problem = "the target's --events log: " + *outOfOrder;
     }
     if (problem.empty()) continue;
     result.message += (result.message.empty() ? "" : "; ") + problem;

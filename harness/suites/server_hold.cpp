@@ -28,10 +28,10 @@ std::uint64_t nextRecordLength(int fd) {
   return length > 0 ? static_cast<std::uint64_t>(length) : 0;
 }
 
-// The largest buffer the server may still add to our queue in one go.
-std::uint64_t serverBufferMax(int fd, bool records) {
+// The largest buffer the server may still add to our queue in one go, given the record waiting for us.
+std::uint64_t serverBufferMax(bool records, std::uint64_t nextRecord) {
   if (!records) return kStreamBufferMax;
-  return std::max(kOurRecord, nextRecordLength(fd)) + kRecordOverhead;
+  return std::max(kOurRecord, nextRecord) + kRecordOverhead;
 }
 
 }  // namespace
@@ -46,7 +46,8 @@ std::optional<ServerHold> measureServerHold(int fd, bool records, std::uint64_t 
   std::uint64_t elsewhere = *unread + *waiting + received;
   hold.held = sent > elsewhere ? sent - elsewhere : 0;
   if (auto memory = net::unixPeerSendMemory(fd)) {
-    hold.pushable = memory->queued < memory->limit ? memory->limit - memory->queued + serverBufferMax(fd, records) : 0;
+    std::uint64_t bufferMax = serverBufferMax(records, records ? nextRecordLength(fd) : 0);
+    hold.pushable = memory->queued < memory->limit ? memory->limit - memory->queued + bufferMax : 0;
   }
   return hold;
 }
@@ -64,10 +65,11 @@ bool HoldingReadGate::mayRead(int fd, std::uint64_t sent, std::uint64_t received
   // What our next read frees in the server's send buffer: on seqpacket the record it takes; on a stream our
   // chunk plus one whole skb, whose last byte the chunk may be the one to consume (the kernel frees an skb
   // only once it is read to the end).
-  std::uint64_t freed = m_records ? nextRecordLength(fd) + kRecordOverhead : m_readChunk + kStreamBufferMax;
+  std::uint64_t nextRecord = m_records ? nextRecordLength(fd) : 0;  // one peek serves both uses below
+  std::uint64_t freed = m_records ? nextRecord + kRecordOverhead : m_readChunk + kStreamBufferMax;
   // Were it blocked (nothing pushable), the room the read makes admits one more buffer beyond it.
   std::uint64_t pushable = *hold->pushable;
-  std::uint64_t reachAfterRead = pushable + freed + (pushable == 0 ? serverBufferMax(fd, m_records) : 0);
+  std::uint64_t reachAfterRead = pushable + freed + (pushable == 0 ? serverBufferMax(m_records, nextRecord) : 0);
   if (hold->waiting > 0 && hold->held > reachAfterRead) {
     m_last = hold;
     m_lastChange = now;
