@@ -116,6 +116,23 @@ Expected<void, std::string> checkOutputPath(const std::string& path) {
   return {};
 }
 
+Expected<void, std::string> checkWritableFolder(const std::string& path, const std::string& shown) {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0) return failureAt(shown, SysError{errno, "stat"});
+  if (!S_ISDIR(status.st_mode)) return Unexpected{fmt::format("{}: not a folder (ENOTDIR)", shown)};
+  // W_OK also reports a read-only file system (EROFS), which root's permissions do not get past.
+  if (::access(path.c_str(), W_OK | X_OK) != 0) return failureAt(shown, SysError{errno, "access"});
+  return {};
+}
+
+Expected<void, std::string> prepareOutputFolder(const std::string& path) {
+  if (path.empty()) return Unexpected{std::string("an empty folder name")};
+  // One level only: a missing parent is more likely a typo than a wish for a new tree. EEXIST, whatever is
+  // there (a file, a link), is for the check to judge.
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return failureAt(path, SysError{errno, "mkdir"});
+  return checkWritableFolder(path, path);
+}
+
 Expected<void, std::string> writeOutputFile(const std::string& path, std::string_view text) {
   struct stat link {};
   if (::lstat(path.c_str(), &link) != 0) {

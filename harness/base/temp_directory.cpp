@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "base/output_file.h"
 #include "base/sys_error.h"
 
 namespace sockspec {
@@ -58,11 +59,22 @@ int TempDirectory::removeAbandoned(const std::string& base) {
   return removed;
 }
 
+std::string TempDirectory::baseFolder() {
+  const char* tmpdir = std::getenv("TMPDIR");
+  return tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
+}
+
+Expected<void, std::string> TempDirectory::checkBase() {
+  std::string folder = baseFolder();
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string shown = tmpdir != nullptr && *tmpdir != '\0' ? "TMPDIR " + folder : folder;
+  return checkWritableFolder(folder, shown);
+}
+
 Expected<TempDirectory, std::string> TempDirectory::create(const std::string& stem, const std::string& parent) {
-  std::error_code error;
   std::filesystem::path base = parent;
-  if (base.empty()) base = std::filesystem::temp_directory_path(error);
-  if (error) base = "/tmp";
+  // A command that needs its folders checked the base first (checkBase); the others make do with /tmp.
+  if (base.empty()) base = checkBase() ? baseFolder() : "/tmp";
   if (parent.empty()) {
     static std::once_flag swept;
     std::call_once(swept, [&] { (void)removeAbandoned(base.string()); });

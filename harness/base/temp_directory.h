@@ -1,7 +1,7 @@
-// TempDirectory: the one owner of a private temporary folder (mkdtemp under $TMPDIR, /tmp when TMPDIR is not
-// a folder), removed with everything in it when the owner goes. The runner makes one per scenario job in the
-// parent process, which outlives the job's child; the target session one for the server's output and its
-// --events log; `fuzz` one for its worker.
+// TempDirectory: the one owner of a private temporary folder (mkdtemp under $TMPDIR; /tmp when TMPDIR is not
+// a usable folder, unless the command refused that up front with checkBase()), removed with everything in it
+// when the owner goes. The runner makes one per scenario job in the parent process, which outlives the job's
+// child; the target session one for the server's output and its --events log; `fuzz` one for its worker.
 //
 // A process killed outright (SIGKILL, a crash) removes nothing, so each folder holds an `.owner` file that
 // its owner keeps locked (flock(2)) while it lives; the kernel drops the lock when the last process holding
@@ -34,6 +34,13 @@ class TempDirectory {
   // Removes the `sockspec-*` folders under `base` whose owner has ended; returns how many. create() does it
   // once per process for $TMPDIR.
   static int removeAbandoned(const std::string& base);
+
+  // Where create() makes folders: $TMPDIR when set and not empty, else /tmp.
+  static std::string baseFolder();
+  // Before any work, for a command that cannot do without its folders: the base is a folder this process
+  // can make folders in. Else "TMPDIR /x: stat: ENOENT (No such file or directory)", "TMPDIR /f: not a
+  // folder (ENOTDIR)", "TMPDIR /ro: access: EROFS (...)" (named "/tmp" when TMPDIR is not set).
+  static Expected<void, std::string> checkBase();
 
  private:
   TempDirectory(std::string path, int ownerLock) : m_path(std::move(path)), m_ownerLock(ownerLock) {}

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -105,6 +106,48 @@ TEST_CASE("checkOutputPath refuses a folder and a name in a missing folder", "[o
   CHECK(missing.error() == folder->path() + "/no/such/report.json: the folder " + folder->path() +
                                "/no/such does not exist");
   CHECK_FALSE(writeOutputFile(folder->path(), "text"));
+}
+
+TEST_CASE("prepareOutputFolder makes one missing level and refuses what cannot take files, naming the errno",
+          "[output-file]") {
+  auto folder = TempDirectory::create("output-folder");
+  REQUIRE(folder);
+  std::string made = folder->path() + "/made";
+  REQUIRE(prepareOutputFolder(made));
+  CHECK(std::filesystem::is_directory(made));
+  CHECK(prepareOutputFolder(made));  // already there: fine
+  std::string file = folder->path() + "/file";
+  REQUIRE(writeOutputFile(file, "x"));
+  CHECK(prepareOutputFolder(file).error() == file + ": not a folder (ENOTDIR)");
+  std::string deep = folder->path() + "/no/such";
+  CHECK(prepareOutputFolder(deep).error() == deep + ": mkdir: ENOENT (No such file or directory)");
+  CHECK_FALSE(std::filesystem::exists(folder->path() + "/no"));
+  std::string loop = folder->path() + "/loop";
+  std::filesystem::create_symlink(loop, loop);
+  CHECK(prepareOutputFolder(loop).error() == loop + ": stat: ELOOP (Too many levels of symbolic links)");
+  CHECK(std::filesystem::is_symlink(loop));
+}
+
+TEST_CASE("TempDirectory::checkBase names TMPDIR and the errno when it cannot take folders", "[output-file]") {
+  auto folder = TempDirectory::create("temp-base");
+  REQUIRE(folder);
+  std::string file = folder->path() + "/file";
+  REQUIRE(writeOutputFile(file, "x"));
+  const char* saved = std::getenv("TMPDIR");
+  std::string before = saved != nullptr ? saved : "";
+  ::setenv("TMPDIR", (folder->path() + "/missing").c_str(), 1);
+  auto missing = TempDirectory::checkBase();
+  ::setenv("TMPDIR", file.c_str(), 1);
+  auto notFolder = TempDirectory::checkBase();
+  ::setenv("TMPDIR", folder->path().c_str(), 1);
+  auto usable = TempDirectory::checkBase();
+  if (saved != nullptr) ::setenv("TMPDIR", before.c_str(), 1);
+  else ::unsetenv("TMPDIR");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error() == "TMPDIR " + folder->path() + "/missing: stat: ENOENT (No such file or directory)");
+  REQUIRE_FALSE(notFolder);
+  CHECK(notFolder.error() == "TMPDIR " + file + ": not a folder (ENOTDIR)");
+  CHECK(usable);
 }
 
 }  // namespace sockspec
