@@ -1,7 +1,5 @@
 #include "app/fuzz_run.h"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +8,7 @@
 
 #include "base/exit_codes.h"
 #include "base/file_bytes.h"
+#include "base/output_file.h"
 #include "base/shell_quote.h"
 #include "base/temp_directory.h"
 #include "blackbox/fuzz_target.h"
@@ -24,6 +23,11 @@ namespace fs = std::filesystem;
 // Beyond --max-time, what the worker may take to stop: the last exchange, libFuzzer's final report, and
 // stopping the target (its SIGTERM grace).
 constexpr auto kWorkerGrace = std::chrono::seconds(20);
+// After an interrupt, what the worker may take to write its state and stop its target before it is killed
+// (its target's supervisor then stops the server by itself): the command must end within 1 s.
+constexpr auto kInterruptGrace = std::chrono::milliseconds(700);
+// How often the parent looks at the interrupt flag while the worker runs.
+constexpr auto kWatchEvery = std::chrono::milliseconds(20);
 
 FuzzFailure usage(std::string message) { return {FuzzFailure::Kind::Usage, std::move(message)}; }
 FuzzFailure internal(std::string message) { return {FuzzFailure::Kind::Internal, std::move(message)}; }
@@ -62,11 +66,10 @@ blackbox::FuzzWorkerOptions workerOptions(const FuzzOptions& options, const std:
 // The artifacts folder, made if missing and writable; its absolute path (the worker's cwd is the same, but
 // the sidecars should name it whole).
 Expected<std::string, FuzzFailure> prepareArtifacts(const std::string& artifacts) {
+  if (auto ready = prepareOutputFolder(artifacts); !ready) return Unexpected{usage("--artifacts " + ready.error())};
   std::error_code error;
-  fs::create_directories(artifacts, error);
-  if (error) return Unexpected{usage(fmt::format("--artifacts {}: {}", artifacts, error.message()))};
   std::string absolute = fs::absolute(artifacts, error).string();
-  if (::access(absolute.c_str(), W_OK) != 0) return Unexpected{usage(fmt::format("--artifacts {}: not writable", artifacts))};
+  if (error) return Unexpected{usage(fmt::format("--artifacts {}: {}", artifacts, error.message()))};
   return absolute;
 }
 
@@ -79,6 +82,8 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
     return Unexpected{usage(fmt::format("--max-findings {}: expected 0 (fuzz until --max-time) or more",
                                         options.maxFindings))};
   }
+  // The worker's folder and the target's files go under TMPDIR: one that cannot take them is bad input.
+  if (auto temp = TempDirectory::checkBase(); !temp) return Unexpected{usage(temp.error())};
   auto artifacts = prepareArtifacts(options.artifacts);
   if (!artifacts) return Unexpected{artifacts.error()};
   if (options.target.command.empty()) {
@@ -106,11 +111,21 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
   auto stop = [&] { return stopRequested != nullptr && *stopRequested != 0; };
   // Bounded by the deadline.
   while (!ended && !deadline.expired() && !stop()) {
-    ended = child->wait(Deadline::after(std::chrono::milliseconds(100)).orEarlier(deadline));
+    ended = child->wait(Deadline::after(kWatchEvery).orEarlier(deadline));
   }
   outcome.interrupted = stop();
+  if (!ended && outcome.interrupted) {
+    // The worker is in a process group of its own, which Ctrl-C does not reach: pass the signal on.
+    child->signal(static_cast<int>(*stopRequested));
+    ended = child->wait(Deadline::after(kInterruptGrace));
+    if (!ended) {
+      outcome.warning = fmt::format("the fuzzing worker did not stop within {} ms of the interrupt; killed it",
+                                    kInterruptGrace.count());
+      ended = child->kill();
+    }
+  }
   if (!ended) {
-    if (!outcome.interrupted) outcome.warning = "the fuzzing worker overran --max-time; stopped it";
+    outcome.warning = "the fuzzing worker overran --max-time; stopped it";
     ended = child->terminate(std::chrono::milliseconds(2000));
   }
   if (!outcome.interrupted && ended->exited && ended->code == kExitUsage) {
@@ -118,6 +133,8 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
   }
   auto state = blackbox::readFuzzState(worker.stateFile());
   bool clean = ended->exited && ended->code == kExitOk;
+  // Interrupted before the worker wrote its first state (it writes one at once): it had done nothing.
+  if (!state && outcome.interrupted) state = blackbox::FuzzState{};
   if (!state || (!clean && !outcome.interrupted && state->findings.empty())) {
     return Unexpected{internal(fmt::format("the fuzzing worker failed ({}); the engine's last words:\n{}",
                                            ended->describe(), fileTail(worker.engineLog(), 2000)))};
@@ -132,19 +149,26 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
 std::vector<std::string> fuzzSummaryLines(const FuzzOutcome& outcome) {
   const blackbox::FuzzState& state = outcome.state;
   std::vector<std::string> lines;
-  lines.push_back(fmt::format("sockspec fuzz: {}: {} execs in {:.1f} s ({:.0f} exec/s), {} findings, {} restarts",
-                              outcome.interrupted ? "interrupted" : "done", state.execs, state.seconds,
-                              state.seconds > 0 ? static_cast<double>(state.execs) / state.seconds : 0.0,
-                              state.findings.size(), state.restarts));
+  lines.push_back(fmt::format(
+      "sockspec fuzz: {}: {} execs in {:.1f} s ({:.0f} exec/s), {} findings from {} inputs, {} restarts",
+      outcome.interrupted ? "interrupted" : "done", state.execs, state.seconds,
+      state.seconds > 0 ? static_cast<double>(state.execs) / state.seconds : 0.0, state.findings.size(),
+      state.inputsThatFailed(), state.restarts));
   if (!state.stopped.empty()) lines.push_back("sockspec fuzz: stopped early: " + state.stopped);
+  for (const auto& finding : state.findings) {
+    if (finding.saveError.empty()) continue;
+    lines.push_back(fmt::format("sockspec fuzz: {} ({} bytes): {}: NOT SAVED: {}", finding.kind, finding.inputBytes,
+                                finding.detail, finding.saveError));
+  }
   return lines;
 }
 
 std::vector<std::string> fuzzFindingLines(const blackbox::FuzzState& state) {
   std::vector<std::string> lines;
   for (const auto& finding : state.findings) {
-    lines.push_back(fmt::format("{} {} ({} bytes, {:.1f} s): {}", finding.kind, finding.path, finding.inputBytes,
-                                finding.seconds, finding.detail));
+    if (!finding.saveError.empty()) continue;  // said on stderr: there is no file to name
+    lines.push_back(fmt::format("{} {} ({} bytes, {:.1f} s, {} inputs): {}", finding.kind, finding.path,
+                                finding.inputBytes, finding.seconds, finding.hits, finding.detail));
   }
   return lines;
 }

@@ -2,7 +2,9 @@
 // unreachable one is bad input before any fuzzing), writes the worker's options into a private work folder,
 // starts the worker (`sockspec fuzz-worker DIR`, blackbox/fuzz_engine.h) and watches it until --max-time, an
 // interrupt or its end, then reads its last FuzzState. The worker is a separate process because libFuzzer
-// installs signal handlers and calls exit() when done.
+// installs signal handlers and calls exit() when done. An interrupt is passed on to the worker, which writes
+// its state and stops its target within a fraction of a second (killed after kInterruptGrace otherwise);
+// DIR, with the target's files in it, is removed before this returns.
 #pragma once
 
 #include <csignal>
@@ -48,10 +50,12 @@ struct FuzzOutcome {
 Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
                                                    const volatile std::sig_atomic_t* stopRequested);
 
-// "sockspec fuzz: done: 1200 execs in 10.0 s (120 exec/s), 1 findings, 2 restarts" and, when it stopped
-// early, why: the lines for stderr.
+// "sockspec fuzz: done: 1200 execs in 10.0 s (120 exec/s), 1 findings from 7 inputs, 8 restarts"; when
+// it stopped early, why; and each finding whose reproducer could not be written ("crash (2 bytes): DETAIL:
+// NOT SAVED: why"): the lines for stderr.
 std::vector<std::string> fuzzSummaryLines(const FuzzOutcome& outcome);
-// One line per finding, for stdout: "crash PATH (N bytes, S s): DETAIL".
+// One line per finding saved, for stdout: "crash PATH (N bytes, S s, H inputs): DETAIL", S when it was
+// first found, H the inputs that failed the server that way.
 std::vector<std::string> fuzzFindingLines(const blackbox::FuzzState& state);
 
 }  // namespace sockspec::app

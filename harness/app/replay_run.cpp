@@ -1,13 +1,14 @@
 #include "app/replay_run.h"
 
 #include <filesystem>
-#include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/display_escape.h"
 #include "base/file_bytes.h"
+#include "base/output_file.h"
+#include "base/temp_directory.h"
 #include "blackbox/fault_verdict.h"
 #include "blackbox/fuzz_target.h"
 #include "blackbox/input_exchange.h"
@@ -35,7 +36,7 @@ ReplayVerdict replayOne(process::TargetSession& target, proto::Service service,
   }
   // A server that survives the connection but no longer accepts new ones has crashed for its clients.
   if (auto failure = target.probe()) {
-    auto finding = blackbox::judgeConnectFailure(target, *failure, limits.hangTimeout);
+    auto finding = blackbox::judgeConnectFailure(target, *failure, limits);
     return {reproducer.path, "crash", fmt::format("{}; {}", finding.detail, exchange)};
   }
   return {reproducer.path, "no fault", exchange};
@@ -51,6 +52,14 @@ Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
   }
   if (auto problem = options.target.problem("the server to replay against"); problem && !converting) {
     return Unexpected{*problem};
+  }
+  if (converting) {
+    if (auto ready = prepareOutputFolder(options.scenarioDirectory); !ready) {
+      return Unexpected{"--write-scenarios " + ready.error()};
+    }
+  } else if (!options.target.command.empty()) {
+    // A started server's files go under TMPDIR: one that cannot take them is bad input.
+    if (auto temp = TempDirectory::checkBase(); !temp) return Unexpected{temp.error()};
   }
   auto files = blackbox::expandReproducerPaths(options.paths);
   if (!files) return Unexpected{files.error()};
@@ -70,12 +79,9 @@ Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
   return plan;
 }
 
-Expected<std::vector<std::string>, std::string> writeRegressionScenarios(const ReplayPlan& plan) {
+Expected<std::vector<std::string>, ReplayFailure> writeRegressionScenarios(const ReplayPlan& plan) {
   const std::string& directory = plan.options.scenarioDirectory;
   std::vector<std::string> lines;
-  std::error_code error;
-  std::filesystem::create_directories(directory, error);
-  if (error) return Unexpected{fmt::format("--write-scenarios {}: {}", directory, error.message())};
   for (std::size_t i = 0; i < plan.reproducers.size(); ++i) {
     const auto& reproducer = plan.reproducers[i];
     blackbox::RegressionScenarioSource source;
@@ -86,17 +92,24 @@ Expected<std::vector<std::string>, std::string> writeRegressionScenarios(const R
     source.input = reproducer.input;
     std::string text = blackbox::regressionScenarioText(source);
     std::string path = fmt::format("{}/{}.scn", directory, blackbox::regressionScenarioId(source));
-    if (std::filesystem::exists(path, error)) {
+    // A file there may have been edited since; what is not a file (a device, a FIFO) is written into.
+    std::error_code error;
+    if (std::filesystem::is_regular_file(path, error)) {
       auto old = readFileBytes(path);
-      if (!old) return Unexpected{fmt::format("{} exists and cannot be read: {}", path, old.error().describe())};
-      if (*old != text) return Unexpected{fmt::format("{} exists and differs: remove it to write it again", path)};
+      if (!old) {
+        return Unexpected{ReplayFailure{ReplayFailure::Kind::Usage,
+                                        fmt::format("{} exists and cannot be read: {}", path, old.error().describe())}};
+      }
+      if (*old != text) {
+        return Unexpected{ReplayFailure{ReplayFailure::Kind::Usage,
+                                        fmt::format("{} exists and differs: remove it to write it again", path)}};
+      }
       lines.push_back(fmt::format("{}: unchanged", path));
       continue;
     }
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    out.close();
-    if (!out) return Unexpected{fmt::format("{}: cannot write it", path)};
+    if (auto written = writeOutputFile(path, text); !written) {
+      return Unexpected{ReplayFailure{ReplayFailure::Kind::Internal, "--write-scenarios: " + written.error()}};
+    }
     lines.push_back(fmt::format("{}: written from {}", path, reproducer.path));
   }
   return lines;

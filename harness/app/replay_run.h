@@ -36,13 +36,24 @@ struct ReplayVerdict {
   bool reproduced() const { return verdict == "crash" || verdict == "hang"; }
 };
 
-// Checks the options and loads every reproducer; the error is bad usage or an unreadable file (exit 2).
+// Checks the options (a --write-scenarios folder is made if missing and must take files; a --target-cmd
+// needs a usable TMPDIR) and loads every reproducer; the error is bad usage or an unreadable file (exit 2).
 Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options);
 
-// --write-scenarios: each reproducer becomes DIR/<scenario id>.scn (blackbox/regression_scenario.h). An
-// existing file is left alone unless it already holds the same text: it may have been edited since. Returns
-// a line per file ("DIR/x.scn: written from R", "...: unchanged"); the error is bad input (exit 2).
-Expected<std::vector<std::string>, std::string> writeRegressionScenarios(const ReplayPlan& plan);
+struct ReplayFailure {
+  enum class Kind {
+    Usage,     // bad input (exit 2)
+    Internal,  // a file could not be written (exit 3)
+  };
+  Kind kind = Kind::Usage;
+  std::string message;
+};
+
+// --write-scenarios: each reproducer becomes DIR/<scenario id>.scn (blackbox/regression_scenario.h), written
+// whole or not at all (writeOutputFile). An existing file is left alone unless it already holds the same
+// text: it may have been edited since (Usage). Returns a line per file ("DIR/x.scn: written from R",
+// "...: unchanged"); a write that fails is Internal, naming the file and errno.
+Expected<std::vector<std::string>, ReplayFailure> writeRegressionScenarios(const ReplayPlan& plan);
 
 // Starts or reaches the target and replays every reproducer, a fresh server for each when sockspec starts
 // it. The error (exit 2) is a target that cannot be started, restarted or reached.

@@ -29,9 +29,10 @@ struct Finding {
 // process's sockets (exit_files()) just before its parent can reap it (exit_notify(), kernel/exit.c).
 inline constexpr std::chrono::milliseconds kExitGrace{250};
 
-// The finding behind a failed connect: the server we started exited (how), or the server stopped accepting.
+// The finding behind a failed connect: the server we started exited (how, waited for up to the hang
+// timeout), or the server stopped accepting. The waits end early when limits.stopRequested is raised.
 Finding judgeConnectFailure(process::TargetSession& target, const net::EndpointFailure& failure,
-                            std::chrono::milliseconds hangTimeout);
+                            const ExchangeLimits& limits);
 
 // The finding of an exchange that connected, if any.
 std::optional<Finding> judgeExchange(process::TargetSession& target, proto::Service service, net::Bytes input,

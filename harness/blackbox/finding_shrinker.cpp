@@ -11,17 +11,18 @@ bool failsTheSameWay(process::TargetSession& target, proto::Service service, con
   ++progress.tries;
   net::Bytes input(candidate.data(), candidate.size());
   auto result = exchangeInput(target.endpoint(), input, limits);
+  if (result.interrupted) return false;
   std::optional<Finding> found;
   if (result.connectFailure) {
-    found = judgeConnectFailure(target, *result.connectFailure, limits.hangTimeout);
+    found = judgeConnectFailure(target, *result.connectFailure, limits);
     found->signature = "(unknown: failed before this input)";  // never counts as the same failure
   } else {
     found = judgeExchange(target, service, input, result, limits);
     if (!found) {
-      if (auto failure = target.probe()) found = judgeConnectFailure(target, *failure, limits.hangTimeout);
+      if (auto failure = target.probe()) found = judgeConnectFailure(target, *failure, limits);
     }
   }
-  if (!found) return false;
+  if (!found || limits.stopped()) return false;
   if (auto restarted = target.restart(); !restarted) {
     progress.targetLost = true;
     return false;
@@ -39,7 +40,7 @@ ShrinkResult shrinkFinding(process::TargetSession& target, proto::Service servic
   progress.input = std::move(input);
   if (!target.startedByUs()) return progress;
   auto spent = [&] {
-    return progress.targetLost || progress.tries >= budget.tries || budget.deadline.expired();
+    return progress.targetLost || progress.tries >= budget.tries || budget.deadline.expired() || limits.stopped();
   };
   for (std::size_t chunk = progress.input.size() / 2; chunk >= 1 && !spent(); chunk /= 2) {
     for (std::size_t at = 0; at + chunk <= progress.input.size() && !spent();) {

@@ -1,7 +1,8 @@
 // Shrinking a finding's input before it is saved: chunks are deleted, halving their size down to one byte,
 // as long as the server still fails the same way (same signature). Each try is one exchange with a server
 // that is restarted after every failure, so only a server we started can be shrunk against. Bounded by a
-// number of tries and a deadline; what is left when either runs out is still a reproducer.
+// number of tries and a deadline; what is left when either runs out is still a reproducer. An interrupt
+// (limits.stopRequested) ends it within kStopCheck or a restart's wait, with the shortest input so far.
 #pragma once
 
 #include <cstdint>

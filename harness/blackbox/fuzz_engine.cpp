@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <set>
 #include <vector>
 
 #include "base/exit_codes.h"
@@ -20,6 +19,7 @@
 #include "blackbox/random_block_mutation.h"
 #include "blackbox/reply_feedback.h"
 #include "blackbox/reproducer_files.h"
+#include "process/interrupt_signals.h"
 
 // libFuzzer's entry point for programs with their own main (compiler-rt FuzzerInterface.h).
 extern "C" int LLVMFuzzerRunDriver(int* argc, char*** argv,
@@ -87,48 +87,75 @@ void progress() {
   double seconds = secondsSince(w.started);
   std::size_t crashes = 0;
   for (const auto& finding : w.state.findings) crashes += finding.kind == "crash" ? 1u : 0u;
-  say(fmt::format("{:.0f} s: {} execs, {:.0f} exec/s, {} findings ({} crash, {} hang), {} restarts", seconds,
-                  w.state.execs, seconds > 0 ? static_cast<double>(w.state.execs) / seconds : 0.0, w.state.findings.size(),
-                  crashes, w.state.findings.size() - crashes, w.state.restarts));
+  say(fmt::format("{:.0f} s: {} execs, {:.0f} exec/s, {} findings ({} crash, {} hang) from {} inputs, {} restarts",
+                  seconds, w.state.execs, seconds > 0 ? static_cast<double>(w.state.execs) / seconds : 0.0,
+                  w.state.findings.size(), crashes, w.state.findings.size() - crashes, w.state.inputsThatFailed(),
+                  w.state.restarts));
   writeState();
 }
 
-// Ends the worker before the time is up: the state says why, the target is stopped.
-[[noreturn]] void stopEarly(const std::string& why) {
+bool interrupted() { return worker().limits.stopped(); }
+
+// Ends the worker: the state says how far it got, the target is stopped (its files are in the work folder,
+// which the parent removes).
+[[noreturn]] void endWorker() {
   Worker& w = worker();
-  w.state.stopped = why;
-  say("stopping: " + why);
   writeState();
   if (w.target) (void)w.target->stop();
   std::_Exit(kExitOk);  // not exit(): libFuzzer treats an exit() inside the callback as the target's crash
 }
 
-std::size_t distinctFindings() {
-  std::set<std::string> paths;
-  for (const auto& finding : worker().state.findings) paths.insert(finding.path);
-  return paths.size();
+// Ends the worker before the time is up, saying why.
+[[noreturn]] void stopEarly(const std::string& why) {
+  Worker& w = worker();
+  w.state.stopped = why;
+  say("stopping: " + why);
+  endWorker();
 }
 
+// After a finding the server gets a fresh start, whatever it did: a crashed one must, and a hung one may
+// have stopped serving others too.
+void restartAfterFinding() {
+  Worker& w = worker();
+  if (!w.target->startedByUs())
+    stopEarly(fmt::format("{} was not started by sockspec and cannot be restarted", w.target->describe()));
+  auto restarted = w.target->restart();
+  if (interrupted()) endWorker();
+  if (!restarted) stopEarly("could not restart the target: " + restarted.error());
+  ++w.state.restarts;
+  w.previousInput.clear();
+}
+
+// The input, shrunk against the server we started (restarting it for that) within a share of the time that
+// is left; as found when it cannot be.
+std::vector<std::uint8_t> shrunkInput(const Finding& finding, const std::vector<std::uint8_t>& found) {
+  Worker& w = worker();
+  if (!w.target->startedByUs() || w.options.noShrink || found.size() < 2) return found;
+  say(fmt::format("shrinking a {} of {} bytes: {}", findingKindName(finding.kind), found.size(), finding.detail));
+  auto left = std::chrono::seconds(w.options.maxTimeSeconds) -
+              std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - w.started);
+  ShrinkBudget budget{256, Deadline::after(std::clamp<std::chrono::milliseconds>(left / 4, std::chrono::seconds(1),
+                                                                                 std::chrono::seconds(10)))};
+  auto shrunk = shrinkFinding(*w.target, w.options.service, finding, found, w.limits, budget);
+  w.state.restarts += static_cast<std::uint64_t>(shrunk.restarts);
+  if (shrunk.input.size() < found.size()) {
+    say(fmt::format("shrunk the input from {} to {} bytes in {} tries", found.size(), shrunk.input.size(),
+                    shrunk.tries));
+  }
+  if (shrunk.targetLost && !interrupted()) w.state.stopped = "the target could not be restarted while shrinking";
+  return std::move(shrunk.input);
+}
+
+// A finding of a signature seen before is only counted; a new one is shrunk, written and said once.
 void recordFinding(const Finding& finding, const std::vector<std::uint8_t>& found) {
   Worker& w = worker();
-  double foundAt = secondsSince(w.started);  // before shrinking: the time it took to find
-  // Shrink first (the server is restarted for that), within a share of the time that is left.
-  std::vector<std::uint8_t> input = found;
-  if (w.target->startedByUs() && !w.options.noShrink) {
-    auto left =
-        std::chrono::seconds(w.options.maxTimeSeconds) -
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - w.started);
-    ShrinkBudget budget{256, Deadline::after(std::clamp<std::chrono::milliseconds>(
-                                 left / 4, std::chrono::seconds(1), std::chrono::seconds(10)))};
-    auto shrunk = shrinkFinding(*w.target, w.options.service, finding, found, w.limits, budget);
-    w.state.restarts += static_cast<std::uint64_t>(shrunk.restarts);
-    if (shrunk.input.size() < found.size()) {
-      say(fmt::format("shrunk the input from {} to {} bytes in {} tries", found.size(), shrunk.input.size(),
-                      shrunk.tries));
-    }
-    input = std::move(shrunk.input);
-    if (shrunk.targetLost) w.state.stopped = "the target could not be restarted while shrinking";
+  if (auto* known = w.state.findingWith(finding.signature)) {
+    ++known->hits;
+    restartAfterFinding();
+    return;
   }
+  double foundAt = secondsSince(w.started);  // before shrinking: the time it took to find
+  std::vector<std::uint8_t> input = shrunkInput(finding, found);
   ReproducerInfo info{finding,
                       std::string(proto::serviceName(w.options.service)),
                       w.target->describe(),
@@ -136,38 +163,50 @@ void recordFinding(const Finding& finding, const std::vector<std::uint8_t>& foun
                       w.state.execs,
                       foundAt};
   auto saved = saveReproducer(w.options.artifactsDir, input, info);
-  if (!saved) stopEarly("cannot write a reproducer: " + saved.error());
-  w.state.findings.push_back(FuzzFindingRecord{saved->path, std::string(findingKindName(finding.kind)), finding.detail,
-                                    input.size(), info.secondsIntoRun, saved->kept});
-  say(fmt::format("{} after {} execs ({:.1f} s): {}; {} bytes -> {}{}", findingKindName(finding.kind),
-                  w.state.execs, info.secondsIntoRun, finding.detail, input.size(), saved->path,
-                  saved->kept ? " (a reproducer as short is already there: kept)" : ""));
+  FuzzFindingRecord record;
+  record.path = reproducerPath(w.options.artifactsDir, finding);
+  record.kind = findingKindName(finding.kind);
+  record.detail = finding.detail;
+  record.signature = finding.signature;
+  record.inputBytes = input.size();
+  record.seconds = foundAt;
+  record.kept = saved && saved->kept;
+  if (!saved) record.saveError = saved.error();
+  w.state.findings.push_back(record);
+  say(fmt::format("{} after {} execs ({:.1f} s): {}; {} bytes -> {}", record.kind, w.state.execs, foundAt,
+                  finding.detail, input.size(),
+                  !saved        ? "NOT SAVED: " + saved.error()
+                  : record.kept ? record.path + " (a reproducer as short is already there: kept)"
+                                : record.path));
   writeState();
+  // Without a place for reproducers there is no point in finding more (a full disk, most likely).
+  if (!saved) stopEarly("cannot write a reproducer: " + saved.error());
+  if (interrupted()) endWorker();
   if (!w.state.stopped.empty()) stopEarly(w.state.stopped);
-  if (w.options.maxFindings != 0 && distinctFindings() >= w.options.maxFindings) {
+  if (w.options.maxFindings != 0 && w.state.findings.size() >= w.options.maxFindings) {
     stopEarly(fmt::format("--max-findings {} reached", w.options.maxFindings));
   }
-  if (!w.target->startedByUs())
-    stopEarly(fmt::format("{} was not started by sockspec and cannot be restarted", w.target->describe()));
-  auto restarted = w.target->restart();
-  if (!restarted) stopEarly("could not restart the target: " + restarted.error());
-  ++w.state.restarts;
-  w.previousInput.clear();
+  restartAfterFinding();
 }
 
 int fuzzOneInput(const std::uint8_t* data, std::size_t size) {
   Worker& w = worker();
+  if (interrupted()) endWorker();
   net::Bytes input(data, size);
-  ++w.state.execs;
   auto result = exchangeInput(w.target->endpoint(), input, w.limits);
+  if (result.interrupted) endWorker();  // not an exec: nothing was learnt from it
+  ++w.state.execs;
   if (result.connectFailure) {
     // The server stopped accepting between inputs: the previous input did it (or the server failed by
     // itself, which the reproducer then shows by not reproducing).
-    auto finding = judgeConnectFailure(*w.target, *result.connectFailure, w.limits.hangTimeout);
+    auto finding = judgeConnectFailure(*w.target, *result.connectFailure, w.limits);
+    if (interrupted()) endWorker();  // the wait for its exit was cut short: the verdict may be wrong
     recordFinding(finding, w.previousInput);
     return -1;  // not tried: keep it out of the corpus
   }
-  if (auto finding = judgeExchange(*w.target, w.options.service, input, result, w.limits)) {
+  auto finding = judgeExchange(*w.target, w.options.service, input, result, w.limits);
+  if (interrupted()) endWorker();
+  if (finding) {
     recordFinding(*finding, std::vector<std::uint8_t>(data, data + size));
     return -1;  // a finding is not a coverage input: mutating it would only find it again
   }
@@ -178,13 +217,17 @@ int fuzzOneInput(const std::uint8_t* data, std::size_t size) {
 }
 
 // The seed corpus in workDir/corpus; libFuzzer adds what it finds there too (the folder goes with the run).
-std::string writeSeeds(const FuzzWorkerOptions& options) {
+Expected<std::string, std::string> writeSeeds(const FuzzWorkerOptions& options) {
   std::string folder = options.workDir + "/corpus";
-  std::filesystem::create_directories(folder);
+  std::error_code error;
+  std::filesystem::create_directories(folder, error);
+  if (error) return Unexpected{fmt::format("{}: {}", folder, error.message())};
   int index = 0;
   for (const auto& seed : seedInputs(options.service)) {
-    std::ofstream out(fmt::format("{}/seed-{}", folder, index++), std::ios::binary);
+    std::string path = fmt::format("{}/seed-{}", folder, index++);
+    std::ofstream out(path, std::ios::binary);
     out.write(reinterpret_cast<const char*>(seed.data()), static_cast<std::streamsize>(seed.size()));
+    if (!out) return Unexpected{fmt::format("{}: cannot write it", path)};
   }
   return folder;
 }
@@ -193,11 +236,20 @@ std::string writeSeeds(const FuzzWorkerOptions& options) {
 
 void runFuzzWorker(const FuzzWorkerOptions& options) {
   Worker& w = worker();
+  // The parent passes SIGINT and SIGTERM on; the flag is polled between and within inputs (and by a start
+  // of the target), so the worker ends within a fraction of a second, its state written, its target stopped.
+  process::installInterruptHandlers();
   w.options = options;
   w.limits.hangTimeout = options.hangTimeout;
   w.limits.connectTimeout = options.hangTimeout;
-  auto target = openFuzzTarget(options.target);
+  w.limits.stopRequested = process::interruptFlag();
+  // The target's files go into the work folder, which the parent removes however this process ends.
+  w.options.target.workDirectory = options.workDir;
+  w.options.target.stopRequested = process::interruptFlag();
+  writeState();  // a state from the start: the parent reads one whatever happens next
+  auto target = openFuzzTarget(w.options.target);
   if (!target) {
+    if (interrupted()) endWorker();
     std::fprintf(stderr, "sockspec fuzz: %s\n", target.error().c_str());
     std::exit(kExitUsage);
   }
@@ -210,7 +262,11 @@ void runFuzzWorker(const FuzzWorkerOptions& options) {
     if (worker().target) (void)worker().target->stop();
   });
 
-  std::string corpus = writeSeeds(options);
+  auto corpus = writeSeeds(options);
+  if (!corpus) {
+    say("the seed corpus: " + corpus.error());
+    std::exit(kExitInternal);
+  }
   // libFuzzer's own output goes to a log in the work folder; progress lines keep the original stderr.
   w.progressFd = ::fcntl(2, F_DUPFD_CLOEXEC, 3);
   std::string log = options.engineLog();
@@ -234,7 +290,10 @@ void runFuzzWorker(const FuzzWorkerOptions& options) {
       fmt::format("-artifact_prefix={}/", options.workDir),
       "-rss_limit_mb=4096",
       "-print_final_stats=1",
-      corpus,
+      // Interrupts are ours (above): libFuzzer's handlers would _Exit() at once, leaving the target running.
+      "-handle_int=0",
+      "-handle_term=0",
+      *corpus,
   };
   if (options.seed != 0) arguments.insert(arguments.begin() + 1, fmt::format("-seed={}", options.seed));
   std::vector<char*> argv;

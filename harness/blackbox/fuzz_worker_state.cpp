@@ -37,6 +37,26 @@ Expected<json, std::string> readJson(const std::string& path) {
 
 }  // namespace
 
+FuzzFindingRecord* FuzzState::findingWith(const std::string& signature) {
+  for (auto& finding : findings) {
+    if (finding.signature == signature) return &finding;
+  }
+  return nullptr;
+}
+
+std::uint64_t FuzzState::inputsThatFailed() const {
+  std::uint64_t total = 0;
+  for (const auto& finding : findings) total += finding.hits;
+  return total;
+}
+
+bool FuzzState::anyUnsaved() const {
+  for (const auto& finding : findings) {
+    if (!finding.saveError.empty()) return true;
+  }
+  return false;
+}
+
 Expected<void, std::string> writeWorkerOptions(const FuzzWorkerOptions& options) {
   json value{{"service", std::string(proto::serviceName(options.service))},
              {"target_command", options.target.command},
@@ -91,9 +111,12 @@ Expected<void, std::string> writeFuzzState(const FuzzState& state, const std::st
     findings.push_back({{"path", finding.path},
                         {"kind", finding.kind},
                         {"detail", finding.detail},
+                        {"signature", finding.signature},
                         {"input_bytes", finding.inputBytes},
                         {"seconds", finding.seconds},
-                        {"kept", finding.kept}});
+                        {"kept", finding.kept},
+                        {"hits", finding.hits},
+                        {"save_error", finding.saveError}});
   }
   json value{{"execs", state.execs},
              {"seconds", state.seconds},
@@ -116,9 +139,12 @@ Expected<FuzzState, std::string> readFuzzState(const std::string& path) {
       state.findings.push_back(FuzzFindingRecord{finding.at("path").get<std::string>(),
                                                  finding.at("kind").get<std::string>(),
                                                  finding.at("detail").get<std::string>(),
+                                                 finding.at("signature").get<std::string>(),
                                                  finding.at("input_bytes").get<std::size_t>(),
                                                  finding.at("seconds").get<double>(),
-                                                 finding.at("kept").get<bool>()});
+                                                 finding.at("kept").get<bool>(),
+                                                 finding.at("hits").get<std::uint64_t>(),
+                                                 finding.at("save_error").get<std::string>()});
     }
   } catch (const json::exception& error) {
     return Unexpected{fmt::format("{}: {}", path, error.what())};

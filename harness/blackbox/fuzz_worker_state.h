@@ -35,21 +35,31 @@ struct FuzzWorkerOptions {
   std::string engineLog() const { return workDir + "/engine.log"; }
 };
 
+// One finding: every input that failed the server the same way (the same signature, fault_verdict.h). The
+// first is shrunk and written; the others are only counted.
 struct FuzzFindingRecord {
-  std::string path;    // the reproducer
-  std::string kind;    // "crash", "hang"
-  std::string detail;  // what the server did
+  std::string path;       // the reproducer
+  std::string kind;       // "crash", "hang"
+  std::string detail;     // what the server did, the first time
+  std::string signature;  // what makes two findings the same
   std::size_t inputBytes = 0;
-  double seconds = 0;  // into the run when it was found
-  bool kept = false;   // a reproducer as short was already there
+  double seconds = 0;     // into the run when it was first found
+  bool kept = false;      // a reproducer as short was already there
+  std::uint64_t hits = 1;  // inputs that failed this way
+  std::string saveError;  // the reproducer could not be written: why ("" when it was)
 };
 
 struct FuzzState {
   std::uint64_t execs = 0;
   double seconds = 0;
   std::uint64_t restarts = 0;
-  std::vector<FuzzFindingRecord> findings;
+  std::vector<FuzzFindingRecord> findings;  // one per signature, in the order found
   std::string stopped;  // why fuzzing ended before the time was up ("" when it did not)
+
+  // The finding with `signature`, if one was found before; nullptr otherwise.
+  FuzzFindingRecord* findingWith(const std::string& signature);
+  std::uint64_t inputsThatFailed() const;  // the hits of all findings
+  bool anyUnsaved() const;                 // a finding whose reproducer could not be written
 };
 
 // Written whole (a temporary file renamed over it), so the reader never sees half of one.

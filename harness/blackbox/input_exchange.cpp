@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 #include "net/readiness.h"
 
@@ -51,6 +52,17 @@ class ReplyReader {
   std::array<std::uint8_t, 64 * 1024> m_buffer{};
 };
 
+// net::waitFor in slices of kStopCheck, so that an interrupt is noticed; nullopt when it came first.
+std::optional<Result<net::Readiness>> waitUnlessStopped(int fd, short events, Deadline deadline,
+                                                        const ExchangeLimits& limits) {
+  // Bounded by the deadline: each slice ends in it.
+  for (;;) {
+    if (limits.stopped()) return std::nullopt;
+    auto ready = net::waitFor(fd, events, Deadline::after(kStopCheck).orEarlier(deadline));
+    if (!ready || *ready == net::Readiness::Ready || deadline.expired()) return ready;
+  }
+}
+
 }  // namespace
 
 std::string_view connectionEndName(ConnectionEnd end) {
@@ -67,6 +79,10 @@ std::string_view connectionEndName(ConnectionEnd end) {
 
 ExchangeResult exchangeInput(const net::Endpoint& endpoint, net::Bytes input, const ExchangeLimits& limits) {
   ExchangeResult result;
+  if (limits.stopped()) {
+    result.interrupted = true;
+    return result;
+  }
   auto connected = net::connectEndpoint(endpoint, Deadline::after(limits.connectTimeout));
   if (!connected) {
     result.connectFailure = connected.error();
@@ -96,7 +112,12 @@ ExchangeResult exchangeInput(const net::Endpoint& endpoint, net::Bytes input, co
     }
     // The send buffer is full: the server is not reading, or its replies fill our receive side. Read while
     // waiting, so an echo server is never blocked on us.
-    auto ready = net::waitFor(fd, POLLIN | POLLOUT, idle);
+    auto waited = waitUnlessStopped(fd, POLLIN | POLLOUT, idle, limits);
+    if (!waited) {
+      result.interrupted = true;
+      return result;
+    }
+    auto ready = *waited;
     if (!ready || *ready == net::Readiness::TimedOut) {
       result.silentFor = limits.hangTimeout;
       return result;  // still open: the server stopped taking bytes
@@ -113,7 +134,12 @@ ExchangeResult exchangeInput(const net::Endpoint& endpoint, net::Bytes input, co
     std::size_t before = result.replyBytes;
     if (!reader.drain()) return result;
     if (result.replyBytes != before) idle = idleDeadline();
-    auto ready = net::waitReadable(fd, idle);
+    auto waited = waitUnlessStopped(fd, POLLIN, idle, limits);
+    if (!waited) {
+      result.interrupted = true;
+      return result;
+    }
+    auto ready = *waited;
     if (!ready) {
       result.error = ready.error();
       return result;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <csignal>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -26,7 +27,13 @@ struct ExchangeLimits {
   std::chrono::milliseconds connectTimeout{1000};
   std::chrono::milliseconds hangTimeout{1000};  // silence that ends the wait for more reply or a close
   std::size_t maxReplyBytes = 1 << 20;          // kept for feedback and verdicts; more is counted, not kept
+  // SIGINT/SIGTERM (process/interrupt_signals.h): raised, the exchange gives up within kStopCheck.
+  const volatile std::sig_atomic_t* stopRequested = nullptr;
+  bool stopped() const { return stopRequested != nullptr && *stopRequested != 0; }
 };
+
+// How soon a raised stopRequested is noticed: waits are cut into slices this long.
+inline constexpr std::chrono::milliseconds kStopCheck{20};
 
 struct ExchangeResult {
   std::optional<net::EndpointFailure> connectFailure;  // set: nothing was sent
@@ -36,6 +43,7 @@ struct ExchangeResult {
   ConnectionEnd end = ConnectionEnd::StillOpen;
   std::optional<SysError> error;           // the send/recv error behind a reset, or a local failure
   std::chrono::milliseconds silentFor{0};  // how long the server was silent at the end (StillOpen)
+  bool interrupted = false;  // stopRequested was raised: the exchange says nothing about the server
 };
 
 // Sends `input` to `endpoint` on a fresh connection and gathers the reply (above). Sending and reading

@@ -3,14 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "base/errno_names.h"
 #include "base/file_bytes.h"
+#include "base/output_file.h"
 
 namespace sockspec::blackbox {
 
@@ -27,21 +26,6 @@ std::uint64_t fnv1a64(std::string_view text) {
   return hash;
 }
 
-Expected<void, std::string> writeWhole(const fs::path& path, std::string_view bytes) {
-  // Written beside and renamed, so that a reader never sees half a file.
-  fs::path partial = path;
-  partial += ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (out) out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) return Unexpected{fmt::format("{}: write: {}", partial.string(), errnoName(errno))};
-  }
-  std::error_code error;
-  fs::rename(partial, path, error);
-  if (error) return Unexpected{fmt::format("{}: rename: {}", path.string(), error.message())};
-  return {};
-}
-
 std::string utcNow() {
   auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm utc{};
@@ -56,12 +40,15 @@ bool isSidecar(const fs::path& path) {
 
 }  // namespace
 
+std::string reproducerPath(const std::string& directory, const Finding& finding) {
+  return (fs::path(directory) / fmt::format("{}-{:016x}", findingKindName(finding.kind), fnv1a64(finding.signature)))
+      .string();
+}
+
 Expected<SavedReproducer, std::string> saveReproducer(const std::string& directory,
                                                       const std::vector<std::uint8_t>& input,
                                                       const ReproducerInfo& info) {
-  std::string name =
-      fmt::format("{}-{:016x}", findingKindName(info.finding.kind), fnv1a64(info.finding.signature));
-  fs::path path = fs::path(directory) / name;
+  fs::path path = reproducerPath(directory, info.finding);
   std::error_code error;
   auto existing = fs::file_size(path, error);
   if (!error && existing <= input.size()) return SavedReproducer{path.string(), true};
@@ -80,11 +67,10 @@ Expected<SavedReproducer, std::string> saveReproducer(const std::string& directo
        fmt::format("sockspec replay {} --service {} {}", path.string(), info.service, info.replayOptions)},
   };
   std::string_view bytes(reinterpret_cast<const char*>(input.data()), input.size());
-  if (auto written = writeWhole(path, bytes); !written) return Unexpected{written.error()};
-  fs::path sidecarPath = path;
-  sidecarPath += ".json";
-  if (auto written = writeWhole(sidecarPath,
-                                sidecar.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  // Whole or not at all, and never replacing what is not a file (base/output_file.h).
+  if (auto written = writeOutputFile(path.string(), bytes); !written) return Unexpected{written.error()};
+  if (auto written = writeOutputFile(path.string() + ".json",
+                                     sidecar.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
       !written) {
     return Unexpected{written.error()};
   }
@@ -126,7 +112,9 @@ Expected<std::vector<std::string>, std::string> expandReproducerPaths(const std:
     }
     std::vector<std::string> inFolder;
     for (const auto& entry : fs::directory_iterator(given, error)) {
-      if (entry.is_regular_file() && !isSidecar(entry.path()) && entry.path().extension() != ".partial") {
+      // Hidden names are writeOutputFile's files in progress.
+      bool hidden = entry.path().filename().string().rfind('.', 0) == 0;
+      if (entry.is_regular_file() && !isSidecar(entry.path()) && !hidden && entry.path().extension() != ".partial") {
         inFolder.push_back(entry.path().string());
       }
     }

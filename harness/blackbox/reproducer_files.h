@@ -29,7 +29,11 @@ struct SavedReproducer {
   bool kept = false;  // an input at least as short was already saved under this name
 };
 
-// Writes the input and its sidecar into `directory` (which must exist). Fails naming the path and errno.
+// Where the reproducer of `finding` goes in `directory`: "DIR/<kind>-<16 hex digits>".
+std::string reproducerPath(const std::string& directory, const Finding& finding);
+
+// Writes the input and its sidecar into `directory` (which must exist), each whole or not at all
+// (writeOutputFile, base/output_file.h). Fails naming the path and errno.
 Expected<SavedReproducer, std::string> saveReproducer(const std::string& directory,
                                                       const std::vector<std::uint8_t>& input,
                                                       const ReproducerInfo& info);

@@ -31,12 +31,17 @@ int runFuzz(const app::FuzzOptions& options) {
   if (outcome->warning) std::fprintf(stderr, "sockspec fuzz: %s\n", outcome->warning->c_str());
   for (const auto& line : app::fuzzSummaryLines(*outcome)) std::fprintf(stderr, "%s\n", line.c_str());
   for (const auto& line : app::fuzzFindingLines(outcome->state)) std::printf("%s\n", line.c_str());
+  // A finding that could not be written is sockspec's failure, and must not pass for an ordinary one.
+  if (outcome->state.anyUnsaved()) return kExitInternal;
   if (outcome->interrupted) return process::interruptExitCode();
   return outcome->state.findings.empty() ? kExitOk : kExitCheckFailed;
 }
 
 // `sockspec fuzz-worker DIR`: the worker process `fuzz` starts; its options are in DIR.
 [[noreturn]] void runWorker(const std::string& workDir) {
+  // At once: an interrupt that the parent passes on must never find the default action (death, the target
+  // left to its own supervisor).
+  process::installInterruptHandlers();
   auto options = blackbox::readWorkerOptions(workDir);
   if (!options) {
     std::fprintf(stderr, "sockspec fuzz: the fuzzing worker's options: %s\n", options.error().c_str());
@@ -68,7 +73,8 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
       "  sockspec fuzz --service framed --target tcp://127.0.0.1:7000 --max-time 300 --artifacts findings/\n"
       "  sockspec replay findings/ --service echo --target-cmd '...'   # again, one verdict per reproducer\n"
       "Exit codes: 0 nothing found, 1 findings (reproducers written), 2 bad usage or unreachable target, "
-      "3 sockspec failed, 130 interrupted (SIGINT), 143 terminated (SIGTERM).");
+      "3 sockspec failed (also: a reproducer could not be written), 130 interrupted (SIGINT), 143 terminated "
+      "(SIGTERM).");
   addBlackboxTargetOptions(*fuzz, settings->target,
                            "start the server with this shell command on a free port ({port}); it is restarted "
                            "after each finding and stopped at the end",
@@ -80,7 +86,7 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
   fuzz->add_option("--max-time", settings->maxTimeSeconds, "seconds to fuzz")
       ->capture_default_str()
       ->check(CLI::Range(1, 7 * 24 * 3600));
-  fuzz->add_option("--artifacts", settings->artifacts, "folder for reproducers (made if missing)")
+  fuzz->add_option("--artifacts", settings->artifacts, "folder for reproducers (made if missing; its parent must exist)")
       ->required();
   fuzz->add_option("--seed", settings->seed, "libFuzzer's random seed (0: a new one each run)")
       ->capture_default_str();
@@ -88,7 +94,7 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
   fuzz->add_option("--max-findings", settings->maxFindings,
-                   "stop once this many distinct findings are saved (0: fuzz until --max-time)")
+                   "stop once this many distinct findings (signatures) are saved (0: fuzz until --max-time)")
       ->capture_default_str();
   fuzz->add_flag(
       "--no-shrink", settings->noShrink,

@@ -21,7 +21,13 @@ int runReplay(const app::ReplayOptions& options) {
   if (!plan) return cli_support::usageError(kProgram, plan.error());
   if (plan->writesScenarios()) {
     auto lines = app::writeRegressionScenarios(*plan);
-    if (!lines) return cli_support::usageError(kProgram, lines.error());
+    if (!lines && lines.error().kind == app::ReplayFailure::Kind::Usage) {
+      return cli_support::usageError(kProgram, lines.error().message);
+    }
+    if (!lines) {
+      std::fprintf(stderr, "sockspec replay: %s\n", lines.error().message.c_str());
+      return kExitInternal;
+    }
     for (const auto& line : *lines) std::printf("%s\n", line.c_str());
     return kExitOk;
   }
@@ -56,7 +62,8 @@ std::function<int()> addReplayCommand(CLI::App& app) {
       "  sockspec replay regressions/ --service framed --target tcp://127.0.0.1:7000 --json\n"
       "  sockspec replay findings/ --write-scenarios regressions/   # then: sockspec run regressions/ --target-cmd ...\n"
       "Exit codes: 0 no fault reproduced, 1 a fault reproduced, 2 bad usage, unreadable file, unreachable "
-      "target, or reproducers not run; 3 sockspec failed.");
+      "target, unusable TMPDIR or --write-scenarios folder, or reproducers not run; 3 sockspec failed (also: a "
+      "scenario could not be written).");
   replay
       ->add_option("paths", settings->paths,
                    "reproducer files, or folders of them (sidecars *.json are read "
@@ -73,7 +80,8 @@ std::function<int()> addReplayCommand(CLI::App& app) {
   replay->add_flag("--json", settings->json, "print the verdicts as a JSON array on stdout");
   replay->add_option("--write-scenarios", settings->scenarioDirectory,
                      "send nothing: write each reproducer as a regression scenario, DIR/<id>.scn, for sockspec run "
-                     "DIR --target-cmd CMD (what a correct server does with the bytes)");
+                     "DIR --target-cmd CMD (what a correct server does with the bytes); DIR is made if missing, "
+                     "its parent must exist");
   return [settings]() { return runReplay(*settings); };
 }
 

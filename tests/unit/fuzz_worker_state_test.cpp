@@ -58,7 +58,8 @@ TEST_CASE("the worker's state round-trips, and a damaged state file is an error 
   state.seconds = 9.5;
   state.restarts = 2;
   state.stopped = "--max-findings 1 reached";
-  state.findings.push_back({"/a/crash-1", "crash", "killed by SIGSEGV", 2, 0.25, true});
+  state.findings.push_back(
+      {"/a/crash-1", "crash", "killed by SIGSEGV", "crash: killed by SIGSEGV", 2, 0.25, true, 17, "ENOSPC"});
   REQUIRE(blackbox::writeFuzzState(state, path));
   auto read = blackbox::readFuzzState(path);
   REQUIRE(read);
@@ -73,6 +74,9 @@ TEST_CASE("the worker's state round-trips, and a damaged state file is an error 
   CHECK(read->findings[0].inputBytes == 2);
   CHECK(read->findings[0].seconds == 0.25);
   CHECK(read->findings[0].kept);
+  CHECK(read->findings[0].signature == "crash: killed by SIGSEGV");
+  CHECK(read->findings[0].hits == 17);
+  CHECK(read->findings[0].saveError == "ENOSPC");
 
   writeFileOrFail(path, "{\"execs\": \"many\"}");
   auto wrongType = blackbox::readFuzzState(path);
@@ -81,4 +85,17 @@ TEST_CASE("the worker's state round-trips, and a damaged state file is an error 
   writeFileOrFail(path, "not json");
   CHECK(blackbox::readFuzzState(path).error() == path + ": not a JSON object");
   CHECK(blackbox::readFuzzState(path + ".missing").error().starts_with(path + ".missing: "));
+}
+
+TEST_CASE("the state finds a finding by its signature and counts the inputs of all") {
+  blackbox::FuzzState state;
+  state.findings.push_back({"/a/crash-1", "crash", "killed by SIGSEGV", "crash: killed by SIGSEGV", 2, 0.25, false, 1, ""});
+  state.findings.push_back({"/a/hang-2", "hang", "no reply", "hang: no reply and no close", 5, 1.5, false, 1, ""});
+  state.findings[0].hits = 40;
+  REQUIRE(state.findingWith("hang: no reply and no close") == &state.findings[1]);
+  CHECK(state.findingWith("crash: killed by SIGABRT") == nullptr);
+  CHECK(state.inputsThatFailed() == 41);
+  CHECK_FALSE(state.anyUnsaved());
+  state.findings[1].saveError = "/a/hang-2: write: ENOSPC (No space left on device)";
+  CHECK(state.anyUnsaved());
 }
