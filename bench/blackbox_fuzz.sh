@@ -29,10 +29,10 @@ echo "sockspec fuzz: $runs runs against crash-on-bytes, then ${seconds} s per se
 status=0
 for i in $(seq 1 "$runs"); do
   rm -rf "$work/findings"
-  # stdout: "crash PATH (N bytes, T s): DETAIL"; T is the time to find, before shrinking.
+  # stdout: "crash PATH (N bytes, T s, H inputs): DETAIL"; T is the time to find, before shrinking.
   line=$("$sockspec" fuzz --service echo --max-time 60 --max-findings 1 --artifacts "$work/findings" \
            --target-cmd "$server --listen tcp://127.0.0.1:{port} --service echo --fault crash-on-bytes" 2>/dev/null || true)
-  if [[ $line =~ ^crash\ .*\ \(([0-9]+)\ bytes,\ ([0-9.]+)\ s\) ]]; then
+  if [[ $line =~ ^crash\ .*\ \(([0-9]+)\ bytes,\ ([0-9.]+)\ s, ]]; then
     echo "run $i: crash found in ${BASH_REMATCH[2]} s, shrunk to ${BASH_REMATCH[1]} bytes"
   else
     echo "run $i: crash NOT found within 60 s"
