@@ -83,7 +83,7 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
                                         options.maxFindings))};
   }
   // The worker's folder and the target's files go under TMPDIR: one that cannot take them is bad input.
-  if (auto temp = TempDirectory::checkBase(); !temp) return Unexpected{usage(temp.error())};
+  if (auto temp = TempDirectory::checkUsable(); !temp) return Unexpected{usage(temp.error())};
   auto artifacts = prepareArtifacts(options.artifacts);
   if (!artifacts) return Unexpected{artifacts.error()};
   if (options.target.command.empty()) {

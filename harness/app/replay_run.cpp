@@ -59,7 +59,7 @@ Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
     }
   } else if (!options.target.command.empty()) {
     // A started server's files go under TMPDIR: one that cannot take them is bad input.
-    if (auto temp = TempDirectory::checkBase(); !temp) return Unexpected{temp.error()};
+    if (auto temp = TempDirectory::checkUsable(); !temp) return Unexpected{temp.error()};
   }
   auto files = blackbox::expandReproducerPaths(options.paths);
   if (!files) return Unexpected{files.error()};

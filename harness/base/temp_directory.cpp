@@ -64,17 +64,21 @@ std::string TempDirectory::baseFolder() {
   return tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
 }
 
-Expected<void, std::string> TempDirectory::checkBase() {
+Expected<void, std::string> TempDirectory::checkUsable() {
   std::string folder = baseFolder();
   const char* tmpdir = std::getenv("TMPDIR");
   std::string shown = tmpdir != nullptr && *tmpdir != '\0' ? "TMPDIR " + folder : folder;
-  return checkWritableFolder(folder, shown);
+  if (auto usable = checkWritableFolder(folder, shown); !usable) return usable;
+  // What the checks above cannot see (a full file system, a quota, a file system that refuses mkdir): try.
+  auto probe = create("probe");
+  if (probe) return {};
+  return Unexpected{fmt::format("{}: cannot make sockspec's temporary folders there: {}", shown, probe.error())};
 }
 
 Expected<TempDirectory, std::string> TempDirectory::create(const std::string& stem, const std::string& parent) {
   std::filesystem::path base = parent;
-  // A command that needs its folders checked the base first (checkBase); the others make do with /tmp.
-  if (base.empty()) base = checkBase() ? baseFolder() : "/tmp";
+  // A command that needs its folders checked the base first (checkUsable); the others make do with /tmp.
+  if (base.empty()) base = checkWritableFolder(baseFolder(), "TMPDIR") ? baseFolder() : "/tmp";
   if (parent.empty()) {
     static std::once_flag swept;
     std::call_once(swept, [&] { (void)removeAbandoned(base.string()); });

@@ -1,5 +1,5 @@
 // TempDirectory: the one owner of a private temporary folder (mkdtemp under $TMPDIR; /tmp when TMPDIR is not
-// a usable folder, unless the command refused that up front with checkBase()), removed with everything in it
+// a usable folder, unless the command refused that up front with checkUsable()), removed with everything in it
 // when the owner goes. The runner makes one per scenario job in the parent process, which outlives the job's
 // child; the target session one for the server's output and its --events log; `fuzz` one for its worker.
 //
@@ -37,10 +37,11 @@ class TempDirectory {
 
   // Where create() makes folders: $TMPDIR when set and not empty, else /tmp.
   static std::string baseFolder();
-  // Before any work, for a command that cannot do without its folders: the base is a folder this process
-  // can make folders in. Else "TMPDIR /x: stat: ENOENT (No such file or directory)", "TMPDIR /f: not a
-  // folder (ENOTDIR)", "TMPDIR /ro: access: EROFS (...)" (named "/tmp" when TMPDIR is not set).
-  static Expected<void, std::string> checkBase();
+  // Before any work, for a command that cannot do without its folders: the base is a folder in which a
+  // folder can be made (one is made and removed again). Fails with one line naming TMPDIR (or "/tmp" when
+  // it is not set), the folder and errno: "TMPDIR /x: stat: ENOENT (No such file or directory)", "TMPDIR
+  // /f: not a folder (ENOTDIR)", "TMPDIR /ro: access: EROFS (Read-only file system)".
+  static Expected<void, std::string> checkUsable();
 
  private:
   TempDirectory(std::string path, int ownerLock) : m_path(std::move(path)), m_ownerLock(ownerLock) {}

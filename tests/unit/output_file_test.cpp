@@ -128,7 +128,7 @@ TEST_CASE("prepareOutputFolder makes one missing level and refuses what cannot t
   CHECK(std::filesystem::is_symlink(loop));
 }
 
-TEST_CASE("TempDirectory::checkBase names TMPDIR and the errno when it cannot take folders", "[output-file]") {
+TEST_CASE("TempDirectory::checkUsable names TMPDIR and the errno when it cannot take folders", "[output-file]") {
   auto folder = TempDirectory::create("temp-base");
   REQUIRE(folder);
   std::string file = folder->path() + "/file";
@@ -136,11 +136,11 @@ TEST_CASE("TempDirectory::checkBase names TMPDIR and the errno when it cannot ta
   const char* saved = std::getenv("TMPDIR");
   std::string before = saved != nullptr ? saved : "";
   ::setenv("TMPDIR", (folder->path() + "/missing").c_str(), 1);
-  auto missing = TempDirectory::checkBase();
+  auto missing = TempDirectory::checkUsable();
   ::setenv("TMPDIR", file.c_str(), 1);
-  auto notFolder = TempDirectory::checkBase();
+  auto notFolder = TempDirectory::checkUsable();
   ::setenv("TMPDIR", folder->path().c_str(), 1);
-  auto usable = TempDirectory::checkBase();
+  auto usable = TempDirectory::checkUsable();
   if (saved != nullptr) ::setenv("TMPDIR", before.c_str(), 1);
   else ::unsetenv("TMPDIR");
   REQUIRE_FALSE(missing);
