@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 constexpr auto kWorkerGrace = std::chrono::seconds(20);
 // After an interrupt, what the worker may take to write its state and stop its target before it is killed
 // (its target's supervisor then stops the server by itself): the command must end within 1 s.
-constexpr auto kInterruptGrace = std::chrono::milliseconds(700);
+constexpr auto kInterruptGrace = std::chrono::milliseconds(800);
 // How often the parent looks at the interrupt flag while the worker runs.
 constexpr auto kWatchEvery = std::chrono::milliseconds(20);
 
@@ -98,6 +98,12 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
   if (auto written = blackbox::writeWorkerOptions(worker); !written) {
     return Unexpected{internal("the fuzzing worker's options: " + written.error())};
   }
+  FuzzOutcome outcome;
+  auto stop = [&] { return stopRequested != nullptr && *stopRequested != 0; };
+  if (stop()) {
+    outcome.interrupted = true;  // before anything was started: nothing to stop, nothing tried
+    return outcome;
+  }
   process::SpawnOptions spawn;
   spawn.captureStdout = false;  // the worker prints progress to the inherited stderr
   auto child = process::ChildProcess::spawn({"/proc/self/exe", "fuzz-worker", work->path()}, spawn);
@@ -105,10 +111,8 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
     return Unexpected{internal("starting the fuzzing worker: " + child.error())};
   }
 
-  FuzzOutcome outcome;
   Deadline deadline = Deadline::after(std::chrono::seconds(options.maxTimeSeconds) + kWorkerGrace);
   std::optional<process::ExitStatus> ended;
-  auto stop = [&] { return stopRequested != nullptr && *stopRequested != 0; };
   // Bounded by the deadline.
   while (!ended && !deadline.expired() && !stop()) {
     ended = child->wait(Deadline::after(kWatchEvery).orEarlier(deadline));

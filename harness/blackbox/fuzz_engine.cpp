@@ -1,6 +1,7 @@
 #include "blackbox/fuzz_engine.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -101,7 +102,13 @@ bool interrupted() { return worker().limits.stopped(); }
 [[noreturn]] void endWorker() {
   Worker& w = worker();
   writeState();
-  if (w.target) (void)w.target->stop();
+  if (w.target) {
+    // After an interrupt the command has a second to end: the server is not given time for an orderly stop.
+    if (interrupted()) {
+      for (pid_t pid : w.target->processes()) ::kill(pid, SIGKILL);
+    }
+    (void)w.target->stop();
+  }
   std::_Exit(kExitOk);  // not exit(): libFuzzer treats an exit() inside the callback as the target's crash
 }
 

@@ -13,9 +13,13 @@
 #include "cli/replay_command.h"
 #include "cli/run_command.h"
 #include "cli_support/parse_command_line.h"
+#include "process/interrupt_signals.h"
 
 int main(int argc, char** argv) {
   using namespace sockspec;
+  // First: run and fuzz end in order on SIGINT/SIGTERM (exit 130/143, nothing left), also when the signal
+  // comes while the command line is still being parsed; the other commands get the default action back.
+  process::installInterruptHandlers();
   CLI::App app{"sockspec: conformance and fuzz harness for socket programs.\n"
                "Runs executable scenarios about socket(), bind(), listen(), accept(), send()/recv() and close() "
                "against the OS and against servers, captures and inspects their traffic, and fuzzes them.\n"
@@ -36,10 +40,11 @@ int main(int argc, char** argv) {
   }
   for (CLI::App* command : app.get_subcommands()) {
     if (command->get_name() == "run") return runCommand();
-    if (command->get_name() == "inspect") return inspectCommand();
     if (command->get_name() == "fuzz") return fuzzCommand();
-    if (command->get_name() == "replay") return replayCommand();
     if (command->get_name() == "fuzz-worker") return fuzzWorkerCommand();
+    process::restoreDefaultInterrupts();
+    if (command->get_name() == "inspect") return inspectCommand();
+    if (command->get_name() == "replay") return replayCommand();
   }
   return kExitUsage;
 }

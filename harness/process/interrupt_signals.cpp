@@ -25,6 +25,12 @@ void installInterruptHandlers() {
 
 const volatile std::sig_atomic_t* interruptFlag() { return &g_interrupted; }
 
+void restoreDefaultInterrupts() {
+  ::signal(SIGINT, SIG_DFL);
+  ::signal(SIGTERM, SIG_DFL);
+  if (int pending = g_interrupted; pending != 0) ::raise(pending);
+}
+
 int interruptExitCode() {
   int signal = g_interrupted;
   return signal == SIGTERM ? kExitTerminated : kExitInterrupted;

@@ -17,4 +17,9 @@ const volatile std::sig_atomic_t* interruptFlag();
 // The exit code for the signal that came: 130 for SIGINT, 143 for SIGTERM.
 int interruptExitCode();
 
+// For a command that does not poll the flag: the default actions back, and a signal that came while the
+// handler was installed (main installs it before parsing, for run and fuzz) raised again, so it ends the
+// process as it would have.
+void restoreDefaultInterrupts();
+
 }  // namespace sockspec::process
