@@ -477,8 +477,8 @@ TEST_CASE("a TMPDIR that is not a usable folder is exit 2 naming TMPDIR and the 
   CHECK(processesMentioning(server.marker).empty());
 }
 
-TEST_CASE("--artifacts and --write-scenarios that cannot take files are exit 2 naming the option, the path "
-          "and the errno", "[live][fuzz]") {
+TEST_CASE("fuzz --artifacts and replay --write-scenarios that cannot take files are exit 2 naming the option, "
+          "the path and the errno", "[live][fuzz]") {
   PrivateTemp temp;
   std::string base = freshFolder("output-folders");
   std::string file = base + "/file";
