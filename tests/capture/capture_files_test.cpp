@@ -1,0 +1,214 @@
+// `sockspec run --capture DIR` leaves pcaps that are complete or absent (issue #13): interrupted at any
+// point (SIGINT, SIGTERM, SIGKILL), onto a full disk, or into a folder it cannot write. Needs root (a
+// network namespace per scenario, tmpfs mounts); otherwise every test is reported as skipped.
+#include <catch2/catch.hpp>
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/deadline.h"
+#include "process/child_process.h"
+#include "support/built_programs.h"
+#include "support/capture_tools.h"
+#include "support/program_run.h"
+#include "support/test_files.h"
+
+using namespace sockspec;
+using namespace sockspec::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Over in a few milliseconds: its pcap is written while the slow ones still capture.
+const char* const kQuickScenario = R"SCN(scenario t.quick
+families tcp4
+source "close(2)"
+server = socket
+bind server
+listen server 4
+client = socket
+connect client server
+conn = accept server
+send client "request" -> 7
+recv conn 16 -> "request"
+close conn
+recv client 16 -> eof
+)SCN";
+
+// Captures for 30 s (a recv that nothing answers): an interrupt always lands while its pcap is open.
+const char* const kSlowScenario = R"SCN(scenario t.slow
+families tcp4 tcp6
+source "recv(2)"
+server = socket
+bind server
+listen server 4
+client = socket
+connect client server
+conn = accept server
+send client "x" -> 1
+recv client 4 within 30s -> "none"
+)SCN";
+
+void requireRoot() {
+  if (!runningAsRoot()) skipTest("not root: --capture needs a network namespace per scenario, and tmpfs mounts");
+}
+
+// A tmpfs mounted for one test, unmounted (lazily, so a busy mount cannot fail the test) when it goes.
+class TmpfsMount {
+ public:
+  TmpfsMount(std::string path, const std::string& options) : m_path(std::move(path)) {
+    std::filesystem::create_directories(m_path);
+    REQUIRE(::mount("tmpfs", m_path.c_str(), "tmpfs", 0, options.c_str()) == 0);
+  }
+  ~TmpfsMount() { ::umount2(m_path.c_str(), MNT_DETACH); }
+  TmpfsMount(const TmpfsMount&) = delete;
+  TmpfsMount& operator=(const TmpfsMount&) = delete;
+  const std::string& path() const { return m_path; }
+
+ private:
+  std::string m_path;
+};
+
+std::string scenarioFolder(const std::vector<const char*>& scenarios) {
+  std::string folder = tempFilePath("capture-scenarios");
+  std::filesystem::create_directories(folder);
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    writeFileOrFail(fmt::format("{}/s{}.scn", folder, i), scenarios[i]);
+  }
+  return folder;
+}
+
+std::vector<std::string> runArguments(const PrivateTemp& temp, std::vector<std::string> arguments) {
+  std::vector<std::string> argv{"/usr/bin/env", "TMPDIR=" + temp.path, sockspecBinary(), "run", "--color", "never"};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  return argv;
+}
+
+// The names in `folder`, hidden ones included.
+std::vector<std::string> namesIn(const std::string& folder) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) names.push_back(entry.path().filename());
+  return names;
+}
+
+// Every file in `folder` is a whole capture: a visible *.pcap, not empty, that `sockspec inspect` reads to
+// its end (exit 0); no hidden (temporary) file is left.
+void requireOnlyCompleteCaptures(const std::string& folder) {
+  for (const auto& name : namesIn(folder)) {
+    std::string path = folder + "/" + name;
+    INFO(path);
+    CHECK(name.front() != '.');
+    CHECK(name.ends_with(".pcap"));
+    CHECK(std::filesystem::is_regular_file(std::filesystem::symlink_status(path)));
+    CHECK(std::filesystem::file_size(path) > 0);
+    auto inspect = runProgram({sockspecBinary(), "inspect", path}, {}, 20s);
+    INFO(inspect.describe());
+    CHECK(inspect.exitedWith(0));
+  }
+}
+
+// Whether a process whose parent is `parent` holds a descriptor of a file in `folder` (an open capture:
+// named, or unnamed, which /proc shows as "FOLDER/#123 (deleted)").
+bool childHoldsFileIn(pid_t parent, const std::string& folder) {
+  for (const auto& process : std::filesystem::directory_iterator("/proc")) {
+    std::string pid = process.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(process.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // "pid (comm) state ppid ...": comm may hold spaces, so the fields are read after its last ')'.
+    std::size_t close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    char state = 0;
+    long ppid = 0;
+    if (std::sscanf(line.c_str() + close + 1, " %c %ld", &state, &ppid) != 2 || ppid != parent) continue;
+    std::error_code error;
+    for (const auto& fd : std::filesystem::directory_iterator(process.path() / "fd", error)) {
+      std::string target = std::filesystem::read_symlink(fd.path(), error).string();
+      if (!error && target.rfind(folder + "/", 0) == 0) return true;
+    }
+  }
+  return false;
+}
+
+bool visiblePcapIn(const std::string& folder) {
+  for (const auto& name : namesIn(folder)) {
+    if (name.front() != '.' && name.ends_with(".pcap")) return true;
+  }
+  return false;
+}
+
+// Waits (bounded) for `ready`, polling every few milliseconds; false when the deadline passed first.
+template <typename Ready>
+bool waitUntil(Ready ready, std::chrono::seconds limit) {
+  Deadline deadline = Deadline::after(limit);
+  // Bounded by the deadline.
+  while (!ready()) {
+    if (deadline.expired()) return false;
+    std::this_thread::sleep_for(2ms);
+  }
+  return true;
+}
+
+enum class KillPoint { CaptureOpen, FirstPcapWritten };
+
+// Starts `run --capture` over one quick and one slow scenario, sends `signal` to sockspec (not its jobs, as
+// kill(1) would) at `point`, and checks what is left in the capture folder.
+void interruptAndCheck(int signal, KillPoint point) {
+  PrivateTemp temp;
+  std::string scenarios = scenarioFolder({kQuickScenario, kSlowScenario});
+  std::string captures = tempFilePath("interrupted-captures");
+  std::filesystem::create_directories(captures);
+  process::SpawnOptions options;
+  options.captureStdout = true;
+  options.captureStderr = true;
+  auto child = process::ChildProcess::spawn(
+      runArguments(temp, {scenarios, "--capture", captures, "-j", "3", "--timeout", "60000"}), options);
+  REQUIRE(child);
+  bool reached = point == KillPoint::CaptureOpen
+                     ? waitUntil([&] { return childHoldsFileIn(child->pid(), captures); }, 30s)
+                     : waitUntil([&] { return visiblePcapIn(captures); }, 30s);
+  REQUIRE(reached);
+  // The slow jobs capture for 30 s: the signal lands while their pcaps are open, every time.
+  REQUIRE(childHoldsFileIn(child->pid(), captures));
+  REQUIRE(::kill(child->pid(), signal) == 0);
+  auto ended = child->wait(Deadline::after(30s));
+  REQUIRE(ended);
+  INFO(ended->describe() << "\n" << child->readAllStderr(Deadline::after(1s)));
+  if (signal == SIGKILL) {
+    CHECK(ended->signal == SIGKILL);
+  } else {
+    CHECK(ended->exited);
+    CHECK(ended->code == (signal == SIGINT ? 130 : 143));
+  }
+  // Its jobs die with it (PR_SET_PDEATHSIG, or killed by the interrupted run): then nothing is open.
+  REQUIRE(waitUntil([&] { return !childHoldsFileIn(child->pid(), captures); }, 30s));
+  requireOnlyCompleteCaptures(captures);
+  if (point == KillPoint::FirstPcapWritten) CHECK(pathExists(captures + "/t.quick.tcp4.pcap"));
+  std::filesystem::remove_all(captures);
+}
+
+}  // namespace
+
+TEST_CASE("an interrupted run --capture leaves only whole pcaps, at every point", "[capture][interrupt]") {
+  requireRoot();
+  for (int signal : {SIGINT, SIGTERM, SIGKILL}) {
+    for (KillPoint point : {KillPoint::CaptureOpen, KillPoint::FirstPcapWritten}) {
+      INFO("signal " << signal << (point == KillPoint::CaptureOpen ? " while captures are open"
+                                                                   : " once the first pcap is written"));
+      interruptAndCheck(signal, point);
+    }
+  }
+}
