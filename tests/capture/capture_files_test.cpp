@@ -212,3 +212,61 @@ TEST_CASE("an interrupted run --capture leaves only whole pcaps, at every point"
     }
   }
 }
+
+TEST_CASE("a capture written whole: the JSON names its file and the bytes on disk", "[capture][report]") {
+  requireRoot();
+  PrivateTemp temp;
+  std::string scenarios = scenarioFolder({kQuickScenario});
+  std::string captures = tempFilePath("whole-captures");
+  std::string json = tempFilePath("whole", ".json");
+  auto run = runProgram(runArguments(temp, {scenarios, "--capture", captures, "--report", "json=" + json}), {}, 60s);
+  INFO(run.describe() << run.out);
+  REQUIRE(run.exitedWith(0));
+  auto document = nlohmann::json::parse(readFileOrFail(json));
+  const auto& capture = document.at("scenarios").at(0).at("capture");
+  INFO(capture.dump());
+  std::string file = captures + "/t.quick.tcp4.pcap";
+  CHECK(capture.at("file") == file);
+  CHECK(capture.at("bytes") == std::filesystem::file_size(file));
+  CHECK(capture.at("error") == "");
+  requireOnlyCompleteCaptures(captures);
+}
+
+TEST_CASE("captures onto a full disk: no empty pcap, exit 3, and every report says which and why",
+          "[capture][full-disk]") {
+  requireRoot();
+  PrivateTemp temp;
+  TmpfsMount disk(tempFilePath("full-disk"), "size=64k");
+  std::string captures = disk.path() + "/captures";
+  std::filesystem::create_directories(captures);
+  {
+    // Filled to the last block: every capture's first write fails, whatever its size.
+    std::ofstream filler(disk.path() + "/filler", std::ios::binary);
+    std::string block(4096, 'x');
+    // Bounded: the tmpfs holds 64 KiB.
+    for (int i = 0; i < 64 && filler.write(block.data(), static_cast<std::streamsize>(block.size())); ++i) {
+      filler.flush();
+    }
+  }
+  std::string scenarios = scenarioFolder({kQuickScenario});
+  std::string json = tempFilePath("full", ".json"), junit = tempFilePath("full", ".xml"),
+              tap = tempFilePath("full", ".tap");
+  auto run = runProgram(runArguments(temp, {scenarios, "--capture", captures, "--report", "json=" + json, "--report",
+                                            "junit=" + junit, "--report", "tap=" + tap}),
+                        {}, 60s);
+  INFO(run.describe() << run.out);
+  CHECK(run.exitedWith(3));
+  std::string failure = captures + "/t.quick.tcp4.pcap: write: ENOSPC";
+  CHECK_THAT(run.err, Catch::Contains(failure));
+  CHECK_THAT(run.out, Catch::Contains(failure));
+  CHECK_THAT(readFileOrFail(junit), Catch::Contains(failure));
+  CHECK_THAT(readFileOrFail(tap), Catch::Contains(failure));
+  auto document = nlohmann::json::parse(readFileOrFail(json));
+  const auto& capture = document.at("scenarios").at(0).at("capture");
+  INFO(capture.dump());
+  CHECK(capture.at("file").is_null());
+  CHECK(capture.at("bytes") == 0);
+  CHECK_THAT(capture.at("error").get<std::string>(), Catch::Contains(failure));
+  CHECK(capture.at("received").get<std::uint64_t>() > 0);  // the kernel saw the packets; the disk lost them
+  CHECK(namesIn(captures).empty());
+}
