@@ -100,6 +100,9 @@ Expected<LiveCapture, std::string> LiveCapture::open(const std::string& device, 
   if (auto refused = refuseNonCapture(path); !refused) return Unexpected{refused.error()};
   auto file = UnnamedFile::create(path);
   if (!file) return Unexpected{file.error()};
+  if (settings.owner && ::fchown(file->fd(), settings.owner->first, settings.owner->second) != 0) {
+    return Unexpected{fmt::format("{}: {}", path, SysError{errno, "fchown"}.describe())};
+  }
   capture.m_dumper = std::make_unique<Dumper>(std::move(*file));
   int writer = ::fcntl(capture.m_dumper->file.fd(), F_DUPFD_CLOEXEC, 0);
   if (writer < 0) return Unexpected{fmt::format("{}: {}", path, SysError{errno, "fcntl(F_DUPFD_CLOEXEC)"}.describe())};

@@ -6,9 +6,12 @@
 #pragma once
 
 #include <chrono>
+#include <sys/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <span>
 #include <string>
 #include <vector>
@@ -45,6 +48,9 @@ struct CaptureSettings {
   // The kernel's ring (pcap_set_buffer_size): it must hold what comes between two drains.
   int bufferBytes = 32 * 1024 * 1024;
   bool keepTcpPackets = true;  // tcpPackets(); off, memory does not grow with the packets
+  // The file's owner, when not this process's user: the --user a job switches to before finish() names
+  // the file, which fs.protected_hardlinks allows only to the owner (or one who may read and write it).
+  std::optional<std::pair<uid_t, gid_t>> owner;
 };
 
 class LiveCapture {

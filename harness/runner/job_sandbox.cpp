@@ -50,7 +50,9 @@ void JobSandbox::openCapture() {
   std::string path = directory.empty() ? m_workDirectory + "/wire.pcap"
                                     : fmt::format("{}/{}.{}.pcap", directory, m_scenario.id,
                                                   scenario::familyName(m_family));
-  auto opened = capture::LiveCapture::open("lo", path);
+  capture::CaptureSettings settings;
+  if (m_settings.runAs) settings.owner = std::make_pair(m_settings.runAs->uid, m_settings.runAs->gid);
+  auto opened = capture::LiveCapture::open("lo", path, settings);
   if (!opened) {
     m_captureFailure = opened.error();
     m_context.missingReason = "the capture could not be opened: " + opened.error();

@@ -177,12 +177,13 @@ void interruptAndCheck(int signal, KillPoint point) {
   auto child = process::ChildProcess::spawn(
       runArguments(temp, {scenarios, "--capture", captures, "-j", "3", "--timeout", "60000"}), options);
   REQUIRE(child);
-  bool reached = point == KillPoint::CaptureOpen
-                     ? waitUntil([&] { return childHoldsFileIn(child->pid(), captures); }, 30s)
-                     : waitUntil([&] { return visiblePcapIn(captures); }, 30s);
-  REQUIRE(reached);
   // The slow jobs capture for 30 s: the signal lands while their pcaps are open, every time.
-  REQUIRE(childHoldsFileIn(child->pid(), captures));
+  bool reached = waitUntil(
+      [&] {
+        return childHoldsFileIn(child->pid(), captures) && (point == KillPoint::CaptureOpen || visiblePcapIn(captures));
+      },
+      30s);
+  REQUIRE(reached);
   REQUIRE(::kill(child->pid(), signal) == 0);
   auto ended = child->wait(Deadline::after(30s));
   REQUIRE(ended);
@@ -269,4 +270,75 @@ TEST_CASE("captures onto a full disk: no empty pcap, exit 3, and every report sa
   CHECK_THAT(capture.at("error").get<std::string>(), Catch::Contains(failure));
   CHECK(capture.at("received").get<std::uint64_t>() > 0);  // the kernel saw the packets; the disk lost them
   CHECK(namesIn(captures).empty());
+}
+
+TEST_CASE("a --capture folder that cannot be written is refused before any work, naming path and errno",
+          "[capture][usage]") {
+  requireRoot();
+  PrivateTemp temp;
+  std::string scenarios = scenarioFolder({kQuickScenario});
+  TmpfsMount readOnly(tempFilePath("read-only"), "size=64k,ro");
+  std::string file = tempFilePath("capture-file");
+  writeFileOrFail(file, "not a folder");
+  std::string loop = tempFilePath("capture-loop");
+  REQUIRE(::symlink(loop.c_str(), loop.c_str()) == 0);
+  std::string missingParent = tempFilePath("no-such-folder") + "/captures";
+  // Root's own folder, 0755: the jobs of --user nobody could not write there.
+  std::string rootOnly = tempFilePath("root-only");
+  std::filesystem::create_directories(rootOnly);
+  REQUIRE(::chmod(rootOnly.c_str(), 0755) == 0);
+
+  struct Case {
+    std::string path;
+    std::vector<std::string> extra;
+    std::string expected;
+  };
+  std::vector<Case> cases{
+      {readOnly.path(), {}, "EROFS"},
+      {readOnly.path() + "/sub", {}, "EROFS"},
+      {missingParent, {}, "ENOENT"},
+      {file, {}, "ENOTDIR"},
+      {loop, {}, "ELOOP"},
+      {rootOnly, {"--user", "nobody"}, "EACCES"},
+  };
+  std::string server = serverBinary() + " --listen tcp://127.0.0.1:{port} --service echo";
+  for (const auto& c : cases) {
+    for (bool service : {false, true}) {
+      if (service && !c.extra.empty()) continue;  // --user goes with scenario runs only
+      std::vector<std::string> arguments = service ? std::vector<std::string>{"--suite", "echo", "--target-cmd", server}
+                                                   : std::vector<std::string>{scenarios};
+      arguments.insert(arguments.end(), {"--capture", c.path});
+      arguments.insert(arguments.end(), c.extra.begin(), c.extra.end());
+      auto run = runProgram(runArguments(temp, arguments), {}, 60s);
+      INFO((service ? "echo suite" : "scenarios") << ": " << c.path << ": " << run.describe() << run.out);
+      CHECK(run.exitedWith(2));
+      CHECK(run.out.find("PASS") == std::string::npos);  // refused before any check ran
+      CHECK(splitLines(run.err).size() == 1);
+      CHECK_THAT(run.err, Catch::StartsWith("sockspec run: --capture " + c.path + ": "));
+      CHECK_THAT(run.err, Catch::Contains(c.expected));
+    }
+  }
+  CHECK(namesIn(rootOnly).empty());
+  CHECK(temp.empty());
+}
+
+TEST_CASE("--user nobody writes its captures whole into a folder it may write", "[capture][user]") {
+  requireRoot();
+  // Under /tmp, not the test's private folder: nobody must be able to reach it.
+  std::string captures = "/tmp/sockspec-capture-user-XXXXXX";
+  REQUIRE(::mkdtemp(captures.data()) != nullptr);
+  REQUIRE(::chmod(captures.c_str(), 01777) == 0);
+  std::string scenarios = scenarioFolder({kQuickScenario});
+  std::string copied = captures + "/scenarios";
+  std::filesystem::copy(scenarios, copied);
+  std::filesystem::permissions(copied, std::filesystem::perms::all, std::filesystem::perm_options::add);
+  auto run = runProgram({sockspecBinary(), "run", "--color", "never", copied + "/s0.scn", "--capture", captures + "/pcaps",
+                         "--user", "nobody"},
+                        {}, 60s);
+  INFO(run.describe() << run.out);
+  // sockspec makes the folder for whoever writes into it: nobody's jobs publish their pcaps there.
+  CHECK(run.exitedWith(0));
+  requireOnlyCompleteCaptures(captures + "/pcaps");
+  CHECK(pathExists(captures + "/pcaps/t.quick.tcp4.pcap"));
+  std::filesystem::remove_all(captures);
 }
