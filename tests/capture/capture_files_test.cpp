@@ -31,35 +31,21 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// A scenario over a connected pair (client, and conn accepted from server), then `steps`.
+std::string connectedScenario(const std::string& id, const std::string& families, const std::string& steps) {
+  return fmt::format(
+      "scenario {}\nfamilies {}\nsource \"recv(2)\"\n"
+      "server = socket\nbind server\nlisten server 4\nclient = socket\nconnect client server\nconn = accept server\n{}",
+      id, families, steps);
+}
+
 // Over in a few milliseconds: its pcap is written while the slow ones still capture.
-const char* const kQuickScenario = R"SCN(scenario t.quick
-families tcp4
-source "close(2)"
-server = socket
-bind server
-listen server 4
-client = socket
-connect client server
-conn = accept server
-send client "request" -> 7
-recv conn 16 -> "request"
-close conn
-recv client 16 -> eof
-)SCN";
+const std::string kQuickScenario = connectedScenario(
+    "t.quick", "tcp4", "send client \"request\" -> 7\nrecv conn 16 -> \"request\"\nclose conn\nrecv client 16 -> eof\n");
 
 // Captures for 30 s (a recv that nothing answers): an interrupt always lands while its pcap is open.
-const char* const kSlowScenario = R"SCN(scenario t.slow
-families tcp4 tcp6
-source "recv(2)"
-server = socket
-bind server
-listen server 4
-client = socket
-connect client server
-conn = accept server
-send client "x" -> 1
-recv client 4 within 30s -> "none"
-)SCN";
+const std::string kSlowScenario =
+    connectedScenario("t.slow", "tcp4 tcp6", "send client \"x\" -> 1\nrecv client 4 within 30s -> \"none\"\n");
 
 void requireRoot() {
   if (!runningAsRoot()) skipTest("not root: --capture needs a network namespace per scenario, and tmpfs mounts");
@@ -81,7 +67,7 @@ class TmpfsMount {
   std::string m_path;
 };
 
-std::string scenarioFolder(const std::vector<const char*>& scenarios) {
+std::string scenarioFolder(const std::vector<std::string>& scenarios) {
   std::string folder = tempFilePath("capture-scenarios");
   std::filesystem::create_directories(folder);
   for (std::size_t i = 0; i < scenarios.size(); ++i) {

@@ -103,7 +103,7 @@ TEST_CASE("checkOutputPath refuses a folder and a name in a missing folder", "[o
   auto missing = checkOutputPath(folder->path() + "/no/such/report.json");
   REQUIRE_FALSE(missing);
   CHECK(missing.error() == folder->path() + "/no/such/report.json: the folder " + folder->path() +
-                               "/no/such does not exist");
+                               "/no/such does not exist (ENOENT)");
   CHECK_FALSE(writeOutputFile(folder->path(), "text"));
 }
 
