@@ -308,7 +308,7 @@ TEST_CASE("a --capture folder that cannot be written is refused before any work,
   CHECK(temp.empty());
 }
 
-TEST_CASE("--user nobody writes its captures whole into a folder it may write", "[capture][user]") {
+TEST_CASE("with --user nobody, captures are written whole into a folder it may write", "[capture][user]") {
   requireRoot();
   // Under /tmp, not the test's private folder: nobody must be able to reach it.
   std::string captures = "/tmp/sockspec-capture-user-XXXXXX";
