@@ -187,6 +187,21 @@ void interruptAndCheck(int signal, KillPoint point) {
   std::filesystem::remove_all(captures);
 }
 
+// A run of one check that captures, and the name its pcap gets: a scenario job, or a service check (its
+// server started per check by --target-cmd, the capture filtered to it on the host's lo).
+struct CapturingRun {
+  std::string what;
+  std::vector<std::string> arguments;
+  std::string pcap;
+};
+
+std::vector<CapturingRun> capturingRuns() {
+  std::string server = serverBinary() + " --listen tcp://127.0.0.1:{port} --service echo";
+  return {{"a scenario run", {scenarioFolder({kQuickScenario})}, "t.quick.tcp4.pcap"},
+          {"a service suite", {"--suite", "echo", "--target-cmd", server, "--filter", "echo.liveness"},
+           "echo.liveness.tcp.pcap"}};
+}
+
 }  // namespace
 
 TEST_CASE("an interrupted run --capture leaves only whole pcaps, at every point", "[capture][interrupt]") {
@@ -235,27 +250,60 @@ TEST_CASE("captures onto a full disk: no empty pcap, exit 3, and every report sa
       filler.flush();
     }
   }
-  std::string scenarios = scenarioFolder({kQuickScenario});
-  std::string json = tempFilePath("full", ".json"), junit = tempFilePath("full", ".xml"),
-              tap = tempFilePath("full", ".tap");
-  auto run = runProgram(runArguments(temp, {scenarios, "--capture", captures, "--report", "json=" + json, "--report",
-                                            "junit=" + junit, "--report", "tap=" + tap}),
-                        {}, 60s);
-  INFO(run.describe() << run.out);
-  CHECK(run.exitedWith(3));
-  std::string failure = captures + "/t.quick.tcp4.pcap: write: ENOSPC";
-  CHECK_THAT(run.err, Catch::Contains(failure));
-  CHECK_THAT(run.out, Catch::Contains(failure));
-  CHECK_THAT(readFileOrFail(junit), Catch::Contains(failure));
-  CHECK_THAT(readFileOrFail(tap), Catch::Contains(failure));
-  auto document = nlohmann::json::parse(readFileOrFail(json));
-  const auto& capture = document.at("scenarios").at(0).at("capture");
-  INFO(capture.dump());
-  CHECK(capture.at("file").is_null());
-  CHECK(capture.at("bytes") == 0);
-  CHECK_THAT(capture.at("error").get<std::string>(), Catch::Contains(failure));
-  CHECK(capture.at("received").get<std::uint64_t>() > 0);  // the kernel saw the packets; the disk lost them
-  CHECK(namesIn(captures).empty());
+  for (const auto& mode : capturingRuns()) {
+    INFO(mode.what);
+    std::string json = tempFilePath("full", ".json"), junit = tempFilePath("full", ".xml"),
+                tap = tempFilePath("full", ".tap");
+    std::vector<std::string> arguments = mode.arguments;
+    arguments.insert(arguments.end(), {"--capture", captures, "--report", "json=" + json, "--report", "junit=" + junit,
+                                       "--report", "tap=" + tap});
+    auto run = runProgram(runArguments(temp, arguments), {}, 60s);
+    INFO(run.describe() << run.out);
+    CHECK(run.exitedWith(3));
+    std::string failure = captures + "/" + mode.pcap + ": write: ENOSPC";
+    CHECK_THAT(run.err, Catch::Contains(failure));
+    CHECK_THAT(run.out, Catch::Contains(failure));
+    CHECK_THAT(readFileOrFail(junit), Catch::Contains(failure));
+    CHECK_THAT(readFileOrFail(tap), Catch::Contains(failure));
+    auto document = nlohmann::json::parse(readFileOrFail(json));
+    REQUIRE(document.at("scenarios").size() == 1);
+    const auto& capture = document.at("scenarios").at(0).at("capture");
+    INFO(capture.dump());
+    CHECK(capture.at("file").is_null());
+    CHECK(capture.at("bytes") == 0);
+    CHECK_THAT(capture.at("error").get<std::string>(), Catch::Contains(failure));
+    CHECK(capture.at("received").get<std::uint64_t>() > 0);  // the kernel saw the packets; the disk lost them
+    CHECK(namesIn(captures).empty());
+  }
+}
+
+TEST_CASE("what is not a regular file at a pcap's name is never replaced: the capture fails naming it",
+          "[capture][not-replaced]") {
+  requireRoot();
+  PrivateTemp temp;
+  for (const auto& mode : capturingRuns()) {
+    for (std::string kind : {"FIFO", "symbolic link"}) {
+      INFO(mode.what << ", a " << kind);
+      std::string captures = tempFilePath("not-replaced");
+      std::filesystem::create_directories(captures);
+      std::string path = captures + "/" + mode.pcap;
+      std::string target = captures + ".target";
+      writeFileOrFail(target, "not a capture");
+      REQUIRE((kind == "FIFO" ? ::mkfifo(path.c_str(), 0600) : ::symlink(target.c_str(), path.c_str())) == 0);
+      std::vector<std::string> arguments = mode.arguments;
+      arguments.insert(arguments.end(), {"--capture", captures});
+      auto run = runProgram(runArguments(temp, arguments), {}, 60s);
+      INFO(run.describe() << run.out);
+      CHECK(run.exitedWith(3));
+      CHECK_THAT(run.err, Catch::Contains(path + ": a " + kind + "; not replaced"));
+      struct stat status {};
+      REQUIRE(::lstat(path.c_str(), &status) == 0);
+      CHECK((kind == "FIFO" ? S_ISFIFO(status.st_mode) : S_ISLNK(status.st_mode)));
+      CHECK(readFileOrFail(target) == "not a capture");
+      std::filesystem::remove_all(captures);
+      std::filesystem::remove(target);
+    }
+  }
 }
 
 TEST_CASE("a --capture folder that cannot be written is refused before any work, naming path and errno",
