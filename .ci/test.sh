@@ -2,8 +2,9 @@
 # The README's test command: sets up a fresh Debian 12 machine (idempotently), builds the default preset
 # and runs every test through CTest, then checks that sockspec builds and works without libFuzzer
 # (.ci/build-without-libfuzzer.sh), then the fuzz smoke run (.ci/fuzz-smoke.sh: every *_fuzzer of the fuzz
-# preset for SOCKSPEC_FUZZ_SECONDS, default 30). Exit status: ctest's if it failed, else the no-libFuzzer
-# check's if it failed, else the smoke run's.
+# preset for SOCKSPEC_FUZZ_SECONDS, default 30), then the default suite and the live and chaos tests under
+# ASan + UBSan (.ci/asan.sh). Exit status: ctest's if it failed, else the no-libFuzzer check's if it failed,
+# else the smoke run's if it failed, else the sanitizer run's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,13 +20,14 @@ bash .ci/build-without-libfuzzer.sh || no_libfuzzer_status=$?
 # The smoke run goes on even after a ctest failure: both results are worth having from one CI run.
 smoke_status=0
 bash .ci/fuzz-smoke.sh || smoke_status=$?
-if ((ctest_status != 0)); then
-  echo "test.sh: ctest failed (exit $ctest_status); no-libFuzzer build exit $no_libfuzzer_status;" \
-       "fuzz smoke exit $smoke_status" >&2
-  exit "$ctest_status"
-fi
-if ((no_libfuzzer_status != 0)); then
-  echo "test.sh: the build without libFuzzer failed (exit $no_libfuzzer_status); fuzz smoke exit $smoke_status" >&2
-  exit "$no_libfuzzer_status"
-fi
-exit "$smoke_status"
+asan_status=0
+bash .ci/asan.sh || asan_status=$?
+summary="ctest exit $ctest_status; no-libFuzzer build exit $no_libfuzzer_status; fuzz smoke exit $smoke_status;"
+summary+=" sanitizers exit $asan_status"
+for status in "$ctest_status" "$no_libfuzzer_status" "$smoke_status" "$asan_status"; do
+  if ((status != 0)); then
+    echo "test.sh: failed: $summary" >&2
+    exit "$status"
+  fi
+done
+echo "test.sh: passed: $summary"

@@ -58,6 +58,14 @@ int TempDirectory::removeAbandoned(const std::string& base) {
   return removed;
 }
 
+Expected<void, std::string> TempDirectory::checkUsable() {
+  auto probe = create("probe");
+  if (probe) return {};
+  const char* variable = std::getenv("TMPDIR");
+  return Unexpected{fmt::format("TMPDIR ({}): cannot make sockspec's temporary folders there: {}",
+                                variable != nullptr ? variable : "unset, so /tmp", probe.error())};
+}
+
 Expected<TempDirectory, std::string> TempDirectory::create(const std::string& stem, const std::string& parent) {
   std::error_code error;
   std::filesystem::path base = parent;

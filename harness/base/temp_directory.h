@@ -31,6 +31,10 @@ class TempDirectory {
 
   const std::string& path() const { return m_path; }
 
+  // Before any work: whether a folder can be made under $TMPDIR (made and removed again). Fails with one line
+  // naming TMPDIR, the folder and errno ("TMPDIR (/x): cannot make sockspec's folders there: ... EROFS").
+  static Expected<void, std::string> checkUsable();
+
   // Removes the `sockspec-*` folders under `base` whose owner has ended; returns how many. create() does it
   // once per process for $TMPDIR.
   static int removeAbandoned(const std::string& base);

@@ -7,6 +7,7 @@
 #include "app/run_options.h"
 #include "app/run_plan.h"
 #include "base/exit_codes.h"
+#include "base/temp_directory.h"
 #include "cli_support/usage_error.h"
 #include "process/interrupt_signals.h"
 #include "report/run_result.h"
@@ -27,6 +28,7 @@ int runScenarios(const app::RunOptions& options) {
     for (const auto& line : app::listJobs(*plan)) std::printf("%s\n", line.c_str());
     return kExitOk;
   }
+  if (auto usable = TempDirectory::checkUsable(); !usable) return cli_support::usageError(kProgram, usable.error());
   process::installInterruptHandlers();
   auto outcome = app::executeRun(*plan, process::interruptFlag());
   if (!outcome && *process::interruptFlag() != 0) {

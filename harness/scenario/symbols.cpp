@@ -43,6 +43,7 @@ constexpr std::array kSocketOptions{
     SocketOption{SOCKSPEC_SYMBOL(SO_KEEPALIVE), SOL_SOCKET, OptionValue::Integer},
     SocketOption{SOCKSPEC_SYMBOL(IPV6_V6ONLY), IPPROTO_IPV6, OptionValue::Integer},
     SocketOption{SOCKSPEC_SYMBOL(TCP_QUICKACK), IPPROTO_TCP, OptionValue::Integer},
+    SocketOption{SOCKSPEC_SYMBOL(TCP_DEFER_ACCEPT), IPPROTO_TCP, OptionValue::Integer},
 };
 
 #undef SOCKSPEC_SYMBOL

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,4 +100,27 @@ TEST_CASE("--out onto a folder or into a missing one is a usage error before the
   CHECK_THAT(missing.err, Catch::Contains("the folder " + folder + "/no does not exist"));
   std::filesystem::remove_all(folder);
   CHECK(temp.empty());
+}
+
+// sockspec makes its folders under $TMPDIR; where it cannot, that is one error before any work, not a
+// failure of every check (issue #13 saw 57). As root a read-only tmpfs refuses even root (EROFS); as
+// anyone else a folder without write permission does (EACCES).
+TEST_CASE("a TMPDIR sockspec cannot write to is one error before the run", "[cli][output]") {
+  std::string folder = tempFilePath("read-only-tmp");
+  std::filesystem::create_directories(folder);
+  bool mounted = ::geteuid() == 0 &&
+                 ::mount("tmpfs", folder.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=64k") == 0;
+  if (!mounted) REQUIRE(::chmod(folder.c_str(), 0555) == 0);
+  std::string scenario = tempFilePath("tmpdir-scenario", ".scn");
+  writeFileOrFail(scenario, kScenario);
+  auto run = runProgram({"/usr/bin/env", "TMPDIR=" + folder, sockspecBinary(), "run", "--color", "never", scenario},
+                        {}, std::chrono::seconds(30));
+  if (mounted) ::umount(folder.c_str());
+  INFO(run.describe());
+  CHECK(run.exitedWith(2));
+  CHECK(splitLines(run.err).size() == 1);
+  CHECK_THAT(run.err, Catch::Contains("TMPDIR") && Catch::Contains(folder) &&
+                          Catch::Contains(mounted ? "EROFS" : "EACCES"));
+  CHECK(run.out.empty());  // no check ran
+  std::filesystem::remove_all(folder);
 }
