@@ -105,9 +105,10 @@ void requireOnlyCompleteCaptures(const std::string& folder) {
   }
 }
 
-// Whether a process whose parent is `parent` holds a descriptor of a file in `folder` (an open capture:
-// named, or unnamed, which /proc shows as "FOLDER/#123 (deleted)").
-bool childHoldsFileIn(pid_t parent, const std::string& folder) {
+// Whether `run` or a process whose parent it is holds a descriptor of a file in `folder` (an open capture:
+// named, or unnamed, which /proc shows as "FOLDER/#123 (deleted)"). A scenario job captures in its own
+// process; a service check's capture is sockspec's own.
+bool holdsFileIn(pid_t run, const std::string& folder) {
   for (const auto& process : std::filesystem::directory_iterator("/proc")) {
     std::string pid = process.path().filename();
     if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
@@ -119,7 +120,8 @@ bool childHoldsFileIn(pid_t parent, const std::string& folder) {
     if (close == std::string::npos) continue;
     char state = 0;
     long ppid = 0;
-    if (std::sscanf(line.c_str() + close + 1, " %c %ld", &state, &ppid) != 2 || ppid != parent) continue;
+    if (std::sscanf(line.c_str() + close + 1, " %c %ld", &state, &ppid) != 2) continue;
+    if (ppid != run && std::to_string(run) != pid) continue;
     std::error_code error;
     for (const auto& fd : std::filesystem::directory_iterator(process.path() / "fd", error)) {
       std::string target = std::filesystem::read_symlink(fd.path(), error).string();
@@ -150,23 +152,22 @@ bool waitUntil(Ready ready, std::chrono::seconds limit) {
 
 enum class KillPoint { CaptureOpen, FirstPcapWritten };
 
-// Starts `run --capture` over one quick and one slow scenario, sends `signal` to sockspec (not its jobs, as
-// kill(1) would) at `point`, and checks what is left in the capture folder.
-void interruptAndCheck(int signal, KillPoint point) {
+// Starts `run ARGUMENTS --capture DIR`, sends `signal` to sockspec (not its jobs, as kill(1) would) at
+// `point`, and checks what is left in the capture folder.
+void interruptAndCheck(int signal, KillPoint point, std::vector<std::string> arguments) {
   PrivateTemp temp;
-  std::string scenarios = scenarioFolder({kQuickScenario, kSlowScenario});
   std::string captures = tempFilePath("interrupted-captures");
   std::filesystem::create_directories(captures);
   process::SpawnOptions options;
   options.captureStdout = true;
   options.captureStderr = true;
-  auto child = process::ChildProcess::spawn(
-      runArguments(temp, {scenarios, "--capture", captures, "-j", "3", "--timeout", "60000"}), options);
+  arguments.insert(arguments.end(), {"--capture", captures});
+  auto child = process::ChildProcess::spawn(runArguments(temp, arguments), options);
   REQUIRE(child);
-  // The slow jobs capture for 30 s: the signal lands while their pcaps are open, every time.
+  // The slow checks capture for 30 s: the signal lands while their pcaps are open, every time.
   bool reached = waitUntil(
       [&] {
-        return childHoldsFileIn(child->pid(), captures) && (point == KillPoint::CaptureOpen || visiblePcapIn(captures));
+        return holdsFileIn(child->pid(), captures) && (point == KillPoint::CaptureOpen || visiblePcapIn(captures));
       },
       30s);
   REQUIRE(reached);
@@ -181,7 +182,7 @@ void interruptAndCheck(int signal, KillPoint point) {
     CHECK(ended->code == (signal == SIGINT ? 130 : 143));
   }
   // Its jobs die with it (PR_SET_PDEATHSIG, or killed by the interrupted run): then nothing is open.
-  REQUIRE(waitUntil([&] { return !childHoldsFileIn(child->pid(), captures); }, 30s));
+  REQUIRE(waitUntil([&] { return !holdsFileIn(child->pid(), captures); }, 30s));
   requireOnlyCompleteCaptures(captures);
   if (point == KillPoint::FirstPcapWritten) CHECK(pathExists(captures + "/t.quick.tcp4.pcap"));
   std::filesystem::remove_all(captures);
@@ -206,12 +207,21 @@ std::vector<CapturingRun> capturingRuns() {
 
 TEST_CASE("an interrupted run --capture leaves only whole pcaps, at every point", "[capture][interrupt]") {
   requireRoot();
+  // A quick scenario and a slow one over two families: the quick one's pcap is named while the slow ones
+  // still capture.
+  std::vector<std::string> scenarios{scenarioFolder({kQuickScenario, kSlowScenario}), "-j", "3", "--timeout", "60000"};
+  // An echo check against a server that never answers (discard): it captures until --check-timeout.
+  std::vector<std::string> service{"--suite", "echo", "--target-cmd",
+                                   serverBinary() + " --listen tcp://127.0.0.1:{port} --service discard", "--filter",
+                                   "echo.liveness", "--check-timeout", "30000"};
   for (int signal : {SIGINT, SIGTERM, SIGKILL}) {
     for (KillPoint point : {KillPoint::CaptureOpen, KillPoint::FirstPcapWritten}) {
       INFO("signal " << signal << (point == KillPoint::CaptureOpen ? " while captures are open"
                                                                    : " once the first pcap is written"));
-      interruptAndCheck(signal, point);
+      interruptAndCheck(signal, point, scenarios);
     }
+    INFO("signal " << signal << " while a service check captures");
+    interruptAndCheck(signal, KillPoint::CaptureOpen, service);
   }
 }
 
