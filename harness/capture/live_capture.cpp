@@ -32,17 +32,17 @@ bool startsLikeACapture(const std::array<unsigned char, 4>& magic) {
 }
 
 // An earlier file at `path` may be replaced only when it holds a capture: a user's file that happens to
-// have the name is left alone. What is not a regular file is refused by UnnamedFile itself.
+// have the name is left alone. What is not a regular file is refused by UnnamedFile itself, and never
+// opened here (opening a device can act on it).
 Expected<void, std::string> refuseNonCapture(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return {};  // nothing there, or not a regular file: UnnamedFile::create() says which
   struct stat status {};
+  if (::lstat(path.c_str(), &status) != 0 || !S_ISREG(status.st_mode) || status.st_size == 0) return {};
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return {};  // gone meanwhile, or unreadable: UnnamedFile::create() says what it finds
   std::array<unsigned char, 4> magic{};
-  bool capture = ::fstat(fd, &status) == 0 && S_ISREG(status.st_mode) &&
-                 (status.st_size == 0 || (::pread(fd, magic.data(), magic.size(), 0) == 4 && startsLikeACapture(magic)));
-  bool regular = S_ISREG(status.st_mode);
+  bool capture = ::pread(fd, magic.data(), magic.size(), 0) == 4 && startsLikeACapture(magic);
   ::close(fd);
-  if (regular && !capture) return Unexpected{fmt::format("{}: exists and is not a capture file; not replaced", path)};
+  if (!capture) return Unexpected{fmt::format("{}: exists and is not a capture file; not replaced", path)};
   return {};
 }
 
