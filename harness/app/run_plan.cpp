@@ -53,7 +53,8 @@ Expected<void, PlanError> checkCaptureDirectory(const std::string& directory) {
   if (errno != ENOENT) {
     return Unexpected{usage(fmt::format("--capture {}: {}", directory, SysError{errno, "stat"}.describe()))};
   }
-  if (auto parent = checkParentFolder(directory); !parent) return Unexpected{usage("--capture " + parent.error())};
+  if (auto parent = checkParentFolder(directory); !parent)
+    return Unexpected{usage("--capture " + parent.error())};
   return {};
 }
 

@@ -114,7 +114,8 @@ Expected<void, std::string> checkParentFolder(const std::string& path) {
   if (parent.empty()) parent = ".";
   struct stat status {};
   if (::stat(parent.c_str(), &status) != 0) {
-    if (errno == ENOENT) return Unexpected{fmt::format("{}: the folder {} does not exist (ENOENT)", path, parent.string())};
+    if (errno == ENOENT)
+      return Unexpected{fmt::format("{}: the folder {} does not exist (ENOENT)", path, parent.string())};
     return failureAt(path, SysError{errno, "stat"});
   }
   if (!S_ISDIR(status.st_mode)) {

@@ -52,7 +52,9 @@ Expected<void, std::string> refuseNonRegular(const std::string& path) {
 
 // open(2): O_TMPFILE is refused with EOPNOTSUPP by a file system without it, and with EISDIR by a kernel
 // that does not know the flag (it then reads as O_DIRECTORY).
-bool lacksTmpfile(int error) { return error == EOPNOTSUPP || error == EISDIR; }
+bool lacksTmpfile(int error) {
+  return error == EOPNOTSUPP || error == EISDIR;
+}
 
 // Six random letters and digits for a hidden name (not a secret: O_EXCL and linkat's EEXIST keep it safe).
 std::string randomSuffix() {
@@ -101,7 +103,9 @@ UnnamedFile& UnnamedFile::operator=(UnnamedFile&& other) noexcept {
   return *this;
 }
 
-UnnamedFile::~UnnamedFile() { close(); }
+UnnamedFile::~UnnamedFile() {
+  close();
+}
 
 void UnnamedFile::close() {
   if (m_fd >= 0) ::close(m_fd);
@@ -116,7 +120,8 @@ Expected<void, std::string> UnnamedFile::publish() {
   if (::fsync(m_fd) != 0) return failureAt(m_path, SysError{errno, "fsync"});
   if (auto refused = refuseNonRegular(m_path); !refused) return Unexpected{refused.error()};
   if (!m_hiddenPath.empty()) {
-    if (::rename(m_hiddenPath.c_str(), m_path.c_str()) != 0) return failureAt(m_path, SysError{errno, "rename"});
+    if (::rename(m_hiddenPath.c_str(), m_path.c_str()) != 0)
+      return failureAt(m_path, SysError{errno, "rename"});
     m_published = true;
     return {};
   }

@@ -105,7 +105,8 @@ Expected<LiveCapture, std::string> LiveCapture::open(const std::string& device, 
   }
   capture.m_dumper = std::make_unique<Dumper>(std::move(*file));
   int writer = ::fcntl(capture.m_dumper->file.fd(), F_DUPFD_CLOEXEC, 0);
-  if (writer < 0) return Unexpected{fmt::format("{}: {}", path, SysError{errno, "fcntl(F_DUPFD_CLOEXEC)"}.describe())};
+  if (writer < 0)
+    return Unexpected{fmt::format("{}: {}", path, SysError{errno, "fcntl(F_DUPFD_CLOEXEC)"}.describe())};
   std::FILE* stream = ::fdopen(writer, "wb");
   if (stream == nullptr) {
     ::close(writer);

@@ -132,8 +132,8 @@ std::string renderConsoleEnd(const RunResult& result, bool color) {
   std::string out = fmt::format("\n{} passed, {} failed, {} skipped in {} ms\n", totals.passed, totals.failed,
                                 totals.skipped, detail::wholeMilliseconds(totals.durationMs));
   if (CaptureLosses losses = captureLosses(result); losses.count > 0) {
-    out += fmt::format("{} capture{} not written (the first: {})\n", losses.count, losses.count == 1 ? "" : "s",
-                       detail::oneLine(losses.first->captureError));
+    out += fmt::format("{} capture{} not written (the first: {})\n", losses.count,
+                       losses.count == 1 ? "" : "s", detail::oneLine(losses.first->captureError));
   }
   std::string claims = renderConsoleClaims(result, color);
   if (!claims.empty()) out += "\n" + claims;

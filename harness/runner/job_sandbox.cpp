@@ -48,8 +48,8 @@ void JobSandbox::openCapture() {
   }
   // The pcap file name of a job: "<scenario-id>.<family>.pcap".
   std::string path = directory.empty() ? m_workDirectory + "/wire.pcap"
-                                    : fmt::format("{}/{}.{}.pcap", directory, m_scenario.id,
-                                                  scenario::familyName(m_family));
+                                       : fmt::format("{}/{}.{}.pcap", directory, m_scenario.id,
+                                                     scenario::familyName(m_family));
   capture::CaptureSettings settings;
   if (m_settings.runAs) settings.owner = std::make_pair(m_settings.runAs->uid, m_settings.runAs->gid);
   auto opened = capture::LiveCapture::open("lo", path, settings);

@@ -35,20 +35,23 @@ namespace {
 std::string connectedScenario(const std::string& id, const std::string& families, const std::string& steps) {
   return fmt::format(
       "scenario {}\nfamilies {}\nsource \"recv(2)\"\n"
-      "server = socket\nbind server\nlisten server 4\nclient = socket\nconnect client server\nconn = accept server\n{}",
+      "server = socket\nbind server\nlisten server 4\nclient = socket\nconnect client server\nconn = accept "
+      "server\n{}",
       id, families, steps);
 }
 
 // Over in a few milliseconds: its pcap is written while the slow ones still capture.
 const std::string kQuickScenario = connectedScenario(
-    "t.quick", "tcp4", "send client \"request\" -> 7\nrecv conn 16 -> \"request\"\nclose conn\nrecv client 16 -> eof\n");
+    "t.quick", "tcp4",
+    "send client \"request\" -> 7\nrecv conn 16 -> \"request\"\nclose conn\nrecv client 16 -> eof\n");
 
 // Captures for 30 s (a recv that nothing answers): an interrupt always lands while its pcap is open.
-const std::string kSlowScenario =
-    connectedScenario("t.slow", "tcp4 tcp6", "send client \"x\" -> 1\nrecv client 4 within 30s -> \"none\"\n");
+const std::string kSlowScenario = connectedScenario(
+    "t.slow", "tcp4 tcp6", "send client \"x\" -> 1\nrecv client 4 within 30s -> \"none\"\n");
 
 void requireRoot() {
-  if (!runningAsRoot()) skipTest("not root: --capture needs a network namespace per scenario, and tmpfs mounts");
+  if (!runningAsRoot())
+    skipTest("not root: --capture needs a network namespace per scenario, and tmpfs mounts");
 }
 
 // A tmpfs mounted for one test, unmounted (lazily, so a busy mount cannot fail the test) when it goes.
@@ -77,7 +80,8 @@ std::string scenarioFolder(const std::vector<std::string>& scenarios) {
 }
 
 std::vector<std::string> runArguments(const PrivateTemp& temp, std::vector<std::string> arguments) {
-  std::vector<std::string> argv{"/usr/bin/env", "TMPDIR=" + temp.path, sockspecBinary(), "run", "--color", "never"};
+  std::vector<std::string> argv{"/usr/bin/env", "TMPDIR=" + temp.path, sockspecBinary(), "run", "--color",
+                                "never"};
   argv.insert(argv.end(), arguments.begin(), arguments.end());
   return argv;
 }
@@ -85,7 +89,8 @@ std::vector<std::string> runArguments(const PrivateTemp& temp, std::vector<std::
 // The names in `folder`, hidden ones included.
 std::vector<std::string> namesIn(const std::string& folder) {
   std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(folder)) names.push_back(entry.path().filename());
+  for (const auto& entry : std::filesystem::directory_iterator(folder))
+    names.push_back(entry.path().filename());
   return names;
 }
 
@@ -167,7 +172,8 @@ void interruptAndCheck(int signal, KillPoint point, std::vector<std::string> arg
   // The slow checks capture for 30 s: the signal lands while their pcaps are open, every time.
   bool reached = waitUntil(
       [&] {
-        return holdsFileIn(child->pid(), captures) && (point == KillPoint::CaptureOpen || visiblePcapIn(captures));
+        return holdsFileIn(child->pid(), captures) &&
+               (point == KillPoint::CaptureOpen || visiblePcapIn(captures));
       },
       30s);
   REQUIRE(reached);
@@ -199,7 +205,8 @@ struct CapturingRun {
 std::vector<CapturingRun> capturingRuns() {
   std::string server = serverBinary() + " --listen tcp://127.0.0.1:{port} --service echo";
   return {{"a scenario run", {scenarioFolder({kQuickScenario})}, "t.quick.tcp4.pcap"},
-          {"a service suite", {"--suite", "echo", "--target-cmd", server, "--filter", "echo.liveness"},
+          {"a service suite",
+           {"--suite", "echo", "--target-cmd", server, "--filter", "echo.liveness"},
            "echo.liveness.tcp.pcap"}};
 }
 
@@ -209,15 +216,19 @@ TEST_CASE("an interrupted run --capture leaves only whole pcaps, at every point"
   requireRoot();
   // A quick scenario and a slow one over two families: the quick one's pcap is named while the slow ones
   // still capture.
-  std::vector<std::string> scenarios{scenarioFolder({kQuickScenario, kSlowScenario}), "-j", "3", "--timeout", "60000"};
+  std::vector<std::string> scenarios{scenarioFolder({kQuickScenario, kSlowScenario}), "-j", "3", "--timeout",
+                                     "60000"};
   // An echo check against a server that never answers (discard): it captures until --check-timeout.
-  std::vector<std::string> service{"--suite", "echo", "--target-cmd",
-                                   serverBinary() + " --listen tcp://127.0.0.1:{port} --service discard", "--filter",
-                                   "echo.liveness", "--check-timeout", "30000"};
+  std::vector<std::string> service{
+      "--suite",         "echo",
+      "--target-cmd",    serverBinary() + " --listen tcp://127.0.0.1:{port} --service discard",
+      "--filter",        "echo.liveness",
+      "--check-timeout", "30000"};
   for (int signal : {SIGINT, SIGTERM, SIGKILL}) {
     for (KillPoint point : {KillPoint::CaptureOpen, KillPoint::FirstPcapWritten}) {
-      INFO("signal " << signal << (point == KillPoint::CaptureOpen ? " while captures are open"
-                                                                   : " once the first pcap is written"));
+      INFO("signal " << signal
+                     << (point == KillPoint::CaptureOpen ? " while captures are open"
+                                                         : " once the first pcap is written"));
       interruptAndCheck(signal, point, scenarios);
     }
     INFO("signal " << signal << " while a service check captures");
@@ -235,7 +246,8 @@ TEST_CASE("a capture written whole: the JSON names its file and the bytes on dis
   for (int round = 1; round <= 2; ++round) {
     INFO("run " << round);
     std::string json = tempFilePath("whole", ".json");
-    auto run = runProgram(runArguments(temp, {scenarios, "--capture", captures, "--report", "json=" + json}), {}, 60s);
+    auto run = runProgram(runArguments(temp, {scenarios, "--capture", captures, "--report", "json=" + json}),
+                          {}, 60s);
     INFO(run.describe() << run.out);
     REQUIRE(run.exitedWith(0));
     auto document = nlohmann::json::parse(readFileOrFail(json));
@@ -269,8 +281,8 @@ TEST_CASE("captures onto a full disk: no empty pcap, exit 3, and every report sa
     std::string json = tempFilePath("full", ".json"), junit = tempFilePath("full", ".xml"),
                 tap = tempFilePath("full", ".tap");
     std::vector<std::string> arguments = mode.arguments;
-    arguments.insert(arguments.end(), {"--capture", captures, "--report", "json=" + json, "--report", "junit=" + junit,
-                                       "--report", "tap=" + tap});
+    arguments.insert(arguments.end(), {"--capture", captures, "--report", "json=" + json, "--report",
+                                       "junit=" + junit, "--report", "tap=" + tap});
     auto run = runProgram(runArguments(temp, arguments), {}, 60s);
     INFO(run.describe() << run.out);
     CHECK(run.exitedWith(3));
@@ -306,18 +318,23 @@ TEST_CASE("what is not a regular file at a pcap's name is never replaced: the ca
       if (kind == "regular file") {
         writeFileOrFail(path, "not a capture");  // a user's file that happens to have the name
       } else {
-        REQUIRE((kind == "FIFO" ? ::mkfifo(path.c_str(), 0600) : ::symlink(target.c_str(), path.c_str())) == 0);
+        REQUIRE((kind == "FIFO" ? ::mkfifo(path.c_str(), 0600) : ::symlink(target.c_str(), path.c_str())) ==
+                0);
       }
       std::vector<std::string> arguments = mode.arguments;
       arguments.insert(arguments.end(), {"--capture", captures});
       auto run = runProgram(runArguments(temp, arguments), {}, 60s);
       INFO(run.describe() << run.out);
       CHECK(run.exitedWith(3));
-      CHECK_THAT(run.err, Catch::Contains(path + (kind == "regular file" ? ": exists and is not a capture file"
-                                                                           : ": a " + kind) + "; not replaced"));
+      CHECK_THAT(run.err,
+                 Catch::Contains(
+                     path + (kind == "regular file" ? ": exists and is not a capture file" : ": a " + kind) +
+                     "; not replaced"));
       struct stat status {};
       REQUIRE(::lstat(path.c_str(), &status) == 0);
-      CHECK((kind == "FIFO" ? S_ISFIFO(status.st_mode) : kind == "regular file" ? S_ISREG(status.st_mode) : S_ISLNK(status.st_mode)));
+      CHECK((kind == "FIFO"           ? S_ISFIFO(status.st_mode)
+             : kind == "regular file" ? S_ISREG(status.st_mode)
+                                      : S_ISLNK(status.st_mode)));
       CHECK(readFileOrFail(kind == "regular file" ? path : target) == "not a capture");
       std::filesystem::remove_all(captures);
       std::filesystem::remove(target);
@@ -358,8 +375,9 @@ TEST_CASE("a --capture folder that cannot be written is refused before any work,
   for (const auto& c : cases) {
     for (bool service : {false, true}) {
       if (service && !c.extra.empty()) continue;  // --user goes with scenario runs only
-      std::vector<std::string> arguments = service ? std::vector<std::string>{"--suite", "echo", "--target-cmd", server}
-                                                   : std::vector<std::string>{scenarios};
+      std::vector<std::string> arguments =
+          service ? std::vector<std::string>{"--suite", "echo", "--target-cmd", server}
+                  : std::vector<std::string>{scenarios};
       arguments.insert(arguments.end(), {"--capture", c.path});
       arguments.insert(arguments.end(), c.extra.begin(), c.extra.end());
       auto run = runProgram(runArguments(temp, arguments), {}, 60s);
@@ -385,8 +403,8 @@ TEST_CASE("with --user nobody, captures are written whole into a folder it may w
   std::string copied = captures + "/scenarios";
   std::filesystem::copy(scenarios, copied);
   std::filesystem::permissions(copied, std::filesystem::perms::all, std::filesystem::perm_options::add);
-  auto run = runProgram({sockspecBinary(), "run", "--color", "never", copied + "/s0.scn", "--capture", captures + "/pcaps",
-                         "--user", "nobody"},
+  auto run = runProgram({sockspecBinary(), "run", "--color", "never", copied + "/s0.scn", "--capture",
+                         captures + "/pcaps", "--user", "nobody"},
                         {}, 60s);
   INFO(run.describe() << run.out);
   // sockspec makes the folder for whoever writes into it: nobody's jobs publish their pcaps there.

@@ -101,7 +101,8 @@ std::string dropAndProbe(const std::string& pcapPath, const std::optional<runner
   if ((packets[0].packet.tcpFlags & capture::kTcpSyn) == 0 || packets[0].number != 1)
     return "the first packet is not the SYN #1";
   // The pcap is named only now, by the dropped process (base/unnamed_file.h).
-  if (auto stats = capture->finish(std::chrono::milliseconds(0), std::chrono::milliseconds(0)); !stats.error.empty())
+  if (auto stats = capture->finish(std::chrono::milliseconds(0), std::chrono::milliseconds(0));
+      !stats.error.empty())
     return "the pcap named after the drop: " + stats.error;
   return "ok";
 }
