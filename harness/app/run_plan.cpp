@@ -1,6 +1,7 @@
 #include "app/run_plan.h"
 
 #include <fnmatch.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -10,6 +11,8 @@
 #include <fmt/format.h>
 
 #include "app/server_profile_options.h"
+#include "base/output_file.h"
+#include "base/sys_error.h"
 #include "runner/suite_files.h"
 #include "scenario/parser.h"
 
@@ -37,14 +40,21 @@ Expected<runner::Isolation, PlanError> isolationOf(const std::string& value) {
   return Unexpected{usage(fmt::format("--isolation '{}': expected auto, netns or none", value))};
 }
 
-// --capture DIR is made when the run starts; a path that is already something else is refused now, not
-// after the target has been started (or, for a service suite without CAP_NET_RAW, never).
+// --capture DIR is made (and proved writable) when the run starts (app/capture_folder.h); a path that is
+// already something else, or cannot be looked at, or whose folder is missing, is refused now, not after
+// the target has been started (or, for a service suite without CAP_NET_RAW, never).
 Expected<void, PlanError> checkCaptureDirectory(const std::string& directory) {
-  std::error_code error;
-  if (directory.empty() || !std::filesystem::exists(directory, error)) return {};
-  if (!std::filesystem::is_directory(directory, error)) {
-    return Unexpected{usage(fmt::format("--capture {}: not a directory", directory))};
+  if (directory.empty()) return {};
+  struct stat status {};
+  if (::stat(directory.c_str(), &status) == 0) {
+    if (S_ISDIR(status.st_mode)) return {};
+    return Unexpected{usage(fmt::format("--capture {}: not a directory (ENOTDIR)", directory))};
   }
+  if (errno != ENOENT) {
+    return Unexpected{usage(fmt::format("--capture {}: {}", directory, SysError{errno, "stat"}.describe()))};
+  }
+  if (auto parent = checkParentFolder(directory); !parent)
+    return Unexpected{usage("--capture " + parent.error())};
   return {};
 }
 

@@ -14,6 +14,10 @@ namespace sockspec {
 // not exist (ENOENT ...)", "PATH: a FIFO with no reader (ENXIO ...)".
 Expected<void, std::string> checkOutputPath(const std::string& path);
 
+// For a name that does not exist yet: the folder it would be made in must be there. "PATH: the folder DIR
+// does not exist (ENOENT)", "PATH: DIR is not a folder (ENOTDIR)", "PATH: stat: EACCES (...)".
+Expected<void, std::string> checkParentFolder(const std::string& path);
+
 // Writes `text` to `path`, by what is there:
 // - nothing, or a regular file: into a hidden temporary file beside it, fsync'd, then renamed over it, so a
 //   reader sees the old file or the whole new one, never a part;

@@ -10,6 +10,7 @@
 #include "base/temp_directory.h"
 #include "cli_support/usage_error.h"
 #include "process/interrupt_signals.h"
+#include "report/run_result.h"
 
 namespace sockspec::cli {
 
@@ -49,6 +50,12 @@ int runScenarios(const app::RunOptions& options) {
       std::fprintf(stderr, "sockspec run: %s: %s\n", check.id.c_str(), check.message.c_str());
       return kExitInternal;
     }
+  }
+  // A capture --capture DIR asked for and did not get is lost data, whatever the checks said.
+  if (auto losses = report::captureLosses(outcome->result); losses.count > 0) {
+    std::fprintf(stderr, "sockspec run: %zu capture%s not written; the first: %s\n", losses.count,
+                 losses.count == 1 ? "" : "s", losses.first->captureError.c_str());
+    return kExitInternal;
   }
   return outcome->result.summary().failed == 0 ? kExitOk : kExitCheckFailed;
 }
