@@ -19,6 +19,9 @@ namespace {
 constexpr std::string_view kProgram = "sockspec run";
 
 int runScenarios(const app::RunOptions& options) {
+  // First: planning makes folders (--capture, the TMPDIR probe) that a SIGINT or SIGTERM must not strand.
+  // The work polls the flag from its start, so a signal during planning still ends the run as interrupted.
+  process::installInterruptHandlers();
   auto plan = app::planRun(options);
   if (!plan) {
     for (const auto& line : plan.error().diagnostics) std::fprintf(stderr, "%s\n", line.c_str());
@@ -29,7 +32,6 @@ int runScenarios(const app::RunOptions& options) {
     return kExitOk;
   }
   if (auto usable = TempDirectory::checkUsable(); !usable) return cli_support::usageError(kProgram, usable.error());
-  process::installInterruptHandlers();
   auto outcome = app::executeRun(*plan, process::interruptFlag());
   if (!outcome && *process::interruptFlag() != 0) {
     std::fprintf(stderr, "sockspec run: %s\n", outcome.error().c_str());
