@@ -13,6 +13,7 @@
 #include "cli/replay_command.h"
 #include "cli/run_command.h"
 #include "cli_support/parse_command_line.h"
+#include "cli_support/strict_options.h"
 
 int main(int argc, char** argv) {
   using namespace sockspec;
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   auto fuzzCommand = cli::addFuzzCommand(app);
   auto replayCommand = cli::addReplayCommand(app);
   auto fuzzWorkerCommand = cli::addFuzzWorkerCommand(app);
+  cli_support::refuseEmptyValuesAndFlagValues(app);
   if (auto exitCode = cli_support::parseCommandLine(app, argc, argv, [](const CLI::ParseError& error) -> int {
         std::fprintf(stderr, "sockspec: %s (run 'sockspec --help')\n", error.what());
         return kExitUsage;
