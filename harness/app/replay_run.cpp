@@ -46,14 +46,25 @@ ReplayVerdict replayOne(process::TargetSession& target, proto::Service service,
 }
 
 // A reproducer is read whole: a regular file, or a FIFO (`<(cat FILE)`) that ends; a device such as /dev/zero
-// never ends.
-Expected<void, std::string> checkReproducerFile(const std::string& path) {
+// never ends. Its sidecar, FILE.json, is optional and opened unasked, so it must be a regular file when it is
+// there: a FIFO would block the open, a folder made the JSON reader throw (exit 134).
+Expected<void, std::string> checkReproducerFiles(const std::string& path) {
   struct stat status {};
   if (::stat(path.c_str(), &status) != 0) {
     return Unexpected{fmt::format("{}: {}", path, SysError{errno, "stat"}.describe())};
   }
-  if (S_ISREG(status.st_mode) || S_ISFIFO(status.st_mode)) return {};
-  return Unexpected{fmt::format("{}: not a regular file (a reproducer is read to its end)", path)};
+  if (!S_ISREG(status.st_mode) && !S_ISFIFO(status.st_mode)) {
+    return Unexpected{fmt::format("{}: not a regular file (a reproducer is read to its end)", path)};
+  }
+  std::string sidecar = path + ".json";
+  if (::stat(sidecar.c_str(), &status) != 0) {
+    if (errno == ENOENT) return {};
+    return Unexpected{fmt::format("{}: {}", sidecar, SysError{errno, "stat"}.describe())};
+  }
+  if (!S_ISREG(status.st_mode)) {
+    return Unexpected{fmt::format("{}: not a regular file (a reproducer's sidecar)", sidecar)};
+  }
+  return {};
 }
 
 }  // namespace
@@ -80,7 +91,7 @@ Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
     files.insert(files.end(), expanded->begin(), expanded->end());
   }
   for (const auto& file : files) {
-    if (auto readable = checkReproducerFile(file); !readable) return Unexpected{readable.error()};
+    if (auto readable = checkReproducerFiles(file); !readable) return Unexpected{readable.error()};
     auto loaded = blackbox::loadReproducer(file);
     if (!loaded) return Unexpected{loaded.error()};
     std::string name = !options.service.empty() ? options.service : loaded->service.value_or("");

@@ -262,6 +262,15 @@ void addReplayRows(std::vector<MatrixRow>& rows) {
       {"replay", "paths", "device", {"{device}", "--service", "echo", "--target", "{refused}"}, 2,
        "{device}: not a regular file"},
       {"replay", "paths", "symlink-loop", {"{loop}", "--service", "echo", "--target", "{refused}"}, 2, "{loop}"},
+      // A reproducer's sidecar (FILE.json) is read too, without being named.
+      {"replay", "paths", "sidecar-fifo", {"{sidecar-fifo}", "--service", "echo", "--target", "{refused}"}, 2,
+       "{sidecar-fifo}.json: not a regular file"},
+      {"replay", "paths", "sidecar-directory", {"{sidecar-dir}", "--service", "echo", "--target", "{refused}"}, 2,
+       "{sidecar-dir}.json: not a regular file"},
+      {"replay", "paths", "sidecar-device", {"{sidecar-device}", "--service", "echo", "--target", "{refused}"}, 2,
+       "{sidecar-device}.json: not a regular file"},
+      {"replay", "paths", "sidecar-loop", {"{sidecar-loop}", "--service", "echo", "--target", "{refused}"}, 2,
+       "{sidecar-loop}.json: stat: ELOOP"},
 
       {"replay", "--target-cmd", "empty", joined(kReplay, "--target-cmd", {""}), 2, "--target-cmd: an empty value"},
       {"replay", "--target-cmd", "negative", joined(kReplay, "--target-cmd", {"-1"}), 2, kTargetExited},

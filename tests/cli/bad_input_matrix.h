@@ -31,6 +31,7 @@ struct MatrixOption {
 //   device (like /dev/null)   {loop} a symbolic link to itself   {full} a fresh name on a full tmpfs
 //   {huge} 65,536 'x'   {refused} a tcp URL on loopback whose port refuses connections
 //   {marker} a file name that the row's target command would create if it were started
+//   {sidecar-fifo} {sidecar-dir} {sidecar-device} {sidecar-loop} a reproducer whose FILE.json sidecar is that
 struct MatrixRow {
   MatrixRow(std::string command_, std::string option_, std::string kind_, std::vector<std::string> args_, int exit_,
             std::string expect_, bool diagnostics_ = false, std::string knownElsewhere_ = {})
