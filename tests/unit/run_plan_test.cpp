@@ -128,7 +128,7 @@ TEST_CASE("options for a mode that is not the one chosen are refused, not ignore
   CHECK(app::planRun(suite));
 }
 
-TEST_CASE("--list with a service suite lists its checks; planning starts nothing") {
+TEST_CASE("listing a service suite (--list) gives its checks; planning starts nothing") {
   app::RunOptions options;
   options.suite = "echo";
   options.targetCommand = "server --port {port}";
