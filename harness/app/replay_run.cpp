@@ -67,6 +67,16 @@ Expected<void, std::string> checkReproducerFiles(const std::string& path) {
   return {};
 }
 
+// blackbox::expandReproducerPaths, whose folder walk throws on an entry it cannot stat (a link to itself):
+// that is bad input naming the entry, not an exception out of main (exit 134).
+Expected<std::vector<std::string>, std::string> expandPath(const std::string& path) {
+  try {
+    return blackbox::expandReproducerPaths({path});
+  } catch (const std::filesystem::filesystem_error& error) {
+    return Unexpected{fmt::format("{}: {}", error.path1().string(), SysError{error.code().value(), "stat"}.describe())};
+  }
+}
+
 }  // namespace
 
 Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
@@ -85,7 +95,7 @@ Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
   }
   std::vector<std::string> files;
   for (const auto& path : options.paths) {
-    auto expanded = blackbox::expandReproducerPaths({path});
+    auto expanded = expandPath(path);
     if (!expanded) return Unexpected{expanded.error()};
     if (expanded->empty()) return Unexpected{fmt::format("no reproducers in {}", path)};
     files.insert(files.end(), expanded->begin(), expanded->end());

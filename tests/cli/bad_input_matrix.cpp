@@ -49,6 +49,8 @@ void addRunRows(std::vector<MatrixRow>& rows) {
       {"run", "paths", "fifo", {"{fifo}"}, 2, "{fifo}: not a file or folder"},
       {"run", "paths", "device", {"{device}"}, 2, "{device}: not a file or folder"},
       {"run", "paths", "symlink-loop", {"{loop}"}, 2, "{loop}: ELOOP"},
+      // A folder holding ok.scn and a link to itself named loop.scn.
+      {"run", "paths", "folder-with-loop", {"{looped}"}, 2, "{looped}/loop.scn: ELOOP"},
 
       {"run", "--suite", "empty", {"--suite", "", "{scn}"}, 2, "--suite: an empty value"},
       {"run", "--suite", "negative", {"--suite", "-1", "{scn}"}, 2, "--suite '-1'"},
@@ -262,6 +264,8 @@ void addReplayRows(std::vector<MatrixRow>& rows) {
       {"replay", "paths", "device", {"{device}", "--service", "echo", "--target", "{refused}"}, 2,
        "{device}: not a regular file"},
       {"replay", "paths", "symlink-loop", {"{loop}", "--service", "echo", "--target", "{refused}"}, 2, "{loop}"},
+      {"replay", "paths", "folder-with-loop", {"{looped}", "--service", "echo", "--target", "{refused}"}, 2,
+       "{looped}/loop.scn"},
       // A reproducer's sidecar (FILE.json) is read too, without being named.
       {"replay", "paths", "sidecar-fifo", {"{sidecar-fifo}", "--service", "echo", "--target", "{refused}"}, 2,
        "{sidecar-fifo}.json: not a regular file"},

@@ -32,6 +32,7 @@ struct MatrixOption {
 //   {huge} 65,536 'x'   {refused} a tcp URL on loopback whose port refuses connections
 //   {marker} a file name that the row's target command would create if it were started
 //   {sidecar-fifo} {sidecar-dir} {sidecar-device} {sidecar-loop} a reproducer whose FILE.json sidecar is that
+//   {looped} a folder holding a passing ok.scn and loop.scn, a symbolic link to itself
 struct MatrixRow {
   MatrixRow(std::string command_, std::string option_, std::string kind_, std::vector<std::string> args_, int exit_,
             std::string expect_, bool diagnostics_ = false, std::string knownElsewhere_ = {})

@@ -61,6 +61,9 @@ class Fixture {
     // The null device, made here so that a defect replaces this node, not the system's /dev/null.
     m_device = ::mknod(device().c_str(), S_IFCHR | 0666, ::makedev(1, 3)) == 0;
     REQUIRE(::symlink("loop", loop().c_str()) == 0);
+    fs::create_directories(m_root + "/looped");
+    writeFileOrFail(m_root + "/looped/ok.scn", readFileOrFail(m_root + "/ok.scn"));
+    REQUIRE(::symlink("loop.scn", (m_root + "/looped/loop.scn").c_str()) == 0);
     // Reproducers whose sidecars are not files.
     for (const char* kind : {"fifo", "dir", "device", "loop"}) writeFileOrFail(sidecarOf(kind), "hello");
     REQUIRE(::mkfifo((sidecarOf("fifo") + ".json").c_str(), 0600) == 0);
@@ -140,6 +143,7 @@ class Fixture {
     replaceAll(text, "{huge}", std::string(65536, 'x'));
     replaceAll(text, "{refused}", m_refused);
     replaceAll(text, "{marker}", m_root + "/target-started");
+    replaceAll(text, "{looped}", m_root + "/looped");
     for (const char* kind : {"fifo", "dir", "device", "loop"}) {
       replaceAll(text, fmt::format("{{sidecar-{}}}", kind), sidecarOf(kind));
     }
@@ -166,6 +170,7 @@ class Fixture {
     CHECK((::lstat((sidecarOf("fifo") + ".json").c_str(), &status) == 0 && S_ISFIFO(status.st_mode)));
     CHECK((::lstat((sidecarOf("dir") + ".json").c_str(), &status) == 0 && S_ISDIR(status.st_mode)));
     CHECK((::lstat((sidecarOf("loop") + ".json").c_str(), &status) == 0 && S_ISLNK(status.st_mode)));
+    CHECK((::lstat((m_root + "/looped/loop.scn").c_str(), &status) == 0 && S_ISLNK(status.st_mode)));
   }
 
  private:
