@@ -59,16 +59,61 @@ blackbox::FuzzWorkerOptions workerOptions(const FuzzOptions& options, const std:
   return worker;
 }
 
-// The artifacts folder, made if missing and writable; its absolute path (the worker's cwd is the same, but
-// the sidecars should name it whole).
-Expected<std::string, FuzzFailure> prepareArtifacts(const std::string& artifacts) {
-  std::error_code error;
-  fs::create_directories(artifacts, error);
-  if (error) return Unexpected{usage(fmt::format("--artifacts {}: {}", artifacts, error.message()))};
-  std::string absolute = fs::absolute(artifacts, error).string();
-  if (::access(absolute.c_str(), W_OK) != 0) return Unexpected{usage(fmt::format("--artifacts {}: not writable", artifacts))};
-  return absolute;
-}
+// The artifacts folder, made if missing, and what of it this run made, so that a run refused before it
+// fuzzed (a target that cannot be started) leaves nothing behind.
+class ArtifactsFolder {
+ public:
+  // Checked without making anything: an existing folder must be writable, a missing one must have a folder
+  // as its nearest existing parent.
+  static Expected<ArtifactsFolder, FuzzFailure> check(const std::string& given) {
+    std::error_code error;
+    fs::path absolute = fs::absolute(given, error);
+    if (error) return Unexpected{usage(fmt::format("--artifacts {}: {}", given, error.message()))};
+    ArtifactsFolder folder;
+    folder.m_path = absolute.lexically_normal();
+    if (folder.m_path.has_filename() == false) folder.m_path = folder.m_path.parent_path();
+    // Bounded: one step per component of the path.
+    fs::path existing = folder.m_path;
+    while (!fs::exists(existing, error)) {
+      if (error && error != std::errc::no_such_file_or_directory) {
+        return Unexpected{usage(fmt::format("--artifacts {}: {}", given, error.message()))};
+      }
+      folder.m_made = existing;
+      existing = existing.parent_path();
+    }
+    if (error) return Unexpected{usage(fmt::format("--artifacts {}: {}", given, error.message()))};
+    if (!fs::is_directory(existing, error)) {
+      return Unexpected{usage(fmt::format("--artifacts {}: {} is not a directory", given, existing.string()))};
+    }
+    if (::access(existing.c_str(), W_OK) != 0) {
+      return Unexpected{usage(fmt::format("--artifacts {}: {} is not writable", given, existing.string()))};
+    }
+    return folder;
+  }
+
+  Expected<void, FuzzFailure> make(const std::string& given) const {
+    std::error_code error;
+    fs::create_directories(m_path, error);
+    if (error) return Unexpected{usage(fmt::format("--artifacts {}: {}", given, error.message()))};
+    return {};
+  }
+
+  // Removes the folders make() created, deepest first, each only while empty.
+  void removeMade() const {
+    if (m_made.empty()) return;
+    std::error_code ignored;
+    // Bounded: one step per component below m_made.
+    for (fs::path folder = m_path; !folder.empty(); folder = folder.parent_path()) {
+      if (!fs::remove(folder, ignored) || folder == m_made) break;
+    }
+  }
+
+  std::string path() const { return m_path.string(); }
+
+ private:
+  fs::path m_path;  // absolute (the sidecars name it whole)
+  fs::path m_made;  // the highest folder that did not exist; empty when it all did
+};
 
 }  // namespace
 
@@ -79,17 +124,18 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
     return Unexpected{usage(fmt::format("--max-findings {}: expected 0 (fuzz until --max-time) or more",
                                         options.maxFindings))};
   }
-  auto artifacts = prepareArtifacts(options.artifacts);
+  auto artifacts = ArtifactsFolder::check(options.artifacts);
   if (!artifacts) return Unexpected{artifacts.error()};
   if (options.target.command.empty()) {
     // Somebody else's server: an unreachable one is bad input, said before any fuzzing starts.
     auto reached = blackbox::openFuzzTarget(options.target.spec());
     if (!reached) return Unexpected{usage(reached.error())};
   }
+  if (auto made = artifacts->make(options.artifacts); !made) return Unexpected{made.error()};
 
   auto work = TempDirectory::create("fuzz");
   if (!work) return Unexpected{internal("cannot make a temporary folder: " + work.error())};
-  blackbox::FuzzWorkerOptions worker = workerOptions(options, *artifacts, work->path());
+  blackbox::FuzzWorkerOptions worker = workerOptions(options, artifacts->path(), work->path());
   if (auto written = blackbox::writeWorkerOptions(worker); !written) {
     return Unexpected{internal("the fuzzing worker's options: " + written.error())};
   }
@@ -114,6 +160,7 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
     ended = child->terminate(std::chrono::milliseconds(2000));
   }
   if (!outcome.interrupted && ended->exited && ended->code == kExitUsage) {
+    artifacts->removeMade();  // the target could not be started: nothing was fuzzed
     return Unexpected{FuzzFailure{FuzzFailure::Kind::UsageReported, {}}};  // it said why
   }
   auto state = blackbox::readFuzzState(worker.stateFile());

@@ -90,6 +90,7 @@ class Fixture {
   Fixture& operator=(const Fixture&) = delete;
 
   std::string fifo() const { return m_root + "/fifo"; }
+  std::string missingFolder() const { return m_root + "/missing"; }
   std::string sidecarOf(const std::string& kind) const { return m_root + "/side-" + kind; }
   std::string device() const { return m_root + "/device"; }
   std::string loop() const { return m_root + "/loop"; }
@@ -134,7 +135,7 @@ class Fixture {
     replaceAll(text, "{repro}", m_root + "/repro");
     replaceAll(text, "{new}", fresh);
     replaceAll(text, "{work}", work);
-    replaceAll(text, "{missing}", m_root + "/missing/x");
+    replaceAll(text, "{missing}", missingFolder() + "/x");
     replaceAll(text, "{dir}", dir());
     replaceAll(text, "{fifo}", fifo());
     replaceAll(text, "{device}", device());
@@ -206,6 +207,7 @@ std::vector<std::string> nonEmptyLines(const std::string& text) {
 
 void runRow(Fixture& fixture, const MatrixRow& row) {
   std::string fresh = tempFilePath("matrix-new");
+  fs::remove_all(fixture.missingFolder());  // an earlier row may have made it, as asked
   // A working directory of its own, so that what one row writes by a relative name ("-1") is not the next's.
   std::string work = tempFilePath("matrix-work");
   fs::create_directories(work);
@@ -256,6 +258,11 @@ void runRow(Fixture& fixture, const MatrixRow& row) {
   CHECK(exitOk);
   CHECK(named);
   CHECK(oneLine);
+  // Bad input is found before any work: nothing made where the row named a new file or folder.
+  if (row.exit == 2) {
+    CHECK_FALSE(pathExists(fresh));
+    CHECK_FALSE(pathExists(fixture.missingFolder()));
+  }
 }
 
 void runRows(Fixture& fixture, const std::string& command, bool fullDisk) {
