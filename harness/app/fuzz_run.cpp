@@ -1,13 +1,11 @@
 #include "app/fuzz_run.h"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 
 #include <fmt/format.h>
 
+#include "app/artifacts_folder.h"
 #include "base/exit_codes.h"
 #include "base/file_bytes.h"
 #include "base/shell_quote.h"
@@ -18,8 +16,6 @@
 namespace sockspec::app {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 // Beyond --max-time, what the worker may take to stop: the last exchange, libFuzzer's final report, and
 // stopping the target (its SIGTERM grace).
@@ -59,62 +55,6 @@ blackbox::FuzzWorkerOptions workerOptions(const FuzzOptions& options, const std:
   return worker;
 }
 
-// The artifacts folder, made if missing, and what of it this run made, so that a run refused before it
-// fuzzed (a target that cannot be started) leaves nothing behind.
-class ArtifactsFolder {
- public:
-  // Checked without making anything: an existing folder must be writable, a missing one must have a folder
-  // as its nearest existing parent.
-  static Expected<ArtifactsFolder, FuzzFailure> check(const std::string& given) {
-    std::error_code error;
-    fs::path absolute = fs::absolute(given, error);
-    if (error) return Unexpected{usage(fmt::format("--artifacts {}: {}", given, error.message()))};
-    ArtifactsFolder folder;
-    folder.m_path = absolute.lexically_normal();
-    if (folder.m_path.has_filename() == false) folder.m_path = folder.m_path.parent_path();
-    // Bounded: one step per component of the path.
-    fs::path existing = folder.m_path;
-    while (!fs::exists(existing, error)) {
-      if (error && error != std::errc::no_such_file_or_directory) {
-        return Unexpected{usage(fmt::format("--artifacts {}: {}", given, error.message()))};
-      }
-      folder.m_made = existing;
-      existing = existing.parent_path();
-    }
-    if (error) return Unexpected{usage(fmt::format("--artifacts {}: {}", given, error.message()))};
-    if (!fs::is_directory(existing, error)) {
-      return Unexpected{usage(fmt::format("--artifacts {}: {} is not a directory", given, existing.string()))};
-    }
-    if (::access(existing.c_str(), W_OK) != 0) {
-      return Unexpected{usage(fmt::format("--artifacts {}: {} is not writable", given, existing.string()))};
-    }
-    return folder;
-  }
-
-  Expected<void, FuzzFailure> make(const std::string& given) const {
-    std::error_code error;
-    fs::create_directories(m_path, error);
-    if (error) return Unexpected{usage(fmt::format("--artifacts {}: {}", given, error.message()))};
-    return {};
-  }
-
-  // Removes the folders make() created, deepest first, each only while empty.
-  void removeMade() const {
-    if (m_made.empty()) return;
-    std::error_code ignored;
-    // Bounded: one step per component below m_made.
-    for (fs::path folder = m_path; !folder.empty(); folder = folder.parent_path()) {
-      if (!fs::remove(folder, ignored) || folder == m_made) break;
-    }
-  }
-
-  std::string path() const { return m_path.string(); }
-
- private:
-  fs::path m_path;  // absolute (the sidecars name it whole)
-  fs::path m_made;  // the highest folder that did not exist; empty when it all did
-};
-
 }  // namespace
 
 Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
@@ -125,13 +65,13 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
                                         options.maxFindings))};
   }
   auto artifacts = ArtifactsFolder::check(options.artifacts);
-  if (!artifacts) return Unexpected{artifacts.error()};
+  if (!artifacts) return Unexpected{usage(artifacts.error())};
   if (options.target.command.empty()) {
     // Somebody else's server: an unreachable one is bad input, said before any fuzzing starts.
     auto reached = blackbox::openFuzzTarget(options.target.spec());
     if (!reached) return Unexpected{usage(reached.error())};
   }
-  if (auto made = artifacts->make(options.artifacts); !made) return Unexpected{made.error()};
+  if (auto made = artifacts->make(); !made) return Unexpected{usage(made.error())};
 
   auto work = TempDirectory::create("fuzz");
   if (!work) return Unexpected{internal("cannot make a temporary folder: " + work.error())};
