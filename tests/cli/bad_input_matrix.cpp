@@ -163,6 +163,10 @@ void addRunRows(std::vector<MatrixRow>& rows) {
       {"run", "--capture", "full-disk", {"--capture", "{full}", "{scn}"}, 3, "--capture",
        false, "capture writing (harness/capture/live_capture.*) is another session's: a capture lost to ENOSPC"},
       {"run", "--capture", "mode", {"--list", "--capture", "{new}", "{scn}"}, 2, "--capture"},
+      // The folder is made once the target serves, not before.
+      {"run", "--capture", "unreachable-target", joined(kSuite, "--capture", {"{new}"}), 2, kUnreachable},
+      {"run", "--capture", "target-fails", {"--suite", "echo", "--target-cmd", "false", "--capture", "{new}"}, 2,
+       kTargetExited},
 
       {"run", "--user", "empty", {"--user", "", "{scn}"}, 2, "--user: an empty value"},
       {"run", "--user", "negative", {"--user", "-1", "{scn}"}, 2, "--user"},

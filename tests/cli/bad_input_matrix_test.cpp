@@ -310,6 +310,14 @@ TEST_CASE("every option's bad values end with a documented exit code and one lin
   }
 }
 
+TEST_CASE("a command that does not exist is named", "[cli][matrix]") {
+  auto run = runProgram({sockspecBinary(), "bogus"}, {}, std::chrono::seconds(10));
+  INFO(run.describe());
+  CHECK(run.exitedWith(2));
+  CHECK(nonEmptyLines(run.err) ==
+        std::vector<std::string>{"sockspec: 'bogus' is not a command: run, inspect, fuzz or replay (run 'sockspec --help')"});
+}
+
 TEST_CASE("every output file argument on a full disk: an error, and nothing left half-written", "[cli][matrix]") {
   Fixture fixture;
   if (auto why = fixture.mountFull()) {
