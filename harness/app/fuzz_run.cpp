@@ -59,10 +59,19 @@ blackbox::FuzzWorkerOptions workerOptions(const FuzzOptions& options, const std:
 
 Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
                                                    const volatile std::sig_atomic_t* stopRequested) {
-  if (auto problem = options.target.problem("the server to fuzz")) return Unexpected{usage(*problem)};
+  if (auto problem = options.target.problem("the server to fuzz", options.given)) return Unexpected{usage(*problem)};
   if (options.maxFindings < 0) {
     return Unexpected{usage(fmt::format("--max-findings {}: expected 0 (fuzz until --max-time) or more",
                                         options.maxFindings))};
+  }
+  // A server sockspec did not start is never restarted: fuzzing stops at its first finding, unshrunk.
+  if (options.target.command.empty() && options.given.count("--max-findings") != 0) {
+    return Unexpected{usage("--max-findings goes with --target-cmd: a server sockspec does not start is not "
+                            "restarted, so fuzzing stops at its first finding")};
+  }
+  if (options.target.command.empty() && options.noShrink) {
+    return Unexpected{usage("--no-shrink goes with --target-cmd: a server sockspec does not start cannot be "
+                            "restarted, so nothing is shrunk")};
   }
   auto artifacts = ArtifactsFolder::check(options.artifacts);
   if (!artifacts) return Unexpected{usage(artifacts.error())};

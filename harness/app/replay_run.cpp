@@ -90,7 +90,7 @@ Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
       return Unexpected{fmt::format("{} goes with replaying: --write-scenarios sends nothing", sending)};
     }
   }
-  if (auto problem = options.target.problem("the server to replay against"); problem && !converting) {
+  if (auto problem = options.target.problem("the server to replay against", options.given); problem && !converting) {
     return Unexpected{*problem};
   }
   std::vector<std::string> files;

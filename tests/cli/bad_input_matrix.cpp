@@ -206,6 +206,7 @@ void addInspectRows(std::vector<MatrixRow>& rows) {
 
 void addFuzzRows(std::vector<MatrixRow>& rows) {
   const Args refused = joined(kFuzz, "--target", {"{refused}"});
+  const Args started = joined(kFuzz, "--target-cmd", {"false"});  // exits at once: exit 2 once validated
   for (const char* option : {"--hang-timeout", "--ready-timeout", "--max-time", "--max-len", "--seed"}) {
     addNumberRows(rows, "fuzz", option, refused);
   }
@@ -225,13 +226,19 @@ void addFuzzRows(std::vector<MatrixRow>& rows) {
       {"fuzz", "--service", "huge", {"--service", "{huge}", "--artifacts", "{new}", "--target", "{refused}"}, 2, "--service"},
       {"fuzz", "--service", "non-numeric", {"--service", "abc", "--artifacts", "{new}", "--target", "{refused}"}, 2, "--service"},
       {"fuzz", "--service", "wrong-kind", {"--service", "{scn}", "--artifacts", "{new}", "--target", "{refused}"}, 2, "--service"},
-      {"fuzz", "--max-findings", "empty", joined(refused, "--max-findings", {""}), 2, "--max-findings"},
-      {"fuzz", "--max-findings", "negative", joined(refused, "--max-findings", {"-1"}), 2, "--max-findings -1"},
+      {"fuzz", "--max-findings", "empty", joined(started, "--max-findings", {""}), 2, "--max-findings"},
+      {"fuzz", "--max-findings", "negative", joined(started, "--max-findings", {"-1"}), 2, "--max-findings -1"},
       // Any count is a fine limit; a huge one means "until --max-time".
-      {"fuzz", "--max-findings", "huge", joined(refused, "--max-findings", {"99999999999999999999"}), 2, kUnreachable},
-      {"fuzz", "--max-findings", "non-numeric", joined(refused, "--max-findings", {"abc"}), 2, "--max-findings"},
-      {"fuzz", "--max-findings", "wrong-kind", joined(refused, "--max-findings", {"1.5"}), 2, "--max-findings"},
+      {"fuzz", "--max-findings", "huge", joined(started, "--max-findings", {"99999999999999999999"}), 2, kTargetExited},
+      {"fuzz", "--max-findings", "non-numeric", joined(started, "--max-findings", {"abc"}), 2, "--max-findings"},
+      {"fuzz", "--max-findings", "wrong-kind", joined(started, "--max-findings", {"1.5"}), 2, "--max-findings"},
       flagRow("fuzz", "--no-shrink", refused),
+      // A server sockspec did not start is never restarted: nothing to wait for, shrink, or go on after.
+      {"fuzz", "--no-shrink", "mode", joined(refused, "--no-shrink"), 2, "--no-shrink goes with --target-cmd"},
+      {"fuzz", "--max-findings", "mode", joined(refused, "--max-findings", {"3"}), 2,
+       "--max-findings goes with --target-cmd"},
+      {"fuzz", "--ready-timeout", "mode", joined(refused, "--ready-timeout", {"500"}), 2,
+       "--ready-timeout goes with --target-cmd"},
   });
   const Args bare{"--service", "echo", "--target", "{refused}", "--artifacts"};
   rows.insert(rows.end(), {
@@ -293,6 +300,8 @@ void addReplayRows(std::vector<MatrixRow>& rows) {
       {"replay", "--target", "mode", joined(writes, "{new}", {"--target", "{refused}"}), 2, "--write-scenarios sends nothing"},
       {"replay", "--hang-timeout", "mode", joined(writes, "{new}", {"--hang-timeout", "50"}), 2, "--hang-timeout"},
       {"replay", "--ready-timeout", "mode", joined(writes, "{new}", {"--ready-timeout", "500"}), 2, "--ready-timeout"},
+      {"replay", "--ready-timeout", "target-alone", joined(refused, "--ready-timeout", {"500"}), 2,
+       "--ready-timeout goes with --target-cmd"},
 
       {"replay", "--service", "empty", {"{repro}", "--target", "{refused}", "--service", ""}, 2, "--service"},
       {"replay", "--service", "negative", {"{repro}", "--target", "{refused}", "--service", "-1"}, 2, "--service"},
