@@ -37,6 +37,19 @@ MatrixRow flagRow(const std::string& command, const std::string& flag, const Arg
   return {command, flag, "value", joined(base, flag + "=5"), 2, flag + ": takes no value, got '5'"};
 }
 
+// A report's file (--report FORMAT=FILE or --out FILE) by what is there: both go through base/output_file.h.
+template <typename ArgsFor>
+void addReportFileRows(std::vector<MatrixRow>& rows, const std::string& option, ArgsFor argsFor) {
+  rows.insert(rows.end(), {
+      {"run", option, "missing", argsFor("{missing}"), 2, option + ": {missing}: the folder"},
+      {"run", option, "directory", argsFor("{dir}"), 2, option + ": {dir}: is a directory"},
+      {"run", option, "fifo", argsFor("{fifo}"), 2, option + ": {fifo}: a FIFO with no reader"},
+      {"run", option, "device", argsFor("{device}"), 0, ""},  // written in place, still the device
+      {"run", option, "symlink-loop", argsFor("{loop}"), 2, option + ": {loop}: stat: ELOOP"},
+      {"run", option, "full-disk", argsFor("{full}"), 3, "{full}: write: ENOSPC"},
+  });
+}
+
 void addRunRows(std::vector<MatrixRow>& rows) {
   rows.insert(rows.end(), {
       {"run", "paths", "empty", {""}, 2, "paths: an empty value"},
@@ -112,12 +125,6 @@ void addRunRows(std::vector<MatrixRow>& rows) {
       {"run", "--report", "huge", {"--report", "{huge}", "{scn}"}, 2, "--report: unknown report format 'xxx"},
       {"run", "--report", "non-numeric", {"--report", "abc", "{scn}"}, 2, "--report: unknown report format 'abc'"},
       {"run", "--report", "wrong-kind", {"--report", "json=", "{scn}"}, 2, "--report json=: no file after '='"},
-      {"run", "--report", "missing", {"--report", "json={missing}", "{scn}"}, 2, "--report: {missing}: the folder"},
-      {"run", "--report", "directory", {"--report", "json={dir}", "{scn}"}, 2, "--report: {dir}: is a directory"},
-      {"run", "--report", "fifo", {"--report", "json={fifo}", "{scn}"}, 2, "--report: {fifo}: a FIFO with no reader"},
-      {"run", "--report", "device", {"--report", "json={device}", "{scn}"}, 0, ""},
-      {"run", "--report", "symlink-loop", {"--report", "json={loop}", "{scn}"}, 2, "--report: {loop}: stat: ELOOP"},
-      {"run", "--report", "full-disk", {"--report", "json={full}", "{scn}"}, 3, "{full}: write: ENOSPC"},
       {"run", "--report", "mode", {"--list", "--report", "json={new}", "{scn}"}, 2, "--report"},
 
       {"run", "--out", "empty", {"--report", "json", "--out", "", "{scn}"}, 2, "--out: an empty value"},
@@ -125,12 +132,6 @@ void addRunRows(std::vector<MatrixRow>& rows) {
       {"run", "--out", "huge", {"--report", "json", "--out", "{huge}", "{scn}"}, 2, "--out: xxx"},
       {"run", "--out", "non-numeric", {"--report", "json", "--out", "abc", "{scn}"}, 0, ""},
       {"run", "--out", "wrong-kind", {"--out", "json", "{scn}"}, 2, "--out needs --report"},
-      {"run", "--out", "missing", {"--report", "json", "--out", "{missing}", "{scn}"}, 2, "--out: {missing}: the folder"},
-      {"run", "--out", "directory", {"--report", "json", "--out", "{dir}", "{scn}"}, 2, "--out: {dir}: is a directory"},
-      {"run", "--out", "fifo", {"--report", "json", "--out", "{fifo}", "{scn}"}, 2, "--out: {fifo}: a FIFO with no reader"},
-      {"run", "--out", "device", {"--report", "json", "--out", "{device}", "{scn}"}, 0, ""},
-      {"run", "--out", "symlink-loop", {"--report", "json", "--out", "{loop}", "{scn}"}, 2, "--out: {loop}: stat: ELOOP"},
-      {"run", "--out", "full-disk", {"--report", "json", "--out", "{full}", "{scn}"}, 3, "{full}: write: ENOSPC"},
 
       {"run", "--isolation", "empty", {"--isolation", "", "{scn}"}, 2, "--isolation: an empty value"},
       {"run", "--isolation", "negative", {"--isolation", "-1", "{scn}"}, 2, "--isolation '-1'"},
@@ -177,6 +178,10 @@ void addRunRows(std::vector<MatrixRow>& rows) {
       {"run", "--user", "mode", joined(kSuite, "--user", {"nobody"}), 2, "--user"},
   });
   addNumberRows(rows, "run", "--timeout", kRun);
+  addReportFileRows(rows, "--report",
+                    [](const std::string& path) { return Args{"--report", "json=" + path, "{scn}"}; });
+  addReportFileRows(rows, "--out",
+                    [](const std::string& path) { return Args{"--report", "json", "--out", path, "{scn}"}; });
 }
 
 void addInspectRows(std::vector<MatrixRow>& rows) {
