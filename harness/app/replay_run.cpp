@@ -1,13 +1,17 @@
 #include "app/replay_run.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <filesystem>
-#include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/display_escape.h"
 #include "base/file_bytes.h"
+#include "base/output_file.h"
+#include "base/sys_error.h"
 #include "blackbox/fault_verdict.h"
 #include "blackbox/fuzz_target.h"
 #include "blackbox/input_exchange.h"
@@ -41,6 +45,38 @@ ReplayVerdict replayOne(process::TargetSession& target, proto::Service service,
   return {reproducer.path, "no fault", exchange};
 }
 
+// A reproducer is read whole: a regular file, or a FIFO (`<(cat FILE)`) that ends; a device such as /dev/zero
+// never ends. Its sidecar, FILE.json, is optional and opened unasked, so it must be a regular file when it is
+// there: a FIFO would block the open, a folder made the JSON reader throw (exit 134).
+Expected<void, std::string> checkReproducerFiles(const std::string& path) {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0) {
+    return Unexpected{fmt::format("{}: {}", path, SysError{errno, "stat"}.describe())};
+  }
+  if (!S_ISREG(status.st_mode) && !S_ISFIFO(status.st_mode)) {
+    return Unexpected{fmt::format("{}: not a regular file (a reproducer is read to its end)", path)};
+  }
+  std::string sidecar = path + ".json";
+  if (::stat(sidecar.c_str(), &status) != 0) {
+    if (errno == ENOENT) return {};
+    return Unexpected{fmt::format("{}: {}", sidecar, SysError{errno, "stat"}.describe())};
+  }
+  if (!S_ISREG(status.st_mode)) {
+    return Unexpected{fmt::format("{}: not a regular file (a reproducer's sidecar)", sidecar)};
+  }
+  return {};
+}
+
+// blackbox::expandReproducerPaths, whose folder walk throws on an entry it cannot stat (a link to itself):
+// that is bad input naming the entry, not an exception out of main (exit 134).
+Expected<std::vector<std::string>, std::string> expandPath(const std::string& path) {
+  try {
+    return blackbox::expandReproducerPaths({path});
+  } catch (const std::filesystem::filesystem_error& error) {
+    return Unexpected{fmt::format("{}: {}", error.path1().string(), SysError{error.code().value(), "stat"}.describe())};
+  }
+}
+
 }  // namespace
 
 Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
@@ -49,13 +85,23 @@ Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
   if (converting && (!options.target.command.empty() || !options.target.url.empty())) {
     return Unexpected{std::string("--write-scenarios sends nothing: it takes no --target or --target-cmd")};
   }
-  if (auto problem = options.target.problem("the server to replay against"); problem && !converting) {
+  for (const char* sending : {"--hang-timeout", "--ready-timeout", "--json"}) {
+    if (converting && options.given.count(sending) != 0) {
+      return Unexpected{fmt::format("{} goes with replaying: --write-scenarios sends nothing", sending)};
+    }
+  }
+  if (auto problem = options.target.problem("the server to replay against", options.given); problem && !converting) {
     return Unexpected{*problem};
   }
-  auto files = blackbox::expandReproducerPaths(options.paths);
-  if (!files) return Unexpected{files.error()};
-  if (files->empty()) return Unexpected{std::string("no reproducers in the folders given")};
-  for (const auto& file : *files) {
+  std::vector<std::string> files;
+  for (const auto& path : options.paths) {
+    auto expanded = expandPath(path);
+    if (!expanded) return Unexpected{expanded.error()};
+    if (expanded->empty()) return Unexpected{fmt::format("no reproducers in {}", path)};
+    files.insert(files.end(), expanded->begin(), expanded->end());
+  }
+  for (const auto& file : files) {
+    if (auto readable = checkReproducerFiles(file); !readable) return Unexpected{readable.error()};
     auto loaded = blackbox::loadReproducer(file);
     if (!loaded) return Unexpected{loaded.error()};
     std::string name = !options.service.empty() ? options.service : loaded->service.value_or("");
@@ -70,12 +116,13 @@ Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
   return plan;
 }
 
-Expected<std::vector<std::string>, std::string> writeRegressionScenarios(const ReplayPlan& plan) {
+Expected<std::vector<std::string>, ScenarioWriteFailure> writeRegressionScenarios(const ReplayPlan& plan) {
+  auto badInput = [](std::string message) { return Unexpected{ScenarioWriteFailure{std::move(message), false}}; };
   const std::string& directory = plan.options.scenarioDirectory;
   std::vector<std::string> lines;
   std::error_code error;
   std::filesystem::create_directories(directory, error);
-  if (error) return Unexpected{fmt::format("--write-scenarios {}: {}", directory, error.message())};
+  if (error) return badInput(fmt::format("--write-scenarios {}: {}", directory, error.message()));
   for (std::size_t i = 0; i < plan.reproducers.size(); ++i) {
     const auto& reproducer = plan.reproducers[i];
     blackbox::RegressionScenarioSource source;
@@ -87,16 +134,20 @@ Expected<std::vector<std::string>, std::string> writeRegressionScenarios(const R
     std::string text = blackbox::regressionScenarioText(source);
     std::string path = fmt::format("{}/{}.scn", directory, blackbox::regressionScenarioId(source));
     if (std::filesystem::exists(path, error)) {
+      // Only a regular file is read back: a FIFO there would block the read.
+      if (!std::filesystem::is_regular_file(path, error)) {
+        return badInput(fmt::format("{} exists and is not a regular file", path));
+      }
       auto old = readFileBytes(path);
-      if (!old) return Unexpected{fmt::format("{} exists and cannot be read: {}", path, old.error().describe())};
-      if (*old != text) return Unexpected{fmt::format("{} exists and differs: remove it to write it again", path)};
+      if (!old) return badInput(fmt::format("{} exists and cannot be read: {}", path, old.error().describe()));
+      if (*old != text) return badInput(fmt::format("{} exists and differs: remove it to write it again", path));
       lines.push_back(fmt::format("{}: unchanged", path));
       continue;
     }
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    out.close();
-    if (!out) return Unexpected{fmt::format("{}: cannot write it", path)};
+    // Whole or not at all (a full disk leaves no empty .scn that the next run would call "differs").
+    if (auto written = writeOutputFile(path, text); !written) {
+      return Unexpected{ScenarioWriteFailure{written.error(), true}};
+    }
     lines.push_back(fmt::format("{}: written from {}", path, reproducer.path));
   }
   return lines;

@@ -3,6 +3,7 @@
 // and its sidecar before anything is sent; the command file prints the verdicts and maps them to exit codes.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ struct ReplayOptions {
   std::string service;
   bool json = false;
   std::string scenarioDirectory;  // --write-scenarios DIR: convert, send nothing
+  std::set<std::string> given;    // the options named on the command line ("--hang-timeout")
 };
 
 struct ReplayPlan {
@@ -39,10 +41,16 @@ struct ReplayVerdict {
 // Checks the options and loads every reproducer; the error is bad usage or an unreadable file (exit 2).
 Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options);
 
-// --write-scenarios: each reproducer becomes DIR/<scenario id>.scn (blackbox/regression_scenario.h). An
-// existing file is left alone unless it already holds the same text: it may have been edited since. Returns
-// a line per file ("DIR/x.scn: written from R", "...: unchanged"); the error is bad input (exit 2).
-Expected<std::vector<std::string>, std::string> writeRegressionScenarios(const ReplayPlan& plan);
+struct ScenarioWriteFailure {
+  std::string message;
+  bool writeFailed = false;  // the file system failed a write (ENOSPC, EIO: exit 3); otherwise bad input (exit 2)
+};
+
+// --write-scenarios: each reproducer becomes DIR/<scenario id>.scn (blackbox/regression_scenario.h), written
+// whole or not at all (base/output_file.h). An existing file is left alone unless it already holds the same
+// text: it may have been edited since. Returns a line per file ("DIR/x.scn: written from R", "...:
+// unchanged").
+Expected<std::vector<std::string>, ScenarioWriteFailure> writeRegressionScenarios(const ReplayPlan& plan);
 
 // Starts or reaches the target and replays every reproducer, a fresh server for each when sockspec starts
 // it. The error (exit 2) is a target that cannot be started, restarted or reached.
