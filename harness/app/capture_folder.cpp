@@ -41,11 +41,23 @@ Result<void> probeWritableAs(const std::string& folder, const runner::RunAs& use
 
 }  // namespace
 
-Expected<std::string, std::string> prepareCaptureFolder(const std::string& directory,
-                                                        const std::optional<runner::RunAs>& writer) {
+void CaptureFolder::removeIfUnused() const {
+  if (made) ::rmdir(path.c_str());  // fails with ENOTEMPTY once anything is in it: then it stays
+}
+
+Expected<CaptureFolder, std::string> prepareCaptureFolder(const std::string& directory,
+                                                          const std::optional<runner::RunAs>& writer) {
+  CaptureFolder folder;
+  std::error_code error;
+  folder.path = std::filesystem::absolute(directory, error).string();
+  if (error) return Unexpected{fmt::format("--capture {}: {}", directory, error.message())};
   if (::mkdir(directory.c_str(), 0755) == 0) {
+    folder.made = true;
     // Made for whoever writes the pcaps: a job that switched to --user publishes them there.
     if (writer && ::chown(directory.c_str(), writer->uid, writer->gid) != 0) {
+      int chownError = errno;
+      folder.removeIfUnused();
+      errno = chownError;
       return Unexpected{fmt::format("--capture {}: {}", directory, SysError{errno, "chown"}.describe())};
     }
   } else if (errno != EEXIST) {
@@ -53,13 +65,11 @@ Expected<std::string, std::string> prepareCaptureFolder(const std::string& direc
   }
   auto writable = writer ? probeWritableAs(directory, *writer) : probeWritableFolder(directory);
   if (!writable) {
+    folder.removeIfUnused();
     return Unexpected{fmt::format("--capture {}: not writable{}: {}", directory,
                                   writer ? " by user " + writer->name : "", writable.error().describe())};
   }
-  std::error_code error;
-  auto absolute = std::filesystem::absolute(directory, error);
-  if (error) return Unexpected{fmt::format("--capture {}: {}", directory, error.message())};
-  return absolute.string();
+  return folder;
 }
 
 }  // namespace sockspec::app

@@ -12,10 +12,19 @@
 
 namespace sockspec::app {
 
-// The folder's absolute path (the report and the messages name the files in it). Fails with one line
-// naming --capture, the path and the errno: "--capture DIR: mkdir: EROFS (Read-only file system)",
-// "--capture DIR: not writable by user nobody: open: EACCES (Permission denied)".
-Expected<std::string, std::string> prepareCaptureFolder(const std::string& directory,
-                                                        const std::optional<runner::RunAs>& writer);
+struct CaptureFolder {
+  std::string path;   // absolute: the report and the messages name the files in it
+  bool made = false;  // this run made it
+
+  // For a run refused after this (an unreachable target: exit 2, which leaves nothing behind): removes the
+  // folder if this run made it and it is still empty.
+  void removeIfUnused() const;
+};
+
+// Fails with one line naming --capture, the path and the errno: "--capture DIR: mkdir: EROFS (Read-only
+// file system)", "--capture DIR: not writable by user nobody: open: EACCES (Permission denied)"; a folder it
+// made is removed again.
+Expected<CaptureFolder, std::string> prepareCaptureFolder(const std::string& directory,
+                                                          const std::optional<runner::RunAs>& writer);
 
 }  // namespace sockspec::app

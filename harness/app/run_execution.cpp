@@ -69,7 +69,7 @@ Expected<void, std::string> prepareServiceCaptures(const RunPlan& plan, const st
 Expected<RunOutcome, std::string> executeServiceSuite(const RunPlan& plan,
                                                       const volatile std::sig_atomic_t* stopRequested) {
   // --capture DIR before anything starts: a folder nobody can write is bad input, not a lost pcap per check.
-  std::string folder;
+  CaptureFolder folder;
   if (!plan.captureDirectory.empty() && runner::hasRawCaptureCapability()) {
     auto made = prepareCaptureFolder(plan.captureDirectory, std::nullopt);
     if (!made) return Unexpected{made.error()};
@@ -78,12 +78,15 @@ Expected<RunOutcome, std::string> executeServiceSuite(const RunPlan& plan,
   process::TargetSpec spec = *plan.target;
   spec.stopRequested = stopRequested;
   auto target = process::TargetSession::open(spec);
-  if (!target) return Unexpected{target.error()};
+  if (!target) {
+    folder.removeIfUnused();
+    return Unexpected{target.error()};
+  }
   suites::SuiteOptions options = plan.suiteOptions;
   options.session = &*target;
   options.stopRequested = stopRequested;
   std::optional<TempDirectory> scratch;
-  if (auto prepared = prepareServiceCaptures(plan, folder, target->endpoint(), scratch, options); !prepared) {
+  if (auto prepared = prepareServiceCaptures(plan, folder.path, target->endpoint(), scratch, options); !prepared) {
     return Unexpected{prepared.error()};
   }
 
@@ -157,13 +160,13 @@ std::vector<report::CheckResult> runJobs(const std::vector<runner::ScenarioJob>&
 
 // --capture DIR: made now, writable by the jobs' user; dropped with a warning when jobs get no namespace of
 // their own to capture in.
-Expected<std::string, std::string> prepareCaptureDirectory(const RunPlan& plan) {
-  if (plan.captureDirectory.empty()) return std::string();
+Expected<CaptureFolder, std::string> prepareCaptureDirectory(const RunPlan& plan) {
+  if (plan.captureDirectory.empty()) return CaptureFolder{};
   if (plan.isolation == runner::Isolation::None || !runner::canCreateNetworkNamespaces()) {
     // Capture is done on lo inside each scenario's own namespace, which needs privileges.
     std::fprintf(stderr, "sockspec run: --capture needs a network namespace per scenario (run as root); "
                          "the run goes on without captures\n");
-    return std::string();
+    return CaptureFolder{};
   }
   return prepareCaptureFolder(plan.captureDirectory, plan.runAs);
 }
@@ -179,7 +182,7 @@ Expected<RunOutcome, std::string> executeScenarios(const RunPlan& plan,
   options.onResult = [&](const report::CheckResult& check) { console.checkFinished(check); };
   auto capture = prepareCaptureDirectory(plan);
   if (!capture) return Unexpected{capture.error()};
-  options.captureDirectory = *capture;
+  options.captureDirectory = capture->path;
   options.runAs = plan.runAs;
 
   // Scenarios that say 'requires target' connect to the server under test (connect-target): each job's own
@@ -187,13 +190,19 @@ Expected<RunOutcome, std::string> executeScenarios(const RunPlan& plan,
   std::optional<process::TargetSession> target;
   if (plan.target && plan.target->freshPerCheck && !plan.target->command.empty()) {
     auto planned = perJobTarget(*plan.target);
-    if (!planned) return Unexpected{planned.error()};
+    if (!planned) {
+      capture->removeIfUnused();
+      return Unexpected{planned.error()};
+    }
     options.target = std::move(*planned);
   } else if (plan.target) {
     process::TargetSpec spec = *plan.target;
     spec.stopRequested = stopRequested;
     auto opened = process::TargetSession::open(spec);
-    if (!opened) return Unexpected{opened.error()};
+    if (!opened) {
+      capture->removeIfUnused();
+      return Unexpected{opened.error()};
+    }
     target.emplace(std::move(*opened));
     auto address = net::toSockAddr(target->endpoint());
     if (!address) return Unexpected{fmt::format("--target {}: {}", target->endpoint().toString(), address.error())};

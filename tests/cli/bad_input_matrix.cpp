@@ -156,7 +156,7 @@ void addRunRows(std::vector<MatrixRow>& rows) {
       {"run", "--capture", "huge", {"--capture", "{huge}", "{scn}"}, 2, "--capture xxx"},
       {"run", "--capture", "non-numeric", {"--capture", "abc", "{scn}"}, 0, ""},
       {"run", "--capture", "wrong-kind", {"--capture", "{scn}", "{scn}"}, 2, "--capture {scn}: not a directory"},
-      {"run", "--capture", "missing", {"--capture", "{missing}", "{scn}"}, 0, ""},
+      {"run", "--capture", "missing", {"--capture", "{missing}", "{scn}"}, 2, "--capture {missing}: the folder"},
       {"run", "--capture", "directory", {"--capture", "{dir}", "{scn}"}, 0, ""},
       {"run", "--capture", "fifo", {"--capture", "{fifo}", "{scn}"}, 2, "--capture {fifo}: not a directory"},
       {"run", "--capture", "device", {"--capture", "{device}", "{scn}"}, 2, "--capture {device}: not a directory"},
