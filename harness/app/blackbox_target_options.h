@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 
 #include "process/target_session.h"
@@ -18,9 +19,11 @@ struct BlackboxTargetOptions {
   // The session's spec (blackbox::fuzzTargetSpec): a command without a URL serves at the default
   // tcp://127.0.0.1:{port}.
   process::TargetSpec spec() const;
-  // The usage message when neither --target-cmd nor --target is given (`purpose`: "the server to fuzz"), or
-  // when a --target alone says {port}, which only --target-cmd can fill; nothing when the options are fine.
-  std::optional<std::string> problem(std::string_view purpose) const;
+  // The usage message when neither --target-cmd nor --target is given (`purpose`: "the server to fuzz"), when
+  // a --target alone says {port}, which only --target-cmd can fill, or when `given` (the options the command
+  // line named) has --ready-timeout without --target-cmd (only a started server is waited for); nothing when
+  // the options are fine.
+  std::optional<std::string> problem(std::string_view purpose, const std::set<std::string>& given = {}) const;
 };
 
 }  // namespace sockspec::app

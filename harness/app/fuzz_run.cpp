@@ -2,13 +2,12 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 
 #include <fmt/format.h>
 
+#include "app/artifacts_folder.h"
 #include "base/exit_codes.h"
 #include "base/file_bytes.h"
-#include "base/output_file.h"
 #include "base/shell_quote.h"
 #include "base/temp_directory.h"
 #include "blackbox/fuzz_target.h"
@@ -17,8 +16,6 @@
 namespace sockspec::app {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 // Beyond --max-time, what the worker may take to stop: the last exchange, libFuzzer's final report, and
 // stopping the target (its SIGTERM grace).
@@ -63,38 +60,38 @@ blackbox::FuzzWorkerOptions workerOptions(const FuzzOptions& options, const std:
   return worker;
 }
 
-// The artifacts folder, made if missing and writable; its absolute path (the worker's cwd is the same, but
-// the sidecars should name it whole).
-Expected<std::string, FuzzFailure> prepareArtifacts(const std::string& artifacts) {
-  if (auto ready = prepareOutputFolder(artifacts); !ready) return Unexpected{usage("--artifacts " + ready.error())};
-  std::error_code error;
-  std::string absolute = fs::absolute(artifacts, error).string();
-  if (error) return Unexpected{usage(fmt::format("--artifacts {}: {}", artifacts, error.message()))};
-  return absolute;
-}
-
 }  // namespace
 
 Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
                                                    const volatile std::sig_atomic_t* stopRequested) {
-  if (auto problem = options.target.problem("the server to fuzz")) return Unexpected{usage(*problem)};
+  if (auto problem = options.target.problem("the server to fuzz", options.given)) return Unexpected{usage(*problem)};
   if (options.maxFindings < 0) {
     return Unexpected{usage(fmt::format("--max-findings {}: expected 0 (fuzz until --max-time) or more",
                                         options.maxFindings))};
   }
   // The worker's folder and the target's files go under TMPDIR: one that cannot take them is bad input.
   if (auto temp = TempDirectory::checkUsable(); !temp) return Unexpected{usage(temp.error())};
-  auto artifacts = prepareArtifacts(options.artifacts);
-  if (!artifacts) return Unexpected{artifacts.error()};
+  // A server sockspec did not start is never restarted: fuzzing stops at its first finding, unshrunk.
+  if (options.target.command.empty() && options.given.count("--max-findings") != 0) {
+    return Unexpected{usage("--max-findings goes with --target-cmd: a server sockspec does not start is not "
+                            "restarted, so fuzzing stops at its first finding")};
+  }
+  if (options.target.command.empty() && options.noShrink) {
+    return Unexpected{usage("--no-shrink goes with --target-cmd: a server sockspec does not start cannot be "
+                            "restarted, so nothing is shrunk")};
+  }
+  auto artifacts = ArtifactsFolder::check(options.artifacts);
+  if (!artifacts) return Unexpected{usage(artifacts.error())};
   if (options.target.command.empty()) {
     // Somebody else's server: an unreachable one is bad input, said before any fuzzing starts.
     auto reached = blackbox::openFuzzTarget(options.target.spec());
     if (!reached) return Unexpected{usage(reached.error())};
   }
+  if (auto made = artifacts->make(); !made) return Unexpected{usage(made.error())};
 
   auto work = TempDirectory::create("fuzz");
   if (!work) return Unexpected{internal("cannot make a temporary folder: " + work.error())};
-  blackbox::FuzzWorkerOptions worker = workerOptions(options, *artifacts, work->path());
+  blackbox::FuzzWorkerOptions worker = workerOptions(options, artifacts->path(), work->path());
   if (auto written = blackbox::writeWorkerOptions(worker); !written) {
     return Unexpected{internal("the fuzzing worker's options: " + written.error())};
   }
@@ -133,6 +130,7 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
     ended = child->terminate(std::chrono::milliseconds(2000));
   }
   if (!outcome.interrupted && ended->exited && ended->code == kExitUsage) {
+    artifacts->removeMade();  // the target could not be started: nothing was fuzzed
     return Unexpected{FuzzFailure{FuzzFailure::Kind::UsageReported, {}}};  // it said why
   }
   auto state = blackbox::readFuzzState(worker.stateFile());

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct FuzzOptions {
   std::size_t maxLength = 4096;
   long long maxFindings = 0;  // 0: until --max-time (signed, so that -1 is seen and refused)
   bool noShrink = false;
+  std::set<std::string> given;  // the options the command line named ("--max-findings")
 };
 
 struct FuzzFailure {

@@ -1,5 +1,8 @@
 #include "app/replay_run.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -9,6 +12,7 @@
 #include "base/file_bytes.h"
 #include "base/output_file.h"
 #include "base/temp_directory.h"
+#include "base/sys_error.h"
 #include "blackbox/fault_verdict.h"
 #include "blackbox/fuzz_target.h"
 #include "blackbox/input_exchange.h"
@@ -42,6 +46,38 @@ ReplayVerdict replayOne(process::TargetSession& target, proto::Service service,
   return {reproducer.path, "no fault", exchange};
 }
 
+// A reproducer is read whole: a regular file, or a FIFO (`<(cat FILE)`) that ends; a device such as /dev/zero
+// never ends. Its sidecar, FILE.json, is optional and opened unasked, so it must be a regular file when it is
+// there: a FIFO would block the open, a folder made the JSON reader throw (exit 134).
+Expected<void, std::string> checkReproducerFiles(const std::string& path) {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0) {
+    return Unexpected{fmt::format("{}: {}", path, SysError{errno, "stat"}.describe())};
+  }
+  if (!S_ISREG(status.st_mode) && !S_ISFIFO(status.st_mode)) {
+    return Unexpected{fmt::format("{}: not a regular file (a reproducer is read to its end)", path)};
+  }
+  std::string sidecar = path + ".json";
+  if (::stat(sidecar.c_str(), &status) != 0) {
+    if (errno == ENOENT) return {};
+    return Unexpected{fmt::format("{}: {}", sidecar, SysError{errno, "stat"}.describe())};
+  }
+  if (!S_ISREG(status.st_mode)) {
+    return Unexpected{fmt::format("{}: not a regular file (a reproducer's sidecar)", sidecar)};
+  }
+  return {};
+}
+
+// blackbox::expandReproducerPaths, whose folder walk throws on an entry it cannot stat (a link to itself):
+// that is bad input naming the entry, not an exception out of main (exit 134).
+Expected<std::vector<std::string>, std::string> expandPath(const std::string& path) {
+  try {
+    return blackbox::expandReproducerPaths({path});
+  } catch (const std::filesystem::filesystem_error& error) {
+    return Unexpected{fmt::format("{}: {}", error.path1().string(), SysError{error.code().value(), "stat"}.describe())};
+  }
+}
+
 }  // namespace
 
 Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
@@ -50,7 +86,12 @@ Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
   if (converting && (!options.target.command.empty() || !options.target.url.empty())) {
     return Unexpected{std::string("--write-scenarios sends nothing: it takes no --target or --target-cmd")};
   }
-  if (auto problem = options.target.problem("the server to replay against"); problem && !converting) {
+  for (const char* sending : {"--hang-timeout", "--ready-timeout", "--json"}) {
+    if (converting && options.given.count(sending) != 0) {
+      return Unexpected{fmt::format("{} goes with replaying: --write-scenarios sends nothing", sending)};
+    }
+  }
+  if (auto problem = options.target.problem("the server to replay against", options.given); problem && !converting) {
     return Unexpected{*problem};
   }
   if (converting) {
@@ -61,10 +102,15 @@ Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
     // A started server's files go under TMPDIR: one that cannot take them is bad input.
     if (auto temp = TempDirectory::checkUsable(); !temp) return Unexpected{temp.error()};
   }
-  auto files = blackbox::expandReproducerPaths(options.paths);
-  if (!files) return Unexpected{files.error()};
-  if (files->empty()) return Unexpected{std::string("no reproducers in the folders given")};
-  for (const auto& file : *files) {
+  std::vector<std::string> files;
+  for (const auto& path : options.paths) {
+    auto expanded = expandPath(path);
+    if (!expanded) return Unexpected{expanded.error()};
+    if (expanded->empty()) return Unexpected{fmt::format("no reproducers in {}", path)};
+    files.insert(files.end(), expanded->begin(), expanded->end());
+  }
+  for (const auto& file : files) {
+    if (auto readable = checkReproducerFiles(file); !readable) return Unexpected{readable.error()};
     auto loaded = blackbox::loadReproducer(file);
     if (!loaded) return Unexpected{loaded.error()};
     std::string name = !options.service.empty() ? options.service : loaded->service.value_or("");
@@ -79,9 +125,11 @@ Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
   return plan;
 }
 
-Expected<std::vector<std::string>, ReplayFailure> writeRegressionScenarios(const ReplayPlan& plan) {
-  const std::string& directory = plan.options.scenarioDirectory;
+Expected<std::vector<std::string>, ScenarioWriteFailure> writeRegressionScenarios(const ReplayPlan& plan) {
+  auto badInput = [](std::string message) { return Unexpected{ScenarioWriteFailure{std::move(message), false}}; };
+  const std::string& directory = plan.options.scenarioDirectory;  // made, if missing, by planReplay
   std::vector<std::string> lines;
+  std::error_code error;
   for (std::size_t i = 0; i < plan.reproducers.size(); ++i) {
     const auto& reproducer = plan.reproducers[i];
     blackbox::RegressionScenarioSource source;
@@ -92,23 +140,20 @@ Expected<std::vector<std::string>, ReplayFailure> writeRegressionScenarios(const
     source.input = reproducer.input;
     std::string text = blackbox::regressionScenarioText(source);
     std::string path = fmt::format("{}/{}.scn", directory, blackbox::regressionScenarioId(source));
-    // A file there may have been edited since; what is not a file (a device, a FIFO) is written into.
-    std::error_code error;
-    if (std::filesystem::is_regular_file(path, error)) {
+    if (std::filesystem::exists(path, error)) {
+      // Only a regular file is read back: a FIFO there would block the read.
+      if (!std::filesystem::is_regular_file(path, error)) {
+        return badInput(fmt::format("{} exists and is not a regular file", path));
+      }
       auto old = readFileBytes(path);
-      if (!old) {
-        return Unexpected{ReplayFailure{ReplayFailure::Kind::Usage,
-                                        fmt::format("{} exists and cannot be read: {}", path, old.error().describe())}};
-      }
-      if (*old != text) {
-        return Unexpected{ReplayFailure{ReplayFailure::Kind::Usage,
-                                        fmt::format("{} exists and differs: remove it to write it again", path)}};
-      }
+      if (!old) return badInput(fmt::format("{} exists and cannot be read: {}", path, old.error().describe()));
+      if (*old != text) return badInput(fmt::format("{} exists and differs: remove it to write it again", path));
       lines.push_back(fmt::format("{}: unchanged", path));
       continue;
     }
+    // Whole or not at all (a full disk leaves no empty .scn that the next run would call "differs").
     if (auto written = writeOutputFile(path, text); !written) {
-      return Unexpected{ReplayFailure{ReplayFailure::Kind::Internal, "--write-scenarios: " + written.error()}};
+      return Unexpected{ScenarioWriteFailure{written.error(), true}};
     }
     lines.push_back(fmt::format("{}: written from {}", path, reproducer.path));
   }

@@ -3,6 +3,7 @@
 // and its sidecar before anything is sent; the command file prints the verdicts and maps them to exit codes.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ struct ReplayOptions {
   std::string service;
   bool json = false;
   std::string scenarioDirectory;  // --write-scenarios DIR: convert, send nothing
+  std::set<std::string> given;    // the options named on the command line ("--hang-timeout")
 };
 
 struct ReplayPlan {
@@ -40,20 +42,16 @@ struct ReplayVerdict {
 // needs a usable TMPDIR) and loads every reproducer; the error is bad usage or an unreadable file (exit 2).
 Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options);
 
-struct ReplayFailure {
-  enum class Kind {
-    Usage,     // bad input (exit 2)
-    Internal,  // a file could not be written (exit 3)
-  };
-  Kind kind = Kind::Usage;
+struct ScenarioWriteFailure {
   std::string message;
+  bool writeFailed = false;  // the file system failed a write (ENOSPC, EIO: exit 3); otherwise bad input (exit 2)
 };
 
 // --write-scenarios: each reproducer becomes DIR/<scenario id>.scn (blackbox/regression_scenario.h), written
-// whole or not at all (writeOutputFile). An existing file is left alone unless it already holds the same
-// text: it may have been edited since (Usage). Returns a line per file ("DIR/x.scn: written from R",
-// "...: unchanged"); a write that fails is Internal, naming the file and errno.
-Expected<std::vector<std::string>, ReplayFailure> writeRegressionScenarios(const ReplayPlan& plan);
+// whole or not at all (base/output_file.h). An existing file is left alone unless it already holds the same
+// text: it may have been edited since. Returns a line per file ("DIR/x.scn: written from R", "...:
+// unchanged").
+Expected<std::vector<std::string>, ScenarioWriteFailure> writeRegressionScenarios(const ReplayPlan& plan);
 
 // Starts or reaches the target and replays every reproducer, a fresh server for each when sockspec starts
 // it. The error (exit 2) is a target that cannot be started, restarted or reached.

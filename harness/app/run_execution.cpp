@@ -1,10 +1,10 @@
 #include "app/run_execution.h"
 
 #include <chrono>
-#include <filesystem>
 
 #include <fmt/format.h>
 
+#include "app/capture_folder.h"
 #include "app/target_events_check.h"
 #include "base/temp_directory.h"
 #include "net/sock_addr.h"
@@ -39,19 +39,12 @@ void closeTarget(process::TargetSession& target, report::ConsoleReporter& consol
   }
 }
 
-// --capture DIR: made now, and named absolutely (the report and the messages name the files in it).
-Expected<std::string, std::string> makeCaptureDirectory(const std::string& directory) {
-  std::error_code error;
-  std::filesystem::create_directories(directory, error);
-  if (error) return Unexpected{fmt::format("--capture {}: {}", directory, error.message())};
-  return std::filesystem::absolute(directory, error).string();
-}
-
-// Service checks are captured on the host's lo (suites/check_capture.h): into --capture DIR, where the pcaps
-// stay, or else into `scratch` (the run's temporary directory), where each is removed after its check and
-// serves only a failed check's account. Without CAP_NET_RAW, or against a target that is not on loopback,
-// nothing is captured; that is said once, here.
-Expected<void, std::string> prepareServiceCaptures(const RunPlan& plan, const net::Endpoint& target,
+// Service checks are captured on the host's lo (suites/check_capture.h): into --capture DIR (`folder`, made
+// before the target was started), where the pcaps stay, or else into `scratch` (the run's temporary
+// directory), where each is removed after its check and serves only a failed check's account. Without
+// CAP_NET_RAW, or against a target that is not on loopback, nothing is captured; that is said once, here.
+Expected<void, std::string> prepareServiceCaptures(const RunPlan& plan, const std::string& folder,
+                                                   const net::Endpoint& target,
                                                    std::optional<TempDirectory>& scratch,
                                                    suites::SuiteOptions& options) {
   std::optional<std::string> why = suites::whyNotCapturedOnLoopback(target);
@@ -61,10 +54,8 @@ Expected<void, std::string> prepareServiceCaptures(const RunPlan& plan, const ne
                  plan.captureDirectory.empty() ? "" : "; --capture gets no files");
     return {};
   }
-  if (!plan.captureDirectory.empty()) {
-    auto made = makeCaptureDirectory(plan.captureDirectory);
-    if (!made) return Unexpected{made.error()};
-    options.captureDirectory = *made;
+  if (!folder.empty()) {
+    options.captureDirectory = folder;
     options.keepCaptures = true;
     return {};
   }
@@ -77,15 +68,25 @@ Expected<void, std::string> prepareServiceCaptures(const RunPlan& plan, const ne
 
 Expected<RunOutcome, std::string> executeServiceSuite(const RunPlan& plan,
                                                       const volatile std::sig_atomic_t* stopRequested) {
+  // --capture DIR before anything starts: a folder nobody can write is bad input, not a lost pcap per check.
+  CaptureFolder folder;
+  if (!plan.captureDirectory.empty() && runner::hasRawCaptureCapability()) {
+    auto made = prepareCaptureFolder(plan.captureDirectory, std::nullopt);
+    if (!made) return Unexpected{made.error()};
+    folder = *made;
+  }
   process::TargetSpec spec = *plan.target;
   spec.stopRequested = stopRequested;
   auto target = process::TargetSession::open(spec);
-  if (!target) return Unexpected{target.error()};
+  if (!target) {
+    folder.removeIfUnused();
+    return Unexpected{target.error()};
+  }
   suites::SuiteOptions options = plan.suiteOptions;
   options.session = &*target;
   options.stopRequested = stopRequested;
   std::optional<TempDirectory> scratch;
-  if (auto prepared = prepareServiceCaptures(plan, target->endpoint(), scratch, options); !prepared) {
+  if (auto prepared = prepareServiceCaptures(plan, folder.path, target->endpoint(), scratch, options); !prepared) {
     return Unexpected{prepared.error()};
   }
 
@@ -157,18 +158,17 @@ std::vector<report::CheckResult> runJobs(const std::vector<runner::ScenarioJob>&
   return results;
 }
 
-// --capture DIR: made now; dropped with a warning when jobs get no namespace of their own to capture in.
-Expected<std::string, std::string> prepareCaptureDirectory(const RunPlan& plan) {
-  if (plan.captureDirectory.empty()) return std::string();
-  auto absolute = makeCaptureDirectory(plan.captureDirectory);
-  if (!absolute) return absolute;
+// --capture DIR: made now, writable by the jobs' user; dropped with a warning when jobs get no namespace of
+// their own to capture in.
+Expected<CaptureFolder, std::string> prepareCaptureDirectory(const RunPlan& plan) {
+  if (plan.captureDirectory.empty()) return CaptureFolder{};
   if (plan.isolation == runner::Isolation::None || !runner::canCreateNetworkNamespaces()) {
     // Capture is done on lo inside each scenario's own namespace, which needs privileges.
     std::fprintf(stderr, "sockspec run: --capture needs a network namespace per scenario (run as root); "
                          "the run goes on without captures\n");
-    return std::string();
+    return CaptureFolder{};
   }
-  return absolute;
+  return prepareCaptureFolder(plan.captureDirectory, plan.runAs);
 }
 
 Expected<RunOutcome, std::string> executeScenarios(const RunPlan& plan,
@@ -182,7 +182,7 @@ Expected<RunOutcome, std::string> executeScenarios(const RunPlan& plan,
   options.onResult = [&](const report::CheckResult& check) { console.checkFinished(check); };
   auto capture = prepareCaptureDirectory(plan);
   if (!capture) return Unexpected{capture.error()};
-  options.captureDirectory = *capture;
+  options.captureDirectory = capture->path;
   options.runAs = plan.runAs;
 
   // Scenarios that say 'requires target' connect to the server under test (connect-target): each job's own
@@ -190,13 +190,19 @@ Expected<RunOutcome, std::string> executeScenarios(const RunPlan& plan,
   std::optional<process::TargetSession> target;
   if (plan.target && plan.target->freshPerCheck && !plan.target->command.empty()) {
     auto planned = perJobTarget(*plan.target);
-    if (!planned) return Unexpected{planned.error()};
+    if (!planned) {
+      capture->removeIfUnused();
+      return Unexpected{planned.error()};
+    }
     options.target = std::move(*planned);
   } else if (plan.target) {
     process::TargetSpec spec = *plan.target;
     spec.stopRequested = stopRequested;
     auto opened = process::TargetSession::open(spec);
-    if (!opened) return Unexpected{opened.error()};
+    if (!opened) {
+      capture->removeIfUnused();
+      return Unexpected{opened.error()};
+    }
     target.emplace(std::move(*opened));
     auto address = net::toSockAddr(target->endpoint());
     if (!address) return Unexpected{fmt::format("--target {}: {}", target->endpoint().toString(), address.error())};

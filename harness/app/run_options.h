@@ -2,6 +2,7 @@
 // application layer (run_plan.h) checks them. Nothing here is validated yet.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,11 @@ struct RunOptions {
   std::string reply;               // --reply REGEX (RE2)
   std::string replyPrefix;         // --reply-prefix TEXT (escapes as --request)
   std::string replyExact;          // --reply-exact TEXT (escapes as --request)
+
+  // The options named on the command line ("--jobs", "--timeout"), so that one given with its default value
+  // is still refused where it does not apply.
+  std::set<std::string> given;
+  bool isGiven(const std::string& option) const { return given.count(option) != 0; }
 };
 
 }  // namespace sockspec::app

@@ -1,8 +1,10 @@
 #include "app/run_plan.h"
 
 #include <fnmatch.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -10,6 +12,8 @@
 #include <fmt/format.h>
 
 #include "app/server_profile_options.h"
+#include "base/output_file.h"
+#include "base/sys_error.h"
 #include "runner/suite_files.h"
 #include "scenario/parser.h"
 
@@ -18,6 +22,10 @@ namespace sockspec::app {
 namespace {
 
 PlanError usage(std::string message) { return PlanError{{}, std::move(message)}; }
+
+// Each job is a process (and, isolated, a network namespace); beyond this many at once they only compete
+// for the same cores and exhaust process and file limits.
+constexpr long long kMaxJobs = 1024;
 
 std::optional<process::TargetSpec> targetSpecOf(const RunOptions& options) {
   if (options.target.empty() && options.targetCommand.empty()) return std::nullopt;
@@ -37,14 +45,21 @@ Expected<runner::Isolation, PlanError> isolationOf(const std::string& value) {
   return Unexpected{usage(fmt::format("--isolation '{}': expected auto, netns or none", value))};
 }
 
-// --capture DIR is made when the run starts; a path that is already something else is refused now, not
-// after the target has been started (or, for a service suite without CAP_NET_RAW, never).
+// --capture DIR is made (and proved writable) when the run starts (app/capture_folder.h); a path that is
+// already something else, or cannot be looked at, or whose folder is missing, is refused now, not after
+// the target has been started (or, for a service suite without CAP_NET_RAW, never).
 Expected<void, PlanError> checkCaptureDirectory(const std::string& directory) {
-  std::error_code error;
-  if (directory.empty() || !std::filesystem::exists(directory, error)) return {};
-  if (!std::filesystem::is_directory(directory, error)) {
-    return Unexpected{usage(fmt::format("--capture {}: not a directory", directory))};
+  if (directory.empty()) return {};
+  struct stat status {};
+  if (::stat(directory.c_str(), &status) == 0) {
+    if (S_ISDIR(status.st_mode)) return {};
+    return Unexpected{usage(fmt::format("--capture {}: not a directory (ENOTDIR)", directory))};
   }
+  if (errno != ENOENT) {
+    return Unexpected{usage(fmt::format("--capture {}: {}", directory, SysError{errno, "stat"}.describe()))};
+  }
+  if (auto parent = checkParentFolder(directory); !parent)
+    return Unexpected{usage("--capture " + parent.error())};
   return {};
 }
 
@@ -69,6 +84,13 @@ Expected<void, PlanError> planServiceSuite(const RunOptions& options, RunPlan& p
     return Unexpected{usage("--user goes with scenario runs: a service suite's checks run as the user sockspec "
                             "runs as")};
   }
+  if (options.isGiven("--jobs")) {
+    return Unexpected{usage("--jobs goes with scenario runs: a service suite runs its checks one at a time, "
+                            "against one server")};
+  }
+  if (options.isGiven("--timeout")) {
+    return Unexpected{usage("--timeout is a scenario's deadline: a service suite's checks take --check-timeout")};
+  }
   plan.service = suites::findServiceSuite(options.suite);
   if (plan.service == nullptr) {
     return Unexpected{usage(fmt::format("--suite '{}': expected default, or a service suite: {}", options.suite,
@@ -91,6 +113,7 @@ Expected<void, PlanError> planServiceSuite(const RunOptions& options, RunPlan& p
     return Unexpected{usage(fmt::format("--filter '{}' matches no check of the {} suite", options.filter,
                                         plan.service->name))};
   }
+  plan.listOnly = options.list;
   return {};
 }
 
@@ -146,6 +169,14 @@ Expected<void, PlanError> planScenarios(const RunOptions& options, RunPlan& plan
   if (plan.jobs.empty() && !plan.listOnly) {
     return Unexpected{usage(fmt::format("--filter '{}' matches no scenario", options.filter))};
   }
+  // A target that no scenario talks to would be started (or probed) for nothing.
+  if (plan.target && std::none_of(plan.jobs.begin(), plan.jobs.end(), [](const runner::ScenarioJob& job) {
+        return job.scenario->hasRequirement("target");
+      })) {
+    return Unexpected{usage(fmt::format("{} goes with scenario files that say 'requires target', and none of "
+                                        "these does",
+                                        options.targetCommand.empty() ? "--target" : "--target-cmd"))};
+  }
   // Twice the cores: scenarios spend most of their time waiting on the kernel (a SYN retransmission), not
   // on the CPU.
   plan.parallel = options.jobs != 0 ? static_cast<std::size_t>(options.jobs)
@@ -171,6 +202,16 @@ Expected<RunPlan, PlanError> planRun(const RunOptions& options) {
   if (options.jobs < 0) {
     return Unexpected{usage(fmt::format("--jobs {}: expected 1 or more (0: twice the cores)", options.jobs))};
   }
+  if (options.jobs > kMaxJobs) {
+    return Unexpected{usage(fmt::format("--jobs {}: at most {} scenarios at once", options.jobs, kMaxJobs))};
+  }
+  // --list runs nothing, so what a run would write has no place in it.
+  if (options.list && !options.reports.empty()) {
+    return Unexpected{usage("--report goes with a run: --list runs nothing and has no results to report")};
+  }
+  if (options.list && !options.capture.empty()) {
+    return Unexpected{usage("--capture goes with a run: --list runs nothing and captures nothing")};
+  }
   auto isolation = isolationOf(options.isolation);
   if (!isolation) return Unexpected{std::move(isolation.error())};
   plan.isolation = *isolation;
@@ -180,6 +221,10 @@ Expected<RunPlan, PlanError> planRun(const RunOptions& options) {
   plan.runAs = std::move(*runAs);
   if (options.keepTarget && options.targetCommand.empty()) {
     return Unexpected{usage("--keep-target keeps the server --target-cmd starts: it needs --target-cmd")};
+  }
+  if (options.isGiven("--check-timeout") && !plan.target) {
+    return Unexpected{usage("--check-timeout is how long a check waits for the server: it needs --target or "
+                            "--target-cmd")};
   }
   bool serviceMode = !options.suite.empty() && options.suite != "default";
   if (plan.target && !serviceMode && options.paths.empty()) {
@@ -198,6 +243,10 @@ Expected<RunPlan, PlanError> planRun(const RunOptions& options) {
 
 std::vector<std::string> listJobs(const RunPlan& plan) {
   std::vector<std::string> lines;
+  if (plan.mode == RunMode::ServiceSuite) {
+    for (const auto& id : plan.suiteOptions.only) lines.push_back(fmt::format("{}  {} suite", id, plan.suiteName));
+    return lines;
+  }
   for (const auto& job : plan.jobs) {
     lines.push_back(fmt::format("{}[{}]  {}", job.scenario->id, scenario::familyName(job.family), job.scenario->file));
   }

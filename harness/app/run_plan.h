@@ -32,9 +32,9 @@ struct RunPlan {
   std::string suiteName;  // "default", a service suite's name, or the paths given
   std::optional<process::TargetSpec> target;
   std::string captureDirectory;  // --capture DIR as given; made when the run starts
+  bool listOnly = false;  // --list: print the jobs or the service checks, run (and start) nothing
 
   // Scenarios.
-  bool listOnly = false;  // --list: print the jobs, run nothing
   std::vector<std::unique_ptr<scenario::Scenario>> scenarios;
   std::vector<runner::ScenarioJob> jobs;  // each points into `scenarios`
   std::size_t parallel = 0;
@@ -55,7 +55,7 @@ struct PlanError {
 // Never throws; reads the scenario files, looks at --capture's path and looks up --user, and nothing else.
 Expected<RunPlan, PlanError> planRun(const RunOptions& options);
 
-// --list: "close.unread-data-rst[tcp4]  FILE" a job.
+// --list: "close.unread-data-rst[tcp4]  FILE" a job, or "echo.one-byte  echo suite" a service check.
 std::vector<std::string> listJobs(const RunPlan& plan);
 
 // Whether a glob (fnmatch(3)) matches an id; an empty filter matches everything.

@@ -105,14 +105,22 @@ Expected<void, std::string> checkOutputPath(const std::string& path) {
     return {};
   }
   if (errno != ENOENT) return failureAt(path, SysError{errno, "stat"});
-  // A new name: its folder must be there (a dangling link's folder is the link's).
+  // A new name (a dangling link's folder is the link's).
+  return checkParentFolder(path);
+}
+
+Expected<void, std::string> checkParentFolder(const std::string& path) {
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (parent.empty()) parent = ".";
+  struct stat status {};
   if (::stat(parent.c_str(), &status) != 0) {
-    return Unexpected{fmt::format("{}: the folder {} {}", path, parent.string(),
-                                  errno == ENOENT ? "does not exist" : SysError{errno, "stat"}.describe())};
+    if (errno == ENOENT)
+      return Unexpected{fmt::format("{}: the folder {} does not exist (ENOENT)", path, parent.string())};
+    return failureAt(path, SysError{errno, "stat"});
   }
-  if (!S_ISDIR(status.st_mode)) return Unexpected{fmt::format("{}: {} is not a folder", path, parent.string())};
+  if (!S_ISDIR(status.st_mode)) {
+    return Unexpected{fmt::format("{}: {} is not a folder (ENOTDIR)", path, parent.string())};
+  }
   return {};
 }
 
@@ -129,7 +137,11 @@ Expected<void, std::string> prepareOutputFolder(const std::string& path) {
   if (path.empty()) return Unexpected{std::string("an empty folder name")};
   // One level only: a missing parent is more likely a typo than a wish for a new tree. EEXIST, whatever is
   // there (a file, a link), is for the check to judge.
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return failureAt(path, SysError{errno, "mkdir"});
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+    int error = errno;
+    if (auto parent = checkParentFolder(path); !parent) return parent;  // says which folder is missing
+    return failureAt(path, SysError{error, "mkdir"});
+  }
   return checkWritableFolder(path, path);
 }
 

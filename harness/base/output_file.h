@@ -17,11 +17,15 @@ Expected<void, std::string> checkOutputPath(const std::string& path);
 // Before any work, for a folder of results (fuzz --artifacts, replay --write-scenarios): `path` is a folder,
 // made (one level, 0755) when missing, in which this process can make files. Refused, naming the path and
 // errno: a file ("PATH: not a folder (ENOTDIR)"), a symlink loop ("PATH: stat: ELOOP ..."), a missing parent
-// ("PATH: mkdir: ENOENT ..."), a read-only one ("PATH: access: EROFS ...").
+// ("PATH: the folder DIR does not exist (ENOENT)"), a read-only one ("PATH: access: EROFS ...").
 Expected<void, std::string> prepareOutputFolder(const std::string& path);
 
 // `path` is a folder in which this process can make files; the message names it as `shown`.
 Expected<void, std::string> checkWritableFolder(const std::string& path, const std::string& shown);
+
+// For a name that does not exist yet: the folder it would be made in must be there. "PATH: the folder DIR
+// does not exist (ENOENT)", "PATH: DIR is not a folder (ENOTDIR)", "PATH: stat: EACCES (...)".
+Expected<void, std::string> checkParentFolder(const std::string& path);
 
 // Writes `text` to `path`, by what is there:
 // - nothing, or a regular file: into a hidden temporary file beside it, fsync'd, then renamed over it, so a

@@ -13,6 +13,7 @@
 
 #include "base/deadline.h"
 #include "base/sys_error.h"
+#include "base/unnamed_file.h"
 #include "capture/pcap_file_reader.h"
 
 namespace sockspec::capture {
@@ -30,40 +31,34 @@ bool startsLikeACapture(const std::array<unsigned char, 4>& magic) {
   return false;
 }
 
-// The capture file, opened for writing: a new file, or an earlier capture (replaced); anything else, or a
-// symbolic link, is left alone. The FILE owns the descriptor.
-Expected<std::FILE*, std::string> openCaptureFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0 && errno == ELOOP) return Unexpected{fmt::format("{}: a symbolic link; not followed", path)};
-  if (fd < 0) return Unexpected{fmt::format("{}: {}", path, SysError{errno, "open"}.describe())};
-  auto refuse = [&](const std::string& why) -> Expected<std::FILE*, std::string> {
-    ::close(fd);
-    return Unexpected{fmt::format("{}: {}", path, why)};
-  };
+// An earlier file at `path` may be replaced only when it holds a capture: a user's file that happens to
+// have the name is left alone. What is not a regular file is refused by UnnamedFile itself, and never
+// opened here (opening a device can act on it).
+Expected<void, std::string> refuseNonCapture(const std::string& path) {
   struct stat status {};
-  if (::fstat(fd, &status) != 0) return refuse(SysError{errno, "fstat"}.describe());
-  if (!S_ISREG(status.st_mode)) return refuse("not a regular file; not replaced");
-  if (status.st_size > 0) {
-    std::array<unsigned char, 4> magic{};
-    if (::pread(fd, magic.data(), magic.size(), 0) != static_cast<ssize_t>(magic.size()) ||
-        !startsLikeACapture(magic)) {
-      return refuse("exists and is not a capture file; not replaced");
-    }
-    if (::ftruncate(fd, 0) != 0) return refuse(SysError{errno, "ftruncate"}.describe());
-  }
-  std::FILE* file = ::fdopen(fd, "wb");
-  if (file == nullptr) return refuse(SysError{errno, "fdopen"}.describe());
-  return file;
+  if (::lstat(path.c_str(), &status) != 0 || !S_ISREG(status.st_mode) || status.st_size == 0) return {};
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return {};  // gone meanwhile, or unreadable: UnnamedFile::create() says what it finds
+  std::array<unsigned char, 4> magic{};
+  bool capture = ::pread(fd, magic.data(), magic.size(), 0) == 4 && startsLikeACapture(magic);
+  ::close(fd);
+  if (!capture) return Unexpected{fmt::format("{}: exists and is not a capture file; not replaced", path)};
+  return {};
 }
 
 }  // namespace
 
-// The pcap_dumper_t owner: pcap_dump_close flushes and closes the file.
+// The pcap_dumper_t owner and the unnamed file it writes through a FILE of its own (a dup of the file's
+// descriptor): pcap_dump_close closes that one; the file itself goes, unless published, with `file`.
 struct LiveCapture::Dumper {
+  UnnamedFile file;
   pcap_dumper_t* dumper = nullptr;
+  explicit Dumper(UnnamedFile unnamed) : file(std::move(unnamed)) {}
   ~Dumper() {
     if (dumper != nullptr) pcap_dump_close(dumper);
   }
+  Dumper(const Dumper&) = delete;
+  Dumper& operator=(const Dumper&) = delete;
 };
 
 LiveCapture::LiveCapture(LiveCapture&&) noexcept = default;
@@ -102,20 +97,38 @@ Expected<LiveCapture, std::string> LiveCapture::open(const std::string& device, 
   }
   if (pcap_setnonblock(handle, 1, error) < 0) return Unexpected{fmt::format("{}: {}", device, error)};
   capture.m_link = linkTypeFromDlt(pcap_datalink(handle));
-  auto file = openCaptureFile(path);
+  if (auto refused = refuseNonCapture(path); !refused) return Unexpected{refused.error()};
+  auto file = UnnamedFile::create(path);
   if (!file) return Unexpected{file.error()};
-  capture.m_dumper = std::make_unique<Dumper>();
-  capture.m_dumper->dumper = pcap_dump_fopen(handle, *file);
+  if (settings.owner && ::fchown(file->fd(), settings.owner->first, settings.owner->second) != 0) {
+    return Unexpected{fmt::format("{}: {}", path, SysError{errno, "fchown"}.describe())};
+  }
+  capture.m_dumper = std::make_unique<Dumper>(std::move(*file));
+  int writer = ::fcntl(capture.m_dumper->file.fd(), F_DUPFD_CLOEXEC, 0);
+  if (writer < 0)
+    return Unexpected{fmt::format("{}: {}", path, SysError{errno, "fcntl(F_DUPFD_CLOEXEC)"}.describe())};
+  std::FILE* stream = ::fdopen(writer, "wb");
+  if (stream == nullptr) {
+    ::close(writer);
+    return Unexpected{fmt::format("{}: {}", path, SysError{errno, "fdopen"}.describe())};
+  }
+  capture.m_dumper->dumper = pcap_dump_fopen(handle, stream);
   if (capture.m_dumper->dumper == nullptr) {
-    std::fclose(*file);
+    std::fclose(stream);
     return Unexpected{fmt::format("{}: {}", path, pcap_geterr(handle))};
   }
+  // The file header sits in the stream's buffer: a full disk shows at the first flush.
   return capture;
 }
 
 void LiveCapture::onPacket(unsigned char* self, const pcap_pkthdr* header, const unsigned char* bytes) {
   auto& capture = *reinterpret_cast<LiveCapture*>(self);
-  pcap_dump(reinterpret_cast<unsigned char*>(capture.m_dumper->dumper), header, bytes);
+  if (!capture.m_writeError) {
+    pcap_dump(reinterpret_cast<unsigned char*>(capture.m_dumper->dumper), header, bytes);
+    // pcap_dump() returns nothing: the stream's error flag says a write failed, and errno is still that
+    // write's, read before anything else can change it.
+    if (std::ferror(pcap_dump_file(capture.m_dumper->dumper)) != 0) capture.noteWriteError(errno);
+  }
   ++capture.m_written;
   if (!capture.m_keepTcpPackets) return;
   DissectedPacket packet;
@@ -146,7 +159,21 @@ void LiveCapture::settle(std::chrono::milliseconds quiet, std::chrono::milliseco
     drain();
     if (ready <= 0 && m_written == before) break;
   }
-  pcap_dump_flush(m_dumper->dumper);
+  if (!m_writeError && pcap_dump_flush(m_dumper->dumper) != 0) noteWriteError(errno);
+}
+
+void LiveCapture::noteWriteError(int error) {
+  if (!m_writeError) m_writeError = SysError{error, "write"};
+}
+
+// After the last write: the file named, or why it is not. Returns the error text ("" when it is named).
+std::string LiveCapture::commitFile() {
+  const std::string& path = m_dumper->file.path();
+  if (!m_writeError && pcap_dump_flush(m_dumper->dumper) != 0) noteWriteError(errno);
+  if (m_writeError) return fmt::format("{}: {}", path, m_writeError->describe());
+  auto published = m_dumper->file.publish();
+  if (!published) return published.error();
+  return {};
 }
 
 int LiveCapture::selectableFd() const {
@@ -169,6 +196,12 @@ CaptureStats LiveCapture::finish(std::chrono::milliseconds quiet, std::chrono::m
     stats.dropped = std::uint64_t{counters.ps_drop} + counters.ps_ifdrop;
   }
   stats.written = m_written;
+  stats.error = commitFile();
+  if (stats.error.empty()) {
+    stats.file = m_dumper->file.path();
+    struct stat status {};
+    if (::fstat(m_dumper->file.fd(), &status) == 0) stats.bytes = static_cast<std::uint64_t>(status.st_size);
+  }
   return stats;
 }
 

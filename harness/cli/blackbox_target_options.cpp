@@ -13,7 +13,9 @@ void addBlackboxTargetOptions(CLI::App& command, app::BlackboxTargetOptions& tar
                   "ms of silence (no reply byte and no close) after which an unfinished reply is a hang")
       ->capture_default_str()
       ->check(CLI::Range(10, 600'000));
-  command.add_option("--ready-timeout", target.readyTimeoutMs, "ms the started server may take to serve")
+  command
+      .add_option("--ready-timeout", target.readyTimeoutMs,
+                  "ms the started server may take to serve (with --target-cmd only)")
       ->capture_default_str()
       ->check(CLI::Range(100, 600'000));
 }

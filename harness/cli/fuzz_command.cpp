@@ -7,6 +7,7 @@
 #include "base/exit_codes.h"
 #include "cli/blackbox_target_options.h"
 #include "blackbox/fuzz_engine.h"
+#include "cli_support/strict_options.h"
 #include "cli_support/usage_error.h"
 #include "process/interrupt_signals.h"
 
@@ -94,13 +95,17 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
   fuzz->add_option("--max-findings", settings->maxFindings,
-                   "stop once this many distinct findings (signatures) are saved (0: fuzz until --max-time)")
+                   "stop once this many distinct findings (signatures) are saved (0: fuzz until --max-time); "
+                   "with --target-cmd only (a --target alone stops at the first)")
       ->capture_default_str();
   fuzz->add_flag(
       "--no-shrink", settings->noShrink,
       "save each finding's input as found; by default it is first shrunk (chunks deleted while the "
-      "server still fails the same way, restarting it after each failure)");
-  return [settings]() { return runFuzz(*settings); };
+      "server still fails the same way, restarting it after each failure); with --target-cmd only");
+  return [settings, fuzz]() {
+    settings->given = cli_support::givenOptions(*fuzz);
+    return runFuzz(*settings);
+  };
 }
 
 }  // namespace sockspec::cli

@@ -13,6 +13,7 @@
 #include "cli/replay_command.h"
 #include "cli/run_command.h"
 #include "cli_support/parse_command_line.h"
+#include "cli_support/strict_options.h"
 #include "process/interrupt_signals.h"
 
 int main(int argc, char** argv) {
@@ -32,6 +33,14 @@ int main(int argc, char** argv) {
   auto fuzzCommand = cli::addFuzzCommand(app);
   auto replayCommand = cli::addReplayCommand(app);
   auto fuzzWorkerCommand = cli::addFuzzWorkerCommand(app);
+  cli_support::refuseEmptyValuesAndFlagValues(app);
+  // CLI11 would say "A subcommand is required" without the word it did not know.
+  auto named = [&](CLI::App* command) { return command->check_name(argv[1]); };
+  if (argc > 1 && argv[1][0] != '-' && app.get_subcommands(named).empty()) {
+    std::fprintf(stderr, "sockspec: '%s' is not a command: run, inspect, fuzz or replay (run 'sockspec --help')\n",
+                 argv[1]);
+    return kExitUsage;
+  }
   if (auto exitCode = cli_support::parseCommandLine(app, argc, argv, [](const CLI::ParseError& error) -> int {
         std::fprintf(stderr, "sockspec: %s (run 'sockspec --help')\n", error.what());
         return kExitUsage;

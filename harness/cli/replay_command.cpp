@@ -8,6 +8,7 @@
 #include "app/replay_run.h"
 #include "base/exit_codes.h"
 #include "cli/blackbox_target_options.h"
+#include "cli_support/strict_options.h"
 #include "cli_support/usage_error.h"
 
 namespace sockspec::cli {
@@ -21,13 +22,11 @@ int runReplay(const app::ReplayOptions& options) {
   if (!plan) return cli_support::usageError(kProgram, plan.error());
   if (plan->writesScenarios()) {
     auto lines = app::writeRegressionScenarios(*plan);
-    if (!lines && lines.error().kind == app::ReplayFailure::Kind::Usage) {
-      return cli_support::usageError(kProgram, lines.error().message);
-    }
-    if (!lines) {
+    if (!lines && lines.error().writeFailed) {
       std::fprintf(stderr, "sockspec replay: %s\n", lines.error().message.c_str());
       return kExitInternal;
     }
+    if (!lines) return cli_support::usageError(kProgram, lines.error().message);
     for (const auto& line : *lines) std::printf("%s\n", line.c_str());
     return kExitOk;
   }
@@ -77,12 +76,16 @@ std::function<int()> addReplayCommand(CLI::App& app) {
       ->add_option("--service", settings->service,
                    "echo or framed (default: what each reproducer's sidecar says)")
       ->check(CLI::IsMember({"echo", "framed"}));
-  replay->add_flag("--json", settings->json, "print the verdicts as a JSON array on stdout");
+  replay->add_flag("--json", settings->json,
+                   "print the verdicts as a JSON array on stdout (not with --write-scenarios)");
   replay->add_option("--write-scenarios", settings->scenarioDirectory,
                      "send nothing: write each reproducer as a regression scenario, DIR/<id>.scn, for sockspec run "
                      "DIR --target-cmd CMD (what a correct server does with the bytes); DIR is made if missing, "
                      "its parent must exist");
-  return [settings]() { return runReplay(*settings); };
+  return [settings, replay]() {
+    settings->given = cli_support::givenOptions(*replay);
+    return runReplay(*settings);
+  };
 }
 
 }  // namespace sockspec::cli

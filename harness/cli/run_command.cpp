@@ -8,8 +8,10 @@
 #include "app/run_plan.h"
 #include "base/exit_codes.h"
 #include "base/temp_directory.h"
+#include "cli_support/strict_options.h"
 #include "cli_support/usage_error.h"
 #include "process/interrupt_signals.h"
+#include "report/run_result.h"
 
 namespace sockspec::cli {
 
@@ -18,6 +20,9 @@ namespace {
 constexpr std::string_view kProgram = "sockspec run";
 
 int runScenarios(const app::RunOptions& options) {
+  // First: planning makes folders (--capture, the TMPDIR probe) that a SIGINT or SIGTERM must not strand.
+  // The work polls the flag from its start, so a signal during planning still ends the run as interrupted.
+  process::installInterruptHandlers();
   auto plan = app::planRun(options);
   if (!plan) {
     for (const auto& line : plan.error().diagnostics) std::fprintf(stderr, "%s\n", line.c_str());
@@ -28,7 +33,6 @@ int runScenarios(const app::RunOptions& options) {
     return kExitOk;
   }
   if (auto usable = TempDirectory::checkUsable(); !usable) return cli_support::usageError(kProgram, usable.error());
-  process::installInterruptHandlers();
   auto outcome = app::executeRun(*plan, process::interruptFlag());
   if (!outcome && *process::interruptFlag() != 0) {
     std::fprintf(stderr, "sockspec run: %s\n", outcome.error().c_str());
@@ -49,6 +53,12 @@ int runScenarios(const app::RunOptions& options) {
       std::fprintf(stderr, "sockspec run: %s: %s\n", check.id.c_str(), check.message.c_str());
       return kExitInternal;
     }
+  }
+  // A capture --capture DIR asked for and did not get is lost data, whatever the checks said.
+  if (auto losses = report::captureLosses(outcome->result); losses.count > 0) {
+    std::fprintf(stderr, "sockspec run: %zu capture%s not written; the first: %s\n", losses.count,
+                 losses.count == 1 ? "" : "s", losses.first->captureError.c_str());
+    return kExitInternal;
   }
   return outcome->result.summary().failed == 0 ? kExitOk : kExitCheckFailed;
 }
@@ -74,7 +84,7 @@ std::function<int()> addRunCommand(CLI::App& app) {
                 "start the --target-cmd server once for the whole run (for a server slow to start); by default "
                 "each check gets a freshly started one, so that one check's crash cannot fail the next");
   run->add_option("--check-timeout", options->checkTimeoutMs,
-                  "service suites: how long a check waits for the server, in ms")
+                  "with --target or --target-cmd: how long a check waits for the server, in ms")
       ->capture_default_str()
       ->check(CLI::Range(50, 600'000));
   run->add_option("--request", options->request,
@@ -85,7 +95,9 @@ std::function<int()> addRunCommand(CLI::App& app) {
   run->add_option("--reply-prefix", options->replyPrefix, "--suite server: the reply starts with TEXT (escapes as --request)");
   run->add_option("--reply-exact", options->replyExact, "--suite server: the reply is exactly TEXT (escapes as --request)");
   run->add_option("--filter", options->filter, "run only checks whose id matches this glob, e.g. 'close.*'");
-  run->add_option("-j,--jobs", options->jobs, "scenarios run at once (default, or 0: twice the number of cores)");
+  run->add_option("-j,--jobs", options->jobs,
+                  "scenario runs: scenarios run at once, up to 1024 (default, or 0: twice the number of cores); a "
+                  "service suite runs its checks one at a time and refuses it");
   run->add_option("--report", options->reports,
                   "also write a machine report: json, junit or tap; FORMAT=FILE writes it to FILE, and the "
                   "option may be given once per report (--report junit=ci.xml --report json=out.json)")
@@ -94,11 +106,15 @@ std::function<int()> addRunCommand(CLI::App& app) {
   run->add_option("--isolation", options->isolation,
                   "scenario runs: auto (the default): a network namespace per scenario when privileged; netns: "
                   "always; none: never");
-  run->add_option("--timeout", options->timeoutMs, "kill a scenario that runs longer than this many ms")
+  run->add_option("--timeout", options->timeoutMs,
+                  "scenario runs: kill a scenario that runs longer than this many ms (a service suite refuses it: "
+                  "see --check-timeout)")
       ->capture_default_str()
       ->check(CLI::Range(100, 600'000));
   run->add_option("--color", options->color, "auto, always or never")->capture_default_str();
-  run->add_flag("--list", options->list, "list the checks that would run, and exit");
+  run->add_flag("--list", options->list,
+                "list the checks that would run (scenario jobs, or a service suite's checks) and exit, starting "
+                "nothing; the rest of the command line is checked as for a run (not with --report or --capture)");
   run->add_option("--capture", options->capture,
                   "record each scenario's traffic into DIR/<scenario-id>.<family>.pcap (needs root: it is "
                   "captured on lo inside the scenario's own network namespace)");
@@ -113,7 +129,10 @@ std::function<int()> addRunCommand(CLI::App& app) {
               "  sockspec run --suite server --target-cmd './kv --port {port}' --request 'PING\\r\\n' "
               "--reply '^\\+PONG\\r\\n$'\n"
               "Exit codes: 0 passed, 1 a check failed, 2 bad usage or input, 3 sockspec failed, 130 interrupted (SIGINT), 143 terminated (SIGTERM).");
-  return [options]() { return runScenarios(*options); };
+  return [options, run]() {
+    options->given = cli_support::givenOptions(*run);
+    return runScenarios(*options);
+  };
 }
 
 }  // namespace sockspec::cli

@@ -74,7 +74,10 @@ bool shouldUseColor(ColorMode mode, int fd, const char* noColor) {
   return fd >= 0 && ::isatty(fd) == 1;
 }
 
-std::string renderConsoleCheck(const CheckResult& check, bool color) {
+namespace {
+
+// The check's line, and for a failure the message under it.
+std::string renderConsoleVerdict(const CheckResult& check, bool color) {
   std::string id = detail::oneLine(check.id);
   std::string wire = describeWireEvidence(check);
   // Wire evidence after the time: a reader sees at once whether a verdict rests on the packets too.
@@ -95,6 +98,15 @@ std::string renderConsoleCheck(const CheckResult& check, bool color) {
                          detail::oneLine(check.message), wire);
   }
   return {};
+}
+
+}  // namespace
+
+std::string renderConsoleCheck(const CheckResult& check, bool color) {
+  std::string loss = describeCaptureLoss(check);
+  // Whatever the verdict, a lost capture is said under the check's line: the run fails for it.
+  if (!loss.empty()) loss = fmt::format("{}{}\n", kDetailIndent, detail::oneLine(loss));
+  return renderConsoleVerdict(check, color) + loss;
 }
 
 std::string renderConsoleClaims(const RunResult& result, bool color) {
@@ -119,6 +131,10 @@ std::string renderConsoleEnd(const RunResult& result, bool color) {
   RunSummary totals = result.summary();
   std::string out = fmt::format("\n{} passed, {} failed, {} skipped in {} ms\n", totals.passed, totals.failed,
                                 totals.skipped, detail::wholeMilliseconds(totals.durationMs));
+  if (CaptureLosses losses = captureLosses(result); losses.count > 0) {
+    out += fmt::format("{} capture{} not written (the first: {})\n", losses.count,
+                       losses.count == 1 ? "" : "s", detail::oneLine(losses.first->captureError));
+  }
   std::string claims = renderConsoleClaims(result, color);
   if (!claims.empty()) out += "\n" + claims;
   return out;

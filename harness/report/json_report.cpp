@@ -28,9 +28,12 @@ Json scenarioJson(const CheckResult& check) {
   scenario["title"] = check.title;
   if (!check.target.empty()) scenario["target"] = check.target;
   if (check.harnessFault) scenario["harness_fault"] = true;
-  // Only when the run captured: pcap_stats of the scenario's capture (a drop means incomplete wire evidence).
-  if (!check.captureFile.empty()) {
-    scenario["capture"] = {{"file", check.captureFile},
+  // Only when the run captured: what is on disk (the pcap and its size, or none and why), beside what the
+  // kernel saw (pcap_stats; a drop means incomplete wire evidence).
+  if (check.captured()) {
+    scenario["capture"] = {{"file", check.captureFile.empty() ? Json(nullptr) : Json(check.captureFile)},
+                           {"bytes", check.captureBytes},
+                           {"error", check.captureError},
                            {"received", check.captureReceived},
                            {"dropped", check.captureDropped}};
   }

@@ -88,6 +88,9 @@ void appendTestCase(std::string& out, const CheckResult& check, std::string_view
   std::string wire = describeWireEvidence(check);
   std::string wireOut =
       wire.empty() ? "" : fmt::format("      <system-out>{}</system-out>\n", escapeXmlText(wire));
+  if (std::string loss = describeCaptureLoss(check); !loss.empty()) {
+    wireOut += fmt::format("      <system-err>{}</system-err>\n", escapeXmlText(loss));
+  }
   switch (check.status) {
     case Status::Passed:
       out += wireOut.empty() ? "/>\n" : fmt::format(">\n{}    </testcase>\n", wireOut);

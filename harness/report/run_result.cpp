@@ -25,6 +25,20 @@ std::string describeWireEvidence(const CheckResult& check) {
                      check.wireSkipReason);
 }
 
+std::string describeCaptureLoss(const CheckResult& check) {
+  if (check.captureError.empty()) return {};
+  return "capture not written: " + check.captureError;
+}
+
+CaptureLosses captureLosses(const RunResult& result) {
+  CaptureLosses losses;
+  for (const auto& check : result.checks) {
+    if (check.captureError.empty()) continue;
+    if (losses.count++ == 0) losses.first = &check;
+  }
+  return losses;
+}
+
 std::string_view statusName(Status status) {
   switch (status) {
     case Status::Passed: return "passed";

@@ -26,11 +26,15 @@ struct CheckResult {
   std::vector<int> claims;  // the tutorial's claims (1-4) the check is evidence for
   std::vector<int> refutes; // the subset of `claims` that this check passing refutes (the rest it confirms)
   std::string source;       // the citation its expectation rests on
-  // run --capture: the pcap written for this check, and libpcap's counts (a drop makes the wire record
-  // incomplete). Empty when nothing was captured.
+  // run --capture: the pcap written for this check and its size on disk, or why none could be (a lost
+  // capture: the run exits 3); and libpcap's counts, what the kernel saw (a drop makes the wire record
+  // incomplete). All empty when the check was not captured.
   std::string captureFile;
+  std::uint64_t captureBytes = 0;
+  std::string captureError;  // "DIR/x.tcp4.pcap: write: ENOSPC (No space left on device)"
   std::uint64_t captureReceived = 0;
   std::uint64_t captureDropped = 0;
+  bool captured() const { return !captureFile.empty() || !captureError.empty(); }
   std::string title;
   // What became of the server under test (--target-cmd, --target) in this check, when it was not well: it
   // "died during this check (killed by SIGSEGV)", or "stopped answering after this check (connect to
@@ -73,6 +77,17 @@ struct RunResult {
 // What the wire steps of a check amounted to, for every report format: "wire: 3 asserted",
 // "wire: 0 asserted, 2 skipped (needs CAP_NET_RAW to capture (run as root))"; empty without wire steps.
 std::string describeWireEvidence(const CheckResult& check);
+
+// A capture that could not be written, for every report format: "capture not written: DIR/x.tcp4.pcap:
+// write: ENOSPC (No space left on device)"; empty when it was written or not asked for.
+std::string describeCaptureLoss(const CheckResult& check);
+
+// How many checks lost their capture, and the first of them (nullptr when none did).
+struct CaptureLosses {
+  std::size_t count = 0;
+  const CheckResult* first = nullptr;
+};
+CaptureLosses captureLosses(const RunResult& result);
 
 std::string_view statusName(Status status);         // "passed", "failed", "skipped"
 std::string_view verdictName(ClaimVerdict verdict);  // "confirmed", "partly true", "refuted", "untested"

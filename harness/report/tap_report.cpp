@@ -100,6 +100,8 @@ std::string renderTapReport(const RunResult& result) {
     if (std::string wire = describeWireEvidence(check); !wire.empty()) {
       out += fmt::format("# {}\n", detail::oneLine(wire));
     }
+    if (std::string loss = describeCaptureLoss(check); !loss.empty())
+      out += fmt::format("# {}\n", detail::oneLine(loss));
   }
   RunSummary totals = result.summary();
   out += fmt::format("# {} passed, {} failed, {} skipped in {} ms\n", totals.passed, totals.failed,

@@ -10,6 +10,8 @@ std::string encodeJobResult(const report::CheckResult& result) {
                       {"message", result.message},
                       {"duration_ms", result.durationMs},
                       {"capture_file", result.captureFile},
+                      {"capture_bytes", result.captureBytes},
+                      {"capture_error", result.captureError},
                       {"capture_received", result.captureReceived},
                       {"capture_dropped", result.captureDropped},
                       {"wire_asserted", result.wireAsserted},
@@ -28,6 +30,8 @@ Expected<bool, std::string> decodeJobResult(const std::string& text, report::Che
     result.message = json.at("message").get<std::string>();
     result.durationMs = json.at("duration_ms").get<double>();
     result.captureFile = json.at("capture_file").get<std::string>();
+    result.captureBytes = json.at("capture_bytes").get<std::uint64_t>();
+    result.captureError = json.at("capture_error").get<std::string>();
     result.captureReceived = json.at("capture_received").get<std::uint64_t>();
     result.captureDropped = json.at("capture_dropped").get<std::uint64_t>();
     result.wireAsserted = json.at("wire_asserted").get<int>();

@@ -47,14 +47,15 @@ void JobSandbox::openCapture() {
     return;
   }
   // The pcap file name of a job: "<scenario-id>.<family>.pcap".
-  m_capturePath = directory.empty() ? m_workDirectory + "/wire.pcap"
-                                    : fmt::format("{}/{}.{}.pcap", directory, m_scenario.id,
-                                                  scenario::familyName(m_family));
-  auto opened = capture::LiveCapture::open("lo", m_capturePath);
+  std::string path = directory.empty() ? m_workDirectory + "/wire.pcap"
+                                       : fmt::format("{}/{}.{}.pcap", directory, m_scenario.id,
+                                                     scenario::familyName(m_family));
+  capture::CaptureSettings settings;
+  if (m_settings.runAs) settings.owner = std::make_pair(m_settings.runAs->uid, m_settings.runAs->gid);
+  auto opened = capture::LiveCapture::open("lo", path, settings);
   if (!opened) {
-    m_captureFailure = "capture: " + opened.error();
+    m_captureFailure = opened.error();
     m_context.missingReason = "the capture could not be opened: " + opened.error();
-    m_capturePath.clear();
     return;
   }
   m_capture.emplace(std::move(*opened));
@@ -110,9 +111,8 @@ void JobSandbox::finish(report::CheckResult& result) {
   stopTarget(result);
   const std::string& directory = m_settings.captureDirectory;
   if (!m_capture) {
-    if (!directory.empty() && !m_captureFailure.empty()) {
-      result.message += (result.message.empty() ? "" : "; ") + m_captureFailure;
-    }
+    // A capture --capture DIR asked for and could not have is lost: recorded, and the run exits 3 for it.
+    if (!directory.empty() && !m_captureFailure.empty()) result.captureError = m_captureFailure;
     return;
   }
   // The last close provokes packets after the last step (FIN, ACK, RST): for the pcap file, wait until the
@@ -121,14 +121,16 @@ void JobSandbox::finish(report::CheckResult& result) {
   capture::CaptureStats stats = m_capture->finish(std::chrono::milliseconds(keepFile ? 20 : 0),
                                                   std::chrono::milliseconds(keepFile ? 300 : 0));
   if (keepFile) {
-    result.captureFile = m_capturePath;
+    result.captureFile = stats.file;
+    result.captureBytes = stats.bytes;
+    result.captureError = stats.error;
     result.captureReceived = stats.received;
     result.captureDropped = stats.dropped;
   }
   if (stats.dropped > 0) {
     result.message += fmt::format("{}capture dropped {} of {} packets: the wire record{} is incomplete",
                                   result.message.empty() ? "" : "; ", stats.dropped, stats.received,
-                                  keepFile ? " in " + m_capturePath : "");
+                                  stats.file.empty() ? "" : " in " + stats.file);
   }
 }
 

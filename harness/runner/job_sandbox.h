@@ -56,8 +56,7 @@ class JobSandbox {
   SandboxSettings m_settings;
   std::optional<process::TargetSession> m_target;  // the job's own server, when it starts one
   std::optional<capture::LiveCapture> m_capture;
-  std::string m_capturePath;
-  std::string m_captureFailure;
+  std::string m_captureFailure;  // why the capture could not be opened: "PATH: open: EACCES (...)"
   JobContext m_context;
 };
 

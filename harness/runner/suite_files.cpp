@@ -34,9 +34,16 @@ Expected<std::vector<std::string>, std::string> collectScenarioFiles(const std::
     if (!fs::is_directory(status)) return Unexpected{fmt::format("{}: not a file or folder", path)};
     fs::recursive_directory_iterator walk(path, fs::directory_options::skip_permission_denied, error);
     if (error) return Unexpected{fmt::format("{}: {}", path, describe(error))};
-    for (const auto& entry : walk) {
-      if (entry.is_regular_file() && entry.path().extension() == ".scn") files.push_back(entry.path().string());
+    // Bounded: the walk does not follow links to folders. The error_code forms throughout: a link to itself
+    // in the folder made the throwing is_regular_file() end the program (exit 134).
+    for (; walk != fs::recursive_directory_iterator(); walk.increment(error)) {
+      if (error) return Unexpected{fmt::format("{}: {}", path, describe(error))};
+      if (walk->path().extension() != ".scn") continue;
+      bool regular = walk->is_regular_file(error);
+      if (error) return Unexpected{fmt::format("{}: {}", walk->path().string(), describe(error))};
+      if (regular) files.push_back(walk->path().string());
     }
+    if (error) return Unexpected{fmt::format("{}: {}", path, describe(error))};
   }
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());

@@ -34,7 +34,7 @@ CheckCapture::CheckCapture(const std::string& directory, bool keep, const std::s
       false;  // the account reads the file back: memory stays flat however long the check
   auto opened = capture::LiveCapture::open("lo", m_path, settings);
   if (!opened) {
-    m_failure = "capture: " + opened.error();
+    m_failure = opened.error();
     m_path.clear();
     return;
   }
@@ -59,23 +59,31 @@ void CheckCapture::stop(report::Status status) {
                                                   std::chrono::milliseconds(settle ? 300 : 0));
   m_received = stats.received;
   m_dropped = stats.dropped;
-  m_capture.reset();  // flushes and closes the file
+  m_bytes = stats.bytes;
+  m_writeFailure = stats.error;
+  if (!stats.error.empty()) m_path.clear();  // nothing is on disk
+  m_capture.reset();
 }
 
 void CheckCapture::record(report::CheckResult& result) {
   auto append = [&](const std::string& text) {
     result.message += (result.message.empty() ? "" : "; ") + text;
   };
-  if (!m_failure.empty()) {
-    append(m_failure);
-    return;
-  }
-  if (m_path.empty()) return;
-  if (m_keep) {
+  // With --capture DIR a pcap that could not be opened or written is lost (the run exits 3 for it); a
+  // scratch one only served a failed check's account, which then says why it is missing.
+  std::string lost = m_failure.empty() ? m_writeFailure : m_failure;
+  if (m_keep && (!m_path.empty() || !lost.empty())) {
     result.captureFile = m_path;
+    result.captureBytes = m_bytes;
+    result.captureError = lost;
     result.captureReceived = m_received;
     result.captureDropped = m_dropped;
   }
+  if (!lost.empty()) {
+    if (!m_keep) append("capture: " + lost);
+    return;
+  }
+  if (m_path.empty()) return;
   std::string where = m_keep ? m_path : "not kept: --capture DIR keeps it";
   if (m_dropped > 0) {
     where += fmt::format("; incomplete: the capture dropped {} of {} packets", m_dropped, m_received);

@@ -33,8 +33,9 @@ class CheckCapture {
   // kept or the check failed, so that the last close's FIN, ACK or RST are in it; then closes the file.
   void stop(report::Status status);
   // Into `result`, after stop(): with `keep`, the pcap and its counts; for a failed check, what the server
-  // did on the wire appended to the message; a drop (the record is then incomplete) or a capture that could
-  // not be opened said in the message. An unkept pcap is removed when this object goes.
+  // did on the wire appended to the message; a drop (the record is then incomplete) said in the message. A
+  // kept capture that could not be opened or written is recorded as lost (CheckResult::captureError). An
+  // unkept pcap is removed when this object goes.
   void record(report::CheckResult& result);
 
  private:
@@ -42,7 +43,9 @@ class CheckCapture {
   net::Endpoint m_target;
   bool m_keep = false;
   std::string m_path;
-  std::string m_failure;
+  std::string m_failure;       // the capture could not be opened: "PATH: open: EACCES (...)"
+  std::string m_writeFailure;  // it could not be written: "PATH: write: ENOSPC (...)"
+  std::uint64_t m_bytes = 0;
   std::uint64_t m_received = 0;
   std::uint64_t m_dropped = 0;
 };

@@ -10,11 +10,13 @@
 #include <linux/if_ether.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -62,7 +64,10 @@ std::string makeLoopbackTraffic() {
 // The child's whole check; "ok" or the first thing that was not as it must be.
 std::string dropAndProbe(const std::string& pcapPath, const std::optional<runner::RunAs>& user) {
   if (auto entered = runner::enterPrivateNetworkNamespace(); !entered) return "namespace: " + entered.error();
-  auto capture = capture::LiveCapture::open("lo", pcapPath);
+  // Owned by the user the job becomes, who names it in finish() (fs.protected_hardlinks), as a job's is.
+  capture::CaptureSettings settings;
+  if (user) settings.owner = std::make_pair(user->uid, user->gid);
+  auto capture = capture::LiveCapture::open("lo", pcapPath, settings);
   if (!capture) return "capture before the drop: " + capture.error();
   if (!runner::hasRawCaptureCapability()) return "no CAP_NET_RAW before the drop";
   if (auto dropped = runner::dropPrivileges(user); !dropped) return "drop: " + dropped.error();
@@ -95,6 +100,10 @@ std::string dropAndProbe(const std::string& pcapPath, const std::optional<runner
     return fmt::format("the open handle captured {} TCP packets, expected the handshake", packets.size());
   if ((packets[0].packet.tcpFlags & capture::kTcpSyn) == 0 || packets[0].number != 1)
     return "the first packet is not the SYN #1";
+  // The pcap is named only now, by the dropped process (base/unnamed_file.h).
+  if (auto stats = capture->finish(std::chrono::milliseconds(0), std::chrono::milliseconds(0));
+      !stats.error.empty())
+    return "the pcap named after the drop: " + stats.error;
   return "ok";
 }
 
@@ -114,7 +123,11 @@ TEST_CASE("after the drop a job has no capability, cannot open raw sockets or pc
     REQUIRE(nobody.ok());
     user = *nobody;
   }
-  std::string pcapPath = testing::tempFilePath("drop", ".pcap");
+  // A folder the user may write in, under /tmp (the test's own folder is root's alone).
+  std::string folder = "/tmp/sockspec-drop-XXXXXX";
+  REQUIRE(::mkdtemp(folder.data()) != nullptr);
+  REQUIRE(::chmod(folder.c_str(), 0777) == 0);
+  std::string pcapPath = folder + "/drop.pcap";
   int fds[2];
   REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
   net::UniqueFd readEnd(fds[0]);
@@ -137,8 +150,7 @@ TEST_CASE("after the drop a job has no capability, cannot open raw sockets or pc
   CHECK(WIFEXITED(status));
   CHECK(verdict == "ok");
   CHECK(testing::pathExists(pcapPath));
-  ::unlink(pcapPath.c_str());
-  ::unlink((pcapPath + ".second").c_str());
+  std::filesystem::remove_all(folder);
 }
 
 TEST_CASE("lookUpUser names an unknown user") {

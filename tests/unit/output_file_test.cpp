@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/output_file.h"
+#include "base/unnamed_file.h"
 #include "base/temp_directory.h"
 
 namespace sockspec {
@@ -104,7 +105,7 @@ TEST_CASE("checkOutputPath refuses a folder and a name in a missing folder", "[o
   auto missing = checkOutputPath(folder->path() + "/no/such/report.json");
   REQUIRE_FALSE(missing);
   CHECK(missing.error() == folder->path() + "/no/such/report.json: the folder " + folder->path() +
-                               "/no/such does not exist");
+                               "/no/such does not exist (ENOENT)");
   CHECK_FALSE(writeOutputFile(folder->path(), "text"));
 }
 
@@ -120,7 +121,7 @@ TEST_CASE("prepareOutputFolder makes one missing level and refuses what cannot t
   REQUIRE(writeOutputFile(file, "x"));
   CHECK(prepareOutputFolder(file).error() == file + ": not a folder (ENOTDIR)");
   std::string deep = folder->path() + "/no/such";
-  CHECK(prepareOutputFolder(deep).error() == deep + ": mkdir: ENOENT (No such file or directory)");
+  CHECK(prepareOutputFolder(deep).error() == deep + ": the folder " + folder->path() + "/no does not exist (ENOENT)");
   CHECK_FALSE(std::filesystem::exists(folder->path() + "/no"));
   std::string loop = folder->path() + "/loop";
   std::filesystem::create_symlink(loop, loop);
@@ -184,6 +185,92 @@ TEST_CASE("a temporary folder whose owner was killed is removed by the next one;
   CHECK(count() == 2);  // the live one and the old-format one
   CHECK(std::filesystem::exists(live->path()));
   CHECK(std::filesystem::exists(base->path() + "/sockspec-old-format"));
+}
+
+}  // namespace sockspec
+
+namespace sockspec {
+namespace {
+
+// The names in `folder` other than TempDirectory's own .owner.
+std::vector<std::string> namesBeside(const std::string& folder) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    if (entry.path().filename() != ".owner") names.push_back(entry.path().filename());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void writeText(const UnnamedFile& file, std::string_view text) {
+  REQUIRE(::write(file.fd(), text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+}
+
+}  // namespace
+
+TEST_CASE("UnnamedFile: no name until published, then the whole file under it", "[unnamed-file]") {
+  auto folder = TempDirectory::create("unnamed-file");
+  REQUIRE(folder);
+  std::string path = folder->path() + "/x.pcap";
+  {
+    auto file = UnnamedFile::create(path);
+    REQUIRE(file);
+    writeText(*file, "first");
+    CHECK(namesBeside(folder->path()).empty());  // written, but nothing shows
+    REQUIRE(file->publish());
+    CHECK(contentOf(path) == "first");
+  }
+  {
+    // An earlier regular file stays whole until the new one replaces it in one rename.
+    auto file = UnnamedFile::create(path);
+    REQUIRE(file);
+    writeText(*file, "second");
+    CHECK(contentOf(path) == "first");
+    REQUIRE(file->publish());
+    CHECK(contentOf(path) == "second");
+  }
+  {
+    auto dropped = UnnamedFile::create(folder->path() + "/never.pcap");
+    REQUIRE(dropped);
+    writeText(*dropped, "lost");
+  }
+  CHECK(namesBeside(folder->path()) == std::vector<std::string>{"x.pcap"});  // no hidden name left either
+}
+
+TEST_CASE("UnnamedFile: what is not a regular file at the name is never replaced", "[unnamed-file]") {
+  auto folder = TempDirectory::create("unnamed-file");
+  REQUIRE(folder);
+  std::string fifo = folder->path() + "/fifo.pcap";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::string link = folder->path() + "/link.pcap";
+  REQUIRE(::symlink("elsewhere", link.c_str()) == 0);
+  std::string directory = folder->path() + "/dir.pcap";
+  REQUIRE(::mkdir(directory.c_str(), 0700) == 0);
+  CHECK(UnnamedFile::create(fifo).error() == fifo + ": a FIFO; not replaced");
+  CHECK(UnnamedFile::create(link).error() == link + ": a symbolic link; not replaced");
+  CHECK(UnnamedFile::create(directory).error() == directory + ": a directory; not replaced");
+
+  // Put there while the file was being written: refused at publish() too.
+  std::string late = folder->path() + "/late.pcap";
+  auto file = UnnamedFile::create(late);
+  REQUIRE(file);
+  REQUIRE(::mkfifo(late.c_str(), 0600) == 0);
+  auto published = file->publish();
+  REQUIRE_FALSE(published);
+  CHECK(published.error() == late + ": a FIFO; not replaced");
+  CHECK(typeOf(fifo) == S_IFIFO);
+  CHECK(typeOf(link) == S_IFLNK);
+  CHECK(typeOf(late) == S_IFIFO);
+}
+
+TEST_CASE("probeWritableFolder names the errno of a folder that cannot take a file", "[unnamed-file]") {
+  auto folder = TempDirectory::create("unnamed-file");
+  REQUIRE(folder);
+  CHECK(probeWritableFolder(folder->path()));
+  CHECK(namesBeside(folder->path()).empty());
+  auto missing = probeWritableFolder(folder->path() + "/missing");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == ENOENT);
 }
 
 }  // namespace sockspec

@@ -28,7 +28,7 @@ void checkCaptureAndUserRefused(app::RunOptions options) {
   std::string file = tempFilePath("capture-file");
   writeFileOrFail(file, "x");
   options.capture = file;
-  CHECK(app::planRun(options).error().message == "--capture " + file + ": not a directory");
+  CHECK(app::planRun(options).error().message == "--capture " + file + ": not a directory (ENOTDIR)");
   options.capture.clear();
   options.user = "sockspec-no-such-user";
   CHECK(app::planRun(options).error().message == "--user: no user 'sockspec-no-such-user'");
@@ -88,7 +88,56 @@ TEST_CASE("planning refuses out-of-range counts, a --capture that is a file and 
   CHECK(app::planRun(options)->parallel >= 2);
   options.jobs = 3;
   CHECK(app::planRun(options)->parallel == 3);
+  // CLI11 reads 99999999999999999999 as the largest long long.
+  options.jobs = 9223372036854775807LL;
+  CHECK(app::planRun(options).error().message == "--jobs 9223372036854775807: at most 1024 scenarios at once");
+  options.jobs = 1024;
+  CHECK(app::planRun(options));
+  options.jobs = 3;
   checkCaptureAndUserRefused(options);
+}
+
+TEST_CASE("options for a mode that is not the one chosen are refused, not ignored (issue #13)") {
+  auto scenarios = optionsFor({scenarioFolder()});
+  scenarios.given = {"--check-timeout"};
+  CHECK(app::planRun(scenarios).error().message ==
+        "--check-timeout is how long a check waits for the server: it needs --target or --target-cmd");
+  scenarios.given.clear();
+  scenarios.targetCommand = "server --port {port}";
+  CHECK(app::planRun(scenarios).error().message ==
+        "--target-cmd goes with scenario files that say 'requires target', and none of these does");
+  scenarios.targetCommand.clear();
+  scenarios.list = true;
+  scenarios.reports = {"json"};
+  CHECK(app::planRun(scenarios).error().message ==
+        "--report goes with a run: --list runs nothing and has no results to report");
+  scenarios.reports.clear();
+  scenarios.capture = tempFilePath("list-capture");
+  CHECK(app::planRun(scenarios).error().message == "--capture goes with a run: --list runs nothing and captures nothing");
+
+  app::RunOptions suite;
+  suite.suite = "echo";
+  suite.target = "tcp://127.0.0.1:7";
+  suite.given = {"--jobs"};
+  CHECK(app::planRun(suite).error().message ==
+        "--jobs goes with scenario runs: a service suite runs its checks one at a time, against one server");
+  suite.given = {"--timeout"};
+  CHECK(app::planRun(suite).error().message ==
+        "--timeout is a scenario's deadline: a service suite's checks take --check-timeout");
+  suite.given = {"--check-timeout"};
+  CHECK(app::planRun(suite));
+}
+
+TEST_CASE("listing a service suite (--list) gives its checks; planning starts nothing") {
+  app::RunOptions options;
+  options.suite = "echo";
+  options.targetCommand = "server --port {port}";
+  options.filter = "echo.half-*";
+  options.list = true;
+  auto plan = app::planRun(options);
+  REQUIRE(plan);
+  CHECK(plan->listOnly);
+  CHECK(app::listJobs(*plan) == std::vector<std::string>{"echo.half-close  echo suite"});
 }
 
 TEST_CASE("a service suite refuses the options that only scenario runs have, and bad values whatever the mode") {
@@ -183,6 +232,27 @@ TEST_CASE("fuzz and replay check their target options alike, before anything is 
   CHECK(app::planReplay(replay).error() == "--write-scenarios sends nothing: it takes no --target or --target-cmd");
   replay.scenarioDirectory.clear();
   CHECK(app::planReplay(replay).error().starts_with("/no/such/reproducer"));
+}
+
+TEST_CASE("replay refuses what --write-scenarios has no use for, a device, and an empty folder by name") {
+  std::string folder = tempFilePath("replay-plan");
+  std::filesystem::create_directories(folder + "/empty");
+  writeFileOrFail(folder + "/input", "hello");
+  app::ReplayOptions replay;
+  replay.paths = {folder + "/input"};
+  replay.service = "echo";
+  replay.scenarioDirectory = folder + "/scenarios";
+  REQUIRE(app::planReplay(replay));
+  for (const char* option : {"--hang-timeout", "--ready-timeout", "--json"}) {
+    replay.given = {option};
+    CHECK(app::planReplay(replay).error() == std::string(option) + " goes with replaying: --write-scenarios sends nothing");
+  }
+  replay.given.clear();
+  replay.paths = {"/dev/zero"};  // read whole, it would never end
+  CHECK(app::planReplay(replay).error() == "/dev/zero: not a regular file (a reproducer is read to its end)");
+  replay.paths = {folder + "/input", folder + "/empty"};
+  CHECK(app::planReplay(replay).error() == "no reproducers in " + folder + "/empty");
+  std::filesystem::remove_all(folder);
 }
 
 TEST_CASE("the server profile's options: escapes decoded, the reply compiled, bad values named") {

@@ -111,7 +111,7 @@ TEST_CASE("every socket option maps name to level, optname and value kind, and b
   CHECK(findSocketOption("SO_BOGUS") == nullptr);
   CHECK(joined(socketOptionNames()) ==
         "SO_REUSEADDR, SO_REUSEPORT, SO_LINGER, SO_RCVBUF, SO_SNDBUF, SO_RCVTIMEO, SO_SNDTIMEO, TCP_NODELAY, "
-        "TCP_SYNCNT, SO_KEEPALIVE, IPV6_V6ONLY, TCP_QUICKACK");
+        "TCP_SYNCNT, SO_KEEPALIVE, IPV6_V6ONLY, TCP_QUICKACK, TCP_DEFER_ACCEPT");
   CHECK(findSocketOption("SO_LINGER")->value == OptionValue::Linger);
   CHECK(findSocketOption("SO_RCVTIMEO")->value == OptionValue::TimeoutMs);
   CHECK(findSocketOption("SO_SNDTIMEO")->value == OptionValue::TimeoutMs);
@@ -189,7 +189,7 @@ TEST_CASE("a name the symbols table lacks is a parse error naming line and colum
   const std::string socket = "s = socket\n";
   CHECK(firstError(withHeader(socket + "setsockopt s SO_BOGUS 1\n")) ==
         "t.scn:5:14: expected option: one of SO_REUSEADDR, SO_REUSEPORT, SO_LINGER, SO_RCVBUF, SO_SNDBUF, "
-        "SO_RCVTIMEO, SO_SNDTIMEO, TCP_NODELAY, TCP_SYNCNT, SO_KEEPALIVE, IPV6_V6ONLY, TCP_QUICKACK, found "
+        "SO_RCVTIMEO, SO_SNDTIMEO, TCP_NODELAY, TCP_SYNCNT, SO_KEEPALIVE, IPV6_V6ONLY, TCP_QUICKACK, TCP_DEFER_ACCEPT, found "
         "'SO_BOGUS' (usage: setsockopt SOCKET OPTION VALUE [VALUE])");
   CHECK(firstError(withHeader(socket + "setsockopt s TCP_CORK 1\n"))
             .starts_with("t.scn:5:14: expected option: one of SO_REUSEADDR, "));
