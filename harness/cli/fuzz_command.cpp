@@ -18,7 +18,7 @@ namespace {
 constexpr std::string_view kProgram = "sockspec fuzz";
 
 int runFuzz(const app::FuzzOptions& options) {
-  process::installInterruptHandlers();
+  // The interrupt handlers are main()'s, installed before parsing.
   auto outcome = app::runFuzzCampaign(options, process::interruptFlag());
   if (!outcome) {
     switch (outcome.error().kind) {

@@ -20,9 +20,8 @@ namespace {
 constexpr std::string_view kProgram = "sockspec run";
 
 int runScenarios(const app::RunOptions& options) {
-  // First: planning makes folders (--capture, the TMPDIR probe) that a SIGINT or SIGTERM must not strand.
-  // The work polls the flag from its start, so a signal during planning still ends the run as interrupted.
-  process::installInterruptHandlers();
+  // main() has installed the interrupt handlers before parsing: planning makes folders (--capture, the
+  // TMPDIR probe) that a signal must not strand, and the work polls the flag from its start.
   auto plan = app::planRun(options);
   if (!plan) {
     for (const auto& line : plan.error().diagnostics) std::fprintf(stderr, "%s\n", line.c_str());
