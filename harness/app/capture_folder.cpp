@@ -1,11 +1,7 @@
 #include "app/capture_folder.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
-#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -41,31 +37,17 @@ Result<void> probeWritableAs(const std::string& folder, const runner::RunAs& use
 
 }  // namespace
 
-void CaptureFolder::removeIfUnused() const {
-  if (made) ::rmdir(path.c_str());  // fails with ENOTEMPTY once anything is in it: then it stays
-}
-
-Expected<CaptureFolder, std::string> prepareCaptureFolder(const std::string& directory,
-                                                          const std::optional<runner::RunAs>& writer) {
-  CaptureFolder folder;
-  std::error_code error;
-  folder.path = std::filesystem::absolute(directory, error).string();
-  if (error) return Unexpected{fmt::format("--capture {}: {}", directory, error.message())};
-  if (::mkdir(directory.c_str(), 0755) == 0) {
-    folder.made = true;
-    // Made for whoever writes the pcaps: a job that switched to --user publishes them there.
-    if (writer && ::chown(directory.c_str(), writer->uid, writer->gid) != 0) {
-      int chownError = errno;
-      folder.removeIfUnused();
-      errno = chownError;
-      return Unexpected{fmt::format("--capture {}: {}", directory, SysError{errno, "chown"}.describe())};
-    }
-  } else if (errno != EEXIST) {
-    return Unexpected{fmt::format("--capture {}: {}", directory, SysError{errno, "mkdir"}.describe())};
-  }
-  auto writable = writer ? probeWritableAs(directory, *writer) : probeWritableFolder(directory);
+Expected<OutputFolder, std::string> prepareCaptureFolder(const std::string& directory,
+                                                         const std::optional<runner::RunAs>& writer) {
+  auto folder = OutputFolder::check("--capture", directory);
+  if (!folder) return Unexpected{folder.error()};
+  // Made for whoever writes the pcaps: a job that switched to --user publishes them there.
+  std::optional<OutputFolder::Owner> owner;
+  if (writer) owner = OutputFolder::Owner{writer->uid, writer->gid};
+  if (auto made = folder->make(owner); !made) return Unexpected{made.error()};
+  auto writable = writer ? probeWritableAs(folder->path(), *writer) : probeWritableFolder(folder->path());
   if (!writable) {
-    folder.removeIfUnused();
+    folder->removeIfUnused();
     return Unexpected{fmt::format("--capture {}: not writable{}: {}", directory,
                                   writer ? " by user " + writer->name : "", writable.error().describe())};
   }

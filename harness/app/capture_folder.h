@@ -8,23 +8,16 @@
 #include <string>
 
 #include "base/expected.h"
+#include "base/output_folder.h"
 #include "runner/privilege_drop.h"
 
 namespace sockspec::app {
 
-struct CaptureFolder {
-  std::string path;   // absolute: the report and the messages name the files in it
-  bool made = false;  // this run made it
-
-  // For a run refused after this (an unreachable target: exit 2, which leaves nothing behind): removes the
-  // folder if this run made it and it is still empty.
-  void removeIfUnused() const;
-};
-
-// Fails with one line naming --capture, the path and the errno: "--capture DIR: mkdir: EROFS (Read-only
-// file system)", "--capture DIR: not writable by user nobody: open: EACCES (Permission denied)"; a folder it
-// made is removed again.
-Expected<CaptureFolder, std::string> prepareCaptureFolder(const std::string& directory,
-                                                          const std::optional<runner::RunAs>& writer);
+// The folder (made, given to `writer` when sockspec made it), or one line naming --capture, the path and the
+// errno: "--capture DIR: mkdir: EROFS (Read-only file system)", "--capture DIR: not writable by user nobody:
+// open: EACCES (Permission denied)"; a folder it made is removed again. removeIfUnused() undoes it for a run
+// refused afterwards (an unreachable target: exit 2, which leaves nothing behind).
+Expected<OutputFolder, std::string> prepareCaptureFolder(const std::string& directory,
+                                                         const std::optional<runner::RunAs>& writer);
 
 }  // namespace sockspec::app

@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 
-#include "app/artifacts_folder.h"
 #include "base/exit_codes.h"
 #include "base/file_bytes.h"
+#include "base/output_folder.h"
 #include "base/shell_quote.h"
 #include "base/temp_directory.h"
 #include "blackbox/fuzz_target.h"
@@ -80,7 +80,7 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
     return Unexpected{usage("--no-shrink goes with --target-cmd: a server sockspec does not start cannot be "
                             "restarted, so nothing is shrunk")};
   }
-  auto artifacts = ArtifactsFolder::check(options.artifacts);
+  auto artifacts = OutputFolder::check("--artifacts", options.artifacts);
   if (!artifacts) return Unexpected{usage(artifacts.error())};
   if (options.target.command.empty()) {
     // Somebody else's server: an unreachable one is bad input, said before any fuzzing starts.
@@ -130,7 +130,7 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
     ended = child->terminate(std::chrono::milliseconds(2000));
   }
   if (!outcome.interrupted && ended->exited && ended->code == kExitUsage) {
-    artifacts->removeMade();  // the target could not be started: nothing was fuzzed
+    artifacts->removeIfUnused();  // the target could not be started: nothing was fuzzed
     return Unexpected{FuzzFailure{FuzzFailure::Kind::UsageReported, {}}};  // it said why
   }
   auto state = blackbox::readFuzzState(worker.stateFile());

@@ -11,6 +11,7 @@
 #include "base/display_escape.h"
 #include "base/file_bytes.h"
 #include "base/output_file.h"
+#include "base/output_folder.h"
 #include "base/temp_directory.h"
 #include "base/sys_error.h"
 #include "blackbox/fault_verdict.h"
@@ -95,9 +96,9 @@ Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
     return Unexpected{*problem};
   }
   if (converting) {
-    if (auto ready = prepareOutputFolder(options.scenarioDirectory); !ready) {
-      return Unexpected{"--write-scenarios " + ready.error()};
-    }
+    auto folder = OutputFolder::check("--write-scenarios", options.scenarioDirectory);
+    if (!folder) return Unexpected{folder.error()};
+    if (auto made = folder->make(); !made) return Unexpected{made.error()};
   } else if (!options.target.command.empty()) {
     // A started server's files go under TMPDIR: one that cannot take them is bad input.
     if (auto temp = TempDirectory::checkUsable(); !temp) return Unexpected{temp.error()};

@@ -69,7 +69,7 @@ Expected<void, std::string> prepareServiceCaptures(const RunPlan& plan, const st
 Expected<RunOutcome, std::string> executeServiceSuite(const RunPlan& plan,
                                                       const volatile std::sig_atomic_t* stopRequested) {
   // --capture DIR before anything starts: a folder nobody can write is bad input, not a lost pcap per check.
-  CaptureFolder folder;
+  std::optional<OutputFolder> folder;
   if (!plan.captureDirectory.empty() && runner::hasRawCaptureCapability()) {
     auto made = prepareCaptureFolder(plan.captureDirectory, std::nullopt);
     if (!made) return Unexpected{made.error()};
@@ -79,14 +79,14 @@ Expected<RunOutcome, std::string> executeServiceSuite(const RunPlan& plan,
   spec.stopRequested = stopRequested;
   auto target = process::TargetSession::open(spec);
   if (!target) {
-    folder.removeIfUnused();
+    if (folder) folder->removeIfUnused();
     return Unexpected{target.error()};
   }
   suites::SuiteOptions options = plan.suiteOptions;
   options.session = &*target;
   options.stopRequested = stopRequested;
   std::optional<TempDirectory> scratch;
-  if (auto prepared = prepareServiceCaptures(plan, folder.path, target->endpoint(), scratch, options); !prepared) {
+  if (auto prepared = prepareServiceCaptures(plan, folder ? folder->path() : std::string(), target->endpoint(), scratch, options); !prepared) {
     return Unexpected{prepared.error()};
   }
 
@@ -160,15 +160,17 @@ std::vector<report::CheckResult> runJobs(const std::vector<runner::ScenarioJob>&
 
 // --capture DIR: made now, writable by the jobs' user; dropped with a warning when jobs get no namespace of
 // their own to capture in.
-Expected<CaptureFolder, std::string> prepareCaptureDirectory(const RunPlan& plan) {
-  if (plan.captureDirectory.empty()) return CaptureFolder{};
+Expected<std::optional<OutputFolder>, std::string> prepareCaptureDirectory(const RunPlan& plan) {
+  if (plan.captureDirectory.empty()) return std::optional<OutputFolder>();
   if (plan.isolation == runner::Isolation::None || !runner::canCreateNetworkNamespaces()) {
     // Capture is done on lo inside each scenario's own namespace, which needs privileges.
     std::fprintf(stderr, "sockspec run: --capture needs a network namespace per scenario (run as root); "
                          "the run goes on without captures\n");
-    return CaptureFolder{};
+    return std::optional<OutputFolder>();
   }
-  return prepareCaptureFolder(plan.captureDirectory, plan.runAs);
+  auto folder = prepareCaptureFolder(plan.captureDirectory, plan.runAs);
+  if (!folder) return Unexpected{folder.error()};
+  return std::optional<OutputFolder>(std::move(*folder));
 }
 
 Expected<RunOutcome, std::string> executeScenarios(const RunPlan& plan,
@@ -182,7 +184,10 @@ Expected<RunOutcome, std::string> executeScenarios(const RunPlan& plan,
   options.onResult = [&](const report::CheckResult& check) { console.checkFinished(check); };
   auto capture = prepareCaptureDirectory(plan);
   if (!capture) return Unexpected{capture.error()};
-  options.captureDirectory = capture->path;
+  options.captureDirectory = *capture ? (*capture)->path() : std::string();
+  auto dropCapture = [&] {
+    if (*capture) (*capture)->removeIfUnused();
+  };
   options.runAs = plan.runAs;
 
   // Scenarios that say 'requires target' connect to the server under test (connect-target): each job's own
@@ -191,7 +196,7 @@ Expected<RunOutcome, std::string> executeScenarios(const RunPlan& plan,
   if (plan.target && plan.target->freshPerCheck && !plan.target->command.empty()) {
     auto planned = perJobTarget(*plan.target);
     if (!planned) {
-      capture->removeIfUnused();
+      dropCapture();
       return Unexpected{planned.error()};
     }
     options.target = std::move(*planned);
@@ -200,7 +205,7 @@ Expected<RunOutcome, std::string> executeScenarios(const RunPlan& plan,
     spec.stopRequested = stopRequested;
     auto opened = process::TargetSession::open(spec);
     if (!opened) {
-      capture->removeIfUnused();
+      dropCapture();
       return Unexpected{opened.error()};
     }
     target.emplace(std::move(*opened));

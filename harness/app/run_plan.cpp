@@ -13,6 +13,7 @@
 
 #include "app/server_profile_options.h"
 #include "base/output_file.h"
+#include "base/output_folder.h"
 #include "base/sys_error.h"
 #include "runner/suite_files.h"
 #include "scenario/parser.h"
@@ -45,21 +46,13 @@ Expected<runner::Isolation, PlanError> isolationOf(const std::string& value) {
   return Unexpected{usage(fmt::format("--isolation '{}': expected auto, netns or none", value))};
 }
 
-// --capture DIR is made (and proved writable) when the run starts (app/capture_folder.h); a path that is
-// already something else, or cannot be looked at, or whose folder is missing, is refused now, not after
-// the target has been started (or, for a service suite without CAP_NET_RAW, never).
+// --capture DIR is made (and proved writable by whoever writes the pcaps) when the run starts
+// (app/capture_folder.h); a path that is already something else, cannot be looked at, or whose folder is
+// missing is refused now, not after the target has been started (or, for a service suite without
+// CAP_NET_RAW, never).
 Expected<void, PlanError> checkCaptureDirectory(const std::string& directory) {
   if (directory.empty()) return {};
-  struct stat status {};
-  if (::stat(directory.c_str(), &status) == 0) {
-    if (S_ISDIR(status.st_mode)) return {};
-    return Unexpected{usage(fmt::format("--capture {}: not a directory (ENOTDIR)", directory))};
-  }
-  if (errno != ENOENT) {
-    return Unexpected{usage(fmt::format("--capture {}: {}", directory, SysError{errno, "stat"}.describe()))};
-  }
-  if (auto parent = checkParentFolder(directory); !parent)
-    return Unexpected{usage("--capture " + parent.error())};
+  if (auto folder = OutputFolder::check("--capture", directory); !folder) return Unexpected{usage(folder.error())};
   return {};
 }
 

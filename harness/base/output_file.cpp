@@ -133,18 +133,6 @@ Expected<void, std::string> checkWritableFolder(const std::string& path, const s
   return {};
 }
 
-Expected<void, std::string> prepareOutputFolder(const std::string& path) {
-  if (path.empty()) return Unexpected{std::string("an empty folder name")};
-  // One level only: a missing parent is more likely a typo than a wish for a new tree. EEXIST, whatever is
-  // there (a file, a link), is for the check to judge.
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
-    int error = errno;
-    if (auto parent = checkParentFolder(path); !parent) return parent;  // says which folder is missing
-    return failureAt(path, SysError{error, "mkdir"});
-  }
-  return checkWritableFolder(path, path);
-}
-
 Expected<void, std::string> writeOutputFile(const std::string& path, std::string_view text) {
   struct stat link {};
   if (::lstat(path.c_str(), &link) != 0) {

@@ -14,12 +14,6 @@ namespace sockspec {
 // not exist (ENOENT ...)", "PATH: a FIFO with no reader (ENXIO ...)".
 Expected<void, std::string> checkOutputPath(const std::string& path);
 
-// Before any work, for a folder of results (fuzz --artifacts, replay --write-scenarios): `path` is a folder,
-// made (one level, 0755) when missing, in which this process can make files. Refused, naming the path and
-// errno: a file ("PATH: not a folder (ENOTDIR)"), a symlink loop ("PATH: stat: ELOOP ..."), a missing parent
-// ("PATH: the folder DIR does not exist (ENOENT)"), a read-only one ("PATH: access: EROFS ...").
-Expected<void, std::string> prepareOutputFolder(const std::string& path);
-
 // `path` is a folder in which this process can make files; the message names it as `shown`.
 Expected<void, std::string> checkWritableFolder(const std::string& path, const std::string& shown);
 

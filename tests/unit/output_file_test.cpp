@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/output_file.h"
+#include "base/output_folder.h"
 #include "base/unnamed_file.h"
 #include "base/temp_directory.h"
 
@@ -109,23 +110,37 @@ TEST_CASE("checkOutputPath refuses a folder and a name in a missing folder", "[o
   CHECK_FALSE(writeOutputFile(folder->path(), "text"));
 }
 
-TEST_CASE("prepareOutputFolder makes one missing level and refuses what cannot take files, naming the errno",
+TEST_CASE("OutputFolder makes nothing until make(), one missing level, and refuses what cannot take files",
           "[output-file]") {
   auto folder = TempDirectory::create("output-folder");
   REQUIRE(folder);
   std::string made = folder->path() + "/made";
-  REQUIRE(prepareOutputFolder(made));
+  auto checked = OutputFolder::check("--out-dir", made);
+  REQUIRE(checked);
+  CHECK_FALSE(std::filesystem::exists(made));  // checking makes nothing
+  REQUIRE(checked->make());
   CHECK(std::filesystem::is_directory(made));
-  CHECK(prepareOutputFolder(made));  // already there: fine
+  checked->removeIfUnused();  // made by it and empty: gone again
+  CHECK_FALSE(std::filesystem::exists(made));
+  REQUIRE(checked->make());
+  REQUIRE(writeOutputFile(made + "/result", "x"));
+  checked->removeIfUnused();  // not empty: it stays
+  CHECK(std::filesystem::exists(made + "/result"));
+  auto existing = OutputFolder::check("--out-dir", made);
+  REQUIRE(existing);
+  existing->removeIfUnused();  // it was there before: never removed
+  CHECK(std::filesystem::is_directory(made));
   std::string file = folder->path() + "/file";
   REQUIRE(writeOutputFile(file, "x"));
-  CHECK(prepareOutputFolder(file).error() == file + ": not a folder (ENOTDIR)");
+  CHECK(OutputFolder::check("--out-dir", file).error() == "--out-dir " + file + ": not a folder (ENOTDIR)");
   std::string deep = folder->path() + "/no/such";
-  CHECK(prepareOutputFolder(deep).error() == deep + ": the folder " + folder->path() + "/no does not exist (ENOENT)");
+  CHECK(OutputFolder::check("--out-dir", deep).error() ==
+        "--out-dir " + deep + ": the folder " + folder->path() + "/no does not exist (ENOENT)");
   CHECK_FALSE(std::filesystem::exists(folder->path() + "/no"));
   std::string loop = folder->path() + "/loop";
   std::filesystem::create_symlink(loop, loop);
-  CHECK(prepareOutputFolder(loop).error() == loop + ": stat: ELOOP (Too many levels of symbolic links)");
+  CHECK(OutputFolder::check("--out-dir", loop).error() ==
+        "--out-dir " + loop + ": stat: ELOOP (Too many levels of symbolic links)");
   CHECK(std::filesystem::is_symlink(loop));
 }
 

@@ -28,7 +28,7 @@ void checkCaptureAndUserRefused(app::RunOptions options) {
   std::string file = tempFilePath("capture-file");
   writeFileOrFail(file, "x");
   options.capture = file;
-  CHECK(app::planRun(options).error().message == "--capture " + file + ": not a directory (ENOTDIR)");
+  CHECK(app::planRun(options).error().message == "--capture " + file + ": not a folder (ENOTDIR)");
   options.capture.clear();
   options.user = "sockspec-no-such-user";
   CHECK(app::planRun(options).error().message == "--user: no user 'sockspec-no-such-user'");
