@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -37,10 +39,44 @@ int lockOwnership(const std::string& folder) {
   return fd;
 }
 
+// Births and sweeps under $TMPDIR are ordered by a flock(2) on the folder itself: a birth (mkdtemp, then the
+// locked `.owner`) holds it shared, a sweep exclusively. So a sweep that holds it knows that a `sockspec-*`
+// folder with no `.owner` in it (empty, or holding only the `.owner.new` not yet renamed) is no birth in
+// progress: its maker was killed between mkdtemp and the rename.
+class BaseFolderLock {
+ public:
+  BaseFolderLock(const std::string& base, int operation) {
+    m_fd = ::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (m_fd >= 0 && ::flock(m_fd, operation) != 0) {
+      ::close(m_fd);
+      m_fd = -1;
+    }
+  }
+  ~BaseFolderLock() {
+    if (m_fd >= 0) ::close(m_fd);  // and with it the lock
+  }
+  BaseFolderLock(const BaseFolderLock&) = delete;
+  BaseFolderLock& operator=(const BaseFolderLock&) = delete;
+  bool held() const { return m_fd >= 0; }
+
+ private:
+  int m_fd = -1;
+};
+
+// A folder whose birth was cut short: nothing in it but, perhaps, the `.owner.new` that lockOwnership makes.
+bool unfinishedBirth(const std::filesystem::path& folder) {
+  std::error_code error;
+  for (std::filesystem::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
+    if (it->path().filename() != ".owner.new") return false;
+  }
+  return !error;
+}
+
 }  // namespace
 
 int TempDirectory::removeAbandoned(const std::string& base) {
   int removed = 0;
+  std::vector<std::filesystem::path> unfinished;
   std::error_code error;
   // Bounded: one pass over the folder's entries.
   for (std::filesystem::directory_iterator it(base, error), end; !error && it != end; it.increment(error)) {
@@ -48,13 +84,28 @@ int TempDirectory::removeAbandoned(const std::string& base) {
     if (name.rfind("sockspec-", 0) != 0) continue;
     std::string owner = it->path().string() + "/" + kOwnerFile;
     int fd = ::open(owner.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0) continue;  // no owner file (an older sockspec's, or not ours to read): left alone
+    if (fd < 0) {
+      // No owner file: a birth cut short (removed below, when no birth is in progress), an older sockspec's
+      // folder, or not ours to read (left alone).
+      if (errno == ENOENT && unfinishedBirth(it->path())) unfinished.push_back(it->path());
+      continue;
+    }
     bool abandoned = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
     if (abandoned) {
       std::error_code ignored;
       if (std::filesystem::remove_all(it->path(), ignored) > 0) ++removed;
     }
     ::close(fd);
+  }
+  if (!unfinished.empty()) {
+    // Not waiting: a birth in progress holds the lock for microseconds, and the next sweep will do.
+    BaseFolderLock sweeping(base, LOCK_EX | LOCK_NB);
+    for (const auto& folder : unfinished) {
+      std::error_code ignored;
+      if (sweeping.held() && unfinishedBirth(folder) && std::filesystem::remove_all(folder, ignored) > 0) {
+        ++removed;
+      }
+    }
   }
   return removed;
 }
@@ -84,6 +135,10 @@ Expected<TempDirectory, std::string> TempDirectory::create(const std::string& st
     std::call_once(swept, [&] { (void)removeAbandoned(base.string()); });
   }
   std::string pattern = (base / ("sockspec-" + stem + "-XXXXXX")).string();
+  // Under $TMPDIR the birth holds the base folder's lock shared, so that no sweep takes it for abandoned
+  // before its `.owner` is in place (a folder under `parent` is its owner's to remove, never swept).
+  std::optional<BaseFolderLock> birth;
+  if (parent.empty()) birth.emplace(base.string(), LOCK_SH);
   if (::mkdtemp(pattern.data()) == nullptr) {
     return Unexpected{fmt::format("{}: {}", pattern, SysError{errno, "mkdtemp"}.describe())};
   }

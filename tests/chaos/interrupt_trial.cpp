@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <cstdlib>
 #include <fstream>
@@ -65,14 +66,19 @@ std::string joined(const std::vector<std::string>& lines) {
 
 // fork + exec with the command's own folders; it dies with the test (PR_SET_PDEATHSIG) should the test die.
 // Not ChildProcess: its wait() kills what is left in the group, which would hide exactly what is looked for.
+// Returns once the exec has happened (a close-on-exec pipe closes), so that an interrupt point is a moment in
+// sockspec's life, never in the forked copy of this test (whose handlers are Catch2's).
 pid_t startCommand(const std::vector<std::string>& argv, const std::string& workFolder, const std::string& tmp,
                    const std::string& outPath, const std::string& errPath) {
   std::vector<char*> pointers;
   for (const auto& word : argv) pointers.push_back(const_cast<char*>(word.c_str()));
   pointers.push_back(nullptr);
+  int execed[2];
+  REQUIRE(::pipe2(execed, O_CLOEXEC) == 0);
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
+    ::close(execed[0]);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     int out = ::open(outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int err = ::open(errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -85,6 +91,11 @@ pid_t startCommand(const std::vector<std::string>& argv, const std::string& work
     ::execv(pointers[0], pointers.data());
     ::_exit(127);
   }
+  ::close(execed[1]);
+  char byte = 0;
+  while (::read(execed[0], &byte, 1) < 0 && errno == EINTR) {
+  }
+  ::close(execed[0]);
   return pid;
 }
 

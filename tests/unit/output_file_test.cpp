@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -193,13 +194,41 @@ TEST_CASE("a temporary folder whose owner was killed is removed by the next one;
     return folders;
   };
   REQUIRE(count() == 2);  // the live one and the orphan
-  // An older sockspec's folder (no .owner file) is not ours to judge.
+  // An older sockspec's folder (no .owner file, files in it) is not ours to judge.
   std::filesystem::create_directory(base->path() + "/sockspec-old-format");
+  std::ofstream(base->path() + "/sockspec-old-format/data") << "x";
 
   CHECK(TempDirectory::removeAbandoned(base->path()) == 1);
   CHECK(count() == 2);  // the live one and the old-format one
   CHECK(std::filesystem::exists(live->path()));
   CHECK(std::filesystem::exists(base->path() + "/sockspec-old-format"));
+}
+
+// A maker SIGKILLed between mkdtemp and renaming its locked `.owner.new` into place leaves a folder with no
+// owner to ask (the chaos suite hit it: a `sockspec-probe-*` left after a SIGKILL 7 ms into a run). Births
+// hold a shared flock on the base folder, so a sweep that gets it exclusively removes such folders; while a
+// birth holds it they stay, since one of them may be that birth.
+TEST_CASE("a folder whose maker was killed before its .owner was in place is swept, never a birth in progress",
+          "[output-file]") {
+  auto base = TempDirectory::create("sweep-births");
+  REQUIRE(base);
+  std::string empty = base->path() + "/sockspec-killed-AAAAAA";
+  std::string pending = base->path() + "/sockspec-killed-BBBBBB";
+  std::filesystem::create_directory(empty);
+  std::filesystem::create_directory(pending);
+  std::ofstream(pending + "/.owner.new") << "12345\n";
+  {
+    int birth = ::open(base->path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(birth >= 0);
+    REQUIRE(::flock(birth, LOCK_SH) == 0);  // a birth in progress elsewhere
+    CHECK(TempDirectory::removeAbandoned(base->path()) == 0);
+    CHECK(std::filesystem::exists(empty));
+    CHECK(std::filesystem::exists(pending));
+    ::close(birth);
+  }
+  CHECK(TempDirectory::removeAbandoned(base->path()) == 2);
+  CHECK_FALSE(std::filesystem::exists(empty));
+  CHECK_FALSE(std::filesystem::exists(pending));
 }
 
 }  // namespace sockspec
