@@ -38,6 +38,26 @@ std::vector<std::vector<std::string>> procNetRows(const std::string& file) {
   return rows;
 }
 
+// Who holds socket `inode` open ("held by pid 12 (sockspec-server)"), from /proc/*/fd; "held by no process"
+// when nobody does (the kernel still finishing it).
+std::string holderOf(const std::string& inode) {
+  std::string wanted = "socket:[" + inode + "]";
+  std::error_code error;
+  for (std::filesystem::directory_iterator proc("/proc", error), end; !error && proc != end; proc.increment(error)) {
+    std::string pid = proc->path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code fdError;
+    for (std::filesystem::directory_iterator fd(proc->path() / "fd", fdError), fdEnd; !fdError && fdEnd != fd;
+         fd.increment(fdError)) {
+      std::error_code linkError;
+      if (std::filesystem::read_symlink(fd->path(), linkError).string() == wanted) {
+        return "held by pid " + pid + " (" + commandName(static_cast<pid_t>(std::stol(pid))) + ")";
+      }
+    }
+  }
+  return "held by no process";
+}
+
 }  // namespace
 
 std::string isolateForLeftoverAudit() {
@@ -62,18 +82,28 @@ std::vector<std::string> liveDescendants(Deadline deadline) {
   }
 }
 
-std::vector<std::string> openSockets() {
+std::vector<std::string> openSockets(Deadline deadline) {
+  for (;;) {
+    auto found = socketsNow();
+    if (found.empty() || deadline.expired()) return found;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+std::vector<std::string> socketsNow() {
   std::vector<std::string> found;
   // /proc/net/tcp: "sl local_address rem_address st ..."; st 0A is TCP_LISTEN (include/net/tcp_states.h).
   for (const char* file : {"tcp", "tcp6"}) {
     for (const auto& row : procNetRows(file)) {
-      if (row.size() > 3 && row[3] == "0A") found.push_back(std::string(file) + " listening on " + row[1]);
+      if (row.size() > 9 && row[3] == "0A") {
+        found.push_back(std::string(file) + " listening on " + row[1] + ", " + holderOf(row[9]));
+      }
     }
   }
   // Any UDP socket at all: a bound datagram socket is what a UDP server leaves.
   for (const char* file : {"udp", "udp6"}) {
     for (const auto& row : procNetRows(file)) {
-      if (row.size() > 1) found.push_back(std::string(file) + " bound to " + row[1]);
+      if (row.size() > 9) found.push_back(std::string(file) + " bound to " + row[1] + ", " + holderOf(row[9]));
     }
   }
   // /proc/net/unix: "Num RefCount Protocol Flags Type St Inode Path"; Flags 00010000 is __SO_ACCEPTCON, a

@@ -20,8 +20,10 @@ std::string isolateForLeftoverAudit();
 std::vector<std::string> liveDescendants(Deadline deadline);
 
 // Sockets in this network namespace that a command could have left: TCP listeners, bound UDP sockets and
-// listening unix sockets (/proc/net/{tcp,tcp6,udp,udp6,unix}), one line each.
-std::vector<std::string> openSockets();
+// listening unix sockets (/proc/net/{tcp,tcp6,udp,udp6,unix}), one line each with the process holding it.
+std::vector<std::string> socketsNow();
+// The same, waiting until there are none or `deadline` passes.
+std::vector<std::string> openSockets(Deadline deadline);
 
 // The named network namespaces (ip-netns(8): /run/netns).
 std::vector<std::string> namedNetworkNamespaces();
