@@ -1,14 +1,15 @@
 #include "base/temp_directory.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
-#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -39,10 +40,9 @@ int lockOwnership(const std::string& folder) {
   return fd;
 }
 
-// Births and sweeps under $TMPDIR are ordered by a flock(2) on the folder itself: a birth (mkdtemp, then the
-// locked `.owner`) holds it shared, a sweep exclusively. So a sweep that holds it knows that a `sockspec-*`
-// folder with no `.owner` in it (empty, or holding only the `.owner.new` not yet renamed) is no birth in
-// progress: its maker was killed between mkdtemp and the rename.
+// Births and sweeps under $TMPDIR are ordered by a flock(2) on the folder itself: a birth (mkdtemp of a hidden
+// name, the locked `.owner`, the rename) holds it shared, a sweep exclusively. So a sweep that holds it knows
+// that a `.sockspec-birth-*` folder is no birth in progress: its maker was killed before the rename.
 class BaseFolderLock {
  public:
   BaseFolderLock(const std::string& base, int operation) {
@@ -63,14 +63,9 @@ class BaseFolderLock {
   int m_fd = -1;
 };
 
-// A folder whose birth was cut short: nothing in it but, perhaps, the `.owner.new` that lockOwnership makes.
-bool unfinishedBirth(const std::filesystem::path& folder) {
-  std::error_code error;
-  for (std::filesystem::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
-    if (it->path().filename() != ".owner.new") return false;
-  }
-  return !error;
-}
+// A folder is born under a hidden name and renamed to its own only once its locked `.owner` is in it: what a
+// maker killed mid-birth leaves is always a `.sockspec-birth-*`, which nothing else makes.
+constexpr const char* kBirthPrefix = ".sockspec-birth-";
 
 }  // namespace
 
@@ -81,15 +76,11 @@ int TempDirectory::removeAbandoned(const std::string& base) {
   // Bounded: one pass over the folder's entries.
   for (std::filesystem::directory_iterator it(base, error), end; !error && it != end; it.increment(error)) {
     std::string name = it->path().filename().string();
+    if (name.rfind(kBirthPrefix, 0) == 0) unfinished.push_back(it->path());
     if (name.rfind("sockspec-", 0) != 0) continue;
     std::string owner = it->path().string() + "/" + kOwnerFile;
     int fd = ::open(owner.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0) {
-      // No owner file: a birth cut short (removed below, when no birth is in progress), an older sockspec's
-      // folder, or not ours to read (left alone).
-      if (errno == ENOENT && unfinishedBirth(it->path())) unfinished.push_back(it->path());
-      continue;
-    }
+    if (fd < 0) continue;  // no owner file (an older sockspec's, or not ours to read): left alone
     bool abandoned = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
     if (abandoned) {
       std::error_code ignored;
@@ -102,7 +93,7 @@ int TempDirectory::removeAbandoned(const std::string& base) {
     BaseFolderLock sweeping(base, LOCK_EX | LOCK_NB);
     for (const auto& folder : unfinished) {
       std::error_code ignored;
-      if (sweeping.held() && unfinishedBirth(folder) && std::filesystem::remove_all(folder, ignored) > 0) {
+      if (sweeping.held() && std::filesystem::remove_all(folder, ignored) > 0) {
         ++removed;
       }
     }
@@ -134,16 +125,38 @@ Expected<TempDirectory, std::string> TempDirectory::create(const std::string& st
     static std::once_flag swept;
     std::call_once(swept, [&] { (void)removeAbandoned(base.string()); });
   }
-  std::string pattern = (base / ("sockspec-" + stem + "-XXXXXX")).string();
-  // Under $TMPDIR the birth holds the base folder's lock shared, so that no sweep takes it for abandoned
-  // before its `.owner` is in place (a folder under `parent` is its owner's to remove, never swept).
-  std::optional<BaseFolderLock> birth;
-  if (parent.empty()) birth.emplace(base.string(), LOCK_SH);
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    return Unexpected{fmt::format("{}: {}", pattern, SysError{errno, "mkdtemp"}.describe())};
+  if (!parent.empty()) {
+    // A folder under `parent` is its owner's to remove, never swept: no birth name needed.
+    std::string pattern = (base / ("sockspec-" + stem + "-XXXXXX")).string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      return Unexpected{fmt::format("{}: {}", pattern, SysError{errno, "mkdtemp"}.describe())};
+    }
+    return TempDirectory(pattern, lockOwnership(pattern));
   }
-  int lock = lockOwnership(pattern);
-  return TempDirectory(pattern, lock);
+  BaseFolderLock birth(base.string(), LOCK_SH);
+  // Bounded: a name taken between mkdtemp and the rename (RENAME_NOREPLACE: EEXIST) is tried afresh.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::string born = (base / (kBirthPrefix + stem + "-XXXXXX")).string();
+    if (::mkdtemp(born.data()) == nullptr) {
+      return Unexpected{fmt::format("{}: {}", born, SysError{errno, "mkdtemp"}.describe())};
+    }
+    int lock = lockOwnership(born);
+    std::string named = (base / ("sockspec-" + stem + born.substr(born.size() - 7))).string();  // "-XXXXXX"
+    int renamed = ::renameat2(AT_FDCWD, born.c_str(), AT_FDCWD, named.c_str(), RENAME_NOREPLACE);
+    if (renamed != 0 && errno == EINVAL) {
+      // A file system without RENAME_NOREPLACE (rename(2)): a plain rename, after looking (rename would put
+      // an empty folder of that name out of the way).
+      struct stat taken {};
+      renamed = ::lstat(named.c_str(), &taken) == 0 ? (errno = EEXIST, -1) : ::rename(born.c_str(), named.c_str());
+    }
+    if (renamed == 0) return TempDirectory(named, lock);
+    int error = errno;
+    if (lock >= 0) ::close(lock);
+    std::error_code ignored;
+    std::filesystem::remove_all(born, ignored);
+    if (error != EEXIST) return Unexpected{fmt::format("{}: {}", named, SysError{error, "rename"}.describe())};
+  }
+  return Unexpected{fmt::format("{}: no free sockspec-{}-* name in 8 tries", base.string(), stem)};
 }
 
 TempDirectory& TempDirectory::operator=(TempDirectory&& other) noexcept {

@@ -6,10 +6,10 @@
 // A process killed outright (SIGKILL, a crash) removes nothing, so each folder holds an `.owner` file that
 // its owner keeps locked (flock(2)) while it lives; the kernel drops the lock when the last process holding
 // it ends. The first folder a process makes under $TMPDIR first removes every `sockspec-*` folder there
-// whose `.owner` nobody locks any more: what an earlier killed run left. A folder whose maker was killed
-// before its `.owner` was in place (empty, or with only `.owner.new`) goes too: births hold a shared flock on
-// $TMPDIR itself and the sweep an exclusive one, so it is never a birth in progress. Other folders without
-// an `.owner` (made by an older sockspec) are left alone.
+// whose `.owner` nobody locks any more: what an earlier killed run left. A folder is born under a hidden
+// `.sockspec-birth-*` name and renamed to its own once its `.owner` is in place; a birth cut short by a kill
+// is swept too (births hold a shared flock on $TMPDIR itself and the sweep an exclusive one, so it is never a
+// birth in progress). Folders without an `.owner` (an older sockspec's, a test's) are left alone.
 #pragma once
 
 #include <string>

@@ -205,17 +205,18 @@ TEST_CASE("a temporary folder whose owner was killed is removed by the next one;
 }
 
 // A maker SIGKILLed between mkdtemp and renaming its locked `.owner.new` into place leaves a folder with no
-// owner to ask (the chaos suite hit it: a `sockspec-probe-*` left after a SIGKILL 7 ms into a run). Births
-// hold a shared flock on the base folder, so a sweep that gets it exclusively removes such folders; while a
-// birth holds it they stay, since one of them may be that birth.
-TEST_CASE("a folder whose maker was killed before its .owner was in place is swept, never a birth in progress",
+// owner to ask (the chaos suite hit it: a `sockspec-probe-*` left after a SIGKILL 7 ms into a run). Folders are
+// therefore born as `.sockspec-birth-*` under a shared flock of the base folder: a sweep that gets the lock
+// exclusively removes such births; while a birth holds it they stay. A `sockspec-*` folder without an
+// `.owner`, even an empty one, is somebody else's (an older sockspec's, a test's) and always stays.
+TEST_CASE("a folder whose maker was killed mid-birth is swept, never a birth in progress nor a stranger's",
           "[output-file]") {
   auto base = TempDirectory::create("sweep-births");
   REQUIRE(base);
-  std::string empty = base->path() + "/sockspec-killed-AAAAAA";
-  std::string pending = base->path() + "/sockspec-killed-BBBBBB";
-  std::filesystem::create_directory(empty);
-  std::filesystem::create_directory(pending);
+  std::string empty = base->path() + "/.sockspec-birth-killed-AAAAAA";
+  std::string pending = base->path() + "/.sockspec-birth-killed-BBBBBB";
+  std::string stranger = base->path() + "/sockspec-test-CCCCCC";
+  for (const auto& folder : {empty, pending, stranger}) std::filesystem::create_directory(folder);
   std::ofstream(pending + "/.owner.new") << "12345\n";
   {
     int birth = ::open(base->path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -229,6 +230,12 @@ TEST_CASE("a folder whose maker was killed before its .owner was in place is swe
   CHECK(TempDirectory::removeAbandoned(base->path()) == 2);
   CHECK_FALSE(std::filesystem::exists(empty));
   CHECK_FALSE(std::filesystem::exists(pending));
+  CHECK(std::filesystem::is_directory(stranger));
+  // A folder made with no parent given is born and named in one go: no birth name is left.
+  auto made = TempDirectory::create("named");
+  REQUIRE(made);
+  CHECK(std::filesystem::path(made->path()).filename().string().rfind("sockspec-named-", 0) == 0);
+  CHECK(std::filesystem::exists(made->path() + "/.owner"));
 }
 
 }  // namespace sockspec
