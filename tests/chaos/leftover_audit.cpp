@@ -58,6 +58,16 @@ std::string holderOf(const std::string& inode) {
   return "held by no process";
 }
 
+// Calls `look` until it finds nothing or `deadline` passes; returns what it found last.
+template <typename Look>
+std::vector<std::string> untilNoneLeft(Look look, Deadline deadline) {
+  for (;;) {
+    auto found = look();
+    if (found.empty() || deadline.expired()) return found;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 }  // namespace
 
 std::string isolateForLeftoverAudit() {
@@ -68,27 +78,22 @@ std::string isolateForLeftoverAudit() {
 }
 
 std::vector<std::string> liveDescendants(Deadline deadline) {
-  for (;;) {
-    std::vector<std::string> alive;
-    for (pid_t pid : childrenOfThisProcess()) {
-      int status = 0;
-      if (::waitpid(pid, &status, WNOHANG) == pid) continue;  // an orphan that had already died: reaped
-      char state = processState(pid);
-      if (state == '\0') continue;
-      alive.push_back("pid " + std::to_string(pid) + " (" + commandName(pid) + ") state " + state);
-    }
-    if (alive.empty() || deadline.expired()) return alive;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  return untilNoneLeft(
+      [] {
+        std::vector<std::string> alive;
+        for (pid_t pid : childrenOfThisProcess()) {
+          int status = 0;
+          if (::waitpid(pid, &status, WNOHANG) == pid) continue;  // an orphan that had already died: reaped
+          char state = processState(pid);
+          if (state == '\0') continue;
+          alive.push_back("pid " + std::to_string(pid) + " (" + commandName(pid) + ") state " + state);
+        }
+        return alive;
+      },
+      deadline);
 }
 
-std::vector<std::string> openSockets(Deadline deadline) {
-  for (;;) {
-    auto found = socketsNow();
-    if (found.empty() || deadline.expired()) return found;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-}
+std::vector<std::string> openSockets(Deadline deadline) { return untilNoneLeft(socketsNow, deadline); }
 
 std::vector<std::string> socketsNow() {
   std::vector<std::string> found;
