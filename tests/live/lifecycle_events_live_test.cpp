@@ -109,6 +109,13 @@ TEST_CASE("events: one echo exchange is logged in a legal order by the server an
   INFO(run.describe());
   REQUIRE(run.exitedWith(0));
   REQUIRE(run.out == "hello");
+  // The client has exited, but the server may not have read its FIN yet: a SIGTERM now would close the
+  // connection before the recv that returns 0 (CI saw exactly that once). Wait for that recv first.
+  auto sawEof = waitForRecord(
+      serverEvents, [](const EventRecord& record) { return record.call == "recv" && record.result == 0; },
+      Deadline::after(10s));
+  INFO(describeRecords(sawEof.records));
+  REQUIRE(sawEof.matched);
   stopServerOrFail(server);
 
   SECTION("the server: socket, bind, listen, accept, recv, send, close") {
