@@ -1,5 +1,7 @@
 #include "app/fuzz_run.h"
 
+#include "app/fuzz_seeds.h"
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -36,19 +38,32 @@ std::string fileTail(const std::string& path, std::size_t maxBytes) {
   return text->size() > maxBytes ? text->substr(text->size() - maxBytes) : *text;
 }
 
-std::string replayOptions(const BlackboxTargetOptions& target) {
-  if (target.command.empty()) return "--target " + target.url;
-  std::string text = "--target-cmd " + shellQuote(target.command);
-  if (!target.url.empty()) text += " --target " + target.url;
+// The URL with a port standing in for {port}: enough to tell its transport.
+std::string withAnyPort(std::string url) {
+  if (auto at = url.find(process::kPortPlaceholder); at != std::string::npos) {
+    url.replace(at, process::kPortPlaceholder.size(), "1");
+  }
+  return url;
+}
+
+// How `replay` reaches the target and reads its replies as this run did.
+std::string replayOptions(const FuzzOptions& options) {
+  const BlackboxTargetOptions& target = options.target;
+  std::string text = target.command.empty() ? "--target " + target.url : "--target-cmd " + shellQuote(target.command);
+  if (!target.command.empty() && !target.url.empty()) text += " --target " + target.url;
+  for (auto [option, value] : {std::pair{"--reply-end", &options.replyEnd}, std::pair{"--reply", &options.reply},
+                               std::pair{"--probe", &options.probe}}) {
+    if (!value->empty()) text += fmt::format(" {} {}", option, shellQuote(*value));
+  }
   return text;
 }
 
-blackbox::FuzzWorkerOptions workerOptions(const FuzzOptions& options, const std::string& artifacts,
-                                          const std::string& workDir) {
+blackbox::FuzzWorkerOptions workerOptions(const FuzzOptions& options, blackbox::FuzzProtocol protocol,
+                                          const std::string& artifacts, const std::string& workDir) {
   blackbox::FuzzWorkerOptions worker;
-  worker.service = *blackbox::fuzzServiceFromName(options.service);
+  worker.protocol = std::move(protocol);
   worker.target = options.target.spec();
-  worker.replayOptions = replayOptions(options.target);
+  worker.replayOptions = replayOptions(options);
   worker.artifactsDir = artifacts;
   worker.workDir = workDir;
   worker.maxTimeSeconds = options.maxTimeSeconds;
@@ -65,6 +80,8 @@ blackbox::FuzzWorkerOptions workerOptions(const FuzzOptions& options, const std:
 Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
                                                    const volatile std::sig_atomic_t* stopRequested) {
   if (auto problem = options.target.problem("the server to fuzz", options.given)) return Unexpected{usage(*problem)};
+  auto protocol = blackbox::makeFuzzProtocol(options.service, options.replyEnd, options.reply, options.probe);
+  if (!protocol) return Unexpected{usage(protocol.error())};
   if (options.maxFindings < 0) {
     return Unexpected{usage(fmt::format("--max-findings {}: expected 0 (fuzz until --max-time) or more",
                                         options.maxFindings))};
@@ -80,18 +97,30 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
     return Unexpected{usage("--no-shrink goes with --target-cmd: a server sockspec does not start cannot be "
                             "restarted, so nothing is shrunk")};
   }
+  auto endpoint = net::parseEndpoint(withAnyPort(options.target.spec().url));  // checked by problem() above
+  FuzzSeedOptions seedOptions{options.seedDirs, options.seedCaptures, options.dictionary,
+                              endpoint && !net::isConnectionOriented(endpoint->transport), std::nullopt};
+  if (endpoint && options.target.spec().url.find(process::kPortPlaceholder) == std::string::npos) {
+    seedOptions.port = endpoint->port;
+  }
+  auto seeds = gatherFuzzSeeds(seedOptions);
+  if (!seeds) return Unexpected{usage(seeds.error())};
   auto artifacts = OutputFolder::check("--artifacts", options.artifacts);
   if (!artifacts) return Unexpected{usage(artifacts.error())};
   if (options.target.command.empty()) {
     // Somebody else's server: an unreachable one is bad input, said before any fuzzing starts.
-    auto reached = blackbox::openFuzzTarget(options.target.spec());
+    auto reached = blackbox::openFuzzTarget(options.target.spec(), *protocol);
     if (!reached) return Unexpected{usage(reached.error())};
   }
   if (auto made = artifacts->make(); !made) return Unexpected{usage(made.error())};
 
   auto work = TempDirectory::create("fuzz");
   if (!work) return Unexpected{internal("cannot make a temporary folder: " + work.error())};
-  blackbox::FuzzWorkerOptions worker = workerOptions(options, artifacts->path(), work->path());
+  blackbox::FuzzWorkerOptions worker = workerOptions(options, *protocol, artifacts->path(), work->path());
+  if (auto written = writeFuzzSeeds(*seeds, worker); !written) {
+    return Unexpected{internal("the seeds: " + written.error())};
+  }
+  for (const auto& note : seeds->notes) std::fprintf(stderr, "sockspec fuzz: %s\n", note.c_str());
   if (auto written = blackbox::writeWorkerOptions(worker); !written) {
     return Unexpected{internal("the fuzzing worker's options: " + written.error())};
   }

@@ -24,6 +24,12 @@ namespace sockspec::app {
 struct FuzzOptions {
   BlackboxTargetOptions target;
   std::string service;
+  std::string replyEnd;  // --reply-end, --reply, --probe (blackbox/fuzz_protocol.h)
+  std::string reply;
+  std::string probe;
+  std::vector<std::string> seedDirs;      // --seeds
+  std::vector<std::string> seedCaptures;  // --seeds-from
+  std::string dictionary;                 // --dict
   int maxTimeSeconds = 60;
   std::string artifacts;
   std::uint32_t seed = 0;

@@ -14,6 +14,7 @@
 #include "base/output_folder.h"
 #include "base/temp_directory.h"
 #include "base/sys_error.h"
+#include "blackbox/conversation_exchange.h"
 #include "blackbox/fault_verdict.h"
 #include "blackbox/fuzz_target.h"
 #include "blackbox/input_exchange.h"
@@ -24,16 +25,21 @@ namespace sockspec::app {
 namespace {
 
 // One reproducer against a running target: the exchange, then whether the server still accepts.
-ReplayVerdict replayOne(process::TargetSession& target, proto::Service service,
+ReplayVerdict replayOne(process::TargetSession& target, const blackbox::FuzzProtocol& protocol,
                         const blackbox::LoadedReproducer& reproducer, const blackbox::ExchangeLimits& limits) {
   net::Bytes input(reproducer.input.data(), reproducer.input.size());
-  auto result = blackbox::exchangeInput(target.endpoint(), input, limits);
+  // No learnt pace to go by: every reply is waited for up to the hang timeout (slow, but the same every time).
+  blackbox::ReplyWaits waits;
+  waits.firstByte = limits.hangTimeout;
+  waits.quietGap = limits.hangTimeout;
+  waits.staysOpenIsHang = reproducer.staysOpenIsHang;
+  auto result = blackbox::exchangeFor(target.endpoint(), protocol, input, waits, limits);
   if (result.connectFailure) {
     return {reproducer.path, "not run",
             fmt::format("the target did not accept the connection: {}", result.connectFailure->describe())};
   }
-  std::string exchange = blackbox::describeExchange(service, input, result);
-  if (auto finding = blackbox::judgeExchange(target, service, input, result, limits)) {
+  std::string exchange = blackbox::describeExchange(protocol, input, result);
+  if (auto finding = blackbox::judgeExchange(target, protocol, input, result, limits, waits)) {
     std::string detail = finding->kind == blackbox::FindingKind::Crash
                              ? fmt::format("{}; {}", finding->detail, exchange)
                              : finding->detail;
@@ -116,11 +122,16 @@ Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
     if (!loaded) return Unexpected{loaded.error()};
     std::string name = !options.service.empty() ? options.service : loaded->service.value_or("");
     if (name.empty()) return Unexpected{fmt::format("{}: no sidecar names its service: give --service", file)};
-    auto service = blackbox::fuzzServiceFromName(name);
-    if (!service) {
-      return Unexpected{fmt::format("{}.json: service '{}' is not one of echo, framed", file, escapeForDisplay(name, 40))};
+    if (!blackbox::fuzzProtocolFromName(name)) {
+      return Unexpected{fmt::format("{}.json: service '{}' is not one of echo, framed, any", file, escapeForDisplay(name, 40))};
     }
-    plan.services.push_back(*service);
+    auto protocol = blackbox::makeFuzzProtocol(name, options.replyEnd, options.reply, options.probe);
+    if (!protocol) return Unexpected{fmt::format("{}: {}", file, protocol.error())};
+    if (converting && protocol->any()) {
+      return Unexpected{fmt::format("{}: a --service any reproducer: --write-scenarios turns only echo and framed "
+                                    "ones into scenarios (a correct server's replies to it are not known)", file)};
+    }
+    plan.protocols.push_back(std::move(*protocol));
     plan.reproducers.push_back(std::move(*loaded));
   }
   return plan;
@@ -137,7 +148,8 @@ Expected<std::vector<std::string>, ScenarioWriteFailure> writeRegressionScenario
     source.path = reproducer.path;
     source.name = std::filesystem::path(reproducer.path).filename().string();
     source.kind = reproducer.kind;
-    source.service = plan.services[i];
+    source.service = plan.protocols[i].kind == blackbox::FuzzProtocolKind::Echo ? proto::Service::Echo
+                                                                                : proto::Service::Framed;
     source.input = reproducer.input;
     std::string text = blackbox::regressionScenarioText(source);
     std::string path = fmt::format("{}/{}.scn", directory, blackbox::regressionScenarioId(source));
@@ -166,7 +178,8 @@ Expected<std::vector<ReplayVerdict>, std::string> replayReproducers(const Replay
   blackbox::ExchangeLimits limits;
   limits.hangTimeout = std::chrono::milliseconds(options.target.hangTimeoutMs);
   limits.connectTimeout = limits.hangTimeout;
-  auto target = blackbox::openFuzzTarget(options.target.spec());
+  // A datagram target is for any: the first reproducer's protocol says whether one is allowed.
+  auto target = blackbox::openFuzzTarget(options.target.spec(), plan.protocols.front());
   if (!target) return Unexpected{target.error()};
   std::vector<ReplayVerdict> verdicts;
   bool targetLost = false;
@@ -179,7 +192,7 @@ Expected<std::vector<ReplayVerdict>, std::string> replayReproducers(const Replay
       verdicts.push_back({plan.reproducers[i].path, "not run", "the target no longer accepts connections"});
       continue;
     }
-    verdicts.push_back(replayOne(*target, plan.services[i], plan.reproducers[i], limits));
+    verdicts.push_back(replayOne(*target, plan.protocols[i], plan.reproducers[i], limits));
     if (verdicts.back().verdict == "crash" && !target->startedByUs()) targetLost = true;
   }
   (void)target->stop();

@@ -10,7 +10,7 @@
 #include "app/blackbox_target_options.h"
 #include "base/expected.h"
 #include "blackbox/reproducer_files.h"
-#include "blackbox/service_model.h"
+#include "blackbox/fuzz_protocol.h"
 
 namespace sockspec::app {
 
@@ -19,6 +19,9 @@ struct ReplayOptions {
   std::vector<std::string> paths;
   BlackboxTargetOptions target;
   std::string service;
+  std::string replyEnd;  // --reply-end, --reply, --probe: as fuzz takes them (blackbox/fuzz_protocol.h)
+  std::string reply;
+  std::string probe;
   bool json = false;
   std::string scenarioDirectory;  // --write-scenarios DIR: convert, send nothing
   std::set<std::string> given;    // the options named on the command line ("--hang-timeout")
@@ -27,7 +30,7 @@ struct ReplayOptions {
 struct ReplayPlan {
   ReplayOptions options;
   std::vector<blackbox::LoadedReproducer> reproducers;
-  std::vector<proto::Service> services;  // one per reproducer
+  std::vector<blackbox::FuzzProtocol> protocols;  // one per reproducer
   bool writesScenarios() const { return !options.scenarioDirectory.empty(); }
 };
 

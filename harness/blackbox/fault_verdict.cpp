@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "base/errno_names.h"
+#include "blackbox/conversation_exchange.h"
 
 namespace sockspec::blackbox {
 
@@ -25,6 +26,57 @@ std::optional<std::string> endedWithin(process::TargetSession& target, std::chro
   }
 }
 
+// The probe, on a fresh connection or socket: nullopt when the server answered it; else the finding.
+std::optional<Finding> probeFinding(process::TargetSession& target, const FuzzProtocol& protocol,
+                                    const ExchangeLimits& limits) {
+  ReplyWaits patient;
+  patient.firstByte = limits.hangTimeout;
+  patient.quietGap = std::chrono::milliseconds(1);
+  patient.awaitClose = false;
+  auto answer = exchangeConversation(target.endpoint(), protocol, net::asBytes(protocol.probe), patient, limits);
+  if (answer.interrupted) return std::nullopt;
+  if (answer.connectFailure) return judgeConnectFailure(target, *answer.connectFailure, limits);
+  if (answer.replyBytes != 0 || answer.end == ConnectionEnd::OrderlyClose) return std::nullopt;
+  if (auto how = endedWithin(target, kExitGrace, limits)) return exitFinding(*how);
+  if (answer.error && answer.error->code == ECONNREFUSED) {
+    return Finding{FindingKind::Crash, fmt::format("target stopped accepting: the probe got {}", answer.error->describe()),
+                   "crash: stopped accepting (probe: ECONNREFUSED)"};
+  }
+  return Finding{FindingKind::Hang,
+                 fmt::format("the server stopped answering: the probe on a fresh {} got no reply within {} ms",
+                             net::isConnectionOriented(target.endpoint().transport) ? "connection" : "socket",
+                             limits.hangTimeout.count()),
+                 "hang: the server stopped answering"};
+}
+
+std::optional<Finding> judgeConversation(process::TargetSession& target, const FuzzProtocol& protocol,
+                                         const ExchangeResult& result, const ExchangeLimits& limits,
+                                         const ReplyWaits& waits) {
+  ReplyEnd last = result.messages.empty() ? ReplyEnd::None : result.messages.back().end;
+  bool datagram = !net::isConnectionOriented(target.endpoint().transport);
+  bool staysOpen = result.end == ConnectionEnd::StillOpen && last == ReplyEnd::Awaited;
+  bool unanswered = datagram && result.end == ConnectionEnd::StillOpen && last == ReplyEnd::None;
+  bool suspicious = result.end == ConnectionEnd::Reset || staysOpen || unanswered;
+  if (auto how = endedWithin(target, suspicious ? kExitGrace : std::chrono::milliseconds(0), limits))
+    return exitFinding(*how);
+  if (datagram && result.end == ConnectionEnd::Reset && result.error && result.error->code == ECONNREFUSED) {
+    return Finding{FindingKind::Crash, "target stopped accepting: its port refused a datagram (ECONNREFUSED)",
+                   "crash: stopped accepting (ECONNREFUSED)"};
+  }
+  bool hangCandidate = (staysOpen && waits.staysOpenIsHang) || (unanswered && !protocol.probe.empty());
+  if (!hangCandidate) return std::nullopt;
+  if (!protocol.probe.empty()) {
+    auto probed = probeFinding(target, protocol, limits);
+    if (probed || unanswered) return probed;
+  }
+  return Finding{FindingKind::Hang,
+                 fmt::format("no reply and no close within {} ms of the client's FIN, though the server closed "
+                             "every conversation before{} ({})",
+                             limits.hangTimeout.count(), protocol.probe.empty() ? "" : "; other connections are served",
+                             describeExchange(protocol, {}, result)),
+                 "hang: no close after the client's FIN"};
+}
+
 }  // namespace
 
 std::string_view findingKindName(FindingKind kind) {
@@ -40,9 +92,11 @@ Finding judgeConnectFailure(process::TargetSession& target, const net::EndpointF
       fmt::format("crash: stopped accepting ({}: {})", failure.error.call, errnoName(failure.error.code))};
 }
 
-std::optional<Finding> judgeExchange(process::TargetSession& target, proto::Service service, net::Bytes input,
-                                     const ExchangeResult& result, const ExchangeLimits& limits) {
-  bool complete = replyComplete(service, input, result);
+std::optional<Finding> judgeExchange(process::TargetSession& target, const FuzzProtocol& protocol, net::Bytes input,
+                                     const ExchangeResult& result, const ExchangeLimits& limits,
+                                     const ReplyWaits& waits) {
+  if (protocol.any()) return judgeConversation(target, protocol, result, limits, waits);
+  bool complete = replyComplete(protocol, input, result);
   // A reset or a reply cut short is how a crash looks from the socket: wait a moment for the exit status.
   bool suspicious = result.end == ConnectionEnd::Reset || !complete;
   if (auto how = endedWithin(target, suspicious ? kExitGrace : std::chrono::milliseconds(0), limits))
@@ -50,7 +104,7 @@ std::optional<Finding> judgeExchange(process::TargetSession& target, proto::Serv
   if (result.end == ConnectionEnd::StillOpen && !complete) {
     return Finding{FindingKind::Hang,
                    fmt::format("no reply and no close within {} ms ({})", limits.hangTimeout.count(),
-                               describeExchange(service, input, result)),
+                               describeExchange(protocol, input, result)),
                    "hang: no reply and no close"};
   }
   return std::nullopt;

@@ -10,8 +10,10 @@
 #include <optional>
 #include <string>
 
+#include "blackbox/fuzz_protocol.h"
 #include "blackbox/fuzz_target.h"
 #include "blackbox/input_exchange.h"
+#include "blackbox/reply_timing.h"
 #include "blackbox/service_model.h"
 
 namespace sockspec::blackbox {
@@ -34,8 +36,14 @@ inline constexpr std::chrono::milliseconds kExitGrace{250};
 Finding judgeConnectFailure(process::TargetSession& target, const net::EndpointFailure& failure,
                             const ExchangeLimits& limits);
 
-// The finding of an exchange that connected, if any.
-std::optional<Finding> judgeExchange(process::TargetSession& target, proto::Service service, net::Bytes input,
-                                     const ExchangeResult& result, const ExchangeLimits& limits);
+// The finding of an exchange that connected, if any. `--service any` (no reply to predict): a reset or a
+// reply cut short is a crash when the server we started is seen to end; a conversation whose last message
+// the server neither answered nor closed after the client's FIN within the hang timeout is a hang when
+// `waits.staysOpenIsHang` (reply_timing.h), and a datagram left unanswered is checked with the probe. The
+// probe (--probe, sent on a fresh connection or socket) then tells "the server stopped answering" from "this
+// connection hangs"; a refused probe is the server that stopped accepting.
+std::optional<Finding> judgeExchange(process::TargetSession& target, const FuzzProtocol& protocol, net::Bytes input,
+                                     const ExchangeResult& result, const ExchangeLimits& limits,
+                                     const ReplyWaits& waits = {});
 
 }  // namespace sockspec::blackbox

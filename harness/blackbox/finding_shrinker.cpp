@@ -1,23 +1,25 @@
 #include "blackbox/finding_shrinker.h"
 
+#include "blackbox/conversation_exchange.h"
+
 namespace sockspec::blackbox {
 
 namespace {
 
 // One try: the same failure again? The server is restarted whenever it failed, in whatever way.
-bool failsTheSameWay(process::TargetSession& target, proto::Service service, const Finding& wanted,
+bool failsTheSameWay(process::TargetSession& target, const FuzzProtocol& protocol, const Finding& wanted,
                      const std::vector<std::uint8_t>& candidate, const ExchangeLimits& limits,
-                     ShrinkResult& progress) {
+                     const ReplyWaits& waits, ShrinkResult& progress) {
   ++progress.tries;
   net::Bytes input(candidate.data(), candidate.size());
-  auto result = exchangeInput(target.endpoint(), input, limits);
+  auto result = exchangeFor(target.endpoint(), protocol, input, waits, limits);
   if (result.interrupted) return false;
   std::optional<Finding> found;
   if (result.connectFailure) {
     found = judgeConnectFailure(target, *result.connectFailure, limits);
     found->signature = "(unknown: failed before this input)";  // never counts as the same failure
   } else {
-    found = judgeExchange(target, service, input, result, limits);
+    found = judgeExchange(target, protocol, input, result, limits, waits);
     if (!found) {
       if (auto failure = target.probe()) found = judgeConnectFailure(target, *failure, limits);
     }
@@ -33,8 +35,8 @@ bool failsTheSameWay(process::TargetSession& target, proto::Service service, con
 
 }  // namespace
 
-ShrinkResult shrinkFinding(process::TargetSession& target, proto::Service service, const Finding& finding,
-                           std::vector<std::uint8_t> input, const ExchangeLimits& limits,
+ShrinkResult shrinkFinding(process::TargetSession& target, const FuzzProtocol& protocol, const Finding& finding,
+                           std::vector<std::uint8_t> input, const ExchangeLimits& limits, const ReplyWaits& waits,
                            const ShrinkBudget& budget) {
   ShrinkResult progress;
   progress.input = std::move(input);
@@ -48,7 +50,7 @@ ShrinkResult shrinkFinding(process::TargetSession& target, proto::Service servic
                                           progress.input.begin() + static_cast<std::ptrdiff_t>(at));
       candidate.insert(candidate.end(), progress.input.begin() + static_cast<std::ptrdiff_t>(at + chunk),
                        progress.input.end());
-      if (failsTheSameWay(target, service, finding, candidate, limits, progress)) {
+      if (failsTheSameWay(target, protocol, finding, candidate, limits, waits, progress)) {
         progress.input = std::move(candidate);  // the same place now holds the next chunk: try it too
       } else {
         at += chunk;

@@ -10,9 +10,10 @@
 
 #include "base/deadline.h"
 #include "blackbox/fault_verdict.h"
+#include "blackbox/fuzz_protocol.h"
 #include "blackbox/fuzz_target.h"
 #include "blackbox/input_exchange.h"
-#include "blackbox/service_model.h"
+#include "blackbox/reply_timing.h"
 
 namespace sockspec::blackbox {
 
@@ -28,8 +29,8 @@ struct ShrinkResult {
   bool targetLost = false;  // the server could not be restarted: stop fuzzing
 };
 
-ShrinkResult shrinkFinding(process::TargetSession& target, proto::Service service, const Finding& finding,
-                           std::vector<std::uint8_t> input, const ExchangeLimits& limits,
+ShrinkResult shrinkFinding(process::TargetSession& target, const FuzzProtocol& protocol, const Finding& finding,
+                           std::vector<std::uint8_t> input, const ExchangeLimits& limits, const ReplyWaits& waits,
                            const ShrinkBudget& budget);
 
 }  // namespace sockspec::blackbox

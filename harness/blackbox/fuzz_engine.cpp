@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/exit_codes.h"
+#include "blackbox/conversation_exchange.h"
 #include "blackbox/fault_verdict.h"
 #include "blackbox/finding_shrinker.h"
 #include "blackbox/input_exchange.h"
@@ -50,6 +51,7 @@ namespace {
 struct Worker {
   FuzzWorkerOptions options;
   ExchangeLimits limits;
+  ReplyTiming timing{std::chrono::milliseconds(1000)};  // any: learned from the replies (reply_timing.h)
   std::optional<process::TargetSession> target;
   std::vector<std::uint8_t> previousInput;
   FuzzState state;  // execs, restarts, findings, why it stopped early; `seconds` is set when written
@@ -143,7 +145,7 @@ std::vector<std::uint8_t> shrunkInput(const Finding& finding, const std::vector<
               std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - w.started);
   ShrinkBudget budget{256, Deadline::after(std::clamp<std::chrono::milliseconds>(left / 4, std::chrono::seconds(1),
                                                                                  std::chrono::seconds(10)))};
-  auto shrunk = shrinkFinding(*w.target, w.options.service, finding, found, w.limits, budget);
+  auto shrunk = shrinkFinding(*w.target, w.options.protocol, finding, found, w.limits, w.timing.waits(), budget);
   w.state.restarts += static_cast<std::uint64_t>(shrunk.restarts);
   if (shrunk.input.size() < found.size()) {
     say(fmt::format("shrunk the input from {} to {} bytes in {} tries", found.size(), shrunk.input.size(),
@@ -164,11 +166,12 @@ void recordFinding(const Finding& finding, const std::vector<std::uint8_t>& foun
   double foundAt = secondsSince(w.started);  // before shrinking: the time it took to find
   std::vector<std::uint8_t> input = shrunkInput(finding, found);
   ReproducerInfo info{finding,
-                      std::string(proto::serviceName(w.options.service)),
+                      std::string(fuzzProtocolName(w.options.protocol.kind)),
                       w.target->describe(),
                       w.options.replayOptions,
                       w.state.execs,
-                      foundAt};
+                      foundAt,
+                      w.timing.waits().staysOpenIsHang};
   auto saved = saveReproducer(w.options.artifactsDir, input, info);
   FuzzFindingRecord record;
   record.path = reproducerPath(w.options.artifactsDir, finding);
@@ -200,7 +203,8 @@ int fuzzOneInput(const std::uint8_t* data, std::size_t size) {
   Worker& w = worker();
   if (interrupted()) endWorker();
   net::Bytes input(data, size);
-  auto result = exchangeInput(w.target->endpoint(), input, w.limits);
+  ReplyWaits waits = w.timing.waits();
+  auto result = exchangeFor(w.target->endpoint(), w.options.protocol, input, waits, w.limits);
   if (result.interrupted) endWorker();  // not an exec: nothing was learnt from it
   ++w.state.execs;
   if (result.connectFailure) {
@@ -211,26 +215,28 @@ int fuzzOneInput(const std::uint8_t* data, std::size_t size) {
     recordFinding(finding, w.previousInput);
     return -1;  // not tried: keep it out of the corpus
   }
-  auto finding = judgeExchange(*w.target, w.options.service, input, result, w.limits);
+  auto finding = judgeExchange(*w.target, w.options.protocol, input, result, w.limits, waits);
   if (interrupted()) endWorker();
   if (finding) {
     recordFinding(*finding, std::vector<std::uint8_t>(data, data + size));
     return -1;  // a finding is not a coverage input: mutating it would only find it again
   }
-  recordReplyFeatures(w.options.service, input, result, g_replyCounters);
+  w.timing.learn(result);
+  recordReplyFeatures(w.options.protocol, input, result, g_replyCounters);
   w.previousInput.assign(data, data + size);
   progress();
   return 0;
 }
 
-// The seed corpus in workDir/corpus; libFuzzer adds what it finds there too (the folder goes with the run).
+// The seed corpus in workDir/corpus, beside the user's seeds the parent put there; libFuzzer adds what it
+// finds there too (the folder goes with the run).
 Expected<std::string, std::string> writeSeeds(const FuzzWorkerOptions& options) {
-  std::string folder = options.workDir + "/corpus";
+  std::string folder = options.corpusDir();
   std::error_code error;
   std::filesystem::create_directories(folder, error);
   if (error) return Unexpected{fmt::format("{}: {}", folder, error.message())};
   int index = 0;
-  for (const auto& seed : seedInputs(options.service)) {
+  for (const auto& seed : seedInputs(options.protocol)) {
     std::string path = fmt::format("{}/seed-{}", folder, index++);
     std::ofstream out(path, std::ios::binary);
     out.write(reinterpret_cast<const char*>(seed.data()), static_cast<std::streamsize>(seed.size()));
@@ -250,11 +256,12 @@ void runFuzzWorker(const FuzzWorkerOptions& options) {
   w.limits.hangTimeout = options.hangTimeout;
   w.limits.connectTimeout = options.hangTimeout;
   w.limits.stopRequested = process::interruptFlag();
+  w.timing = ReplyTiming(options.hangTimeout);
   // The target's files go into the work folder, which the parent removes however this process ends.
   w.options.target.workDirectory = options.workDir;
   w.options.target.stopRequested = process::interruptFlag();
   writeState();  // a state from the start: the parent reads one whatever happens next
-  auto target = openFuzzTarget(w.options.target);
+  auto target = openFuzzTarget(w.options.target, w.options.protocol);
   if (!target) {
     if (interrupted()) endWorker();
     std::fprintf(stderr, "sockspec fuzz: %s\n", target.error().c_str());
@@ -303,6 +310,7 @@ void runFuzzWorker(const FuzzWorkerOptions& options) {
       *corpus,
   };
   if (options.seed != 0) arguments.insert(arguments.begin() + 1, fmt::format("-seed={}", options.seed));
+  if (!options.dictionary.empty()) arguments.insert(arguments.begin() + 1, "-dict=" + options.dictionary);
   std::vector<char*> argv;
   for (auto& argument : arguments) argv.push_back(argument.data());
   argv.push_back(nullptr);

@@ -15,12 +15,13 @@ process::TargetSpec fuzzTargetSpec(const std::string& target, const std::string&
   return spec;
 }
 
-Expected<process::TargetSession, std::string> openFuzzTarget(const process::TargetSpec& spec) {
+Expected<process::TargetSession, std::string> openFuzzTarget(const process::TargetSpec& spec,
+                                                            const FuzzProtocol& protocol) {
   auto session = process::TargetSession::open(spec);
   if (!session) return session;
-  if (!net::isConnectionOriented(session->endpoint().transport)) {
+  if (!protocol.any() && !net::isConnectionOriented(session->endpoint().transport)) {
     std::string where = spec.command.empty() ? "--target " + spec.url : session->endpoint().toString();
-    return Unexpected{fmt::format("{}: black-box fuzzing needs a stream or seqpacket endpoint", where)};
+    return Unexpected{fmt::format("{}: --service {} is fuzzed over connections (stream or seqpacket); --service any fuzzes datagram servers", where, fuzzProtocolName(protocol.kind))};
   }
   return session;
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/expected.h"
+#include "blackbox/fuzz_protocol.h"
 #include "process/target_session.h"
 
 namespace sockspec::blackbox {
@@ -16,7 +17,9 @@ namespace sockspec::blackbox {
 process::TargetSpec fuzzTargetSpec(const std::string& target, const std::string& command, int readyTimeoutMs,
                                    int hangTimeoutMs);
 
-// Opens the session (process::TargetSession::open) and refuses a datagram endpoint, naming it.
-Expected<process::TargetSession, std::string> openFuzzTarget(const process::TargetSpec& spec);
+// Opens the session (process::TargetSession::open); a datagram endpoint is refused, naming it, unless the
+// protocol is any (echo and framed are fuzzed over connections).
+Expected<process::TargetSession, std::string> openFuzzTarget(const process::TargetSpec& spec,
+                                                            const FuzzProtocol& protocol);
 
 }  // namespace sockspec::blackbox

@@ -35,6 +35,36 @@ Expected<json, std::string> readJson(const std::string& path) {
   return value;
 }
 
+// Bytes as a JSON array of numbers: a JSON string must be UTF-8, and a --reply-end need not be.
+json bytesOf(std::string_view bytes) {
+  json array = json::array();
+  for (char byte : bytes) array.push_back(static_cast<std::uint8_t>(byte));
+  return array;
+}
+
+std::string bytesFrom(const json& array) {
+  std::string bytes;
+  for (const auto& byte : array) bytes.push_back(static_cast<char>(byte.get<std::uint8_t>()));
+  return bytes;
+}
+
+// The protocol as the parent checked it: made again from the same texts (fuzz_protocol.h).
+Expected<FuzzProtocol, std::string> protocolFrom(const json& value) {
+  auto kind = fuzzProtocolFromName(value.at("service").get<std::string>());
+  if (!kind) return Unexpected{std::string("unknown service")};
+  FuzzProtocol protocol;
+  protocol.kind = *kind;
+  protocol.replyEnd = bytesFrom(value.at("reply_end"));
+  protocol.probe = bytesFrom(value.at("probe"));
+  std::string reply = bytesFrom(value.at("reply"));
+  if (!reply.empty()) {
+    auto compiled = pattern::BytePattern::make(pattern::PatternKind::Regex, reply);
+    if (!compiled) return Unexpected{"reply: " + compiled.error()};
+    protocol.reply = std::move(*compiled);
+  }
+  return protocol;
+}
+
 }  // namespace
 
 FuzzFindingRecord* FuzzState::findingWith(const std::string& signature) {
@@ -58,7 +88,11 @@ bool FuzzState::anyUnsaved() const {
 }
 
 Expected<void, std::string> writeWorkerOptions(const FuzzWorkerOptions& options) {
-  json value{{"service", std::string(proto::serviceName(options.service))},
+  json value{{"service", std::string(fuzzProtocolName(options.protocol.kind))},
+             {"reply_end", bytesOf(options.protocol.replyEnd)},
+             {"reply", bytesOf(options.protocol.reply ? options.protocol.reply->text() : std::string())},
+             {"probe", bytesOf(options.protocol.probe)},
+             {"dictionary", options.dictionary},
              {"target_command", options.target.command},
              {"target_url", options.target.url},
              {"ready_timeout_ms", options.target.readyTimeout.count()},
@@ -82,9 +116,10 @@ Expected<FuzzWorkerOptions, std::string> readWorkerOptions(const std::string& wo
   auto value = readJson(options.optionsFile());
   if (!value) return Unexpected{value.error()};
   try {
-    auto service = fuzzServiceFromName(value->at("service").get<std::string>());
-    if (!service) return Unexpected{fmt::format("{}: unknown service", options.optionsFile())};
-    options.service = *service;
+    auto protocol = protocolFrom(*value);
+    if (!protocol) return Unexpected{fmt::format("{}: {}", options.optionsFile(), protocol.error())};
+    options.protocol = std::move(*protocol);
+    options.dictionary = value->at("dictionary").get<std::string>();
     options.target.command = value->at("target_command").get<std::string>();
     options.target.url = value->at("target_url").get<std::string>();
     options.target.readyTimeout = std::chrono::milliseconds(value->at("ready_timeout_ms").get<std::int64_t>());

@@ -11,17 +11,18 @@
 #include <vector>
 
 #include "base/expected.h"
-#include "blackbox/service_model.h"
+#include "blackbox/fuzz_protocol.h"
 #include "process/target_session.h"
 
 namespace sockspec::blackbox {
 
 struct FuzzWorkerOptions {
-  proto::Service service = proto::Service::Echo;
+  FuzzProtocol protocol;
   process::TargetSpec target;
   std::string replayOptions;  // for the sidecars: how to reach the target again
   std::string artifactsDir;   // reproducers go here
-  std::string workDir;        // private: the options, the state, the seed corpus and the engine's log
+  std::string workDir;        // private: the options, the state, the seed corpus (the parent puts the user's
+                              // seeds in corpusDir()), the dictionary and the engine's log
   int maxTimeSeconds = 60;
   std::chrono::milliseconds hangTimeout{1000};
   std::uint32_t seed = 0;  // 0: libFuzzer picks one
@@ -29,10 +30,12 @@ struct FuzzWorkerOptions {
   std::size_t maxFindings = 0;  // stop once this many distinct reproducers are saved; 0: until the time is up
   std::chrono::milliseconds progressEvery{2000};
   bool noShrink = false;  // save findings as found, without shrinking them first
+  std::string dictionary;  // libFuzzer's -dict: the user's and the learned entries in one file ("" none)
 
   std::string optionsFile() const { return workDir + "/options.json"; }
   std::string stateFile() const { return workDir + "/state.json"; }
   std::string engineLog() const { return workDir + "/engine.log"; }
+  std::string corpusDir() const { return workDir + "/corpus"; }
 };
 
 // One finding: every input that failed the server the same way (the same signature, fault_verdict.h). The

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/sys_error.h"
 #include "net/endpoint.h"
@@ -35,6 +36,23 @@ struct ExchangeLimits {
 // How soon a raised stopRequested is noticed: waits are cut into slices this long.
 inline constexpr std::chrono::milliseconds kStopCheck{20};
 
+// How one message of a conversation (`--service any`) was answered: what the reply wait saw.
+enum class ReplyEnd {
+  Matched,  // the reply ended with --reply-end or matched --reply
+  Quiet,    // bytes came, then silence for the quiet gap
+  None,     // no byte within the first-byte wait
+  Closed,   // the connection ended (ExchangeResult::end says how)
+  Awaited,  // after the last message: the wait for the server's close ran out (a hang when it always closes)
+};
+
+struct MessageReply {
+  std::size_t replyOffset = 0;  // where this message's reply starts in ExchangeResult::reply
+  std::size_t replyBytes = 0;   // bytes received between sending this message and the next
+  std::optional<std::chrono::microseconds> firstByte;  // after the message was sent; nullopt: none came
+  std::chrono::microseconds largestGap{0};             // between two reads of this reply
+  ReplyEnd end = ReplyEnd::None;
+};
+
 struct ExchangeResult {
   std::optional<net::EndpointFailure> connectFailure;  // set: nothing was sent
   std::size_t bytesSent = 0;
@@ -44,6 +62,7 @@ struct ExchangeResult {
   std::optional<SysError> error;           // the send/recv error behind a reset, or a local failure
   std::chrono::milliseconds silentFor{0};  // how long the server was silent at the end (StillOpen)
   bool interrupted = false;  // stopRequested was raised: the exchange says nothing about the server
+  std::vector<MessageReply> messages;  // `--service any`: one per message sent, in order
 };
 
 // Sends `input` to `endpoint` on a fresh connection and gathers the reply (above). Sending and reading

@@ -12,7 +12,7 @@
 #include <span>
 #include <string>
 
-#include "blackbox/service_model.h"
+#include "proto/service.h"
 
 namespace sockspec::blackbox {
 

@@ -42,7 +42,36 @@ enum FeatureKind : std::uint64_t {
   kFrameType,
   kFrameSequence,
   kSentAll,
+  kMessageReply,
+  kMessageSequence,
+  kMessageCount,
 };
+
+// The first up to 4 bytes of `reply` as a number, with their count: what distinguishes "+OK", "-ERR", "$5".
+std::uint64_t replyStart(std::string_view reply) {
+  std::uint64_t start = 0;
+  for (std::size_t i = 0; i < 4 && i < reply.size(); ++i) start = (start << 8) | static_cast<std::uint8_t>(reply[i]);
+  return mix(start, std::min<std::size_t>(reply.size(), 4));
+}
+
+void recordConversationFeatures(const ExchangeResult& result, FeatureSink& sink) {
+  sink.add(kMessageCount, result.messages.size());
+  std::uint64_t sequence = 0xcbf29ce484222325ull;
+  for (std::size_t i = 0; i < result.messages.size() && i < 8; ++i) {
+    const MessageReply& message = result.messages[i];
+    std::string_view reply = std::string_view(result.reply).substr(std::min(message.replyOffset, result.reply.size()));
+    reply = reply.substr(0, message.replyBytes);
+    std::uint64_t latency =
+        message.firstByte ? static_cast<std::uint64_t>(std::bit_width(static_cast<std::uint64_t>(message.firstByte->count() / 1024))) : 63;
+    std::uint64_t shape = mix(mix(mix(static_cast<std::uint64_t>(message.end),
+                                      static_cast<std::uint64_t>(std::bit_width(message.replyBytes))),
+                                  replyStart(reply) % 256),
+                              latency);
+    sink.add(kMessageReply, mix(shape, i));
+    sequence = mix(sequence, shape);
+    sink.add(kMessageSequence, sequence);
+  }
+}
 
 void recordFramedFeatures(std::string_view reply, FeatureSink& sink) {
   auto bytes = net::asBytes(reply);
@@ -72,7 +101,7 @@ void recordFramedFeatures(std::string_view reply, FeatureSink& sink) {
 
 }  // namespace
 
-void recordReplyFeatures(proto::Service service, net::Bytes input, const ExchangeResult& result,
+void recordReplyFeatures(const FuzzProtocol& protocol, net::Bytes input, const ExchangeResult& result,
                          std::span<std::uint8_t> counters) {
   FeatureSink sink(counters);
   sink.add(kEnd, static_cast<std::uint64_t>(result.end));
@@ -85,7 +114,9 @@ void recordReplyFeatures(proto::Service service, net::Bytes input, const Exchang
   // A small hash (64 classes): enough to tell replies apart, too few to fill the corpus with inputs that
   // differ only in their first bytes.
   sink.add(kReplyStart, mix(start, std::min<std::size_t>(result.reply.size(), 4)) % 64);
-  if (service == proto::Service::Echo) {
+  if (protocol.any()) {
+    recordConversationFeatures(result, sink);
+  } else if (protocol.kind == FuzzProtocolKind::Echo) {
     std::string_view sent = net::asText(input);
     std::string_view reply = result.reply;
     std::uint64_t match = reply == sent ? 0 : (sent.substr(0, reply.size()) == reply ? 1 : 2);

@@ -62,6 +62,7 @@ Expected<SavedReproducer, std::string> saveReproducer(const std::string& directo
       {"input_bytes", input.size()},
       {"execs", info.execs},
       {"seconds_into_run", info.secondsIntoRun},
+      {"stays_open_is_hang", info.staysOpenIsHang},
       {"found_at", utcNow()},
       {"replay",
        fmt::format("sockspec replay {} --service {} {}", path.string(), info.service, info.replayOptions)},
@@ -96,6 +97,9 @@ Expected<LoadedReproducer, std::string> loadReproducer(const std::string& path) 
   }
   if (auto kind = sidecar.find("kind"); kind != sidecar.end() && kind->is_string()) {
     loaded.kind = kind->get<std::string>();
+  }
+  if (auto open = sidecar.find("stays_open_is_hang"); open != sidecar.end() && open->is_boolean()) {
+    loaded.staysOpenIsHang = open->get<bool>();
   }
   return loaded;
 }

@@ -1,6 +1,7 @@
 // Reproducers on disk (docs/fuzzing-black-box.md): one finding is two files in the artifacts folder,
 //   <kind>-<16 hex digits>        the raw bytes sent on one connection, nothing else
-//   <kind>-<16 hex digits>.json   what was found: kind, detail, service, command, target, time, input size
+//   <kind>-<16 hex digits>.json   what was found: kind, detail, service, command, target, time, input size,
+//                                 and for --service any whether staying open was a hang
 // The hex digits hash the finding's signature (kind and how the server failed), so findings that fail the
 // same way share one name; the shortest input found for it is kept.
 #pragma once
@@ -22,6 +23,9 @@ struct ReproducerInfo {
   std::string replayOptions;  // how to reach the target again: "--target-cmd '...'" or "--target URL"
   std::uint64_t execs = 0;    // inputs tried when it was found
   double secondsIntoRun = 0;  // since fuzzing started
+  // any: the server closed every conversation after the client's FIN, so staying open was a hang
+  // (reply_timing.h); replay judges alike.
+  bool staysOpenIsHang = false;
 };
 
 struct SavedReproducer {
@@ -43,6 +47,7 @@ struct LoadedReproducer {
   std::vector<std::uint8_t> input;
   std::optional<std::string> service;  // from the sidecar, when there is one
   std::optional<std::string> kind;
+  bool staysOpenIsHang = false;  // from the sidecar (ReproducerInfo)
 };
 
 // Reads a reproducer; its sidecar (path + ".json") is optional, and a malformed one is an error naming it.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "base/display_escape.h"
 #include "base/errno_names.h"
 #include "proto/framed_codec.h"
 
@@ -65,26 +66,44 @@ std::string describeEnd(const ExchangeResult& result) {
   return text;
 }
 
-}  // namespace
-
-std::optional<proto::Service> fuzzServiceFromName(std::string_view name) {
-  auto service = proto::serviceFromName(name);
-  if (service == proto::Service::Echo || service == proto::Service::Framed) return service;
-  return std::nullopt;
+// "2 messages, 14 bytes sent; replies: 7 bytes \"+OK wel\"..., none; still open".
+std::string describeConversation(const ExchangeResult& result) {
+  std::string replies;
+  for (const auto& message : result.messages) {
+    if (!replies.empty()) replies += ", ";
+    if (message.replyBytes == 0) {
+      replies += "none";
+      continue;
+    }
+    std::string_view start = std::string_view(result.reply).substr(std::min(message.replyOffset, result.reply.size()));
+    replies += fmt::format("{} bytes \"{}\"", message.replyBytes,
+                           escapeForDisplay(start.substr(0, std::min<std::size_t>(message.replyBytes, 24)), 40));
+    if (replies.size() > 300) {
+      replies += ", ...";
+      break;
+    }
+  }
+  return fmt::format("{} message{}, {} bytes sent; replies: {}; {}", result.messages.size(),
+                     result.messages.size() == 1 ? "" : "s", result.bytesSent, replies.empty() ? "none" : replies,
+                     describeEnd(result));
 }
 
-bool replyComplete(proto::Service service, net::Bytes input, const ExchangeResult& result) {
-  if (service == proto::Service::Echo) return result.replyBytes >= input.size();
+}  // namespace
+
+bool replyComplete(const FuzzProtocol& protocol, net::Bytes input, const ExchangeResult& result) {
+  if (protocol.any()) return true;
+  if (protocol.kind == FuzzProtocolKind::Echo) return result.replyBytes >= input.size();
   auto replies = decodeReplies(replyBytes(result));
   return replies.closing || replies.frames.size() >= repliesOwed(input);
 }
 
-std::string describeExchange(proto::Service service, net::Bytes input, const ExchangeResult& result) {
+std::string describeExchange(const FuzzProtocol& protocol, net::Bytes input, const ExchangeResult& result) {
   if (result.connectFailure) return fmt::format("could not connect: {}", result.connectFailure->describe());
+  if (protocol.any()) return describeConversation(result);
   std::string sent = result.bytesSent == input.size()
                          ? fmt::format("sent {} bytes", input.size())
                          : fmt::format("sent {} of {} bytes", result.bytesSent, input.size());
-  if (service == proto::Service::Echo) {
+  if (protocol.kind == FuzzProtocolKind::Echo) {
     bool same = result.replyBytes == input.size() && result.reply == net::asText(input);
     return fmt::format("{}, {} {} bytes back, {}", sent, same ? "echoed, all" : "got", result.replyBytes,
                        describeEnd(result));
@@ -110,8 +129,9 @@ std::string describeExchange(proto::Service service, net::Bytes input, const Exc
                      frames.empty() ? "no frames" : frames, describeEnd(result));
 }
 
-std::vector<std::vector<std::uint8_t>> seedInputs(proto::Service service) {
-  if (service == proto::Service::Echo) {
+std::vector<std::vector<std::uint8_t>> seedInputs(const FuzzProtocol& protocol) {
+  if (protocol.any()) return {};
+  if (protocol.kind == FuzzProtocolKind::Echo) {
     std::string_view line = "hello, echo\n";
     return {std::vector<std::uint8_t>(line.begin(), line.end())};
   }

@@ -20,4 +20,16 @@ void addBlackboxTargetOptions(CLI::App& command, app::BlackboxTargetOptions& tar
       ->check(CLI::Range(100, 600'000));
 }
 
+void addFuzzProtocolOptions(CLI::App& command, const FuzzProtocolTexts& texts, std::string_view serviceHelp) {
+  command.add_option("--service", *texts.service, std::string(serviceHelp))
+      ->check(CLI::IsMember({"echo", "framed", "any"}));
+  command.add_option("--reply-end", *texts.replyEnd,
+                     "any: a reply is complete when it ends with these bytes (C escapes: '\\r\\n')");
+  command.add_option("--reply", *texts.reply,
+                     "any: a reply is complete when it matches this RE2 regex ('^\\+PONG\\r\\n$')");
+  command.add_option("--probe", *texts.probe,
+                     "any: a request every working server answers (C escapes), sent on a fresh connection after "
+                     "an input the server neither answered nor closed: no reply is a hung server");
+}
+
 }  // namespace sockspec::cli

@@ -13,4 +13,14 @@ namespace sockspec::cli {
 void addBlackboxTargetOptions(CLI::App& command, app::BlackboxTargetOptions& target, std::string_view commandHelp,
                               std::string_view urlHelp);
 
+// --service (echo, framed or any; required for fuzz, a default from the sidecars for replay) and the reply
+// options of any (--reply-end, --reply, --probe), the same for fuzz and replay (blackbox/fuzz_protocol.h).
+struct FuzzProtocolTexts {
+  std::string* service;
+  std::string* replyEnd;
+  std::string* reply;
+  std::string* probe;
+};
+void addFuzzProtocolOptions(CLI::App& command, const FuzzProtocolTexts& texts, std::string_view serviceHelp);
+
 }  // namespace sockspec::cli

@@ -72,6 +72,8 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
       "  sockspec fuzz --service echo --max-time 60 --artifacts findings/ \\\n"
       "      --target-cmd 'sockspec-server --listen tcp://127.0.0.1:{port} --service echo'\n"
       "  sockspec fuzz --service framed --target tcp://127.0.0.1:7000 --max-time 300 --artifacts findings/\n"
+      "  sockspec fuzz --service any --probe 'PING\\r\\n' --seeds-from traffic.pcap \\\n"
+      "      --artifacts findings/ --target-cmd 'redis-server --port {port} --save \"\" --appendonly no'\n"
       "  sockspec replay findings/ --service echo --target-cmd '...'   # again, one verdict per reproducer\n"
       "Exit codes: 0 nothing found, 1 findings (reproducers written), 2 bad usage or unreachable target, "
       "3 sockspec failed (also: a reproducer could not be written), 130 interrupted (SIGINT), 143 terminated "
@@ -81,9 +83,19 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
                            "after each finding and stopped at the end",
                            "the server's URL (tcp://127.0.0.1:7, unix:///run/s.sock); with --target-cmd it may "
                            "say {port}. Alone: a server somebody else runs, so fuzzing stops at the first finding");
-  fuzz->add_option("--service", settings->service, "what the server speaks: echo or framed")
-      ->required()
-      ->check(CLI::IsMember({"echo", "framed"}));
+  addFuzzProtocolOptions(*fuzz, {&settings->service, &settings->replyEnd, &settings->reply, &settings->probe},
+                         "what the server speaks: echo, framed, or any (its replies are not predicted: "
+                         "docs/fuzzing-black-box.md)");
+  fuzz->get_option("--service")->required();
+  fuzz->add_option("--seeds", settings->seedDirs,
+                   "a folder of seed inputs (one input per file; --service any: messages separated by two 0x1E "
+                   "bytes); repeatable");
+  fuzz->add_option("--seeds-from", settings->seedCaptures,
+                   "a pcap or pcapng capture: each flow's client messages to the server's port become one seed "
+                   "(--service any); repeatable");
+  fuzz->add_option("--dict", settings->dictionary,
+                   "a dictionary in libFuzzer's format (name=\"bytes\" per line), merged with the words learned "
+                   "from the seeds");
   fuzz->add_option("--max-time", settings->maxTimeSeconds, "seconds to fuzz")
       ->capture_default_str()
       ->check(CLI::Range(1, 7 * 24 * 3600));

@@ -72,10 +72,8 @@ std::function<int()> addReplayCommand(CLI::App& app) {
                            "start the server with this shell command on a free port ({port}), afresh for each "
                            "reproducer",
                            "the server's URL; with --target-cmd it may say {port}");
-  replay
-      ->add_option("--service", settings->service,
-                   "echo or framed (default: what each reproducer's sidecar says)")
-      ->check(CLI::IsMember({"echo", "framed"}));
+  addFuzzProtocolOptions(*replay, {&settings->service, &settings->replyEnd, &settings->reply, &settings->probe},
+                         "echo, framed or any (default: what each reproducer's sidecar says)");
   replay->add_flag("--json", settings->json,
                    "print the verdicts as a JSON array on stdout (not with --write-scenarios)");
   replay->add_option("--write-scenarios", settings->scenarioDirectory,

@@ -208,8 +208,43 @@ void addInspectRows(std::vector<MatrixRow>& rows) {
   addNumberRows(rows, "inspect", "--port", kInspect);
 }
 
+// --service any's reply options, the same for fuzz and replay (blackbox/fuzz_protocol.h): text in C escapes
+// (--reply-end, --probe) or an RE2 pattern (--reply); a fine value leaves the unreachable target to fail.
+void addProtocolRows(std::vector<MatrixRow>& rows, const std::string& command, const Args& anyRefused,
+                     const Args& echoRefused) {
+  for (const std::string option : {"--reply-end", "--reply", "--probe"}) {
+    rows.insert(rows.end(), {
+        {command, option, "empty", joined(anyRefused, option, {""}), 2, option + ": an empty value"},
+        {command, option, "negative", joined(anyRefused, option, {"-1"}), 2, kUnreachable},
+        {command, option, "huge", joined(anyRefused, option, {"{huge}"}), 2, kUnreachable},
+        {command, option, "non-numeric", joined(anyRefused, option, {"abc"}), 2, kUnreachable},
+        {command, option, "mode", joined(echoRefused, option, {"abc"}), 2, option + " goes with --service any"},
+    });
+  }
+  rows.insert(rows.end(), {
+      {command, "--reply-end", "wrong-kind", joined(anyRefused, "--reply-end", {"\\q"}), 2,
+       "--reply-end '\\q': column 1: unknown escape"},
+      {command, "--reply", "wrong-kind", joined(anyRefused, "--reply", {"("}), 2, "--reply '(': missing )"},
+      {command, "--probe", "wrong-kind", joined(anyRefused, "--probe", {"\\x4"}), 2, "--probe '\\x4': column 1"},
+  });
+}
+
 void addFuzzRows(std::vector<MatrixRow>& rows) {
   const Args refused = joined(kFuzz, "--target", {"{refused}"});
+  const Args anyRefused{"--service", "any", "--artifacts", "{new}", "--target", "{refused}"};
+  addProtocolRows(rows, "fuzz", anyRefused, refused);
+  rows.insert(rows.end(), {
+      {"fuzz", "--seeds", "empty", joined(anyRefused, "--seeds", {""}), 2, "--seeds: an empty value"},
+      {"fuzz", "--seeds", "negative", joined(anyRefused, "--seeds", {"-1"}), 2, "--seeds -1: stat: ENOENT"},
+      {"fuzz", "--seeds", "huge", joined(anyRefused, "--seeds", {"{huge}"}), 2, "stat: ENAMETOOLONG"},
+      {"fuzz", "--seeds", "non-numeric", joined(anyRefused, "--seeds", {"abc"}), 2, "--seeds abc: stat: ENOENT"},
+      {"fuzz", "--seeds", "wrong-kind", joined(anyRefused, "--seeds", {"{scn}"}), 2, "--seeds {scn}: not a folder"},
+      {"fuzz", "--seeds", "missing", joined(anyRefused, "--seeds", {"{missing}"}), 2, "--seeds {missing}: stat: ENOENT"},
+      {"fuzz", "--seeds", "directory", joined(anyRefused, "--seeds", {"{dir}"}), 2, kUnreachable},
+      {"fuzz", "--seeds", "fifo", joined(anyRefused, "--seeds", {"{fifo}"}), 2, "--seeds {fifo}: not a folder"},
+      {"fuzz", "--seeds", "device", joined(anyRefused, "--seeds", {"{device}"}), 2, "--seeds {device}: not a folder"},
+      {"fuzz", "--seeds", "symlink-loop", joined(anyRefused, "--seeds", {"{loop}"}), 2, "--seeds {loop}: stat: ELOOP"},
+  });
   const Args started = joined(kFuzz, "--target-cmd", {"false"});  // exits at once: exit 2 once validated
   for (const char* option : {"--hang-timeout", "--ready-timeout", "--max-time", "--max-len", "--seed"}) {
     addNumberRows(rows, "fuzz", option, refused);
@@ -267,6 +302,7 @@ void addReplayRows(std::vector<MatrixRow>& rows) {
   const Args writes{"{repro}", "--service", "echo", "--write-scenarios"};
   addNumberRows(rows, "replay", "--hang-timeout", refused);
   addNumberRows(rows, "replay", "--ready-timeout", refused);
+  addProtocolRows(rows, "replay", {"{repro}", "--service", "any", "--target", "{refused}"}, refused);
   rows.insert(rows.end(), {
       {"replay", "paths", "empty", {"", "--service", "echo", "--target", "{refused}"}, 2, "paths: an empty value"},
       {"replay", "paths", "negative", {"--service", "echo", "--target", "{refused}", "--", "-1"}, 2, "-1: no such file"},
@@ -353,7 +389,11 @@ const std::vector<MatrixOption>& matrixOptions() {
       {"fuzz", "--service", C::Text},        {"fuzz", "--max-time", C::Number},
       {"fuzz", "--artifacts", C::FileOut},   {"fuzz", "--seed", C::Number},
       {"fuzz", "--max-len", C::Number},      {"fuzz", "--max-findings", C::Number},
-      {"fuzz", "--no-shrink", C::Flag},      {"replay", "paths", C::FileIn},
+      {"fuzz", "--no-shrink", C::Flag},      {"fuzz", "--reply-end", C::Text},
+      {"fuzz", "--reply", C::Text},          {"fuzz", "--probe", C::Text},
+      {"fuzz", "--seeds", C::FileIn},
+      {"replay", "--reply-end", C::Text},    {"replay", "--reply", C::Text},
+      {"replay", "--probe", C::Text},        {"replay", "paths", C::FileIn},
       {"replay", "--target-cmd", C::Text},   {"replay", "--target", C::Text},
       {"replay", "--hang-timeout", C::Number}, {"replay", "--ready-timeout", C::Number},
       {"replay", "--service", C::Text},      {"replay", "--json", C::Flag},

@@ -87,7 +87,7 @@ TEST_CASE("a hang reproducer's scenario fails at the reply's deadline", "[live][
 TEST_CASE("a framed reproducer's scenario expects the protocol's replies: the reference server passes it",
           "[live][fuzz]") {
   // The fuzzer's framed seeds (HELLO, ECHO, STATS, BYE), with an ECHO whose payload holds 0xDE 0xAD first.
-  auto seeds = sockspec::blackbox::seedInputs(sockspec::proto::Service::Framed);
+  auto seeds = sockspec::blackbox::seedInputs(sockspec::blackbox::protocolOf(sockspec::blackbox::FuzzProtocolKind::Framed));
   REQUIRE(seeds.size() >= 2);
   std::vector<std::uint8_t> input(seeds[0].begin(), seeds[0].end());
   const std::uint8_t payload[] = {'x', 0xde, 0xad, 'y'};

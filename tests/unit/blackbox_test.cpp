@@ -63,9 +63,9 @@ TEST_CASE("a random block never writes past maxSize and changes the input", "[un
 
 TEST_CASE("echo: a reply is complete when every byte came back", "[unit][blackbox]") {
   auto input = net::asBytes("hello");
-  CHECK(replyComplete(proto::Service::Echo, input, replyOf("hello", ConnectionEnd::StillOpen)));
-  CHECK_FALSE(replyComplete(proto::Service::Echo, input, replyOf("hel", ConnectionEnd::StillOpen)));
-  CHECK(describeExchange(proto::Service::Echo, input, [] {
+  CHECK(replyComplete(protocolOf(FuzzProtocolKind::Echo), input, replyOf("hello", ConnectionEnd::StillOpen)));
+  CHECK_FALSE(replyComplete(protocolOf(FuzzProtocolKind::Echo), input, replyOf("hel", ConnectionEnd::StillOpen)));
+  CHECK(describeExchange(protocolOf(FuzzProtocolKind::Echo), input, [] {
           auto result = replyOf("hello", ConnectionEnd::OrderlyClose);
           result.bytesSent = 5;
           return result;
@@ -82,23 +82,23 @@ TEST_CASE("framed: a reply is complete with one reply per request, or an ERROR",
       proto::encodeFrame(proto::makeError(proto::ErrorCode::HandshakeRequired, "x"));
   auto bytes = std::span<const std::uint8_t>(input);
   CHECK_FALSE(
-      replyComplete(proto::Service::Framed, bytes, replyOf(asString(welcome), ConnectionEnd::StillOpen)));
-  CHECK(replyComplete(proto::Service::Framed, bytes,
+      replyComplete(protocolOf(FuzzProtocolKind::Framed), bytes, replyOf(asString(welcome), ConnectionEnd::StillOpen)));
+  CHECK(replyComplete(protocolOf(FuzzProtocolKind::Framed), bytes,
                       replyOf(asString(welcome) + asString(stats), ConnectionEnd::StillOpen)));
-  CHECK(replyComplete(proto::Service::Framed, bytes, replyOf(asString(error), ConnectionEnd::StillOpen)));
+  CHECK(replyComplete(protocolOf(FuzzProtocolKind::Framed), bytes, replyOf(asString(error), ConnectionEnd::StillOpen)));
   auto described =
-      describeExchange(proto::Service::Framed, bytes, replyOf(asString(error), ConnectionEnd::Reset));
+      describeExchange(protocolOf(FuzzProtocolKind::Framed), bytes, replyOf(asString(error), ConnectionEnd::Reset));
   CHECK(described.find("ERROR HANDSHAKE_REQUIRED") != std::string::npos);
 }
 
 TEST_CASE("different server behaviour sets different feedback counters", "[unit][blackbox]") {
   auto input = net::asBytes("hello");
   std::array<std::uint8_t, kFeedbackCounters> echoed{}, reset{};
-  recordReplyFeatures(proto::Service::Echo, input, replyOf("hello", ConnectionEnd::OrderlyClose), echoed);
-  recordReplyFeatures(proto::Service::Echo, input, replyOf("", ConnectionEnd::Reset), reset);
+  recordReplyFeatures(protocolOf(FuzzProtocolKind::Echo), input, replyOf("hello", ConnectionEnd::OrderlyClose), echoed);
+  recordReplyFeatures(protocolOf(FuzzProtocolKind::Echo), input, replyOf("", ConnectionEnd::Reset), reset);
   CHECK(echoed != reset);
   std::array<std::uint8_t, kFeedbackCounters> again{};
-  recordReplyFeatures(proto::Service::Echo, input, replyOf("hello", ConnectionEnd::OrderlyClose), again);
+  recordReplyFeatures(protocolOf(FuzzProtocolKind::Echo), input, replyOf("hello", ConnectionEnd::OrderlyClose), again);
   CHECK(echoed == again);
 }
 
@@ -190,7 +190,7 @@ TEST_CASE("a reproducer becomes a scenario that sends its bytes and expects what
   }
   SECTION("framed: the replies a FramedSession gives the same bytes") {
     std::vector<std::uint8_t> input;
-    for (const auto& seed : seedInputs(proto::Service::Framed)) input.insert(input.end(), seed.begin(), seed.end());
+    for (const auto& seed : seedInputs(protocolOf(FuzzProtocolKind::Framed))) input.insert(input.end(), seed.begin(), seed.end());
     input.insert(input.end(), {0x01, 0x55, 0x00, 0x00, 0x00, 0x00});  // after BYE: never answered
     std::vector<std::uint8_t> owed;
     proto::FramedSession session;

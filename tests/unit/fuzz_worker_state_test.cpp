@@ -16,7 +16,7 @@ TEST_CASE("the worker's options round-trip through its work folder") {
   blackbox::FuzzWorkerOptions options;
   options.workDir = tempFilePath("worker");
   std::filesystem::create_directories(options.workDir);
-  options.service = proto::Service::Framed;
+  options.protocol.kind = blackbox::FuzzProtocolKind::Framed;
   options.target.command = "server --port {port} 'quoted arg'";
   options.target.url = "tcp://[::1]:{port}";
   options.target.readyTimeout = std::chrono::milliseconds(1234);
@@ -34,7 +34,7 @@ TEST_CASE("the worker's options round-trip through its work folder") {
   REQUIRE(blackbox::writeWorkerOptions(options));
   auto read = blackbox::readWorkerOptions(options.workDir);
   REQUIRE(read);
-  CHECK(read->service == options.service);
+  CHECK(read->protocol.kind == options.protocol.kind);
   CHECK(read->target.command == options.target.command);
   CHECK(read->target.url == options.target.url);
   CHECK(read->target.readyTimeout == options.target.readyTimeout);

@@ -1,0 +1,218 @@
+#include "blackbox/conversation_exchange.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+
+#include "blackbox/conversation.h"
+#include "net/readiness.h"
+
+namespace sockspec::blackbox {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::microseconds;
+
+microseconds since(Clock::time_point start) {
+  return std::chrono::duration_cast<microseconds>(Clock::now() - start);
+}
+
+// The server is gone when a send or recv says so (send(2), recv(2), tcp(7)); a UDP socket learns of a
+// closed port from the ICMP port unreachable as ECONNREFUSED (udp(7), "Error handling").
+bool isPeerGone(int code) { return code == ECONNRESET || code == EPIPE || code == ECONNREFUSED; }
+
+class Conversation {
+ public:
+  Conversation(int fd, bool datagram, const FuzzProtocol& protocol, const ReplyWaits& waits,
+               const ExchangeLimits& limits, ExchangeResult& result)
+      : m_fd(fd),
+        m_datagram(datagram),
+        m_protocol(protocol),
+        m_waits(waits),
+        m_limits(limits),
+        m_result(result),
+        m_overall(Deadline::after(10 * limits.hangTimeout)) {}
+
+  // Sends `message` and waits for its reply. False when the exchange is over (the connection ended, an
+  // interrupt, the overall deadline): m_result says how.
+  bool converse(net::Bytes message, bool last) {
+    m_result.messages.push_back(MessageReply{m_result.reply.size()});
+    if (!send(message)) return false;
+    if (last && !m_datagram) (void)net::shutdownSocket(m_fd, SHUT_WR);  // ENOTCONN: already reset
+    return awaitReply(last && !m_datagram && m_waits.awaitClose);
+  }
+
+ private:
+  MessageReply& current() { return m_result.messages.back(); }
+
+  // Reads what is queued without blocking. False once the connection ended (m_result.end says how).
+  bool drain() {
+    for (;;) {
+      auto received = net::recvBytes(m_fd, net::MutableBytes(m_buffer.data(), m_buffer.size()));
+      if (!received) {
+        int code = received.error().code;
+        if (code == EAGAIN || code == EWOULDBLOCK) return true;
+        if (code == EINTR) continue;
+        m_result.end = ConnectionEnd::Reset;
+        m_result.error = received.error();
+        return false;
+      }
+      if (*received == 0 && !m_datagram) {
+        m_result.end = ConnectionEnd::OrderlyClose;
+        return false;
+      }
+      MessageReply& message = current();
+      if (!message.firstByte) {
+        message.firstByte = since(m_sentAt);
+      } else {
+        message.largestGap = std::max(message.largestGap, since(m_lastByteAt));
+      }
+      m_lastByteAt = Clock::now();
+      message.replyBytes += *received;
+      m_result.replyBytes += *received;
+      std::size_t room = m_limits.maxReplyBytes - std::min(m_limits.maxReplyBytes, m_result.reply.size());
+      m_result.reply.append(reinterpret_cast<const char*>(m_buffer.data()), std::min(*received, room));
+    }
+  }
+
+  // A wait for `events` until `deadline`, in slices so that an interrupt is noticed: Ready, TimedOut, or
+  // nullopt when interrupted (m_result says so) or poll failed.
+  std::optional<net::Readiness> wait(short events, Deadline deadline) {
+    for (;;) {
+      if (m_limits.stopped()) {
+        m_result.interrupted = true;
+        return std::nullopt;
+      }
+      auto ready = net::waitFor(m_fd, events, Deadline::after(kStopCheck).orEarlier(deadline));
+      if (!ready) {
+        m_result.error = ready.error();
+        return std::nullopt;
+      }
+      if (*ready == net::Readiness::Ready || deadline.expired()) return *ready;
+    }
+  }
+
+  bool send(net::Bytes message) {
+    std::size_t sent = 0;
+    Deadline idle = Deadline::after(m_limits.hangTimeout).orEarlier(m_overall);
+    // A datagram goes whole or not at all, an empty one too; a stream's bytes as the buffer takes them.
+    while (sent < message.size() || (m_datagram && sent == 0 && message.empty())) {
+      auto done = net::sendBytes(m_fd, message.subspan(sent));
+      if (done) {
+        sent += *done;
+        m_result.bytesSent += *done;
+        if (m_datagram) break;
+        idle = Deadline::after(m_limits.hangTimeout).orEarlier(m_overall);
+        continue;
+      }
+      int code = done.error().code;
+      if (code == EINTR) continue;
+      if (isPeerGone(code)) {
+        m_result.end = ConnectionEnd::Reset;
+        m_result.error = done.error();
+        (void)drain();  // what the server sent before it went
+        return false;
+      }
+      if (code == EMSGSIZE) break;  // a datagram larger than the transport takes: nothing to send
+      if (code != EAGAIN && code != EWOULDBLOCK) {
+        m_result.end = ConnectionEnd::Reset;
+        m_result.error = done.error();
+        return false;
+      }
+      // Full: read while waiting, so that a server answering as it reads is never blocked on us.
+      auto ready = wait(POLLIN | POLLOUT, idle);
+      if (!ready) return false;
+      if (*ready == net::Readiness::TimedOut) {
+        m_result.silentFor = m_limits.hangTimeout;
+        current().end = ReplyEnd::Awaited;  // it stopped taking bytes
+        return false;
+      }
+      if (!drain()) {
+        current().end = ReplyEnd::Closed;
+        return false;
+      }
+    }
+    m_sentAt = Clock::now();
+    return true;
+  }
+
+  bool awaitReply(bool untilClosed) {
+    auto hang = std::chrono::duration_cast<microseconds>(m_limits.hangTimeout);
+    for (;;) {
+      if (!drain()) {
+        current().end = ReplyEnd::Closed;
+        return false;
+      }
+      MessageReply& message = current();
+      bool matched = message.replyBytes != 0 &&
+                     m_protocol.replyMatches(std::string_view(m_result.reply).substr(
+                         std::min(message.replyOffset, m_result.reply.size())));
+      if (matched && !untilClosed) {
+        message.end = ReplyEnd::Matched;
+        return true;
+      }
+      Clock::time_point from = message.firstByte ? m_lastByteAt : m_sentAt;
+      microseconds allowed = untilClosed ? hang : message.firstByte ? m_waits.quietGap : m_waits.firstByte;
+      Deadline until = Deadline::at(from + allowed).orEarlier(m_overall);
+      auto ready = wait(POLLIN, until);
+      if (!ready) return false;
+      if (*ready == net::Readiness::Ready) continue;
+      if (untilClosed) {
+        message.end = ReplyEnd::Awaited;
+        m_result.silentFor = m_limits.hangTimeout;
+      } else {
+        message.end = matched ? ReplyEnd::Matched : message.firstByte ? ReplyEnd::Quiet : ReplyEnd::None;
+      }
+      return !m_overall.expired();
+    }
+  }
+
+  int m_fd;
+  bool m_datagram;
+  const FuzzProtocol& m_protocol;
+  const ReplyWaits& m_waits;
+  const ExchangeLimits& m_limits;
+  ExchangeResult& m_result;
+  Deadline m_overall;
+  Clock::time_point m_sentAt = Clock::now();
+  Clock::time_point m_lastByteAt = Clock::now();
+  std::array<std::uint8_t, 64 * 1024> m_buffer{};
+};
+
+}  // namespace
+
+ExchangeResult exchangeConversation(const net::Endpoint& endpoint, const FuzzProtocol& protocol, net::Bytes input,
+                                    const ReplyWaits& waits, const ExchangeLimits& limits) {
+  ExchangeResult result;
+  if (limits.stopped()) {
+    result.interrupted = true;
+    return result;
+  }
+  auto connected = net::connectEndpoint(endpoint, Deadline::after(limits.connectTimeout));
+  if (!connected) {
+    result.connectFailure = connected.error();
+    return result;
+  }
+  bool datagram = !net::isConnectionOriented(endpoint.transport);
+  Conversation conversation(connected->get(), datagram, protocol, waits, limits, result);
+  auto messages = splitConversation(input);
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    bool last = i + 1 == messages.size();
+    // An empty message on a stream sends nothing: only the first (a wait for a greeting) and the last (the
+    // FIN) mean anything; between them it would only cost a first-byte wait.
+    if (!datagram && messages[i].empty() && i != 0 && !last) continue;
+    if (!conversation.converse(messages[i], last)) break;
+  }
+  return result;
+}
+
+ExchangeResult exchangeFor(const net::Endpoint& endpoint, const FuzzProtocol& protocol, net::Bytes input,
+                           const ReplyWaits& waits, const ExchangeLimits& limits) {
+  if (protocol.any()) return exchangeConversation(endpoint, protocol, input, waits, limits);
+  return exchangeInput(endpoint, input, limits);
+}
+
+}  // namespace sockspec::blackbox
