@@ -17,6 +17,7 @@
 #include "blackbox/conversation_exchange.h"
 #include "blackbox/fault_verdict.h"
 #include "blackbox/fuzz_target.h"
+#include "blackbox/leak_watch.h"
 #include "blackbox/input_exchange.h"
 #include "blackbox/regression_scenario.h"
 
@@ -49,6 +50,15 @@ ReplayVerdict replayOne(process::TargetSession& target, const blackbox::FuzzProt
   if (auto failure = target.probe()) {
     auto finding = blackbox::judgeConnectFailure(target, *failure, limits);
     return {reproducer.path, "crash", fmt::format("{}; {}", finding.detail, exchange)};
+  }
+  // A leak shows only over repeats (blackbox/leak_watch.h), on a server we started and can count.
+  if (reproducer.kind == "leak" && target.startedByUs()) {
+    auto send = [&](const std::vector<std::uint8_t>& again) {
+      (void)blackbox::exchangeFor(target.endpoint(), protocol, net::Bytes(again.data(), again.size()), waits, limits);
+    };
+    if (auto leak = blackbox::repeatForLeak(target, reproducer.input, send)) {
+      return {reproducer.path, "leak", leak->detail};
+    }
   }
   return {reproducer.path, "no fault", exchange};
 }

@@ -36,9 +36,9 @@ struct ReplayPlan {
 
 struct ReplayVerdict {
   std::string path;
-  std::string verdict;  // "crash", "hang", "no fault", "not run"
+  std::string verdict;  // "crash", "hang", "leak", "no fault", "not run"
   std::string detail;
-  bool reproduced() const { return verdict == "crash" || verdict == "hang"; }
+  bool reproduced() const { return verdict == "crash" || verdict == "hang" || verdict == "leak"; }
 };
 
 // Checks the options (a --write-scenarios folder is made if missing and must take files; a --target-cmd

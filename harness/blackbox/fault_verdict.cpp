@@ -80,7 +80,12 @@ std::optional<Finding> judgeConversation(process::TargetSession& target, const F
 }  // namespace
 
 std::string_view findingKindName(FindingKind kind) {
-  return kind == FindingKind::Crash ? "crash" : "hang";
+  switch (kind) {
+    case FindingKind::Crash: return "crash";
+    case FindingKind::Hang: return "hang";
+    case FindingKind::Leak: return "leak";
+  }
+  return "?";
 }
 
 Finding judgeConnectFailure(process::TargetSession& target, const net::EndpointFailure& failure,

@@ -3,7 +3,9 @@
 //          (connect refused or not completed within the deadline: the only sign left when somebody else
 //          runs it);
 //   hang   the connection was made and the input sent, but the server neither finished its reply (as the
-//          service defines it, service_model.h) nor closed within the hang timeout.
+//          service defines it, service_model.h) nor closed within the hang timeout;
+//   leak   with --target-cmd: one input, repeated, makes the server's descriptors or CLOSE-WAIT sockets grow
+//          (leak_watch.h).
 #pragma once
 
 #include <chrono>
@@ -18,8 +20,8 @@
 
 namespace sockspec::blackbox {
 
-enum class FindingKind { Crash, Hang };
-std::string_view findingKindName(FindingKind kind);  // "crash", "hang"
+enum class FindingKind { Crash, Hang, Leak };
+std::string_view findingKindName(FindingKind kind);  // "crash", "hang", "leak"
 
 struct Finding {
   FindingKind kind = FindingKind::Crash;

@@ -18,6 +18,7 @@
 #include "blackbox/fault_verdict.h"
 #include "blackbox/finding_shrinker.h"
 #include "blackbox/input_exchange.h"
+#include "blackbox/leak_watch.h"
 #include "blackbox/random_block_mutation.h"
 #include "blackbox/reply_feedback.h"
 #include "blackbox/reproducer_files.h"
@@ -52,6 +53,7 @@ struct Worker {
   FuzzWorkerOptions options;
   ExchangeLimits limits;
   ReplyTiming timing{std::chrono::milliseconds(1000)};  // any: learned from the replies (reply_timing.h)
+  LeakWatch leaks;
   std::optional<process::TargetSession> target;
   std::vector<std::uint8_t> previousInput;
   FuzzState state;  // execs, restarts, findings, why it stopped early; `seconds` is set when written
@@ -88,11 +90,15 @@ void progress() {
   if (now - w.lastProgress < w.options.progressEvery) return;
   w.lastProgress = now;
   double seconds = secondsSince(w.started);
-  std::size_t crashes = 0;
-  for (const auto& finding : w.state.findings) crashes += finding.kind == "crash" ? 1u : 0u;
-  say(fmt::format("{:.0f} s: {} execs, {:.0f} exec/s, {} findings ({} crash, {} hang) from {} inputs, {} restarts",
+  auto count = [&w](std::string_view kind) {
+    return std::count_if(w.state.findings.begin(), w.state.findings.end(),
+                         [kind](const FuzzFindingRecord& finding) { return finding.kind == kind; });
+  };
+  // A leak is only counted when there is one: the line stays as it was for the servers that have none.
+  std::string leaks = count("leak") != 0 ? fmt::format(", {} leak", count("leak")) : "";
+  say(fmt::format("{:.0f} s: {} execs, {:.0f} exec/s, {} findings ({} crash, {} hang{}) from {} inputs, {} restarts",
                   seconds, w.state.execs, seconds > 0 ? static_cast<double>(w.state.execs) / seconds : 0.0,
-                  w.state.findings.size(), crashes, w.state.findings.size() - crashes, w.state.inputsThatFailed(),
+                  w.state.findings.size(), count("crash"), count("hang"), leaks, w.state.inputsThatFailed(),
                   w.state.restarts));
   writeState();
 }
@@ -133,13 +139,17 @@ void restartAfterFinding() {
   if (!restarted) stopEarly("could not restart the target: " + restarted.error());
   ++w.state.restarts;
   w.previousInput.clear();
+  w.leaks.restarted();
 }
 
 // The input, shrunk against the server we started (restarting it for that) within a share of the time that
 // is left; as found when it cannot be.
 std::vector<std::uint8_t> shrunkInput(const Finding& finding, const std::vector<std::uint8_t>& found) {
   Worker& w = worker();
-  if (!w.target->startedByUs() || w.options.noShrink || found.size() < 2) return found;
+  // A leak's input is one of the last few, repeated to be found: nothing to gain from shrinking it.
+  if (!w.target->startedByUs() || w.options.noShrink || found.size() < 2 || finding.kind == FindingKind::Leak) {
+    return found;
+  }
   say(fmt::format("shrinking a {} of {} bytes: {}", findingKindName(finding.kind), found.size(), finding.detail));
   auto left = std::chrono::seconds(w.options.maxTimeSeconds) -
               std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - w.started);
@@ -224,6 +234,17 @@ int fuzzOneInput(const std::uint8_t* data, std::size_t size) {
   w.timing.learn(result);
   recordReplyFeatures(w.options.protocol, input, result, g_replyCounters);
   w.previousInput.assign(data, data + size);
+  std::optional<std::string> note;
+  auto send = [&w](const std::vector<std::uint8_t>& again) {
+    (void)exchangeFor(w.target->endpoint(), w.options.protocol, net::Bytes(again.data(), again.size()),
+                      w.timing.waits(), w.limits);
+  };
+  if (auto leak = w.leaks.afterInput(*w.target, w.previousInput, send, note)) {
+    if (interrupted()) endWorker();
+    recordFinding(leak->finding, leak->input);
+    return 0;  // the input itself was fine; the finding is the repeats'
+  }
+  if (note) say(*note);
   progress();
   return 0;
 }

@@ -10,7 +10,7 @@
 #include "net/sock_addr.h"
 #include "net/socket_ops.h"
 #include "suites/accept_queue_cause.h"
-#include "suites/process_facts.h"
+#include "process/process_facts.h"
 #include "suites/server_checks.h"
 #include "suites/server_exchange.h"
 
@@ -61,9 +61,9 @@ std::string_view textOf(const std::vector<std::uint8_t>& bytes) {
 std::optional<std::string> descriptorLimitCause(const CheckContext& context) {
   if (!context.targetProcesses) return std::nullopt;
   for (pid_t pid : context.targetProcesses()) {
-    auto limit = openFileLimit(pid);
+    auto limit = process::openFileLimit(pid);
     if (!limit) continue;
-    auto facts = readProcessTreeFacts({pid});
+    auto facts = process::readProcessTreeFacts({pid});
     if (facts.processes == 1 && facts.descriptors + 8 >= *limit) {
       return fmt::format(
           "process {} has {} descriptors open of its limit {} (/proc/{}/limits): accept() fails "

@@ -7,7 +7,7 @@
 
 #include <thread>
 
-#include "suites/process_facts.h"
+#include "process/process_facts.h"
 #include "suites/server_checks.h"
 #include "suites/server_exchange.h"
 
@@ -83,7 +83,7 @@ std::string mebibytes(std::uint64_t bytes) {
   return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
 }
 
-std::string describeFacts(const ProcessTreeFacts& before, const ProcessTreeFacts& after) {
+std::string describeFacts(const process::ProcessTreeFacts& before, const process::ProcessTreeFacts& after) {
   return fmt::format(
       "descriptors {} -> {}, sockets {} -> {}, CLOSE-WAIT sockets {} -> {}, RSS {} -> {} ({} "
       "process{})",
@@ -113,7 +113,7 @@ CheckOutcome hygiene(const CheckContext& context, Kind kind) {
     if (troubled++ == 0) firstTrouble = *problem;
   };
   for (std::size_t i = 0; i < kWarmUp && !series.deadline.expired(); ++i) connectOnce();
-  ProcessTreeFacts before = readProcessTreeFacts(pids);
+  process::ProcessTreeFacts before = process::readProcessTreeFacts(pids);
   std::size_t done = 0;
   for (; done < kConnections && !series.deadline.expired(); ++done) connectOnce();
   if (done < kFewest) {
@@ -123,10 +123,10 @@ CheckOutcome hygiene(const CheckContext& context, Kind kind) {
   }
   const std::size_t tolerance = std::max<std::size_t>(8, done / 10);
   // Until the server has dealt with the last of them (or the deadline): every 5 ms.
-  ProcessTreeFacts after;
+  process::ProcessTreeFacts after;
   for (;;) {
     pids = context.targetProcesses();
-    after = readProcessTreeFacts(pids);
+    after = process::readProcessTreeFacts(pids);
     bool settled = after.descriptors <= before.descriptors + tolerance &&
                    after.closeWaitSockets <= before.closeWaitSockets + tolerance;
     if (settled || context.deadline.expired()) break;

@@ -12,7 +12,7 @@
 #include "net/sock_addr.h"
 #include "net/socket_ops.h"
 #include "process/target_session.h"
-#include "suites/process_facts.h"
+#include "process/process_facts.h"
 #include "suites/service_suite.h"
 
 namespace sockspec {

@@ -1,6 +1,6 @@
 // The kernel facts the server profile reads: the listener's backlog and queue through sock_diag
 // (net/socket_diag.h), the TcpExt counters (suites/tcp_counters.h) and the process facts of /proc
-// (suites/process_facts.h), against texts of known content and against sockets this test makes.
+// (process/process_facts.h), against texts of known content and against sockets this test makes.
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -15,7 +15,7 @@
 #include "net/socket_ops.h"
 #include "process/child_process.h"
 #include "process/process_tree.h"
-#include "suites/process_facts.h"
+#include "process/process_facts.h"
 #include "suites/tcp_counters.h"
 #include "support/test_files.h"
 
@@ -195,7 +195,7 @@ TEST_CASE("process facts: the parent of a stat line, the tree, descriptors, sock
       "20 4 30 10 -1\n"
       "   2: 0100007F:1F90 0100007F:A2B6 06 00000000:00000000 03:00001771 00000000     0        0 0 3 0\n"
       "   3: garbage\n";
-  auto states = suites::tcpStatesByInode(table);
+  auto states = process::tcpStatesByInode(table);
   CHECK(states.size() == 2);  // TIME-WAIT (inode 0) and the garbage line left out
   CHECK(states.at(1145) == 0x0A);
   CHECK(states.at(2290) == 0x08);
@@ -221,11 +221,11 @@ TEST_CASE("process facts: the parent of a stat line, the tree, descriptors, sock
   REQUIRE(net::connectSocket(client->get(), *target).ok());
   auto accepted = net::acceptConnection(listener.get(), net::Blocking::Yes);
   REQUIRE(accepted.ok());
-  auto before = suites::readProcessTreeFacts({::getpid()});
+  auto before = process::readProcessTreeFacts({::getpid()});
   client->reset();  // FIN: the accepted end goes to CLOSE-WAIT
-  suites::ProcessTreeFacts after;
+  process::ProcessTreeFacts after;
   for (int i = 0; i < 200; ++i) {  // bounded: 200 x 5 ms for the FIN to be processed
-    after = suites::readProcessTreeFacts({::getpid()});
+    after = process::readProcessTreeFacts({::getpid()});
     if (after.closeWaitSockets > before.closeWaitSockets) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -234,7 +234,7 @@ TEST_CASE("process facts: the parent of a stat line, the tree, descriptors, sock
   CHECK(after.descriptors == before.descriptors - 1);
   CHECK(after.sockets == before.sockets - 1);
   CHECK(after.residentBytes > 0);
-  auto limit = suites::openFileLimit(::getpid());
+  auto limit = process::openFileLimit(::getpid());
   REQUIRE(limit);
   CHECK(*limit >= after.descriptors);
   child->terminate();

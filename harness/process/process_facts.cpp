@@ -1,4 +1,4 @@
-#include "suites/process_facts.h"
+#include "process/process_facts.h"
 
 #include <dirent.h>
 #include <sys/socket.h>
@@ -12,7 +12,7 @@
 #include "base/file_bytes.h"
 #include "net/socket_diag.h"
 
-namespace sockspec::suites {
+namespace sockspec::process {
 
 namespace {
 
@@ -155,4 +155,4 @@ std::optional<std::uint64_t> openFileLimit(pid_t pid) {
   return parseNumber<std::uint64_t>(std::string_view(limits).substr(start, end - start));
 }
 
-}  // namespace sockspec::suites
+}  // namespace sockspec::process

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace sockspec::suites {
+namespace sockspec::process {
 
 // /proc/net/tcp's state (hex, include/net/tcp_states.h numbers) of each socket inode in that text;
 // lines that do not parse are skipped.
@@ -33,4 +33,4 @@ ProcessTreeFacts readProcessTreeFacts(const std::vector<pid_t>& pids);
 // The soft "Max open files" of /proc/PID/limits; nullopt when unreadable or "unlimited".
 std::optional<std::uint64_t> openFileLimit(pid_t pid);
 
-}  // namespace sockspec::suites
+}  // namespace sockspec::process

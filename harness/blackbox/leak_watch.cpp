@@ -1,0 +1,114 @@
+#include "blackbox/leak_watch.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace sockspec::blackbox {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::size_t countOf(const process::ProcessTreeFacts& facts, LeakedResource resource) {
+  return resource == LeakedResource::Descriptors ? facts.descriptors : facts.closeWaitSockets;
+}
+
+std::string_view nameOf(LeakedResource resource) {
+  return resource == LeakedResource::Descriptors ? "descriptors" : "CLOSE-WAIT sockets";
+}
+
+// The facts once the server has finished with the last exchange: the same counts twice, 20 ms apart (a
+// server may close its side just after ours), within 500 ms.
+process::ProcessTreeFacts settledFacts(process::TargetSession& target) {
+  auto facts = process::readProcessTreeFacts(target.processes());
+  Deadline deadline = Deadline::after(std::chrono::milliseconds(500));
+  // Bounded by the deadline.
+  while (!deadline.expired()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto again = process::readProcessTreeFacts(target.processes());
+    bool same = again.descriptors == facts.descriptors && again.closeWaitSockets == facts.closeWaitSockets;
+    facts = again;
+    if (same) break;
+  }
+  return facts;
+}
+
+}  // namespace
+
+std::optional<Finding> repeatForLeak(process::TargetSession& target, const std::vector<std::uint8_t>& input,
+                                     const SendInput& send) {
+  auto before = settledFacts(target);
+  for (std::size_t i = 0; i < LeakWatch::kRepeats; ++i) send(input);
+  auto after = settledFacts(target);
+  if (after.processes == 0) return std::nullopt;  // it died: a crash, for the exchange to tell
+  for (auto resource : {LeakedResource::Descriptors, LeakedResource::CloseWaitSockets}) {
+    std::size_t from = countOf(before, resource);
+    std::size_t to = countOf(after, resource);
+    if (to >= from + LeakWatch::kRepeats / 2) {
+      return Finding{FindingKind::Leak,
+                     fmt::format("{} grew from {} to {} over {} repeats of this input", nameOf(resource), from, to,
+                                 LeakWatch::kRepeats),
+                     fmt::format("leak: {}", nameOf(resource))};
+    }
+  }
+  return std::nullopt;
+}
+
+bool LeakWatch::Series::add(std::size_t value) {
+  lowest = std::min(lowest.value_or(value), value);
+  samples.push_back(value);
+  if (samples.size() > kRising + 1) samples.erase(samples.begin());
+  if (samples.size() <= kRising || value < *lowest + kGrowth) return false;
+  for (std::size_t i = 1; i < samples.size(); ++i) {
+    if (samples[i] <= samples[i - 1]) return false;
+  }
+  return true;
+}
+
+std::optional<LeakFinding> LeakWatch::afterInput(process::TargetSession& target,
+                                                 const std::vector<std::uint8_t>& input, const SendInput& send,
+                                                 std::optional<std::string>& note) {
+  if (!target.startedByUs()) return std::nullopt;
+  m_recent.push_back(input);
+  if (m_recent.size() > kRecent) m_recent.pop_front();
+  if (++m_inputs % kSampleEvery != 0) return std::nullopt;
+  auto facts = process::readProcessTreeFacts(target.processes());
+  if (facts.processes == 0) return std::nullopt;
+  bool descriptors = m_descriptors.add(facts.descriptors);
+  bool closeWait = m_closeWait.add(facts.closeWaitSockets);
+  if (!descriptors && !closeWait) return std::nullopt;
+  // Newest first: the input that leaks is most likely among those since the count began to rise.
+  for (auto candidate = m_recent.rbegin(); candidate != m_recent.rend(); ++candidate) {
+    if (auto finding = repeatForLeak(target, *candidate, send)) {
+      auto grown = descriptors ? m_descriptors : m_closeWait;
+      finding->detail += fmt::format(" ({} rose from {} to {} over {} inputs)", descriptors ? "descriptors" : "CLOSE-WAIT sockets",
+                                     *grown.lowest, grown.samples.back(), m_inputs);
+      return LeakFinding{std::move(*finding), *candidate};
+    }
+  }
+  if (!m_noted) {
+    m_noted = true;
+    note = fmt::format("the server's {} rose from {} to {} over {} inputs, but none of the last {} inputs repeats it "
+                       "alone: not saved",
+                       descriptors ? "descriptors" : "CLOSE-WAIT sockets",
+                       descriptors ? *m_descriptors.lowest : *m_closeWait.lowest,
+                       descriptors ? facts.descriptors : facts.closeWaitSockets, m_inputs, m_recent.size());
+  }
+  // Not searched again until the count has grown as much once more.
+  m_recent.clear();
+  m_descriptors.lowest = facts.descriptors;
+  m_closeWait.lowest = facts.closeWaitSockets;
+  return std::nullopt;
+}
+
+void LeakWatch::restarted() {
+  m_inputs = 0;
+  m_recent.clear();
+  m_descriptors = {};
+  m_closeWait = {};
+  m_noted = false;
+}
+
+}  // namespace sockspec::blackbox
