@@ -21,34 +21,12 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-// The captured payload of a dissected packet. The dissector reports the payload's length, not where it
-// starts; the shortest prefix of the frame it still dissects ends exactly at the end of the fixed transport
-// header (every header before it is bounds-checked, so any shorter prefix is Truncated), which finds the
-// transport header without a second dissector. The IP length, not the frame's end, bounds the payload:
-// Ethernet pads short frames.
-std::span<const std::uint8_t> capturedPayload(LinkType link, std::span<const std::uint8_t> frame,
-                                              const DissectedPacket& packet) {
-  std::size_t fixedHeader = packet.transport == IpProtocol::Tcp ? 20 : 8;
-  std::size_t low = 0;
-  std::size_t high = frame.size();  // the whole frame dissects
-  DissectedPacket scratch;
-  while (low < high) {  // Bounded: the range halves each turn
-    std::size_t middle = low + (high - low) / 2;
-    if (dissectPacket(link, frame.first(middle), scratch) == DissectStatus::Ok) {
-      high = middle;
-    } else {
-      low = middle + 1;
-    }
-  }
-  std::size_t transportStart = high - fixedHeader;
-  std::size_t payloadStart = high;
-  if (packet.transport == IpProtocol::Tcp) {
-    payloadStart =
-        transportStart + std::size_t{static_cast<std::uint8_t>(frame[transportStart + 12] >> 4)} * 4;
-  }
-  if (payloadStart >= frame.size()) return {};  // the snaplen cut it off, or the options
-  return frame.subspan(payloadStart,
-                       std::min<std::size_t>(packet.payloadLength, frame.size() - payloadStart));
+// The payload the frame holds: from the dissector's offset, bounded by the IP length, not the frame's end
+// (Ethernet pads short frames).
+std::span<const std::uint8_t> capturedPayload(std::span<const std::uint8_t> frame, const DissectedPacket& packet) {
+  if (packet.payloadOffset >= frame.size()) return {};  // the snaplen cut it off, or the options
+  return frame.subspan(packet.payloadOffset,
+                       std::min<std::size_t>(packet.payloadLength, frame.size() - packet.payloadOffset));
 }
 
 // One direction of a flow. TCP: the new bytes of each segment, keyed by their position relative to the
@@ -222,7 +200,7 @@ Expected<FlowMessagesResult, std::string> readFlowMessages(const std::string& pa
     if (status == ReadStatus::Error) return Unexpected{reader->error()};
     DissectedPacket packet;
     if (dissectPacket(link, record.frame, packet) != DissectStatus::Ok) continue;
-    auto payload = packet.payloadLength != 0 ? capturedPayload(link, record.frame, packet)
+    auto payload = packet.payloadLength != 0 ? capturedPayload(record.frame, packet)
                                              : std::span<const std::uint8_t>{};
     collector.add(packet, payload, record.timestampNs, static_cast<std::uint32_t>(record.frame.size()));
   }

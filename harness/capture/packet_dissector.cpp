@@ -61,6 +61,7 @@ DissectStatus dissectTransport(const ByteReader& bytes, std::size_t offset, std:
     // jumbograms).
     std::size_t total = udpLength >= 8 && udpLength <= claimed ? udpLength : claimed;
     out.payloadLength = static_cast<std::uint32_t>(total < 8 ? 0 : total - 8);
+    out.payloadOffset = offset + 8;
     return DissectStatus::Ok;
   }
   if (protocol == static_cast<std::uint8_t>(IpProtocol::Tcp)) {
@@ -76,6 +77,7 @@ DissectStatus dissectTransport(const ByteReader& bytes, std::size_t offset, std:
     out.window = bytes.be16(offset + 14);
     // Options may be cut off by the snaplen; only their length matters here.
     out.payloadLength = static_cast<std::uint32_t>(claimed > headerLength ? claimed - headerLength : 0);
+    out.payloadOffset = offset + headerLength;
     return DissectStatus::Ok;
   }
   return DissectStatus::OtherTransport;

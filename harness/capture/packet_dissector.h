@@ -73,6 +73,9 @@ struct DissectedPacket {
   // stand in.
   std::uint32_t payloadLength = 0;
   bool truncated = false;  // the capture holds fewer bytes than the IP header says were sent
+  // Where the payload starts in the frame; at or past the frame's end when the snaplen cut it (or the
+  // options) off.
+  std::size_t payloadOffset = 0;
 };
 
 enum class DissectStatus {
