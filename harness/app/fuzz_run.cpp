@@ -103,6 +103,7 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
   if (endpoint && options.target.spec().url.find(process::kPortPlaceholder) == std::string::npos) {
     seedOptions.port = endpoint->port;
   }
+  seedOptions.conversations = protocol->any();
   auto seeds = gatherFuzzSeeds(seedOptions);
   if (!seeds) return Unexpected{usage(seeds.error())};
   auto artifacts = OutputFolder::check("--artifacts", options.artifacts);

@@ -4,12 +4,16 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include <fmt/format.h>
 
 #include "base/file_bytes.h"
 #include "base/output_file.h"
 #include "base/sys_error.h"
+#include "blackbox/conversation.h"
+#include "blackbox/fuzz_dictionary.h"
+#include "capture/flow_messages.h"
 
 namespace sockspec::app {
 
@@ -52,6 +56,45 @@ Expected<void, std::string> readSeedFolder(const std::string& folder, FuzzSeeds&
   return {};
 }
 
+// The flows of `capture` to one server port, as conversations: the target's port when the capture has
+// flows to it, else the port with the most flows; the transport is the target's.
+Expected<void, std::string> readSeedCapture(const std::string& capture, const FuzzSeedOptions& options,
+                                            FuzzSeeds& seeds, std::vector<std::vector<std::uint8_t>>& messages) {
+  auto read = capture::readFlowMessages(capture);
+  if (!read) return Unexpected{"--seeds-from " + read.error()};
+  auto transport = options.datagram ? capture::IpProtocol::Udp : capture::IpProtocol::Tcp;
+  std::map<std::uint16_t, std::size_t> flowsByPort;
+  for (const auto& flow : read->flows) {
+    if (flow.transport == transport) ++flowsByPort[flow.server.port];
+  }
+  std::string_view transportName = options.datagram ? "UDP" : "TCP";
+  if (flowsByPort.empty()) {
+    return Unexpected{fmt::format("--seeds-from {}: no {} flow with client data in it", capture, transportName)};
+  }
+  std::uint16_t port = 0;
+  if (options.port && flowsByPort.count(*options.port) != 0) {
+    port = *options.port;
+  } else {
+    port = std::max_element(flowsByPort.begin(), flowsByPort.end(),
+                            [](const auto& a, const auto& b) { return a.second < b.second; })
+               ->first;
+  }
+  for (const auto& flow : read->flows) {
+    if (flow.transport != transport || flow.server.port != port) continue;
+    seeds.inputs.push_back(blackbox::joinConversation(flow.requests));
+    messages.insert(messages.end(), flow.requests.begin(), flow.requests.end());
+    messages.insert(messages.end(), flow.replies.begin(), flow.replies.end());
+  }
+  std::string others = flowsByPort.size() > 1 ? fmt::format(" (of {} server ports)", flowsByPort.size()) : "";
+  seeds.notes.push_back(fmt::format("--seeds-from {}: {} {} flows to port {}{}: {} seeds", capture,
+                                    flowsByPort[port], transportName, port, others, flowsByPort[port]));
+  if (read->droppedMessages != 0 || read->truncatedMessages != 0) {
+    seeds.notes.push_back(fmt::format("--seeds-from {}: {} packets left out and {} cut short by the reader's limits",
+                                      capture, read->droppedMessages, read->truncatedMessages));
+  }
+  return {};
+}
+
 }  // namespace
 
 Expected<FuzzSeeds, std::string> gatherFuzzSeeds(const FuzzSeedOptions& options) {
@@ -59,6 +102,33 @@ Expected<FuzzSeeds, std::string> gatherFuzzSeeds(const FuzzSeedOptions& options)
   std::size_t totalBytes = 0;
   for (const auto& folder : options.folders) {
     if (auto read = readSeedFolder(folder, seeds, totalBytes); !read) return Unexpected{read.error()};
+  }
+  // What the dictionary is learned from: each message of the captures (requests and replies), and each seed
+  // file's messages.
+  std::vector<std::vector<std::uint8_t>> messages;
+  for (const auto& input : seeds.inputs) {
+    for (auto message : blackbox::splitConversation(net::Bytes(input.data(), input.size()))) {
+      messages.emplace_back(message.begin(), message.end());
+    }
+  }
+  for (const auto& capture : options.captures) {
+    if (auto read = readSeedCapture(capture, options, seeds, messages); !read) return Unexpected{read.error()};
+  }
+  std::vector<blackbox::DictionaryEntry> entries;
+  if (!options.dictionary.empty()) {
+    auto given = blackbox::readDictionaryFile(options.dictionary);
+    if (!given) return Unexpected{"--dict " + given.error()};
+    entries = std::move(*given);
+  }
+  auto learned = blackbox::learnDictionary(messages);
+  entries.insert(entries.end(), learned.begin(), learned.end());
+  if (options.conversations) {
+    entries.push_back({"message_separator", {blackbox::kMessageSeparator.begin(), blackbox::kMessageSeparator.end()}});
+  }
+  if (!entries.empty()) seeds.dictionary = blackbox::formatDictionary(entries);
+  if (!learned.empty()) {
+    seeds.notes.push_back(fmt::format("learned {} dictionary entr{} from the seeds", learned.size(),
+                                      learned.size() == 1 ? "y" : "ies"));
   }
   return seeds;
 }

@@ -23,6 +23,7 @@ struct FuzzSeedOptions {
   std::string dictionary;             // --dict
   bool datagram = false;              // the target's transport: a capture's UDP flows, else its TCP ones
   std::optional<std::uint16_t> port;  // the target's port when fixed: a capture's flows to it are taken
+  bool conversations = false;         // --service any: the message separator goes into the dictionary
 };
 
 struct FuzzSeeds {

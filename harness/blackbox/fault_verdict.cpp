@@ -56,9 +56,18 @@ std::optional<Finding> judgeConversation(process::TargetSession& target, const F
   bool datagram = !net::isConnectionOriented(target.endpoint().transport);
   bool staysOpen = result.end == ConnectionEnd::StillOpen && last == ReplyEnd::Awaited;
   bool unanswered = datagram && result.end == ConnectionEnd::StillOpen && last == ReplyEnd::None;
-  bool suspicious = result.end == ConnectionEnd::Reset || staysOpen || unanswered;
-  if (auto how = endedWithin(target, suspicious ? kExitGrace : std::chrono::milliseconds(0), limits))
+  if (auto how = endedWithin(target, staysOpen || unanswered ? kExitGrace : std::chrono::milliseconds(0), limits))
     return exitFinding(*how);
+  // A close or reset with the last message unanswered may be the server's death: its sockets are closed
+  // (exit_files(), kernel/exit.c) before its exit can be seen. Its exit is waited for only when it has
+  // begun (TargetSession::commandExiting), where waiting kExitGrace after every such close would cost
+  // most of the run.
+  bool closedUnanswered = result.end != ConnectionEnd::StillOpen &&
+                          (result.end == ConnectionEnd::Reset || result.messages.empty() ||
+                           result.messages.back().replyBytes == 0);
+  if (closedUnanswered && target.commandExiting()) {
+    if (auto how = endedWithin(target, kExitGrace, limits)) return exitFinding(*how);
+  }
   if (datagram && result.end == ConnectionEnd::Reset && result.error && result.error->code == ECONNREFUSED) {
     return Finding{FindingKind::Crash, "target stopped accepting: its port refused a datagram (ECONNREFUSED)",
                    "crash: stopped accepting (ECONNREFUSED)"};

@@ -67,6 +67,41 @@ std::vector<pid_t> descendantsOf(pid_t root) {
   return found;
 }
 
+std::vector<pid_t> childrenOf(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  std::vector<pid_t> children;
+  for (std::string word; file >> word;) {
+    if (auto child = parsePid(word)) children.push_back(*child);
+  }
+  return children;
+}
+
+bool statSaysExiting(std::string_view stat) {
+  std::size_t close = stat.rfind(')');
+  if (close == std::string_view::npos || close + 2 >= stat.size()) return false;
+  std::string_view rest = stat.substr(close + 2);  // "state ppid pgrp session tty_nr tpgid flags ..."
+  if (rest[0] == 'Z' || rest[0] == 'X') return true;
+  std::size_t at = 0;
+  for (int field = 0; field < 6; ++field) {  // past state, ppid, pgrp, session, tty_nr, tpgid
+    at = rest.find(' ', at);
+    if (at == std::string_view::npos) return false;
+    ++at;
+  }
+  std::size_t end = rest.find(' ', at);
+  std::string_view flags = rest.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
+  unsigned long value = 0;
+  auto [ptr, error] = std::from_chars(flags.data(), flags.data() + flags.size(), value);
+  constexpr unsigned long kPfExiting = 0x4;
+  return error == std::errc() && ptr == flags.data() + flags.size() && (value & kPfExiting) != 0;
+}
+
+bool isExiting(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(file, stat)) return true;  // gone
+  return statSaysExiting(stat);
+}
+
 std::vector<std::uint64_t> socketInodesOf(pid_t pid) {
   std::vector<std::uint64_t> inodes;
   std::error_code error;

@@ -21,6 +21,17 @@ std::optional<pid_t> parentPidOfStat(std::string_view stat);
 // A process that exits while /proc is read may be missing; one never appears twice.
 std::vector<pid_t> descendantsOf(pid_t root);
 
+// The direct children of `pid` (/proc/PID/task/PID/children, proc(5)): cheap, where descendantsOf reads all
+// of /proc. Empty when unreadable.
+std::vector<pid_t> childrenOf(pid_t pid);
+
+// Whether a /proc/PID/stat text says the process has begun to exit: PF_EXITING (0x4, include/linux/sched.h)
+// in its flags, the ninth field, or state Z or X. False when malformed.
+bool statSaysExiting(std::string_view stat);
+
+// The same of the process now; a process that is gone is exiting too.
+bool isExiting(pid_t pid);
+
 // The socket inodes among a process's open descriptors ("socket:[12345]" links in /proc/PID/fd).
 std::vector<std::uint64_t> socketInodesOf(pid_t pid);
 

@@ -1,5 +1,7 @@
 #include "process/target_session.h"
 
+#include "process/process_tree.h"
+
 #include <fmt/format.h>
 
 #include <fcntl.h>
@@ -97,6 +99,13 @@ std::optional<std::string> TargetSession::endedHow(std::chrono::milliseconds gra
     if (deadline.expired()) return std::nullopt;
     std::this_thread::sleep_for(std::min(std::chrono::milliseconds(2), deadline.remaining()));
   }
+}
+
+bool TargetSession::commandExiting() const {
+  if (!m_command || m_command->pid() < 0) return false;
+  // The command is the only child of its supervisor (tree_supervisor.h); none left: it has exited.
+  auto children = childrenOf(m_command->pid());
+  return children.empty() || isExiting(children.front());
 }
 
 std::optional<net::EndpointFailure> TargetSession::probe() const {

@@ -73,6 +73,10 @@ class TargetSession {
   std::optional<std::string> describeExit();
   // The same, waiting up to `grace` for it to end.
   std::optional<std::string> endedHow(std::chrono::milliseconds grace);
+  // Whether the server we started (the process its command became) has begun to exit: a server that dies
+  // closes its sockets (exit_files(), kernel/exit.c) before its exit status can be had, so a close that may
+  // be its death is checked here at once. False for a server we did not start.
+  bool commandExiting() const;
   // Whether a new connection is accepted within the probe timeout; the failure otherwise.
   std::optional<net::EndpointFailure> probe() const;
   // Stops the server we started and starts it again (on a fresh port when the URL says {port}).

@@ -186,6 +186,14 @@ TEST_CASE("process facts: the parent of a stat line, the tree, descriptors, sock
   CHECK(process::parentPidOfStat("42 (sh) R 1 42") == 1);
   CHECK_FALSE(process::parentPidOfStat("42 sh R 1"));
   CHECK_FALSE(process::parentPidOfStat(""));
+  // Exiting: PF_EXITING (0x4) in the flags, the ninth field, or a zombie; not for a running process.
+  CHECK(process::statSaysExiting("42 (srv) R 1 42 42 0 -1 4194628 0 0"));   // 0x400144: PF_EXITING set
+  CHECK_FALSE(process::statSaysExiting("42 (srv) S 1 42 42 0 -1 4194624 0 0"));  // 0x400140: not set
+  CHECK(process::statSaysExiting("42 (a) b) Z 1 42 42 0 -1 4194624 0 0"));
+  CHECK_FALSE(process::statSaysExiting("42 (srv) S 1 42"));  // too short: no flags
+  CHECK_FALSE(process::isExiting(::getpid()));
+  CHECK(process::isExiting(-1));  // no such process: gone
+  CHECK(process::childrenOf(::getpid()).empty());
 
   const std::string table =
       "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
