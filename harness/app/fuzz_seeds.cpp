@@ -116,6 +116,12 @@ Expected<FuzzSeeds, std::string> gatherFuzzSeeds(const FuzzSeedOptions& options)
   }
   std::vector<blackbox::DictionaryEntry> entries;
   if (!options.dictionary.empty()) {
+    // A regular file only: a FIFO without a writer would block the read, a device never end it.
+    struct stat status {};
+    if (::stat(options.dictionary.c_str(), &status) != 0) {
+      return Unexpected{fmt::format("--dict {}: {}", options.dictionary, SysError{errno, "stat"}.describe())};
+    }
+    if (!S_ISREG(status.st_mode)) return Unexpected{fmt::format("--dict {}: not a regular file", options.dictionary)};
     auto given = blackbox::readDictionaryFile(options.dictionary);
     if (!given) return Unexpected{"--dict " + given.error()};
     entries = std::move(*given);

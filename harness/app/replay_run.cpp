@@ -29,10 +29,11 @@ namespace {
 ReplayVerdict replayOne(process::TargetSession& target, const blackbox::FuzzProtocol& protocol,
                         const blackbox::LoadedReproducer& reproducer, const blackbox::ExchangeLimits& limits) {
   net::Bytes input(reproducer.input.data(), reproducer.input.size());
-  // No learnt pace to go by: every reply is waited for up to the hang timeout (slow, but the same every time).
+  // No learnt pace to go by: a reply's first byte is waited for up to the hang timeout, its end for 50 ms of
+  // quiet (which only decides where one message's reply ends and the next's begins, never a verdict).
   blackbox::ReplyWaits waits;
   waits.firstByte = limits.hangTimeout;
-  waits.quietGap = limits.hangTimeout;
+  waits.quietGap = std::min<std::chrono::microseconds>(limits.hangTimeout, std::chrono::milliseconds(50));
   waits.staysOpenIsHang = reproducer.staysOpenIsHang;
   auto result = blackbox::exchangeFor(target.endpoint(), protocol, input, waits, limits);
   if (result.connectFailure) {
@@ -50,6 +51,10 @@ ReplayVerdict replayOne(process::TargetSession& target, const blackbox::FuzzProt
   if (auto failure = target.probe()) {
     auto finding = blackbox::judgeConnectFailure(target, *failure, limits);
     return {reproducer.path, "crash", fmt::format("{}; {}", finding.detail, exchange)};
+  }
+  if (auto probed = blackbox::probeAfterInput(target, protocol, limits)) {
+    return {reproducer.path, std::string(blackbox::findingKindName(probed->kind)),
+            fmt::format("{}; {}", probed->detail, exchange)};
   }
   // A leak shows only over repeats (blackbox/leak_watch.h), on a server we started and can count.
   if (reproducer.kind == "leak" && target.startedByUs()) {

@@ -40,7 +40,7 @@ std::optional<Finding> probeFinding(process::TargetSession& target, const FuzzPr
   if (auto how = endedWithin(target, kExitGrace, limits)) return exitFinding(*how);
   if (answer.error && answer.error->code == ECONNREFUSED) {
     return Finding{FindingKind::Crash, fmt::format("target stopped accepting: the probe got {}", answer.error->describe()),
-                   "crash: stopped accepting (probe: ECONNREFUSED)"};
+                   "crash: stopped accepting (ECONNREFUSED)"};
   }
   return Finding{FindingKind::Hang,
                  fmt::format("the server stopped answering: the probe on a fresh {} got no reply within {} ms",
@@ -55,7 +55,7 @@ std::optional<Finding> judgeConversation(process::TargetSession& target, const F
   ReplyEnd last = result.messages.empty() ? ReplyEnd::None : result.messages.back().end;
   bool datagram = !net::isConnectionOriented(target.endpoint().transport);
   bool staysOpen = result.end == ConnectionEnd::StillOpen && last == ReplyEnd::Awaited;
-  bool unanswered = datagram && result.end == ConnectionEnd::StillOpen && last == ReplyEnd::None;
+  bool unanswered = datagram && result.end == ConnectionEnd::StillOpen && last == ReplyEnd::None;  // no close
   if (auto how = endedWithin(target, staysOpen || unanswered ? kExitGrace : std::chrono::milliseconds(0), limits))
     return exitFinding(*how);
   // A close or reset with the last message unanswered may be the server's death: its sockets are closed
@@ -72,12 +72,13 @@ std::optional<Finding> judgeConversation(process::TargetSession& target, const F
     return Finding{FindingKind::Crash, "target stopped accepting: its port refused a datagram (ECONNREFUSED)",
                    "crash: stopped accepting (ECONNREFUSED)"};
   }
-  bool hangCandidate = (staysOpen && waits.staysOpenIsHang) || (unanswered && !protocol.probe.empty());
-  if (!hangCandidate) return std::nullopt;
-  if (!protocol.probe.empty()) {
-    auto probed = probeFinding(target, protocol, limits);
-    if (probed || unanswered) return probed;
+  // Unanswered and still open: a server that stopped answering altogether, if the probe says so (a server
+  // that does not close after the FIN looks like this after every input it ignores).
+  bool openUnanswered = result.end == ConnectionEnd::StillOpen && (last == ReplyEnd::None || staysOpen);
+  if (openUnanswered && !protocol.probe.empty()) {
+    if (auto probed = probeFinding(target, protocol, limits)) return probed;
   }
+  if (!staysOpen || !waits.staysOpenIsHang) return std::nullopt;
   return Finding{FindingKind::Hang,
                  fmt::format("no reply and no close within {} ms of the client's FIN, though the server closed "
                              "every conversation before{} ({})",
@@ -87,6 +88,17 @@ std::optional<Finding> judgeConversation(process::TargetSession& target, const F
 }
 
 }  // namespace
+
+std::optional<Finding> probeAfterInput(process::TargetSession& target, const FuzzProtocol& protocol,
+                                       const ExchangeLimits& limits) {
+  if (!protocol.any() || protocol.probe.empty()) return std::nullopt;
+  return probeFinding(target, protocol, limits);
+}
+
+bool refusedBeforeAnyReply(const process::TargetSession& target, const ExchangeResult& result) {
+  return !net::isConnectionOriented(target.endpoint().transport) && result.end == ConnectionEnd::Reset &&
+         result.error && result.error->code == ECONNREFUSED && result.replyBytes == 0;
+}
 
 std::string_view findingKindName(FindingKind kind) {
   switch (kind) {

@@ -48,4 +48,14 @@ std::optional<Finding> judgeExchange(process::TargetSession& target, const FuzzP
                                      const ExchangeResult& result, const ExchangeLimits& limits,
                                      const ReplyWaits& waits = {});
 
+// --service any with --probe: the probe on a fresh connection or socket, as after an input (replay asks it
+// after every reproducer: a datagram server that closed its socket shows no other way); nullopt when it was
+// answered, or there is no probe.
+std::optional<Finding> probeAfterInput(process::TargetSession& target, const FuzzProtocol& protocol,
+                                       const ExchangeLimits& limits);
+
+// A datagram refused (ECONNREFUSED: the port is closed) before any reply came: the server was gone before
+// this input, so the input before it is the one to blame, as for a refused connect.
+bool refusedBeforeAnyReply(const process::TargetSession& target, const ExchangeResult& result);
+
 }  // namespace sockspec::blackbox

@@ -41,6 +41,13 @@ ShrinkResult shrinkFinding(process::TargetSession& target, const FuzzProtocol& p
   ShrinkResult progress;
   progress.input = std::move(input);
   if (!target.startedByUs()) return progress;
+  // The server that failed is still failing (dead, hung, not accepting): a try against it would fail the
+  // same way whatever it sent, and be taken for a shorter reproducer.
+  if (auto restarted = target.restart(); !restarted) {
+    progress.targetLost = true;
+    return progress;
+  }
+  ++progress.restarts;
   auto spent = [&] {
     return progress.targetLost || progress.tries >= budget.tries || budget.deadline.expired() || limits.stopped();
   };

@@ -178,13 +178,16 @@ void tallyText(const std::vector<std::uint8_t>& message, TokenTally& tally) {
   const std::uint8_t* data = message.data();
   const std::size_t size = message.size();
   bool lineStart = true;
+  std::size_t lineBegin = 0;
   // Bounded: each pass moves `i` forward by at least one byte.
   for (std::size_t i = 0; i < size;) {
     if (data[i] == '\n') {
       bool crlf = i > 0 && data[i - 1] == '\r';
       tally.add("line_end", data + i - (crlf ? 1 : 0), crlf ? 2 : 1);
+      // A whole request line ("STAT\r\n"): one insertion then makes a new command of a conversation.
+      if (i + 1 - lineBegin <= kMaxDictionaryEntryBytes) tally.add("line", data + lineBegin, i + 1 - lineBegin);
       lineStart = true;
-      ++i;
+      lineBegin = ++i;
       continue;
     }
     if (!isWordByte(data[i])) {
@@ -270,6 +273,8 @@ std::vector<DictionaryEntry> learnDictionary(const std::vector<std::vector<std::
     for (const auto& lead : kLeadingFields) {
       if (message.size() >= lead.length) tally.add(lead.name, message.data(), lead.length);
     }
+    // A short binary request whole: one insertion then makes a new request of a conversation.
+    if (message.size() <= kMaxDictionaryEntryBytes) tally.add("message", message.data(), message.size());
   }
   return tally.mostFrequent(maxEntries);
 }

@@ -48,8 +48,9 @@ Expected<std::vector<DictionaryEntry>, std::string> readDictionaryFile(const std
 // Tokens worth giving the mutator, learned from example messages (seed inputs, replies). A message is text
 // when at least 90% of its bytes are printable ASCII, '\t', '\r' or '\n'; from text come its words (maximal
 // runs of [A-Za-z0-9_-], 2 to 32 bytes), the word opening each line (1 to 32 bytes) with the space, tab or
-// other printable separator after it ("GET ", "Host:"), and each line terminator used ("\r\n", "\n"). From
-// any other message come its first 1, 2 and 4 bytes (type and length fields). Deduplicated by bytes, most
+// other printable separator after it ("GET ", "Host:"), each line terminator used ("\r\n", "\n"), and
+// each whole line of up to kMaxDictionaryEntryBytes with its terminator ("STAT\r\n"). From any other message
+// come its first 1, 2 and 4 bytes (type and length fields), and the message itself when it is that short. Deduplicated by bytes, most
 // frequent first (ties in the order first seen), at most `maxEntries`; the same messages give the same list.
 std::vector<DictionaryEntry> learnDictionary(const std::vector<std::vector<std::uint8_t>>& messages,
                                              std::size_t maxEntries = 256);

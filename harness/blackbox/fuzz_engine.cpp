@@ -227,6 +227,10 @@ int fuzzOneInput(const std::uint8_t* data, std::size_t size) {
   }
   auto finding = judgeExchange(*w.target, w.options.protocol, input, result, w.limits, waits);
   if (interrupted()) endWorker();
+  if (finding && refusedBeforeAnyReply(*w.target, result) && !w.previousInput.empty()) {
+    recordFinding(*finding, w.previousInput);
+    return -1;
+  }
   if (finding) {
     recordFinding(*finding, std::vector<std::uint8_t>(data, data + size));
     return -1;  // a finding is not a coverage input: mutating it would only find it again

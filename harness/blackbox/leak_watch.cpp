@@ -61,10 +61,11 @@ bool LeakWatch::Series::add(std::size_t value) {
   samples.push_back(value);
   if (samples.size() > kRising + 1) samples.erase(samples.begin());
   if (samples.size() <= kRising || value < *lowest + kGrowth) return false;
+  // Never down over the last kRising samples, and up over them: a leak does not give back.
   for (std::size_t i = 1; i < samples.size(); ++i) {
-    if (samples[i] <= samples[i - 1]) return false;
+    if (samples[i] < samples[i - 1]) return false;
   }
-  return true;
+  return samples.back() > samples.front();
 }
 
 std::optional<LeakFinding> LeakWatch::afterInput(process::TargetSession& target,

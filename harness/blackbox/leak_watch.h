@@ -1,7 +1,7 @@
 // Leaks across inputs, for a server sockspec started (--target-cmd): the descriptors and the CLOSE-WAIT
 // sockets of its processes (process/process_facts.h), sampled every kSampleEvery inputs. A resource that
-// has grown by kGrowth or more above its lowest count since the server started, and grew at each of the
-// last kRising samples, is suspected; then each of the last inputs (newest first) is sent kRepeats times
+// has grown by kGrowth or more above its lowest count since the server started, and over the last kRising
+// samples never fell and rose, is suspected; then each of the last inputs (newest first) is sent kRepeats times
 // more and the one after which the count grew by at least kRepeats / 2 is the finding, with the figures.
 // No input found, no finding: a leak that only a mix of inputs makes is said once, as progress, never
 // saved as a reproducer that would not reproduce. Resident memory is not judged (a cache that grows with

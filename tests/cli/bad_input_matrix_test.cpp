@@ -221,7 +221,7 @@ void runRow(Fixture& fixture, const MatrixRow& row) {
   if (expect.size() > 200) expect.resize(200);  // {huge}: its start is enough
 
   std::atomic<bool> stop{false};
-  bool feeds = row.kind == "fifo" && (row.option == "paths" || row.option == "files");
+  bool feeds = row.kind == "fifo" && (row.option == "paths" || row.option == "files" || row.option == "--seeds-from");
   std::thread feeder;
   if (feeds) feeder = std::thread(feedFifo, fixture.fifo(), std::cref(stop));
   auto run = runProgram(argv, {}, std::chrono::seconds(15));

@@ -223,14 +223,16 @@ TEST_CASE(
   CHECK(nothing->empty());
 }
 
-TEST_CASE("from RESP and line messages come the words, the line-opening commands and the line ends") {
+TEST_CASE("from RESP and line messages come the words, the line-opening commands, the line ends and whole lines") {
   auto learned =
       learnDictionary(messages({"*1\r\n$4\r\nPING\r\n", "LOGIN admin\n", "GET key\n", "GET other\n"}));
-  std::vector<DictionaryEntry> expected{entry("line_end", "\r\n"),     entry("line_end", "\n"),
-                                        entry("word", "GET"),          entry("line_start", "GET "),
-                                        entry("word", "PING"),         entry("word", "LOGIN"),
-                                        entry("line_start", "LOGIN "), entry("word", "admin"),
-                                        entry("word", "key"),          entry("word", "other")};
+  std::vector<DictionaryEntry> expected{
+      entry("line_end", "\r\n"),   entry("line_end", "\n"),           entry("word", "GET"),
+      entry("line_start", "GET "), entry("line", "*1\r\n"),            entry("line", "$4\r\n"),
+      entry("word", "PING"),       entry("line", "PING\r\n"),          entry("word", "LOGIN"),
+      entry("line_start", "LOGIN "), entry("word", "admin"),         entry("line", "LOGIN admin\n"),
+      entry("word", "key"),        entry("line", "GET key\n"),        entry("word", "other"),
+      entry("line", "GET other\n")};
   CHECK(learned == expected);
 }
 
@@ -240,26 +242,30 @@ TEST_CASE(
   std::string tooLong(33, 'w');
   auto learned = learnDictionary(messages({"a bb " + tooLong + " x-y_z\nHost: example\r\n"}));
   CHECK(bytesOfEach(learned) ==
-        std::vector<std::string>{"a ", "bb", "x-y_z", "\n", "Host", "Host:", "example", "\r\n"});
+        std::vector<std::string>{"a ", "bb", "x-y_z", "\n", "a bb " + tooLong + " x-y_z\n", "Host", "Host:",
+                                 "example", "\r\n", "Host: example\r\n"});
 }
 
-TEST_CASE("from binary messages come their first 1, 2 and 4 bytes") {
+TEST_CASE("from binary messages come their first 1, 2 and 4 bytes, and short ones whole") {
   std::vector<std::vector<std::uint8_t>> binary{
       {0x01, 0x00, 0x00, 0x05, 0xaa, 0xbb}, {0x01, 0x00, 0x00, 0x09, 0xcc}, {0x02, 0x00}};
   auto learned = learnDictionary(binary);
+  // {02 00} is both a leading field and a whole message: counted twice, named as first seen.
   std::vector<DictionaryEntry> expected{{"lead_1", {0x01}},
                                         {"lead_2", {0x01, 0x00}},
+                                        {"lead_2", {0x02, 0x00}},
                                         {"lead_4", {0x01, 0x00, 0x00, 0x05}},
+                                        {"message", {0x01, 0x00, 0x00, 0x05, 0xaa, 0xbb}},
                                         {"lead_4", {0x01, 0x00, 0x00, 0x09}},
-                                        {"lead_1", {0x02}},
-                                        {"lead_2", {0x02, 0x00}}};
+                                        {"message", {0x01, 0x00, 0x00, 0x09, 0xcc}},
+                                        {"lead_1", {0x02}}};
   CHECK(learned == expected);
 }
 
 TEST_CASE("a message is text when at least 90% of its bytes are printable ASCII, tab, CR or LF") {
   CHECK(bytesOfEach(learnDictionary(messages({"ABCDEFGHI\x01"}))) == std::vector<std::string>{"ABCDEFGHI"});
   CHECK(bytesOfEach(learnDictionary(messages({std::string_view("ABCDEFGH\x01\x02", 10)}))) ==
-        std::vector<std::string>{"A", "AB", "ABCD"});
+        std::vector<std::string>{"A", "AB", "ABCD", std::string("ABCDEFGH\x01\x02", 10)});
   CHECK(learnDictionary(messages({""})).empty());
 }
 

@@ -1,0 +1,140 @@
+// `sockspec fuzz --service any` and `sockspec replay` end to end against sockspec-test-fuzz-victim, a key-value
+// server over a line protocol and a binary length-prefixed one, over TCP and UDP, with one fault each: a crash
+// behind a two-step conversation (LOGIN, then STAT), a hang on one command (GET loop), a descriptor leak on
+// one input (SET leak), and a server that stops accepting after one (QUIT now). Each is found from seeds
+// that hold it among ordinary requests, saved once, and reproduced by replay 10 times out of 10; the server
+// without a fault gives nothing. (Whether the mutations find a fault from ordinary seeds alone is a matter
+// of time, measured by bench/, never asserted by a timed test.)
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "support/built_programs.h"
+#include "support/program_run.h"
+#include "support/test_files.h"
+
+using namespace sockspec::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string victim(const std::string& protocol, bool udp, const std::string& fault) {
+  return std::string(SOCKSPEC_FUZZ_VICTIM_BINARY) + " --port {port} --protocol " + protocol + (udp ? " --udp" : "") +
+         " --fault " + fault;
+}
+
+// One binary frame: [u16 length][type][payload], length counting the type byte (fuzz_victim_server.cpp).
+std::string frame(unsigned type, const std::string& payload) {
+  std::size_t length = payload.size() + 1;
+  return std::string{static_cast<char>(length >> 8), static_cast<char>(length & 0xff), static_cast<char>(type)} +
+         payload;
+}
+
+const std::string kSeparator = "\x1e\x1e";
+
+// Ordinary requests, and the one conversation that trips `fault`.
+std::vector<std::string> seedsFor(const std::string& protocol, const std::string& fault) {
+  bool line = protocol == "line";
+  std::vector<std::string> seeds = line ? std::vector<std::string>{"PING\n", "LOGIN admin\n", "SET a b\n", "GET a\n"}
+                                        : std::vector<std::string>{frame(1, ""), frame(2, "admin"), frame(3, std::string("a\0b", 3)),
+                                                                   frame(4, "a")};
+  if (fault == "crash-after-login") seeds.push_back(line ? "LOGIN admin\n" + kSeparator + "STAT\n" : frame(2, "admin") + kSeparator + frame(5, ""));
+  if (fault == "hang-on-command") seeds.push_back(line ? "GET loop\n" : frame(4, "loop"));
+  // A leak shows only once it has been hit dozens of times: its trigger is one of two seeds, so that the
+  // inputs mutated from them hit it often.
+  if (fault == "leak-fd") return {"PING\n", "SET leak 1\n"};
+  if (fault == "stop-accepting") seeds.push_back(line ? "QUIT now\n" : frame(6, "now"));
+  return seeds;
+}
+
+std::string seedFolder(const std::vector<std::string>& seeds) {
+  std::string folder = tempFilePath("fuzz-any-seeds");
+  fs::create_directories(folder);
+  for (std::size_t i = 0; i < seeds.size(); ++i) writeFileOrFail(folder + "/seed-" + std::to_string(i), seeds[i]);
+  return folder;
+}
+
+ProgramRun runSockspec(std::vector<std::string> arguments, std::chrono::milliseconds limit = 120s) {
+  std::vector<std::string> argv{sockspecBinary()};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  return runProgram(argv, {}, limit);
+}
+
+std::vector<std::string> reproducersIn(const std::string& folder) {
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    if (entry.path().extension() != ".json") files.push_back(entry.path().string());
+  }
+  return files;
+}
+
+struct Case {
+  std::string protocol;
+  bool udp;
+  std::string fault;
+  std::string kind;       // of the finding: crash, hang, leak
+  std::string signature;  // the start of it
+};
+
+}  // namespace
+
+TEST_CASE("fuzz --service any finds each fault of the victim once, and replay reproduces it 10 times of 10",
+          "[live][fuzz]") {
+  auto [protocol, udp, fault, kind, signature] = GENERATE(
+      Case{"line", false, "crash-after-login", "crash", "crash: killed by SIGABRT"},
+      Case{"binary", false, "crash-after-login", "crash", "crash: killed by SIGABRT"},
+      Case{"line", true, "crash-after-login", "crash", "crash: killed by SIGABRT"},
+      Case{"line", false, "hang-on-command", "hang", "hang: the server stopped answering"},
+      Case{"binary", true, "hang-on-command", "hang", "hang: the server stopped answering"},
+      Case{"line", false, "leak-fd", "leak", "leak: descriptors"},
+      Case{"line", false, "stop-accepting", "crash", "crash: stopped accepting"},
+      Case{"line", true, "stop-accepting", "crash", "crash: stopped accepting"});
+  CAPTURE(protocol, udp, fault);
+  std::string probe = protocol == "line" ? "PING\\n" : "\\x00\\x01\\x01";
+  std::vector<std::string> target{"--target-cmd", victim(protocol, udp, fault), "--hang-timeout", "300"};
+  if (udp) target.insert(target.end(), {"--target", "udp://127.0.0.1:{port}"});
+  std::string artifacts = tempFilePath("fuzz-any-findings");
+  std::vector<std::string> arguments{"fuzz", "--service", "any", "--seeds", seedFolder(seedsFor(protocol, fault)),
+                                     "--probe", probe, "--max-time", "60", "--max-findings", "1", "--seed", "7",
+                                     "--artifacts", artifacts};
+  arguments.insert(arguments.end(), target.begin(), target.end());
+  auto run = runSockspec(arguments);
+  INFO(run.describe());
+  REQUIRE(run.exitedWith(1));
+  auto files = reproducersIn(artifacts);
+  REQUIRE(files.size() == 1);  // one finding, written once
+  auto sidecar = nlohmann::json::parse(readFileOrFail(files[0] + ".json"));
+  CHECK(sidecar.at("kind") == kind);
+  CHECK(sidecar.at("service") == "any");
+  CHECK(sidecar.at("signature").get<std::string>().rfind(signature, 0) == 0);
+  CHECK(run.out.rfind(kind + " " + files[0], 0) == 0);  // stdout: one line for it
+
+  std::vector<std::string> replay{"replay", files[0], "--probe", probe};
+  replay.insert(replay.end(), target.begin(), target.end());
+  for (int i = 0; i < 10; ++i) {
+    auto again = runSockspec(replay);
+    INFO("replay " << i << ": " << again.describe());
+    REQUIRE(again.exitedWith(1));
+    CHECK(again.out.find(files[0] + ": " + kind + ": ") == 0);
+  }
+}
+
+TEST_CASE("fuzz --service any finds nothing in the victim without a fault", "[live][fuzz]") {
+  bool udp = GENERATE(false, true);
+  CAPTURE(udp);
+  std::string artifacts = tempFilePath("fuzz-any-none");
+  std::vector<std::string> arguments{"fuzz", "--service", "any", "--seeds", seedFolder(seedsFor("line", "none")),
+                                     "--probe", "PING\\n", "--max-time", "5", "--artifacts", artifacts,
+                                     "--target-cmd", victim("line", udp, "none")};
+  if (udp) arguments.insert(arguments.end(), {"--target", "udp://127.0.0.1:{port}"});
+  auto run = runSockspec(arguments);
+  INFO(run.describe());
+  CHECK(run.exitedWith(0));
+  CHECK(run.out.empty());
+  CHECK(run.err.find("0 findings") != std::string::npos);
+}
