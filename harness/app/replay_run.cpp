@@ -59,7 +59,8 @@ ReplayVerdict replayOne(process::TargetSession& target, const blackbox::FuzzProt
   // A leak shows only over repeats (blackbox/leak_watch.h), on a server we started and can count.
   if (reproducer.kind == "leak" && target.startedByUs()) {
     auto send = [&](const std::vector<std::uint8_t>& again) {
-      (void)blackbox::exchangeFor(target.endpoint(), protocol, net::Bytes(again.data(), again.size()), waits, limits);
+      return !blackbox::exchangeFor(target.endpoint(), protocol, net::Bytes(again.data(), again.size()), waits, limits)
+                  .interrupted;
     };
     if (auto leak = blackbox::repeatForLeak(target, reproducer.input, send)) {
       return {reproducer.path, "leak", leak->detail};

@@ -240,11 +240,13 @@ int fuzzOneInput(const std::uint8_t* data, std::size_t size) {
   w.previousInput.assign(data, data + size);
   std::optional<std::string> note;
   auto send = [&w](const std::vector<std::uint8_t>& again) {
-    (void)exchangeFor(w.target->endpoint(), w.options.protocol, net::Bytes(again.data(), again.size()),
-                      w.timing.waits(), w.limits);
+    return !exchangeFor(w.target->endpoint(), w.options.protocol, net::Bytes(again.data(), again.size()),
+                        w.timing.waits(), w.limits)
+                .interrupted;
   };
-  if (auto leak = w.leaks.afterInput(*w.target, w.previousInput, send, note)) {
-    if (interrupted()) endWorker();
+  auto leak = w.leaks.afterInput(*w.target, w.previousInput, send, note);
+  if (interrupted()) endWorker();
+  if (leak) {
     recordFinding(leak->finding, leak->input);
     return 0;  // the input itself was fine; the finding is the repeats'
   }

@@ -40,7 +40,9 @@ process::ProcessTreeFacts settledFacts(process::TargetSession& target) {
 std::optional<Finding> repeatForLeak(process::TargetSession& target, const std::vector<std::uint8_t>& input,
                                      const SendInput& send) {
   auto before = settledFacts(target);
-  for (std::size_t i = 0; i < LeakWatch::kRepeats; ++i) send(input);
+  for (std::size_t i = 0; i < LeakWatch::kRepeats; ++i) {
+    if (!send(input)) return std::nullopt;
+  }
   auto after = settledFacts(target);
   if (after.processes == 0) return std::nullopt;  // it died: a crash, for the exchange to tell
   for (auto resource : {LeakedResource::Descriptors, LeakedResource::CloseWaitSockets}) {
@@ -81,14 +83,20 @@ std::optional<LeakFinding> LeakWatch::afterInput(process::TargetSession& target,
   bool closeWait = m_closeWait.add(facts.closeWaitSockets);
   if (!descriptors && !closeWait) return std::nullopt;
   // Newest first: the input that leaks is most likely among those since the count began to rise.
-  for (auto candidate = m_recent.rbegin(); candidate != m_recent.rend(); ++candidate) {
-    if (auto finding = repeatForLeak(target, *candidate, send)) {
+  bool interrupted = false;
+  auto sendUnlessInterrupted = [&](const std::vector<std::uint8_t>& again) {
+    interrupted = interrupted || !send(again);
+    return !interrupted;
+  };
+  for (auto candidate = m_recent.rbegin(); candidate != m_recent.rend() && !interrupted; ++candidate) {
+    if (auto finding = repeatForLeak(target, *candidate, sendUnlessInterrupted)) {
       auto grown = descriptors ? m_descriptors : m_closeWait;
       finding->detail += fmt::format(" ({} rose from {} to {} over {} inputs)", descriptors ? "descriptors" : "CLOSE-WAIT sockets",
                                      *grown.lowest, grown.samples.back(), m_inputs);
       return LeakFinding{std::move(*finding), *candidate};
     }
   }
+  if (interrupted) return std::nullopt;
   if (!m_noted) {
     m_noted = true;
     note = fmt::format("the server's {} rose from {} to {} over {} inputs, but none of the last {} inputs repeats it "

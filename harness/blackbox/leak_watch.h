@@ -27,8 +27,9 @@ struct LeakFinding {
   std::vector<std::uint8_t> input;
 };
 
-// Sends one input to the server and waits for the exchange to end (the engine's exchange).
-using SendInput = std::function<void(const std::vector<std::uint8_t>&)>;
+// Sends one input to the server and waits for the exchange to end (the engine's exchange); false when an
+// interrupt came, which ends the repeats at once.
+using SendInput = std::function<bool(const std::vector<std::uint8_t>&)>;
 
 enum class LeakedResource { Descriptors, CloseWaitSockets };
 

@@ -284,8 +284,15 @@ TEST_CASE("a chatty server's output is kept bounded, newest last") {
                     testing::serverBinary() + " --listen tcp://127.0.0.1:{port} --service echo";
   auto target = process::TargetCommand::start(options);
   REQUIRE(target);
+  // The supervisor copies the output into the file as it comes: the server may already serve before its
+  // "listening ..." line is in the file (once, on a loaded machine, it was not). Wait for it, bounded.
+  const std::string wanted = "xxx\\nthe newest line\\nlistening tcp://127.0.0.1:";
+  Deadline deadline = Deadline::after(std::chrono::seconds(10));
+  while (target->outputTail(80).find(wanted) == std::string::npos && !deadline.expired()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   CHECK(target->outputSize() > 0);
   CHECK(target->outputSize() <= process::kOutputLimit + 100);
   // What it printed last before the server's own "listening ..." line.
-  CHECK_THAT(target->outputTail(80), Catch::Contains("xxx\\nthe newest line\\nlistening tcp://127.0.0.1:"));
+  CHECK_THAT(target->outputTail(80), Catch::Contains(wanted));
 }
