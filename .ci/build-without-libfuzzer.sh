@@ -10,7 +10,8 @@
 #   - `sockspec fuzz ...` exits 2 saying it was built without libFuzzer;
 #   - SOCKSPEC_BLACKBOX_FUZZING=OFF (the switch for people) does not look for the archive either, and
 #     gives the same program.
-# The build folder is kept between runs (a re-run configures afresh and rebuilds only what changed).
+# The build folder is kept between runs (a re-run configures afresh and rebuilds only what changed). The
+# preset has the default preset's compiler flags, so under .ci/test.sh's ccache only the files that differ compile.
 # Exit status: 0 every check held; 1 a check failed; 3 configure or build failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

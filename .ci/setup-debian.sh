@@ -13,6 +13,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config   # the build
+  ccache                                         # .ci/test.sh: compiles shared by its builds and runs
   libfmt-dev libcli11-dev nlohmann-json3-dev     # formatting, command lines, JSON
   libre2-dev                                     # linear-time regexes for untrusted patterns (scenarios, --reply)
   libpcap-dev                                    # capture and the pcap reader
