@@ -7,7 +7,7 @@
 #   bash .ci/fuzz-smoke.sh [--no-build] [FUZZER...]     FUZZER: e.g. framed_codec_fuzzer; default: all built
 # Environment: SOCKSPEC_FUZZ_SECONDS (per fuzzer), SOCKSPEC_FUZZ_TIMEOUT (per input, default 10 s) and
 # SOCKSPEC_FUZZ_RSS_MB (default 2048), each unless the fuzzer's .options sets its own, SOCKSPEC_FUZZ_JOBS
-# (build jobs, default nproc).
+# (build jobs, and fuzzers run at once; default nproc).
 # Exit status: 0 every fuzzer ran clean; 1 a fuzzer found something; 2 bad usage; 3 the build failed or no
 # fuzzer was built.
 set -euo pipefail
@@ -61,7 +61,7 @@ fi
 if ((${#binaries[@]} == 0)); then echo "fuzz-smoke: no *_fuzzer binary in $build_dir" >&2; exit 3; fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/sockspec-fuzz-smoke.XXXXXX")"
-echo "fuzz-smoke: ${#binaries[@]} fuzzers, ${seconds}s each; corpora copies, logs and artifacts in $work"
+echo "fuzz-smoke: ${#binaries[@]} fuzzers, ${seconds}s each, $jobs at a time; corpora copies, logs and artifacts in $work"
 
 # .options ([libfuzzer] key = value lines, ClusterFuzzLite's format) as -key=value flags.
 options_flags() {
@@ -69,8 +69,9 @@ options_flags() {
   sed -n 's/^[[:space:]]*\([a-z_]*\)[[:space:]]*=[[:space:]]*\([^[:space:]]*\)[[:space:]]*$/-\1=\2/p' "$1"
 }
 
-failures=()
-for binary in "${binaries[@]}"; do
+# fuzz_one BINARY: one fuzzer's run over a copy of its corpus, in $work/NAME (log, artifacts, status).
+fuzz_one() {
+  local binary=$1 name target dir status=0
   name="$(basename "$binary")"
   target="${name%_fuzzer}"
   dir="$work/$name"
@@ -79,16 +80,34 @@ for binary in "${binaries[@]}"; do
   for source in "corpus/$target" "corpus/regressions/$target"; do
     [ -d "$source" ] && cp -R "$source/." "$dir/corpus/"
   done
-  flags=(-max_total_time="$seconds" -timeout="$input_timeout" -rss_limit_mb="$rss_mb" -print_final_stats=1
-         -artifact_prefix="$dir/artifacts/")
+  local flags=(-max_total_time="$seconds" -timeout="$input_timeout" -rss_limit_mb="$rss_mb" -print_final_stats=1
+               -artifact_prefix="$dir/artifacts/")
   [ -f "corpus/$target.dict" ] && flags+=(-dict="$PWD/corpus/$target.dict")
+  local extra
   mapfile -t extra < <(options_flags "corpus/$target.options")
   flags+=("${extra[@]}")
-  status=0
   # libFuzzer stops itself after max_total_time; the outer timeout only guards against a hang it cannot see.
+  local binary_path
   binary_path="$(cd "$(dirname "$binary")" && pwd)/$name"
   (cd "$dir" && timeout --signal=KILL $((seconds + 4 * input_timeout + 120)) "$binary_path" "${flags[@]}" corpus \
      >"$dir/log" 2>&1) || status=$?
+  echo "$status" >"$dir/status"
+}
+
+# Each fuzzer is one process: as many run at once as there are build jobs (cores), reported in order after.
+running=0
+for binary in "${binaries[@]}"; do
+  if ((running >= jobs)); then wait -n || true; running=$((running - 1)); fi
+  fuzz_one "$binary" &
+  running=$((running + 1))
+done
+wait
+
+failures=()
+for binary in "${binaries[@]}"; do
+  name="$(basename "$binary")"
+  dir="$work/$name"
+  status="$(cat "$dir/status" 2>/dev/null || echo 125)"
   stat() { sed -n "s/^stat::$1:[[:space:]]*//p" "$dir/log" | tail -1; }
   done_line="$(grep -E '^#[0-9]+[[:space:]]+DONE' "$dir/log" | tail -1 || true)"
   cov="$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$done_line")"

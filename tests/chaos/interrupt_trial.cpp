@@ -199,6 +199,7 @@ void runInterruptTrial(const CommandUnderChaos& command, const InterruptPoint& p
   std::this_thread::sleep_for(point.after);
   auto early = waitFor(pid, Deadline::after(0ms));
   auto sent = std::chrono::steady_clock::now();
+  auto sentOnDisk = fs::file_time_type::clock::now();
   std::optional<process::ExitStatus> ended = early;
   bool handled = false;
   if (!early) {
@@ -216,8 +217,19 @@ void runInterruptTrial(const CommandUnderChaos& command, const InterruptPoint& p
     ended = waitFor(pid, Deadline::after(10s));
   }
   std::string errText = readText(errPath);
+  // A run whose report was on disk before the signal was sent had finished, and was on its way out: exit 0 is
+  // its due (the signal is then seen by no step, and the outcome was already decided). Anything else that
+  // outlived the signal must say it was interrupted.
+  std::error_code noReport;
+  auto reportTime = fs::last_write_time(out + "/report.json", noReport);
+  bool finishedFirst =
+      !early && ended && ended->exited && ended->code == 0 && !noReport && reportTime < sentOnDisk;
+  if (finishedFirst) early = ended;
 
-  INFO(command.name << ", " << point.describe() << (early ? " (it had already ended)" : "")
+  INFO(command.name << ", " << point.describe()
+                    << (finishedFirst ? " (its report was written before the signal)"
+                        : early       ? " (it had already ended)"
+                                      : "")
                     << (early || handled || point.signal == SIGKILL ? "" : " (before its handlers)") << "; took "
                     << took.count() << " ms; ended: " << (ended ? ended->describe() : "not at all")
                     << "\nstderr: " << errText.substr(0, 2000) << "\nfolder: " << base);
