@@ -186,6 +186,12 @@ std::vector<std::string> fuzzSummaryLines(const FuzzOutcome& outcome) {
       outcome.interrupted ? "interrupted" : "done", state.execs, state.seconds,
       state.seconds > 0 ? static_cast<double>(state.execs) / state.seconds : 0.0, state.findings.size(),
       state.inputsThatFailed(), state.restarts));
+  if (state.messages != 0) {
+    lines.push_back(fmt::format("sockspec fuzz: {} messages ({:.0f}/s); {} replies ended once the server was at rest",
+                                state.messages,
+                                state.seconds > 0 ? static_cast<double>(state.messages) / state.seconds : 0.0,
+                                state.restEnds));
+  }
   if (!state.stopped.empty()) lines.push_back("sockspec fuzz: stopped early: " + state.stopped);
   for (const auto& finding : state.findings) {
     if (finding.saveError.empty()) continue;

@@ -8,6 +8,7 @@
 
 #include "blackbox/conversation.h"
 #include "net/readiness.h"
+#include "process/process_activity.h"
 
 namespace sockspec::blackbox {
 
@@ -24,6 +25,22 @@ microseconds since(Clock::time_point start) {
 // closed port from the ICMP port unreachable as ECONNREFUSED (udp(7), "Error handling").
 bool isPeerGone(int code) { return code == ECONNRESET || code == EPIPE || code == ECONNREFUSED; }
 
+// While the server works on a message, its activity is read again after a wait that starts at nothing and
+// doubles up to kLongestSlice: a server that is nearly done (it often is: on loopback the reply comes
+// before it is back in its wait) is seen at rest within microseconds, a busy one costs few reads.
+// poll(2)'s millisecond would be 20 replies on loopback.
+constexpr microseconds kFirstSlice{2};
+constexpr microseconds kLongestSlice{1000};
+
+// Whether `fd` becomes readable within `slice` (ppoll(2): poll's timeout is whole milliseconds). EINTR
+// counts as not yet: the caller's loop is bounded by its own deadline.
+bool readableWithin(int fd, microseconds slice) {
+  pollfd entry{fd, POLLIN, 0};
+  slice = std::clamp(slice, microseconds(0), microseconds(999'999));
+  timespec timeout{0, static_cast<long>(slice.count()) * 1000};
+  return ::ppoll(&entry, 1, &timeout, nullptr) > 0;
+}
+
 class Conversation {
  public:
   Conversation(int fd, bool datagram, const FuzzProtocol& protocol, const ReplyWaits& waits,
@@ -34,12 +51,17 @@ class Conversation {
         m_waits(waits),
         m_limits(limits),
         m_result(result),
-        m_overall(Deadline::after(10 * limits.hangTimeout)) {}
+        m_overall(Deadline::after(10 * limits.hangTimeout)) {
+  }
 
   // Sends `message` and waits for its reply. False when the exchange is over (the connection ended, an
   // interrupt, the overall deadline): m_result says how.
   bool converse(net::Bytes message, bool last) {
-    m_result.messages.push_back(MessageReply{m_result.reply.size()});
+    m_result.messages.emplace_back().replyOffset = m_result.reply.size();
+    // The baseline for a message whose reply a rest may end (not a stream's last, when its close is awaited).
+    bool closeAwaited = last && !m_datagram && m_waits.awaitClose;
+    if (m_waits.rest != nullptr && !closeAwaited && !m_baselineFresh) m_restBaseline = m_waits.rest->read(true);
+    m_baselineFresh = false;
     if (!send(message)) return false;
     if (last && !m_datagram) (void)net::shutdownSocket(m_fd, SHUT_WR);  // ENOTCONN: already reset
     return awaitReply(last && !m_datagram && m_waits.awaitClose);
@@ -139,8 +161,31 @@ class Conversation {
     return true;
   }
 
+  // The server is at rest and has run since the message was sent (process_activity.h): it has written all
+  // it will for this message, so what it wrote is queued here by now. The first read after the message
+  // becomes the next message's baseline.
+  bool serverDone() {
+    auto activity = m_waits.rest->read();
+    if (!activity.atRest) {
+      m_ranSinceSent = true;
+      return false;
+    }
+    // Asleep as before the message and not run since: the message has not woken it yet (a wakeup on
+    // another CPU is queued there, ttwu_queue_wakelist(), and the thread reads as S until that CPU takes it;
+    // or the softirq went to ksoftirqd). A reply byte says it ran too (a greeting written before the
+    // baseline was read).
+    bool ran = m_ranSinceSent || current().replyBytes != 0 || activity.timeslices != m_restBaseline.timeslices;
+    if (!ran) return false;
+    m_restBaseline = activity;
+    m_baselineFresh = true;
+    return true;
+  }
+
   bool awaitReply(bool untilClosed) {
     auto hang = std::chrono::duration_cast<microseconds>(m_limits.hangTimeout);
+    bool watchRest = m_waits.rest != nullptr && !untilClosed;
+    m_ranSinceSent = false;
+    microseconds slice = kFirstSlice;
     for (;;) {
       if (!drain()) {
         current().end = ReplyEnd::Closed;
@@ -154,12 +199,42 @@ class Conversation {
         message.end = ReplyEnd::Matched;
         return true;
       }
+      if (watchRest && serverDone()) {
+        // Whatever it wrote before it came to rest is queued now; one more read takes it.
+        std::size_t before = message.replyBytes;
+        if (!drain()) {
+          current().end = ReplyEnd::Closed;
+          return false;
+        }
+        if (message.replyBytes == before) {
+          if (!m_waits.auditRest) {
+            message.atRest = true;
+            message.end = message.firstByte ? ReplyEnd::Quiet : ReplyEnd::None;
+            return true;
+          }
+          // Audited: wait the learned gap as without rests; a byte in it says the rest was no end.
+          message.audited = true;
+          m_auditFrom = message.replyBytes;
+          watchRest = false;
+        }
+      }
       Clock::time_point from = message.firstByte ? m_lastByteAt : m_sentAt;
       microseconds allowed = untilClosed ? hang : message.firstByte ? m_waits.quietGap : m_waits.firstByte;
       Deadline until = Deadline::at(from + allowed).orEarlier(m_overall);
+      if (watchRest && !until.expired()) {
+        if (m_limits.stopped()) {
+          m_result.interrupted = true;
+          return false;
+        }
+        auto left = std::chrono::duration_cast<microseconds>(until.when() - Clock::now());
+        (void)readableWithin(m_fd, std::min(slice, left));
+        slice = std::min(2 * slice, kLongestSlice);
+        continue;
+      }
       auto ready = wait(POLLIN, until);
       if (!ready) return false;
       if (*ready == net::Readiness::Ready) continue;
+      if (message.audited && message.replyBytes != m_auditFrom) message.lateAfterRest = true;
       if (untilClosed) {
         message.end = ReplyEnd::Awaited;
         m_result.silentFor = m_limits.hangTimeout;
@@ -179,6 +254,10 @@ class Conversation {
   Deadline m_overall;
   Clock::time_point m_sentAt = Clock::now();
   Clock::time_point m_lastByteAt = Clock::now();
+  process::Activity m_restBaseline;  // the server's activity before the current message was sent
+  bool m_ranSinceSent = false;       // seen not at rest since then
+  bool m_baselineFresh = false;      // read since the last message's reply ended (else read before sending)
+  std::size_t m_auditFrom = 0;       // the reply's bytes when an audited rest was seen
   std::array<std::uint8_t, 64 * 1024> m_buffer{};
 };
 

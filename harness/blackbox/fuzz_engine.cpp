@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -55,6 +56,7 @@ struct Worker {
   ReplyTiming timing{std::chrono::milliseconds(1000)};  // any: learned from the replies (reply_timing.h)
   LeakWatch leaks;
   std::optional<process::TargetSession> target;
+  std::optional<process::ActivityWatch> activity;  // of the target's processes (a started one), for rests
   std::vector<std::uint8_t> previousInput;
   FuzzState state;  // execs, restarts, findings, why it stopped early; `seconds` is set when written
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -65,6 +67,16 @@ struct Worker {
 Worker& worker() {
   static Worker instance;
   return instance;
+}
+
+// What the replies' rests are read from (reply_timing.h): the processes of the target as started last;
+// nullptr for a server sockspec did not start.
+process::ActivityWatch* serverActivity() {
+  Worker& w = worker();
+  pid_t pid = w.target->pid();
+  if (pid <= 0) return nullptr;
+  if (!w.activity || w.activity->root() != pid) w.activity.emplace(pid);
+  return &*w.activity;
 }
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
@@ -213,10 +225,12 @@ int fuzzOneInput(const std::uint8_t* data, std::size_t size) {
   Worker& w = worker();
   if (interrupted()) endWorker();
   net::Bytes input(data, size);
-  ReplyWaits waits = w.timing.waits();
+  ReplyWaits waits = w.timing.waits(serverActivity());
   auto result = exchangeFor(w.target->endpoint(), w.options.protocol, input, waits, w.limits);
   if (result.interrupted) endWorker();  // not an exec: nothing was learnt from it
   ++w.state.execs;
+  w.state.messages += result.messages.size();
+  for (const auto& message : result.messages) w.state.restEnds += message.atRest;
   if (result.connectFailure) {
     // The server stopped accepting between inputs: the previous input did it (or the server failed by
     // itself, which the reproducer then shows by not reproducing).
@@ -236,12 +250,13 @@ int fuzzOneInput(const std::uint8_t* data, std::size_t size) {
     return -1;  // a finding is not a coverage input: mutating it would only find it again
   }
   w.timing.learn(result);
+  if (auto note = w.timing.takeRestNote()) say(*note);
   recordReplyFeatures(w.options.protocol, input, result, g_replyCounters);
   w.previousInput.assign(data, data + size);
   std::optional<std::string> note;
   auto send = [&w](const std::vector<std::uint8_t>& again) {
     return !exchangeFor(w.target->endpoint(), w.options.protocol, net::Bytes(again.data(), again.size()),
-                        w.timing.waits(), w.limits)
+                        w.timing.waits(serverActivity()), w.limits)
                 .interrupted;
   };
   auto leak = w.leaks.afterInput(*w.target, w.previousInput, send, note);
@@ -279,6 +294,9 @@ void runFuzzWorker(const FuzzWorkerOptions& options) {
   // The parent passes SIGINT and SIGTERM on; the flag is polled between and within inputs (and by a start
   // of the target), so the worker ends within a fraction of a second, its state written, its target stopped.
   process::installInterruptHandlers();
+  // The reply waits of `--service any` are microseconds (conversation_exchange.cpp); the default timer slack
+  // of 50 us (prctl(2) PR_SET_TIMERSLACK) would stretch each one to at least that.
+  (void)::prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   w.options = options;
   w.limits.hangTimeout = options.hangTimeout;
   w.limits.connectTimeout = options.hangTimeout;

@@ -156,6 +156,8 @@ Expected<void, std::string> writeFuzzState(const FuzzState& state, const std::st
   json value{{"execs", state.execs},
              {"seconds", state.seconds},
              {"restarts", state.restarts},
+             {"messages", state.messages},
+             {"rest_ends", state.restEnds},
              {"findings", findings},
              {"stopped", state.stopped}};
   return writeJsonWhole(value, path);
@@ -169,6 +171,8 @@ Expected<FuzzState, std::string> readFuzzState(const std::string& path) {
     state.execs = value->at("execs").get<std::uint64_t>();
     state.seconds = value->at("seconds").get<double>();
     state.restarts = value->at("restarts").get<std::uint64_t>();
+    state.messages = value->at("messages").get<std::uint64_t>();
+    state.restEnds = value->at("rest_ends").get<std::uint64_t>();
     state.stopped = value->at("stopped").get<std::string>();
     for (const auto& finding : value->at("findings")) {
       state.findings.push_back(FuzzFindingRecord{finding.at("path").get<std::string>(),

@@ -56,6 +56,10 @@ struct FuzzState {
   std::uint64_t execs = 0;
   double seconds = 0;
   std::uint64_t restarts = 0;
+  // `--service any`: the messages sent, and how many replies ended once the server was at rest
+  // (reply_timing.h) rather than after a quiet gap, a match or a close.
+  std::uint64_t messages = 0;
+  std::uint64_t restEnds = 0;
   std::vector<FuzzFindingRecord> findings;  // one per signature, in the order found
   std::string stopped;  // why fuzzing ended before the time was up ("" when it did not)
 

@@ -51,6 +51,9 @@ struct MessageReply {
   std::optional<std::chrono::microseconds> firstByte;  // after the message was sent; nullopt: none came
   std::chrono::microseconds largestGap{0};             // between two reads of this reply
   ReplyEnd end = ReplyEnd::None;
+  bool atRest = false;         // ended (Quiet or None) because the server was at rest (reply_timing.h)
+  bool audited = false;        // the quiet gap was waited anyway after the server was at rest
+  bool lateAfterRest = false;  // ... and bytes came in it: the rest was no end
 };
 
 struct ExchangeResult {

@@ -77,10 +77,16 @@ std::optional<LeakFinding> LeakWatch::afterInput(process::TargetSession& target,
   m_recent.push_back(input);
   if (m_recent.size() > kRecent) m_recent.pop_front();
   if (++m_inputs % kSampleEvery != 0) return std::nullopt;
-  auto facts = process::readProcessTreeFacts(target.processes());
+  auto processes = target.processes();
+  auto facts = process::readProcessTreeFacts(processes, false);
   if (facts.processes == 0) return std::nullopt;
   bool descriptors = m_descriptors.add(facts.descriptors);
-  bool closeWait = m_closeWait.add(facts.closeWaitSockets);
+  // A socket in CLOSE-WAIT is a descriptor the server holds: only once descriptors have grown is it worth
+  // asking the kernel which sockets are (an expensive question, process_facts.h).
+  bool closeWait = false;
+  if (facts.descriptors >= *m_descriptors.lowest + kGrowth) {
+    closeWait = m_closeWait.add(process::readProcessTreeFacts(processes).closeWaitSockets);
+  }
   if (!descriptors && !closeWait) return std::nullopt;
   // Newest first: the input that leaks is most likely among those since the count began to rise.
   bool interrupted = false;

@@ -1,5 +1,6 @@
 // Leaks across inputs, for a server sockspec started (--target-cmd): the descriptors and the CLOSE-WAIT
-// sockets of its processes (process/process_facts.h), sampled every kSampleEvery inputs. A resource that
+// sockets of its processes (process/process_facts.h), sampled every kSampleEvery inputs (CLOSE-WAIT only
+// once descriptors have grown by kGrowth: those sockets are descriptors too). A resource that
 // has grown by kGrowth or more above its lowest count since the server started, and over the last kRising
 // samples never fell and rose, is suspected; then each of the last inputs (newest first) is sent kRepeats times
 // more and the one after which the count grew by at least kRepeats / 2 is the finding, with the figures.

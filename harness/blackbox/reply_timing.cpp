@@ -17,8 +17,12 @@ microseconds ReplyTiming::learned(const Window& window) const {
   return std::min(hang, 2 * window.largest() + microseconds(1000));
 }
 
-ReplyWaits ReplyTiming::waits() const {
+ReplyWaits ReplyTiming::waits(process::ActivityWatch* server) const {
   ReplyWaits waits;
+  if (server != nullptr && !m_restDistrusted) {
+    waits.rest = server;
+    waits.auditRest = m_exchanges < kAuditFirst || m_exchanges % kAuditEvery == 0;
+  }
   waits.firstByte = learned(m_firstByte);
   waits.quietGap = learned(m_gaps);
   // Waited for until it is known not to close: the first inputs find out.
@@ -29,9 +33,18 @@ ReplyWaits ReplyTiming::waits() const {
 
 void ReplyTiming::learn(const ExchangeResult& result) {
   if (result.interrupted || result.connectFailure) return;
+  ++m_exchanges;
   for (const auto& message : result.messages) {
     if (message.firstByte) m_firstByte.add(*message.firstByte);
     if (message.replyBytes != 0) m_gaps.add(message.largestGap);
+    m_restWatched += message.end == ReplyEnd::Quiet || message.end == ReplyEnd::None;
+    m_restEnds += message.atRest;
+    m_audits += message.audited;
+    m_late += message.lateAfterRest;
+  }
+  if (!m_restDistrusted && ((m_late >= 2 && m_late * kLateShare > m_audits) ||
+                            (m_restWatched >= kWatchedAtLeast && m_restEnds == 0 && m_audits == 0))) {
+    m_restDistrusted = true;
   }
   if (result.messages.empty()) return;
   if (result.end != ConnectionEnd::StillOpen) {
@@ -40,6 +53,17 @@ void ReplyTiming::learn(const ExchangeResult& result) {
     // Still open after the hang timeout while it is still being learned: this server does not close.
     m_stayedOpen = true;
   }
+}
+
+std::optional<std::string> ReplyTiming::takeRestNote() {
+  if (!m_restDistrusted || m_restNoted) return std::nullopt;
+  m_restNoted = true;
+  if (m_late >= 2) {
+    return "replies now end by the quiet gap only: the server sent more after it was at rest (" + std::to_string(m_late) +
+           " of " + std::to_string(m_audits) + " checked replies)";
+  }
+  return "replies now end by the quiet gap only: the server was never seen at rest in " +
+         std::to_string(m_restWatched) + " replies";
 }
 
 }  // namespace sockspec::blackbox

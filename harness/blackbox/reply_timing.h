@@ -8,15 +8,25 @@
 // has closed after each of the first kLearnAfter conversations and never stayed open is waited for (up to the
 // hang timeout) after each input's last message, so that one that then stays open is a hang; any other
 // server is not, and only the probe (fault_verdict.h) can find it hung.
+// With --target-cmd a reply also ends once the server is at rest (process/process_activity.h: every thread
+// asleep waiting for input, having run since the message was sent) and nothing more is queued: tens of
+// microseconds instead of a quiet gap. Whether this server can be trusted to be done when at rest is learned
+// too: the replies of the first kAuditFirst exchanges and of every kAuditEvery-th after that are waited out
+// for the quiet gap anyway; once bytes have come after a rest more than once, and in more than 1 of
+// kLateShare audits, rests end no reply again (a server that hands work to a process outside its tree, or
+// waits on a timer of its event loop); nor once kWatchedAtLeast replies were watched and none ended at rest.
 // The waits only shorten what the fuzzer reads; verdicts rest on the hang timeout alone, so a gap learned
-// too short on a loaded machine costs feedback, never a false finding.
+// too short on a loaded machine, or a rest taken for an end, costs feedback, never a false finding.
 #pragma once
 
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <optional>
+#include <string>
 
 #include "blackbox/input_exchange.h"
+#include "process/process_activity.h"
 
 namespace sockspec::blackbox {
 
@@ -27,6 +37,8 @@ struct ReplyWaits {
   // The server has closed after every conversation so far (kLearnAfter of them at least): one it leaves
   // open past the hang timeout is a hang. Saved with a reproducer, so that replay judges it alike.
   bool staysOpenIsHang = false;
+  process::ActivityWatch* rest = nullptr;  // the server's processes, when a rest may end a reply
+  bool auditRest = false;       // a rest ends no reply here: the quiet gap is waited and bytes in it counted
 };
 
 class ReplyTiming {
@@ -36,9 +48,17 @@ class ReplyTiming {
 
   explicit ReplyTiming(std::chrono::milliseconds hangTimeout) : m_hang(hangTimeout) {}
 
-  ReplyWaits waits() const;
+  static constexpr std::size_t kAuditFirst = 32;
+  static constexpr std::size_t kAuditEvery = 64;
+  static constexpr std::size_t kLateShare = 32;
+  static constexpr std::size_t kWatchedAtLeast = 256;
+
+  // `server`: the processes of a server sockspec started, nullptr for none.
+  ReplyWaits waits(process::ActivityWatch* server = nullptr) const;
   // Learns from an exchange that is no finding (a finding's timings are the server failing, not its pace).
   void learn(const ExchangeResult& result);
+  // Once, when rests stop ending replies: why, for the progress log.
+  std::optional<std::string> takeRestNote();
 
  private:
   struct Window {
@@ -55,6 +75,13 @@ class ReplyTiming {
   Window m_gaps;
   std::size_t m_closedAfterFin = 0;
   bool m_stayedOpen = false;
+  std::size_t m_exchanges = 0;  // learnt from
+  std::size_t m_restWatched = 0;
+  std::size_t m_restEnds = 0;
+  std::size_t m_audits = 0;
+  std::size_t m_late = 0;
+  bool m_restDistrusted = false;
+  bool m_restNoted = false;
 };
 
 }  // namespace sockspec::blackbox

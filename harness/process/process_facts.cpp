@@ -114,9 +114,9 @@ std::set<std::uint64_t> closeWaitInodes() {
 
 }  // namespace
 
-ProcessTreeFacts readProcessTreeFacts(const std::vector<pid_t>& pids) {
+ProcessTreeFacts readProcessTreeFacts(const std::vector<pid_t>& pids, bool countCloseWait) {
   ProcessTreeFacts facts;
-  std::set<std::uint64_t> closeWait = closeWaitInodes();
+  std::set<std::uint64_t> closeWait = countCloseWait ? closeWaitInodes() : std::set<std::uint64_t>{};
   const auto pageSize = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   std::set<std::uint64_t> seen;  // a socket shared by two processes of the tree (fork) counts once
   for (pid_t pid : pids) {

@@ -20,6 +20,7 @@
 #include "blackbox/reply_timing.h"
 #include "blackbox/service_model.h"
 #include "net/endpoint_sockets.h"
+#include "process/process_activity.h"
 
 using namespace sockspec;
 using namespace sockspec::blackbox;
@@ -109,6 +110,62 @@ TEST_CASE("reply waits are the hang timeout until learned, then twice the larges
   reply.firstByte = 300us;
   for (std::size_t i = 0; i < ReplyTiming::kWindow; ++i) timing.learn(conversationOf({reply}, ConnectionEnd::OrderlyClose));
   CHECK(timing.waits().firstByte == 1600us);
+}
+
+TEST_CASE("rests end replies until the server was never seen at rest in 256 replies, said once",
+          "[unit][conversation]") {
+  ReplyTiming timing(1000ms);
+  process::ActivityWatch watch(::getpid());
+  CHECK(timing.waits().rest == nullptr);  // no server of ours: quiet gaps only
+  CHECK(timing.waits(&watch).rest == &watch);
+  CHECK(timing.waits(&watch).auditRest);  // the first conversations are checked
+  MessageReply quiet;
+  quiet.replyBytes = 3;
+  quiet.firstByte = 100us;
+  quiet.end = ReplyEnd::Quiet;
+  for (std::size_t i = 0; i + 1 < ReplyTiming::kWatchedAtLeast; ++i) {
+    timing.learn(conversationOf({quiet}, ConnectionEnd::OrderlyClose));
+  }
+  CHECK(timing.waits(&watch).rest == &watch);
+  CHECK_FALSE(timing.takeRestNote());
+  timing.learn(conversationOf({quiet}, ConnectionEnd::OrderlyClose));
+  CHECK(timing.waits(&watch).rest == nullptr);
+  auto note = timing.takeRestNote();
+  REQUIRE(note);
+  CHECK(*note == "replies now end by the quiet gap only: the server was never seen at rest in 256 replies");
+  CHECK_FALSE(timing.takeRestNote());
+}
+
+TEST_CASE("a rest that ended replies is kept while audits find nothing after it", "[unit][conversation]") {
+  ReplyTiming timing(1000ms);
+  process::ActivityWatch watch(::getpid());
+  MessageReply rest;
+  rest.replyBytes = 3;
+  rest.end = ReplyEnd::Quiet;
+  rest.atRest = true;
+  MessageReply audited = rest;
+  audited.atRest = false;
+  audited.audited = true;
+  std::size_t audits = 0;
+  for (std::size_t i = 0; i < 2000; ++i) {
+    bool audit = timing.waits(&watch).auditRest;
+    audits += audit;
+    timing.learn(conversationOf({audit ? audited : rest}, ConnectionEnd::OrderlyClose));
+  }
+  CHECK(timing.waits(&watch).rest == &watch);
+  CHECK(audits == 63);  // conversations 0-31, then 64, 128, ..., 1984
+  // Late twice in 65 audits: not more than 1 in 32, rests still end replies; a third time, they end none.
+  audited.lateAfterRest = true;
+  timing.learn(conversationOf({audited}, ConnectionEnd::OrderlyClose));
+  timing.learn(conversationOf({audited}, ConnectionEnd::OrderlyClose));
+  CHECK(timing.waits(&watch).rest == &watch);
+  CHECK_FALSE(timing.takeRestNote());
+  timing.learn(conversationOf({audited}, ConnectionEnd::OrderlyClose));
+  CHECK(timing.waits(&watch).rest == nullptr);
+  auto note = timing.takeRestNote();
+  REQUIRE(note);
+  CHECK(*note == "replies now end by the quiet gap only: the server sent more after it was at rest (3 of 66 checked "
+                 "replies)");
 }
 
 TEST_CASE("a server that stays open after the FIN while being learnt is never waited for again",
