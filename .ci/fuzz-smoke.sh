@@ -61,7 +61,7 @@ fi
 if ((${#binaries[@]} == 0)); then echo "fuzz-smoke: no *_fuzzer binary in $build_dir" >&2; exit 3; fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/sockspec-fuzz-smoke.XXXXXX")"
-echo "fuzz-smoke: ${#binaries[@]} fuzzers, ${seconds}s each, $jobs at a time; corpora copies, logs and artifacts in $work"
+echo "fuzz-smoke: ${#binaries[@]} fuzzers, ${seconds}s each, $jobs at a time; corpora copies, logs and artifacts in $work (removed when all are clean)"
 
 # .options ([libfuzzer] key = value lines, ClusterFuzzLite's format) as -key=value flags.
 options_flags() {
@@ -129,4 +129,6 @@ if ((${#failures[@]} > 0)); then
   echo "fuzz-smoke: reproduce with: <fuzzer> ARTIFACT; once fixed, add it under corpus/regressions/<target>/" >&2
   exit 1
 fi
+# Clean: nothing in the folder is worth keeping (a failure keeps it, for its artifacts and logs).
+rm -rf "$work"
 echo "fuzz-smoke: all ${#binaries[@]} fuzzers ran ${seconds}s clean"

@@ -10,6 +10,7 @@
 
 #include "scenario/parser.h"
 #include "scenario/printer.h"
+#include "support/built_programs.h"
 
 using namespace sockspec::scenario;
 using sockspec::pattern::BytePattern;
@@ -32,10 +33,10 @@ Step onlyStep(const std::string& line) {
   return parsed->steps[1];
 }
 
-// A folder of its own holding `name` with `bytes`; returns the folder.
+// A folder of its own holding `name` with `bytes`, under the test's temp folder (removed at exit: a folder
+// in TMPDIR itself was left behind by every run); returns the folder.
 std::string folderWithFile(const std::string& name, const std::string& bytes) {
-  auto folder = std::filesystem::temp_directory_path() /
-                ("sockspec-reads-test-" + std::to_string(::getpid()) + "-" + name);
+  std::filesystem::path folder = sockspec::testing::tempFilePath("reads-test-" + name);
   std::filesystem::create_directories(folder);
   std::ofstream(folder / name, std::ios::binary) << bytes;
   return folder.string();
