@@ -64,7 +64,7 @@ class Conversation {
     m_baselineFresh = false;
     if (!send(message)) return false;
     if (last && !m_datagram) (void)net::shutdownSocket(m_fd, SHUT_WR);  // ENOTCONN: already reset
-    return awaitReply(last && !m_datagram && m_waits.awaitClose);
+    return awaitReply(closeAwaited);
   }
 
  private:
