@@ -51,7 +51,10 @@ std::vector<pid_t> runningInGroup(pid_t pgid) {
     long pid = std::strtol(entry->d_name, &end, 10);
     if (end == entry->d_name || *end != '\0') continue;
     std::ifstream file(std::string("/proc/") + entry->d_name + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    // getline, not istreambuf_iterator: a process that exits between the open and the read fails the read
+    // with ESRCH, which the iterator throws (seen once in CI) and getline turns into an empty line: skipped.
+    std::string stat;
+    std::getline(file, stat);
     auto close = stat.rfind(')');
     if (close == std::string::npos) continue;
     std::istringstream fields(stat.substr(close + 1));
