@@ -270,6 +270,18 @@ int fuzzOneInput(const std::uint8_t* data, std::size_t size) {
   return 0;
 }
 
+// How many files `folder` holds, counting up to `most`.
+std::size_t filesIn(const std::string& folder, std::size_t most) {
+  std::error_code error;
+  std::size_t count = 0;
+  // Bounded by `most`.
+  for (std::filesystem::directory_iterator it(folder, error), end; !error && it != end && count < most;
+       it.increment(error)) {
+    count += it->is_regular_file(error) ? 1 : 0;
+  }
+  return count;
+}
+
 // The seed corpus in workDir/corpus, beside the user's seeds the parent put there; libFuzzer adds what it
 // finds there too (the folder goes with the run).
 Expected<std::string, std::string> writeSeeds(const FuzzWorkerOptions& options) {
@@ -326,6 +338,9 @@ void runFuzzWorker(const FuzzWorkerOptions& options) {
     say("the seed corpus: " + corpus.error());
     std::exit(kExitInternal);
   }
+  // libFuzzer runs an empty input, then each seed, before it mutates (compiler-rt FuzzerLoop.cpp,
+  // ReadAndExecuteSeedCorpora): those are the inputs the leak watch judges alone (leak_watch.h).
+  w.leaks.checkFirstAlone(1 + filesIn(*corpus, LeakWatch::kCheckedAlone));
   // libFuzzer's own output goes to a log in the work folder; progress lines keep the original stderr.
   w.progressFd = ::fcntl(2, F_DUPFD_CLOEXEC, 3);
   std::string log = options.engineLog();

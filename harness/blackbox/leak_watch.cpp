@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <utility>
 
 namespace sockspec::blackbox {
 
@@ -33,6 +34,20 @@ process::ProcessTreeFacts settledFacts(process::TargetSession& target) {
     if (same) break;
   }
   return facts;
+}
+
+// The tree's descriptors once the server has finished with the last exchange: the same count twice, 5 ms
+// apart, within 200 ms. Descriptors only: cheap enough to read after each of the first inputs.
+std::size_t settledDescriptors(process::TargetSession& target) {
+  std::size_t count = process::readProcessTreeFacts(target.processes(), false).descriptors;
+  Deadline deadline = Deadline::after(std::chrono::milliseconds(200));
+  // Bounded by the deadline.
+  while (!deadline.expired()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::size_t again = process::readProcessTreeFacts(target.processes(), false).descriptors;
+    if (std::exchange(count, again) == again) break;
+  }
+  return count;
 }
 
 }  // namespace
@@ -70,10 +85,32 @@ bool LeakWatch::Series::add(std::size_t value) {
   return samples.back() > samples.front();
 }
 
+void LeakWatch::checkFirstAlone(std::size_t inputs) {
+  m_aloneLeft = std::min(inputs, kCheckedAlone);
+}
+
+std::optional<LeakFinding> LeakWatch::checkAlone(process::TargetSession& target,
+                                                 const std::vector<std::uint8_t>& input, const SendInput& send) {
+  --m_aloneLeft;
+  std::size_t now = settledDescriptors(target);
+  std::optional<std::size_t> before = std::exchange(m_settled, now);
+  // The first input after a start has nothing to be compared with (the server's own start-up opens files).
+  if (!before || now <= *before || m_aloneRepeatsLeft == 0) return std::nullopt;
+  --m_aloneRepeatsLeft;
+  auto finding = repeatForLeak(target, input, send);
+  m_settled = settledDescriptors(target);
+  if (!finding) return std::nullopt;
+  finding->detail += fmt::format(" (first run alone, it left {} more open)", now - *before);
+  return LeakFinding{std::move(*finding), input};
+}
+
 std::optional<LeakFinding> LeakWatch::afterInput(process::TargetSession& target,
                                                  const std::vector<std::uint8_t>& input, const SendInput& send,
                                                  std::optional<std::string>& note) {
   if (!target.startedByUs()) return std::nullopt;
+  if (m_aloneLeft != 0) {
+    if (auto finding = checkAlone(target, input, send)) return finding;
+  }
   m_recent.push_back(input);
   if (m_recent.size() > kRecent) m_recent.pop_front();
   if (++m_inputs % kSampleEvery != 0) return std::nullopt;
@@ -88,6 +125,7 @@ std::optional<LeakFinding> LeakWatch::afterInput(process::TargetSession& target,
     closeWait = m_closeWait.add(process::readProcessTreeFacts(processes).closeWaitSockets);
   }
   if (!descriptors && !closeWait) return std::nullopt;
+  m_settled.reset();  // the repeats below change the counts
   // Newest first: the input that leaks is most likely among those since the count began to rise.
   bool interrupted = false;
   auto sendUnlessInterrupted = [&](const std::vector<std::uint8_t>& again) {
@@ -120,6 +158,7 @@ std::optional<LeakFinding> LeakWatch::afterInput(process::TargetSession& target,
 
 void LeakWatch::restarted() {
   m_inputs = 0;
+  m_settled.reset();
   m_recent.clear();
   m_descriptors = {};
   m_closeWait = {};

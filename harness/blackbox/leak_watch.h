@@ -1,5 +1,9 @@
 // Leaks across inputs, for a server sockspec started (--target-cmd): the descriptors and the CLOSE-WAIT
-// sockets of its processes (process/process_facts.h), sampled every kSampleEvery inputs (CLOSE-WAIT only
+// sockets of its processes (process/process_facts.h). The first inputs of a run (the seeds, as libFuzzer
+// runs them first; at most kCheckedAlone) are each judged alone: descriptors counted once the server has
+// settled after each, and one that left more open than before is repeated kRepeats times (below), so a leak
+// that ordinary traffic makes is found whatever the mutations do later. After them, descriptors are
+// sampled every kSampleEvery inputs (CLOSE-WAIT only
 // once descriptors have grown by kGrowth: those sockets are descriptors too). A resource that
 // has grown by kGrowth or more above its lowest count since the server started, and over the last kRising
 // samples never fell and rose, is suspected; then each of the last inputs (newest first) is sent kRepeats times
@@ -42,10 +46,12 @@ std::optional<Finding> repeatForLeak(process::TargetSession& target, const std::
 class LeakWatch {
  public:
   static constexpr std::size_t kSampleEvery = 64;
-  static constexpr std::size_t kGrowth = 32;
+  static constexpr std::size_t kGrowth = 16;
   static constexpr std::size_t kRising = 3;
   static constexpr std::size_t kRecent = 64;  // inputs kept to look for the one that leaks
   static constexpr std::size_t kRepeats = 16;
+  static constexpr std::size_t kCheckedAlone = 256;  // the most inputs judged alone, from the start
+  static constexpr std::size_t kAloneRepeated = 8;   // the most of them repeated for a leak, per run
 
   // After each input that was no finding. Returns a finding when one input leaks; `note` is set (once per
   // start of the server) when growth was seen that no single input repeats.
@@ -53,6 +59,8 @@ class LeakWatch {
                                         const SendInput& send, std::optional<std::string>& note);
   // After the server was restarted: its counts start again.
   void restarted();
+  // The first `inputs` inputs of the run (capped at kCheckedAlone) are judged alone (above).
+  void checkFirstAlone(std::size_t inputs);
 
  private:
   struct Series {
@@ -61,7 +69,13 @@ class LeakWatch {
     bool add(std::size_t value);  // true when suspected
   };
 
+  std::optional<LeakFinding> checkAlone(process::TargetSession& target, const std::vector<std::uint8_t>& input,
+                                        const SendInput& send);
+
   std::size_t m_inputs = 0;
+  std::size_t m_aloneLeft = 0;        // inputs still to be judged alone
+  std::size_t m_aloneRepeatsLeft = kAloneRepeated;
+  std::optional<std::size_t> m_settled;  // descriptors once settled after the last input judged alone
   std::deque<std::vector<std::uint8_t>> m_recent;
   Series m_descriptors;
   Series m_closeWait;

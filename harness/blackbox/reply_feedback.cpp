@@ -4,6 +4,7 @@
 #include <bit>
 #include <string_view>
 
+#include "blackbox/conversation.h"
 #include "proto/framed_codec.h"
 
 namespace sockspec::blackbox {
@@ -55,11 +56,24 @@ std::uint64_t replyStart(std::string_view reply) {
   return mix(start, std::min<std::size_t>(reply.size(), 4));
 }
 
+// A 6-bit class of a reply's first bytes, or kReflects when they are the first bytes of the message it
+// answers: an echo, or an error quoting the request back, says nothing new however the message was mutated
+// (against an echo server, classing the echoed bytes made every mutation of a message's start a "new"
+// reply: 1,355 corpus entries in 12,700 inputs).
+constexpr std::uint64_t kReflects = 64;
+std::uint64_t replyClass(std::string_view message, std::string_view reply) {
+  std::size_t compared = std::min<std::size_t>({message.size(), reply.size(), 4});
+  if (compared != 0 && message.substr(0, compared) == reply.substr(0, compared)) return kReflects;
+  return replyStart(reply) % 64;
+}
+
 // Kept few, so that the corpus grows with what the server does differently, not with every count of
-// "-ERR unknown command" lines: per message (the first 4), how its reply ended and a 6-bit class of its first
-// bytes; the sequence of those classes; and the slowest first byte's latency class (log2 of ms), alone.
-void recordConversationFeatures(const ExchangeResult& result, FeatureSink& sink) {
+// "-ERR unknown command" lines or every echoed byte: per message (the first 4), how its reply ended and the
+// class of its first bytes; the sequence of those; and the slowest first byte's latency class (log2 of ms),
+// alone.
+void recordConversationFeatures(net::Bytes input, const ExchangeResult& result, FeatureSink& sink) {
   sink.add(kMessageCount, std::min<std::size_t>(result.messages.size(), 4));
+  auto sent = splitConversation(input);
   std::uint64_t sequence = 0xcbf29ce484222325ull;
   std::uint64_t slowest = 0;
   for (std::size_t i = 0; i < result.messages.size(); ++i) {
@@ -71,7 +85,8 @@ void recordConversationFeatures(const ExchangeResult& result, FeatureSink& sink)
     if (i >= 4) continue;
     std::string_view reply = std::string_view(result.reply).substr(std::min(message.replyOffset, result.reply.size()));
     reply = reply.substr(0, message.replyBytes);
-    std::uint64_t shape = mix(static_cast<std::uint64_t>(message.end), replyStart(reply) % 64);
+    std::string_view request = i < sent.size() ? net::asText(sent[i]) : std::string_view();
+    std::uint64_t shape = mix(static_cast<std::uint64_t>(message.end), replyClass(request, reply));
     sink.add(kMessageReply, mix(shape, i));
     sequence = mix(sequence, shape);
     sink.add(kMessageSequence, sequence);
@@ -113,16 +128,15 @@ void recordReplyFeatures(const FuzzProtocol& protocol, net::Bytes input, const E
   sink.add(kEnd, static_cast<std::uint64_t>(result.end));
   sink.add(kSentAll, result.bytesSent == input.size() ? 1 : 0);
   sink.add(kReplyLength, static_cast<std::uint64_t>(std::bit_width(result.replyBytes)));
-  std::uint64_t start = 0;
-  for (std::size_t i = 0; i < 4 && i < result.reply.size(); ++i) {
-    start = (start << 8) | static_cast<std::uint8_t>(result.reply[i]);
+  if (protocol.any()) {
+    // The class of each message's reply instead of the whole reply's first bytes (above).
+    recordConversationFeatures(input, result, sink);
+    return;
   }
   // A small hash (64 classes): enough to tell replies apart, too few to fill the corpus with inputs that
   // differ only in their first bytes.
-  sink.add(kReplyStart, mix(start, std::min<std::size_t>(result.reply.size(), 4)) % 64);
-  if (protocol.any()) {
-    recordConversationFeatures(result, sink);
-  } else if (protocol.kind == FuzzProtocolKind::Echo) {
+  sink.add(kReplyStart, replyStart(result.reply) % 64);
+  if (protocol.kind == FuzzProtocolKind::Echo) {
     std::string_view sent = net::asText(input);
     std::string_view reply = result.reply;
     std::uint64_t match = reply == sent ? 0 : (sent.substr(0, reply.size()) == reply ? 1 : 2);

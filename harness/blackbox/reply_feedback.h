@@ -18,9 +18,10 @@ inline constexpr std::size_t kFeedbackCounters = 4096;
 // Adds the features of one exchange to `counters` (all zero on entry; libFuzzer clears them per input).
 // Features: how the connection ended; log2 of the reply length; a 6-bit hash of the first 4 reply bytes;
 // echo: whether the reply equalled the input, was a prefix, or differed; framed: each reply frame's type and
-// error code, and the sequence of the first 8 of them; any: for each of the first 4 messages, how its reply
-// ended and a class of its first bytes, and the sequence of those; the slowest first byte's latency class
-// (log2 of its delay in ms: coarse, so that loopback's jitter is not taken for new behaviour).
+// error code, and the sequence of the first 8 of them; any (instead of the whole reply's first bytes): for
+// each of the first 4 messages, how its reply ended and a class of its first bytes (one class for all replies
+// that begin with the message's own first bytes), and the sequence of those; the slowest first byte's latency
+// class (log2 of its delay in ms: coarse, so that loopback's jitter is not taken for new behaviour).
 void recordReplyFeatures(const FuzzProtocol& protocol, net::Bytes input, const ExchangeResult& result,
                          std::span<std::uint8_t> counters);
 

@@ -205,6 +205,40 @@ TEST_CASE("a conversation's feedback tells replies apart by message, start and w
   CHECK(features({"+OK\r\n"}) != features({"+OK\r\n", ""}));                     // one more message, unanswered
 }
 
+TEST_CASE("a reply that begins with its own message's bytes is one class, whatever the bytes",
+          "[unit][conversation]") {
+  FuzzProtocol any = protocolOf(FuzzProtocolKind::Any);
+  // One message per pair's first, answered by its second.
+  auto features = [&](std::vector<std::pair<std::string, std::string>> exchanges) {
+    ExchangeResult result;
+    std::vector<std::vector<std::uint8_t>> sent;
+    for (const auto& [message, reply] : exchanges) {
+      sent.emplace_back(message.begin(), message.end());
+      MessageReply answer;
+      answer.replyOffset = result.reply.size();
+      answer.replyBytes = reply.size();
+      answer.end = ReplyEnd::Quiet;
+      answer.firstByte = 100us;
+      result.reply += reply;
+      result.replyBytes += reply.size();
+      result.messages.push_back(answer);
+    }
+    result.end = ConnectionEnd::OrderlyClose;
+    auto input = joinConversation(sent);
+    std::array<std::uint8_t, kFeedbackCounters> counters{};
+    recordReplyFeatures(any, net::Bytes(input.data(), input.size()), result, counters);
+    return counters;
+  };
+  // An echo of any bytes is the same feature set (the reply lengths' class aside: kept equal here).
+  CHECK(features({{"abcdef", "abcdef"}}) == features({{"zyxwvu", "zyxwvu"}}));
+  CHECK(features({{"ab", "ab"}, {"GET x", "GET x"}}) == features({{"qq", "qq"}, {"\x01\x02\x03", "\x01\x02\x03"}}));
+  // A reply of its own is told apart from an echo, and from another reply.
+  CHECK(features({{"abcdef", "abcdef"}}) != features({{"abcdef", "+OK\r\n"}}));
+  CHECK(features({{"PING", "+PONG\r\n"}}) != features({{"PING", "-ERR x\r\n"}}));
+  // Only the message's own bytes count: the same reply to another message is not an echo.
+  CHECK(features({{"abcdef", "abcdef"}}) != features({{"zyxwvu", "abcdef"}}));
+}
+
 TEST_CASE("one conversation with a loopback line server: each message's reply, then its close after the FIN",
           "[unit][conversation]") {
   auto listener = net::bindEndpoint(*net::parseEndpoint("tcp://127.0.0.1:0"));
