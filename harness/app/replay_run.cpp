@@ -93,9 +93,9 @@ Expected<void, std::string> checkReproducerFiles(const std::string& path) {
 
 // blackbox::expandReproducerPaths, whose folder walk throws on an entry it cannot stat (a link to itself):
 // that is bad input naming the entry, not an exception out of main (exit 134).
-Expected<std::vector<std::string>, std::string> expandPath(const std::string& path) {
+Expected<std::vector<std::string>, std::string> expandPaths(const std::vector<std::string>& paths) {
   try {
-    return blackbox::expandReproducerPaths({path});
+    return blackbox::expandReproducerPaths(paths);
   } catch (const std::filesystem::filesystem_error& error) {
     return Unexpected{fmt::format("{}: {}", error.path1().string(), SysError{error.code().value(), "stat"}.describe())};
   }
@@ -125,13 +125,15 @@ Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
     // A started server's files go under TMPDIR: one that cannot take them is bad input.
     if (auto temp = TempDirectory::checkUsable(); !temp) return Unexpected{temp.error()};
   }
-  std::vector<std::string> files;
   for (const auto& path : options.paths) {
-    auto expanded = expandPath(path);
+    auto expanded = expandPaths({path});
     if (!expanded) return Unexpected{expanded.error()};
     if (expanded->empty()) return Unexpected{fmt::format("no reproducers in {}", path)};
-    files.insert(files.end(), expanded->begin(), expanded->end());
   }
+  // All at once: a reproducer named twice (itself and its sidecar, by a glob) is replayed once.
+  auto expanded = expandPaths(options.paths);
+  if (!expanded) return Unexpected{expanded.error()};
+  std::vector<std::string> files = std::move(*expanded);
   for (const auto& file : files) {
     if (auto readable = checkReproducerFiles(file); !readable) return Unexpected{readable.error()};
     auto loaded = blackbox::loadReproducer(file);

@@ -6,13 +6,23 @@
 
 #include "base/errno_names.h"
 #include "blackbox/conversation_exchange.h"
+#include "blackbox/sanitizer_report.h"
 
 namespace sockspec::blackbox {
 
 namespace {
 
-Finding exitFinding(const std::string& how) {
-  return Finding{FindingKind::Crash, fmt::format("target {}", how), fmt::format("crash: {}", how)};
+// How much of a crashed server's output is searched for its sanitizer report: more than one report's usual
+// size (a deep stack with its shadow bytes is ~10 KiB).
+constexpr std::size_t kOutputSearched = 64 * 1024;
+
+// A server that ended: how, and with the sanitizer report it printed, when it printed one, what it found
+// (two crashes of one exit status are told apart by their reports' places).
+Finding exitFinding(process::TargetSession& target, const std::string& how) {
+  auto report = findSanitizerReport(target.rawOutputTail(kOutputSearched));
+  if (!report) return Finding{FindingKind::Crash, fmt::format("target {}", how), fmt::format("crash: {}", how)};
+  return Finding{FindingKind::Crash, fmt::format("target {}: {}", how, report->summary),
+                 fmt::format("crash: {}", report->key), report->text};
 }
 
 // How the server we started ended, waiting up to `grace` in slices, so that an interrupt cuts the wait short.
@@ -37,7 +47,7 @@ std::optional<Finding> probeFinding(process::TargetSession& target, const FuzzPr
   if (answer.interrupted) return std::nullopt;
   if (answer.connectFailure) return judgeConnectFailure(target, *answer.connectFailure, limits);
   if (answer.replyBytes != 0 || answer.end == ConnectionEnd::OrderlyClose) return std::nullopt;
-  if (auto how = endedWithin(target, kExitGrace, limits)) return exitFinding(*how);
+  if (auto how = endedWithin(target, kExitGrace, limits)) return exitFinding(target, *how);
   if (answer.error && answer.error->code == ECONNREFUSED) {
     return Finding{FindingKind::Crash, fmt::format("target stopped accepting: the probe got {}", answer.error->describe()),
                    "crash: stopped accepting (ECONNREFUSED)"};
@@ -57,7 +67,7 @@ std::optional<Finding> judgeConversation(process::TargetSession& target, const F
   bool staysOpen = result.end == ConnectionEnd::StillOpen && last == ReplyEnd::Awaited;
   bool unanswered = datagram && result.end == ConnectionEnd::StillOpen && last == ReplyEnd::None;  // no close
   if (auto how = endedWithin(target, staysOpen || unanswered ? kExitGrace : std::chrono::milliseconds(0), limits))
-    return exitFinding(*how);
+    return exitFinding(target, *how);
   // A close or reset with the last message unanswered may be the server's death: its sockets are closed
   // (exit_files(), kernel/exit.c) before its exit can be seen. Its exit is waited for only when it has
   // begun (TargetSession::commandExiting), where waiting kExitGrace after every such close would cost
@@ -66,7 +76,7 @@ std::optional<Finding> judgeConversation(process::TargetSession& target, const F
                           (result.end == ConnectionEnd::Reset || result.messages.empty() ||
                            result.messages.back().replyBytes == 0);
   if (closedUnanswered && target.commandExiting()) {
-    if (auto how = endedWithin(target, kExitGrace, limits)) return exitFinding(*how);
+    if (auto how = endedWithin(target, kExitGrace, limits)) return exitFinding(target, *how);
   }
   if (datagram && result.end == ConnectionEnd::Reset && result.error && result.error->code == ECONNREFUSED) {
     return Finding{FindingKind::Crash, "target stopped accepting: its port refused a datagram (ECONNREFUSED)",
@@ -112,7 +122,7 @@ std::string_view findingKindName(FindingKind kind) {
 Finding judgeConnectFailure(process::TargetSession& target, const net::EndpointFailure& failure,
                             const ExchangeLimits& limits) {
   // A server that died refuses at once; give it the hang timeout to show up as exited.
-  if (auto how = endedWithin(target, limits.hangTimeout, limits)) return exitFinding(*how);
+  if (auto how = endedWithin(target, limits.hangTimeout, limits)) return exitFinding(target, *how);
   return Finding{
       FindingKind::Crash, fmt::format("target stopped accepting: {}", failure.describe()),
       fmt::format("crash: stopped accepting ({}: {})", failure.error.call, errnoName(failure.error.code))};
@@ -126,7 +136,7 @@ std::optional<Finding> judgeExchange(process::TargetSession& target, const FuzzP
   // A reset or a reply cut short is how a crash looks from the socket: wait a moment for the exit status.
   bool suspicious = result.end == ConnectionEnd::Reset || !complete;
   if (auto how = endedWithin(target, suspicious ? kExitGrace : std::chrono::milliseconds(0), limits))
-    return exitFinding(*how);
+    return exitFinding(target, *how);
   if (result.end == ConnectionEnd::StillOpen && !complete) {
     return Finding{FindingKind::Hang,
                    fmt::format("no reply and no close within {} ms ({})", limits.hangTimeout.count(),

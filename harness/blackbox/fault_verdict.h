@@ -27,6 +27,7 @@ struct Finding {
   FindingKind kind = FindingKind::Crash;
   std::string detail;  // for people: "target killed by SIGABRT", "no reply and no close within 1000 ms ..."
   std::string signature;  // what makes two findings the same: the kind and how the server failed, no ports
+  std::string report = {};  // a crash: the sanitizer report the server printed (sanitizer_report.h), if any
 };
 
 // How long a server that reset or cut a connection short gets to be seen exiting: the kernel closes a dying

@@ -277,7 +277,7 @@ std::size_t filesIn(const std::string& folder, std::size_t most) {
   // Bounded by `most`.
   for (std::filesystem::directory_iterator it(folder, error), end; !error && it != end && count < most;
        it.increment(error)) {
-    count += it->is_regular_file(error) ? 1 : 0;
+    if (it->is_regular_file(error)) ++count;
   }
   return count;
 }

@@ -67,6 +67,7 @@ Expected<SavedReproducer, std::string> saveReproducer(const std::string& directo
       {"replay",
        fmt::format("sockspec replay {} --service {} {}", path.string(), info.service, info.replayOptions)},
   };
+  if (!info.finding.report.empty()) sidecar["sanitizer_report"] = info.finding.report;
   std::string_view bytes(reinterpret_cast<const char*>(input.data()), input.size());
   // Whole or not at all, and never replacing what is not a file (base/output_file.h).
   if (auto written = writeOutputFile(path.string(), bytes); !written) return Unexpected{written.error()};
@@ -111,7 +112,11 @@ Expected<std::vector<std::string>, std::string> expandReproducerPaths(const std:
     auto status = fs::status(given, error);
     if (error || !fs::exists(status)) return Unexpected{fmt::format("{}: no such file or folder", given)};
     if (!fs::is_directory(status)) {
-      files.push_back(given);
+      // A sidecar named where its reproducer was meant (`replay art/crash-*` names both): the reproducer, once.
+      fs::path reproducer = fs::path(given).replace_extension();
+      bool sidecar = isSidecar(given) && fs::is_regular_file(reproducer, error);
+      std::string file = sidecar ? reproducer.string() : given;
+      if (std::find(files.begin(), files.end(), file) == files.end()) files.push_back(file);
       continue;
     }
     std::vector<std::string> inFolder;

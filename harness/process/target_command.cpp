@@ -250,6 +250,12 @@ std::optional<std::string> TargetCommand::describeExit() {
 }
 
 std::string TargetCommand::outputTail(std::size_t maxBytes) const {
+  std::string text = rawOutputTail(maxBytes);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return escapeForDisplay(text, maxBytes);
+}
+
+std::string TargetCommand::rawOutputTail(std::size_t maxBytes) const {
   if (!m_directory) return {};
   std::ifstream file(m_directory->path() + "/output", std::ios::binary);
   if (!file) return {};
@@ -259,8 +265,8 @@ std::string TargetCommand::outputTail(std::size_t maxBytes) const {
   file.seekg(static_cast<std::streamoff>(start));
   std::string text(size - start, '\0');
   file.read(text.data(), static_cast<std::streamsize>(text.size()));
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  return escapeForDisplay(text, maxBytes);
+  text.resize(static_cast<std::size_t>(std::max<std::streamsize>(file.gcount(), 0)));
+  return text;
 }
 
 std::uintmax_t TargetCommand::outputSize() const {

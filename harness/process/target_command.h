@@ -88,6 +88,8 @@ class TargetCommand {
   std::optional<std::string> describeExit();
   // The last `maxBytes` of what it wrote to stdout and stderr (kept in a file while it runs).
   std::string outputTail(std::size_t maxBytes = 1000) const;
+  // The same as written: any bytes, for a parser (blackbox/sanitizer_report.h), never for a console.
+  std::string rawOutputTail(std::size_t maxBytes) const;
   // How many bytes of its output are kept now: never more than tree_supervisor.h's kOutputLimit (and the
   // line that says earlier output was dropped).
   std::uintmax_t outputSize() const;

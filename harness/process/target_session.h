@@ -77,6 +77,11 @@ class TargetSession {
   // closes its sockets (exit_files(), kernel/exit.c) before its exit status can be had, so a close that may
   // be its death is checked here at once. False for a server we did not start.
   bool commandExiting() const;
+  // The last `maxBytes` of what the server we started (its latest start) wrote to stdout and stderr, as
+  // written; empty for a server we did not start.
+  std::string rawOutputTail(std::size_t maxBytes) const {
+    return m_command ? m_command->rawOutputTail(maxBytes) : std::string();
+  }
   // Whether a new connection is accepted within the probe timeout; the failure otherwise.
   std::optional<net::EndpointFailure> probe() const;
   // Stops the server we started and starts it again (on a fresh port when the URL says {port}).

@@ -24,9 +24,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The victim built with AddressSanitizer for its overflow fault (a report to carry), the plain one else.
 std::string victim(const std::string& protocol, bool udp, const std::string& fault) {
-  return std::string(SOCKSPEC_FUZZ_VICTIM_BINARY) + " --port {port} --protocol " + protocol + (udp ? " --udp" : "") +
-         " --fault " + fault;
+  std::string binary = fault == "overflow-after-login" ? SOCKSPEC_FUZZ_VICTIM_ASAN_BINARY : SOCKSPEC_FUZZ_VICTIM_BINARY;
+  return binary + " --port {port} --protocol " + protocol + (udp ? " --udp" : "") + " --fault " + fault;
 }
 
 // One binary frame: [u16 length][type][payload], length counting the type byte (fuzz_victim_server.cpp).
@@ -44,7 +45,7 @@ std::vector<std::string> seedsFor(const std::string& protocol, const std::string
   std::vector<std::string> seeds = line ? std::vector<std::string>{"PING\n", "LOGIN admin\n", "SET a b\n", "GET a\n"}
                                         : std::vector<std::string>{frame(1, ""), frame(2, "admin"), frame(3, std::string("a\0b", 3)),
                                                                    frame(4, "a")};
-  if (fault == "crash-after-login") seeds.push_back(line ? "LOGIN admin\n" + kSeparator + "STAT\n" : frame(2, "admin") + kSeparator + frame(5, ""));
+  if (fault == "crash-after-login" || fault == "overflow-after-login") seeds.push_back(line ? "LOGIN admin\n" + kSeparator + "STAT\n" : frame(2, "admin") + kSeparator + frame(5, ""));
   if (fault == "hang-on-command") seeds.push_back(line ? "GET loop\n" : frame(4, "loop"));
   if (fault == "stop-accepting") seeds.push_back(line ? "QUIT now\n" : frame(6, "now"));
   if (fault == "leak-fd") seeds.push_back(line ? "SET leak 1\n" : frame(3, std::string("leak\0" "1", 6)));
@@ -103,6 +104,13 @@ void findOnceAndReplay(const Case& found) {
   CHECK(sidecar.at("service") == "any");
   CHECK(sidecar.at("signature").get<std::string>().rfind(signature, 0) == 0);
   CHECK(run.out.rfind(kind + " " + files[0], 0) == 0);  // stdout: one line for it
+  if (fault == "overflow-after-login") {
+    // The server's own report: its summary in the detail, its place in the signature, all of it in the sidecar.
+    CHECK(sidecar.at("detail").get<std::string>().find(": AddressSanitizer: heap-buffer-overflow ") != std::string::npos);
+    CHECK(sidecar.at("signature").get<std::string>().find("fuzz_victim_server.cpp:") != std::string::npos);
+    CHECK(sidecar.at("sanitizer_report").get<std::string>().find("SUMMARY: AddressSanitizer: heap-buffer-overflow") !=
+          std::string::npos);
+  }
 
   std::vector<std::string> replay{"replay", files[0], "--probe", probe};
   replay.insert(replay.end(), target.begin(), target.end());
@@ -122,6 +130,14 @@ TEST_CASE("fuzz --service any finds a crash behind LOGIN then STAT once, and rep
   findOnceAndReplay(GENERATE(Case{"line", false, "crash-after-login", "crash", "crash: killed by SIGABRT"},
                              Case{"binary", false, "crash-after-login", "crash", "crash: killed by SIGABRT"},
                              Case{"line", true, "crash-after-login", "crash", "crash: killed by SIGABRT"}));
+}
+
+TEST_CASE("fuzz --service any names a crash by the sanitizer report the server printed, and replay reproduces it",
+          "[live][fuzz]") {
+  findOnceAndReplay(GENERATE(Case{"line", false, "overflow-after-login", "crash",
+                                  "crash: AddressSanitizer: heap-buffer-overflow fuzz_victim_server.cpp:"},
+                             Case{"binary", true, "overflow-after-login", "crash",
+                                  "crash: AddressSanitizer: heap-buffer-overflow fuzz_victim_server.cpp:"}));
 }
 
 TEST_CASE("fuzz --service any finds a server hung by one command once, and replay reproduces it 10 of 10",

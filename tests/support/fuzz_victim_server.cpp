@@ -22,6 +22,8 @@
 // A UDP datagram whose replies would outgrow one datagram (65507 bytes) is answered up to that point only.
 // --fault makes it wrong in one way, reachable only through its trigger:
 //   crash-after-login  STAT on a connection (UDP: from a sender) that is logged in calls abort()
+//   overflow-after-login  the same STAT reads one byte past a heap block: built with -fsanitize=address
+//                      (sockspec-test-fuzz-victim-asan), a heap-buffer-overflow report and exit; plain, unnoticed
 //   hang-on-command    GET of the key "loop" sleeps until SIGTERM/SIGINT: nothing is read or accepted again
 //   leak-fd            every SET of the key "leak" opens /dev/null and never closes it (still answered)
 //   stop-accepting     QUIT with the argument "now" (binary: payload "now") is answered, then the listening
@@ -65,7 +67,7 @@ constexpr std::size_t kLargestReply = kMaxKeyOrValue + 16;  // a value and its f
 constexpr int kTickMs = 200;  // the longest a wait lasts before the stop flag is looked at again
 
 enum class Protocol { Line, Binary };
-enum class Fault { None, CrashAfterLogin, HangOnCommand, LeakFd, StopAccepting };
+enum class Fault { None, CrashAfterLogin, OverflowAfterLogin, HangOnCommand, LeakFd, StopAccepting };
 
 struct FaultName {
   const char* name;
@@ -74,6 +76,7 @@ struct FaultName {
 constexpr FaultName kFaults[] = {
     {"none", Fault::None},
     {"crash-after-login", Fault::CrashAfterLogin},
+    {"overflow-after-login", Fault::OverflowAfterLogin},
     {"hang-on-command", Fault::HangOnCommand},
     {"leak-fd", Fault::LeakFd},
     {"stop-accepting", Fault::StopAccepting},
@@ -93,6 +96,17 @@ volatile sig_atomic_t g_stop = 0;
 
 void onStopSignal(int) {
   g_stop = 1;
+}
+
+// One byte read past the end of an 8-byte heap block (the index is volatile, so no compiler sees it coming):
+// what AddressSanitizer reports as a heap-buffer-overflow, and a plain build reads from the block's padding.
+volatile std::size_t g_blockSize = 8;
+int readPastHeapBlock() {
+  std::size_t size = g_blockSize;
+  auto* block = new char[size]();
+  int past = static_cast<volatile char*>(block)[size];
+  delete[] block;
+  return past;
 }
 
 int die(const char* what) {
@@ -155,6 +169,7 @@ class Service {
       case Verb::Stat:
         if (!session.loggedIn) return error("login first");
         if (m_fault == Fault::CrashAfterLogin) std::abort();
+        if (m_fault == Fault::OverflowAfterLogin) (void)readPastHeapBlock();
         return {ReplyKind::Keys, {}, m_store.size()};
       case Verb::Quit:
         if (m_fault == Fault::StopAccepting && request.first == "now") m_stopRequested = true;

@@ -132,6 +132,18 @@ TEST_CASE("reproducers: named by kind and signature, the shortest kept, read bac
   auto listed = expandReproducerPaths({folder});
   REQUIRE(listed);
   CHECK(*listed == std::vector<std::string>{first->path});
+  // A shell glob names the reproducer and its sidecar: the reproducer, once, in either order.
+  auto globbed = expandReproducerPaths({first->path, first->path + ".json"});
+  REQUIRE(globbed);
+  CHECK(*globbed == std::vector<std::string>{first->path});
+  auto sidecarFirst = expandReproducerPaths({first->path + ".json", first->path});
+  REQUIRE(sidecarFirst);
+  CHECK(*sidecarFirst == std::vector<std::string>{first->path});
+  // A .json file with no reproducer beside it is taken as given (a reproducer may be named so).
+  testing::writeFileOrFail(folder + "/lonely.json", "x");
+  auto lonely = expandReproducerPaths({folder + "/lonely.json"});
+  REQUIRE(lonely);
+  CHECK(*lonely == std::vector<std::string>{folder + "/lonely.json"});
 
   testing::writeFileOrFail(first->path + ".json", "{not json");
   auto broken = loadReproducer(first->path);
