@@ -1,42 +1,25 @@
 #include "app/fuzz_run.h"
 
 #include "app/fuzz_seeds.h"
+#include "app/fuzz_workers.h"
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include <fmt/format.h>
 
-#include "base/exit_codes.h"
-#include "base/file_bytes.h"
 #include "base/output_folder.h"
 #include "base/shell_quote.h"
 #include "base/temp_directory.h"
 #include "blackbox/fuzz_target.h"
-#include "process/child_process.h"
 
 namespace sockspec::app {
 
 namespace {
 
-// Beyond --max-time, what the worker may take to stop: the last exchange, libFuzzer's final report, and
-// stopping the target (its SIGTERM grace).
-constexpr auto kWorkerGrace = std::chrono::seconds(20);
-// After an interrupt, what the worker may take to write its state and stop its target before it is killed
-// (its target's supervisor then stops the server by itself): the command must end within 1 s.
-constexpr auto kInterruptGrace = std::chrono::milliseconds(800);
-// How often the parent looks at the interrupt flag while the worker runs.
-constexpr auto kWatchEvery = std::chrono::milliseconds(20);
-
 FuzzFailure usage(std::string message) { return {FuzzFailure::Kind::Usage, std::move(message)}; }
 FuzzFailure internal(std::string message) { return {FuzzFailure::Kind::Internal, std::move(message)}; }
-
-// The last `maxBytes` of a log, or nothing when it cannot be read (it only adds to another message).
-std::string fileTail(const std::string& path, std::size_t maxBytes) {
-  auto text = readFileBytes(path);
-  if (!text) return {};
-  return text->size() > maxBytes ? text->substr(text->size() - maxBytes) : *text;
-}
 
 // The URL with a port standing in for {port}: enough to tell its transport.
 std::string withAnyPort(std::string url) {
@@ -82,6 +65,19 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
   if (auto problem = options.target.problem("the server to fuzz", options.given)) return Unexpected{usage(*problem)};
   auto protocol = blackbox::makeFuzzProtocol(options.service, options.replyEnd, options.reply, options.probe);
   if (!protocol) return Unexpected{usage(protocol.error())};
+  if (options.jobs < 1 || options.jobs > kMaxJobs) {
+    return Unexpected{usage(fmt::format("--jobs {}: expected 1 to {} (workers, each with a server of its own)",
+                                        options.jobs, kMaxJobs))};
+  }
+  if (options.jobs > 1 && options.target.command.empty()) {
+    return Unexpected{usage("--jobs goes with --target-cmd: each worker starts a server of its own (a server "
+                            "sockspec does not start cannot be restarted after a finding)")};
+  }
+  if (options.jobs > 1 && options.target.spec().url.find(process::kPortPlaceholder) == std::string::npos) {
+    return Unexpected{usage(fmt::format("--jobs {} needs {{port}} in --target: each worker's server listens on a "
+                                        "port of its own (--target {})",
+                                        options.jobs, options.target.url))};
+  }
   if (options.maxFindings < 0) {
     return Unexpected{usage(fmt::format("--max-findings {}: expected 0 (fuzz until --max-time) or more",
                                         options.maxFindings))};
@@ -117,64 +113,35 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
 
   auto work = TempDirectory::create("fuzz");
   if (!work) return Unexpected{internal("cannot make a temporary folder: " + work.error())};
-  blackbox::FuzzWorkerOptions worker = workerOptions(options, *protocol, artifacts->path(), work->path());
-  if (auto written = writeFuzzSeeds(*seeds, worker); !written) {
+  std::size_t jobs = static_cast<std::size_t>(options.jobs);  // checked: 1 or more
+  blackbox::FuzzWorkerOptions first = workerOptions(options, *protocol, artifacts->path(), work->path());
+  if (jobs > 1) first.sharedCorpus = work->path() + "/corpus";
+  if (auto written = writeFuzzSeeds(*seeds, first); !written) {
     return Unexpected{internal("the seeds: " + written.error())};
   }
   for (const auto& note : seeds->notes) std::fprintf(stderr, "sockspec fuzz: %s\n", note.c_str());
-  if (auto written = blackbox::writeWorkerOptions(worker); !written) {
-    return Unexpected{internal("the fuzzing worker's options: " + written.error())};
-  }
-  FuzzOutcome outcome;
-  auto stop = [&] { return stopRequested != nullptr && *stopRequested != 0; };
-  if (stop()) {
-    outcome.interrupted = true;  // before anything was started: nothing to stop, nothing tried
-    return outcome;
-  }
-  process::SpawnOptions spawn;
-  spawn.captureStdout = false;  // the worker prints progress to the inherited stderr
-  auto child = process::ChildProcess::spawn({"/proc/self/exe", "fuzz-worker", work->path()}, spawn);
-  if (!child) {
-    return Unexpected{internal("starting the fuzzing worker: " + child.error())};
-  }
-
-  Deadline deadline = Deadline::after(std::chrono::seconds(options.maxTimeSeconds) + kWorkerGrace);
-  std::optional<process::ExitStatus> ended;
-  // Bounded by the deadline.
-  while (!ended && !deadline.expired() && !stop()) {
-    ended = child->wait(Deadline::after(kWatchEvery).orEarlier(deadline));
-  }
-  outcome.interrupted = stop();
-  if (!ended && outcome.interrupted) {
-    // The worker is in a process group of its own, which Ctrl-C does not reach: pass the signal on.
-    child->signal(static_cast<int>(*stopRequested));
-    ended = child->wait(Deadline::after(kInterruptGrace));
-    if (!ended) {
-      outcome.warning = fmt::format("the fuzzing worker did not stop within {} ms of the interrupt; killed it",
-                                    kInterruptGrace.count());
-      ended = child->kill();
+  // With --jobs, each worker in a folder of its own under the run's, all sharing the seeded corpus.
+  std::vector<blackbox::FuzzWorkerOptions> workers(jobs, first);
+  for (std::size_t i = 0; i < jobs; ++i) {
+    blackbox::FuzzWorkerOptions& worker = workers[i];
+    worker.worker = i + 1;
+    worker.workers = jobs;
+    if (jobs > 1) {
+      worker.workDir = fmt::format("{}/worker-{}", work->path(), i + 1);
+      std::error_code error;
+      std::filesystem::create_directory(worker.workDir, error);
+      if (error) return Unexpected{internal(fmt::format("{}: {}", worker.workDir, error.message()))};
+      // The same --seed gives the same run; each worker its own sequence of it.
+      if (options.seed != 0) worker.seed = options.seed + static_cast<std::uint32_t>(i);
+    }
+    if (auto written = blackbox::writeWorkerOptions(worker); !written) {
+      return Unexpected{internal("the fuzzing worker's options: " + written.error())};
     }
   }
-  if (!ended) {
-    outcome.warning = "the fuzzing worker overran --max-time; stopped it";
-    ended = child->terminate(std::chrono::milliseconds(2000));
-  }
-  if (!outcome.interrupted && ended->exited && ended->code == kExitUsage) {
+  auto outcome = runFuzzWorkers(workers, options.maxTimeSeconds, first.maxFindings, stopRequested);
+  if (!outcome && outcome.error().kind == FuzzFailure::Kind::UsageReported) {
     artifacts->removeIfUnused();  // the target could not be started: nothing was fuzzed
-    return Unexpected{FuzzFailure{FuzzFailure::Kind::UsageReported, {}}};  // it said why
   }
-  auto state = blackbox::readFuzzState(worker.stateFile());
-  bool clean = ended->exited && ended->code == kExitOk;
-  // Interrupted before the worker wrote its first state (it writes one at once): it had done nothing.
-  if (!state && outcome.interrupted) state = blackbox::FuzzState{};
-  if (!state || (!clean && !outcome.interrupted && state->findings.empty())) {
-    return Unexpected{internal(fmt::format("the fuzzing worker failed ({}); the engine's last words:\n{}",
-                                           ended->describe(), fileTail(worker.engineLog(), 2000)))};
-  }
-  if (!clean && !outcome.interrupted) {
-    outcome.warning = fmt::format("the fuzzing worker ended with {}; findings so far follow", ended->describe());
-  }
-  outcome.state = std::move(*state);
   return outcome;
 }
 

@@ -1,10 +1,9 @@
 // `sockspec fuzz`, the parent's side: checks the options, reaches an already-running target once (an
-// unreachable one is bad input before any fuzzing), writes the worker's options into a private work folder,
-// starts the worker (`sockspec fuzz-worker DIR`, blackbox/fuzz_engine.h) and watches it until --max-time, an
-// interrupt or its end, then reads its last FuzzState. The worker is a separate process because libFuzzer
-// installs signal handlers and calls exit() when done. An interrupt is passed on to the worker, which writes
-// its state and stops its target within a fraction of a second (killed after kInterruptGrace otherwise);
-// DIR, with the target's files in it, is removed before this returns.
+// unreachable one is bad input before any fuzzing), writes the seeds and each worker's options into a
+// private work folder, and runs the workers (`sockspec fuzz-worker DIR`, blackbox/fuzz_engine.h; one, or
+// --jobs of them, app/fuzz_workers.h) until --max-time, an interrupt or their end, then reads their last
+// FuzzStates as one. A worker is a separate process because libFuzzer installs signal handlers and calls
+// exit() when done. The work folder, with the targets' files in it, is removed before this returns.
 #pragma once
 
 #include <csignal>
@@ -19,6 +18,9 @@
 #include "blackbox/fuzz_worker_state.h"
 
 namespace sockspec::app {
+
+// The most workers --jobs starts: each runs a server too.
+inline constexpr int kMaxJobs = 64;
 
 // What the command line said, word for word.
 struct FuzzOptions {
@@ -36,6 +38,7 @@ struct FuzzOptions {
   std::size_t maxLength = 4096;
   long long maxFindings = 0;  // 0: until --max-time (signed, so that -1 is seen and refused)
   bool noShrink = false;
+  int jobs = 1;  // --jobs: workers, each with its own server (fuzz_workers.h)
   std::set<std::string> given;  // the options the command line named ("--max-findings")
 };
 

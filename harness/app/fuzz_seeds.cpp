@@ -13,6 +13,7 @@
 #include "base/sys_error.h"
 #include "blackbox/conversation.h"
 #include "blackbox/fuzz_dictionary.h"
+#include "blackbox/service_model.h"
 #include "capture/flow_messages.h"
 
 namespace sockspec::app {
@@ -147,6 +148,17 @@ Expected<void, std::string> writeFuzzSeeds(const FuzzSeeds& seeds, blackbox::Fuz
   for (std::size_t i = 0; i < seeds.inputs.size(); ++i) {
     const auto& input = seeds.inputs[i];
     std::string path = fmt::format("{}/given-{}", folder, i);
+    if (auto written = writeOutputFile(path, std::string_view(reinterpret_cast<const char*>(input.data()), input.size()));
+        !written) {
+      return Unexpected{written.error()};
+    }
+  }
+  // The service's own seeds beside the user's (blackbox/service_model.h): written here, once, where every
+  // worker of --jobs reads them.
+  auto builtIn = blackbox::seedInputs(worker.protocol);
+  for (std::size_t i = 0; i < builtIn.size(); ++i) {
+    const auto& input = builtIn[i];
+    std::string path = fmt::format("{}/seed-{}", folder, i);
     if (auto written = writeOutputFile(path, std::string_view(reinterpret_cast<const char*>(input.data()), input.size()));
         !written) {
       return Unexpected{written.error()};

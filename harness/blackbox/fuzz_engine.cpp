@@ -84,7 +84,10 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 }
 
 void say(const std::string& line) {
-  std::string text = "sockspec fuzz: " + line + "\n";
+  const FuzzWorkerOptions& options = worker().options;
+  std::string text = options.workers > 1
+                         ? fmt::format("sockspec fuzz [{}/{}]: {}\n", options.worker, options.workers, line)
+                         : "sockspec fuzz: " + line + "\n";
   // Progress for people; a failed write (stderr closed) is not worth stopping the fuzzer for.
   (void)!::write(worker().progressFd, text.data(), text.size());
 }
@@ -282,23 +285,6 @@ std::size_t filesIn(const std::string& folder, std::size_t most) {
   return count;
 }
 
-// The seed corpus in workDir/corpus, beside the user's seeds the parent put there; libFuzzer adds what it
-// finds there too (the folder goes with the run).
-Expected<std::string, std::string> writeSeeds(const FuzzWorkerOptions& options) {
-  std::string folder = options.corpusDir();
-  std::error_code error;
-  std::filesystem::create_directories(folder, error);
-  if (error) return Unexpected{fmt::format("{}: {}", folder, error.message())};
-  int index = 0;
-  for (const auto& seed : seedInputs(options.protocol)) {
-    std::string path = fmt::format("{}/seed-{}", folder, index++);
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(seed.data()), static_cast<std::streamsize>(seed.size()));
-    if (!out) return Unexpected{fmt::format("{}: cannot write it", path)};
-  }
-  return folder;
-}
-
 }  // namespace
 
 void runFuzzWorker(const FuzzWorkerOptions& options) {
@@ -333,14 +319,12 @@ void runFuzzWorker(const FuzzWorkerOptions& options) {
     if (worker().target) (void)worker().target->stop();
   });
 
-  auto corpus = writeSeeds(options);
-  if (!corpus) {
-    say("the seed corpus: " + corpus.error());
-    std::exit(kExitInternal);
-  }
+  // The parent wrote the seeds there (app/fuzz_seeds.h); libFuzzer adds what it finds (and, with --jobs,
+  // reads what the other workers found there every second: its -reload).
+  std::string corpus = options.corpusDir();
   // libFuzzer runs an empty input, then each seed, before it mutates (compiler-rt FuzzerLoop.cpp,
   // ReadAndExecuteSeedCorpora): those are the inputs the leak watch judges alone (leak_watch.h).
-  w.leaks.checkFirstAlone(1 + filesIn(*corpus, LeakWatch::kCheckedAlone));
+  w.leaks.checkFirstAlone(1 + filesIn(corpus, LeakWatch::kCheckedAlone));
   // libFuzzer's own output goes to a log in the work folder; progress lines keep the original stderr.
   w.progressFd = ::fcntl(2, F_DUPFD_CLOEXEC, 3);
   std::string log = options.engineLog();
@@ -367,7 +351,7 @@ void runFuzzWorker(const FuzzWorkerOptions& options) {
       // Interrupts are ours (above): libFuzzer's handlers would _Exit() at once, leaving the target running.
       "-handle_int=0",
       "-handle_term=0",
-      *corpus,
+      corpus,
   };
   if (options.seed != 0) arguments.insert(arguments.begin() + 1, fmt::format("-seed={}", options.seed));
   if (!options.dictionary.empty()) arguments.insert(arguments.begin() + 1, "-dict=" + options.dictionary);

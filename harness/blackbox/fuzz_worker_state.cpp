@@ -1,5 +1,6 @@
 #include "blackbox/fuzz_worker_state.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -106,7 +107,10 @@ Expected<void, std::string> writeWorkerOptions(const FuzzWorkerOptions& options)
              {"max_length", options.maxLength},
              {"max_findings", options.maxFindings},
              {"progress_every_ms", options.progressEvery.count()},
-             {"no_shrink", options.noShrink}};
+             {"no_shrink", options.noShrink},
+             {"worker", options.worker},
+             {"workers", options.workers},
+             {"shared_corpus", options.sharedCorpus}};
   return writeJsonWhole(value, options.optionsFile());
 }
 
@@ -134,6 +138,9 @@ Expected<FuzzWorkerOptions, std::string> readWorkerOptions(const std::string& wo
     options.maxFindings = value->at("max_findings").get<std::size_t>();
     options.progressEvery = std::chrono::milliseconds(value->at("progress_every_ms").get<std::int64_t>());
     options.noShrink = value->at("no_shrink").get<bool>();
+    options.worker = value->at("worker").get<std::size_t>();
+    options.workers = value->at("workers").get<std::size_t>();
+    options.sharedCorpus = value->at("shared_corpus").get<std::string>();
   } catch (const json::exception& error) {
     return Unexpected{fmt::format("{}: {}", options.optionsFile(), error.what())};
   }
@@ -189,6 +196,35 @@ Expected<FuzzState, std::string> readFuzzState(const std::string& path) {
     return Unexpected{fmt::format("{}: {}", path, error.what())};
   }
   return state;
+}
+
+FuzzState mergeFuzzStates(const std::vector<FuzzState>& states) {
+  FuzzState merged;
+  std::vector<const FuzzFindingRecord*> found;
+  for (const auto& state : states) {
+    merged.execs += state.execs;
+    merged.seconds = std::max(merged.seconds, state.seconds);
+    merged.restarts += state.restarts;
+    merged.messages += state.messages;
+    merged.restEnds += state.restEnds;
+    for (const auto& finding : state.findings) found.push_back(&finding);
+    if (!state.stopped.empty() && merged.stopped.find(state.stopped) == std::string::npos) {
+      merged.stopped += (merged.stopped.empty() ? "" : "; ") + state.stopped;
+    }
+  }
+  // In the order found, whichever worker found it.
+  std::stable_sort(found.begin(), found.end(),
+                   [](const FuzzFindingRecord* a, const FuzzFindingRecord* b) { return a->seconds < b->seconds; });
+  for (const FuzzFindingRecord* finding : found) {
+    if (auto* known = merged.findingWith(finding->signature)) {
+      known->hits += finding->hits;
+      // A worker that found it later may have saved it where the first could not.
+      if (!known->saveError.empty() && finding->saveError.empty()) known->saveError.clear();
+      continue;
+    }
+    merged.findings.push_back(*finding);
+  }
+  return merged;
 }
 
 }  // namespace sockspec::blackbox

@@ -31,11 +31,17 @@ struct FuzzWorkerOptions {
   std::chrono::milliseconds progressEvery{2000};
   bool noShrink = false;  // save findings as found, without shrinking them first
   std::string dictionary;  // libFuzzer's -dict: the user's and the learned entries in one file ("" none)
+  // --jobs: this worker's number (from 1) and how many there are. With more than one, each has its own
+  // target and work folder, and they share one corpus folder (libFuzzer writes what it finds there and
+  // reads what the others wrote every second, its -reload).
+  std::size_t worker = 1;
+  std::size_t workers = 1;
+  std::string sharedCorpus;  // "" : corpusDir() is the work folder's own
 
   std::string optionsFile() const { return workDir + "/options.json"; }
   std::string stateFile() const { return workDir + "/state.json"; }
   std::string engineLog() const { return workDir + "/engine.log"; }
-  std::string corpusDir() const { return workDir + "/corpus"; }
+  std::string corpusDir() const { return sharedCorpus.empty() ? workDir + "/corpus" : sharedCorpus; }
 };
 
 // One finding: every input that failed the server the same way (the same signature, fault_verdict.h). The
@@ -75,5 +81,8 @@ Expected<FuzzWorkerOptions, std::string> readWorkerOptions(const std::string& wo
 Expected<void, std::string> writeFuzzState(const FuzzState& state, const std::string& path);
 // Fails naming the file and what is wrong with it (missing, not JSON, a field of the wrong type).
 Expected<FuzzState, std::string> readFuzzState(const std::string& path);
+// The states of several workers (--jobs) as one run's: counts added up, the longest time, and one finding
+// per signature (the first found, its hits added up); why each stopped early, once per reason.
+FuzzState mergeFuzzStates(const std::vector<FuzzState>& states);
 
 }  // namespace sockspec::blackbox

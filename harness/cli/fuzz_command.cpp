@@ -74,6 +74,8 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
       "  sockspec fuzz --service framed --target tcp://127.0.0.1:7000 --max-time 300 --artifacts findings/\n"
       "  sockspec fuzz --service any --probe 'PING\\r\\n' --seeds-from traffic.pcap \\\n"
       "      --artifacts findings/ --target-cmd 'redis-server --port {port} --save \"\" --appendonly no'\n"
+      "  sockspec fuzz --service any --jobs $(nproc) --max-time 600 --artifacts findings/ \\\n"
+      "      --target-cmd './my-server --port {port}'   # a worker and a server per core\n"
       "  sockspec replay findings/ --service echo --target-cmd '...'   # again, one verdict per reproducer\n"
       "Exit codes: 0 nothing found, 1 findings (reproducers written), 2 bad usage or unreachable target, "
       "3 sockspec failed (also: a reproducer could not be written), 130 interrupted (SIGINT), 143 terminated "
@@ -109,6 +111,10 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
   fuzz->add_option("--max-findings", settings->maxFindings,
                    "stop once this many distinct findings (signatures) are saved (0: fuzz until --max-time); "
                    "with --target-cmd only (a --target alone stops at the first)")
+      ->capture_default_str();
+  fuzz->add_option("--jobs", settings->jobs,
+                   "workers fuzzing at once, each with its own server started from --target-cmd on a port of "
+                   "its own ({port}), sharing one corpus; findings are counted and printed once across them")
       ->capture_default_str();
   fuzz->add_flag(
       "--no-shrink", settings->noShrink,

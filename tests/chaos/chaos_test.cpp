@@ -102,6 +102,14 @@ TEST_CASE("chaos: fuzz, finding and shrinking a crash") {
                            3000ms});
 }
 
+// Two workers, two servers: an interrupt reaches each, and neither leaves anything behind.
+TEST_CASE("chaos: fuzz --jobs 2, finding and shrinking a crash") {
+  interruptAtSeededPoints({"fuzz jobs",
+                           {"fuzz", "--service", "echo", "--jobs", "2", "--max-time", "30", "--artifacts",
+                            "{out}/artifacts", "--target-cmd", referenceServer(" --fault crash-on-bytes")},
+                           3000ms});
+}
+
 TEST_CASE("chaos: fuzz, waiting out a hang") {
   interruptAtSeededPoints({"fuzz hang",
                            {"fuzz", "--service", "echo", "--max-time", "30", "--artifacts", "{out}/artifacts",

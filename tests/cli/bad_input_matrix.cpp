@@ -269,7 +269,7 @@ void addFuzzRows(std::vector<MatrixRow>& rows) {
       {"fuzz", "--dict", "symlink-loop", joined(anyRefused, "--dict", {"{loop}"}), 2, "--dict {loop}: stat: ELOOP"},
   });
   const Args started = joined(kFuzz, "--target-cmd", {"false"});  // exits at once: exit 2 once validated
-  for (const char* option : {"--hang-timeout", "--ready-timeout", "--max-time", "--max-len", "--seed"}) {
+  for (const char* option : {"--hang-timeout", "--ready-timeout", "--max-time", "--max-len", "--seed", "--jobs"}) {
     addNumberRows(rows, "fuzz", option, refused);
   }
   rows.insert(rows.end(), {
@@ -301,6 +301,11 @@ void addFuzzRows(std::vector<MatrixRow>& rows) {
        "--max-findings goes with --target-cmd"},
       {"fuzz", "--ready-timeout", "mode", joined(refused, "--ready-timeout", {"500"}), 2,
        "--ready-timeout goes with --target-cmd"},
+      // Each worker starts a server of its own, on a port of its own.
+      {"fuzz", "--jobs", "mode", joined(refused, "--jobs", {"2"}), 2, "--jobs goes with --target-cmd"},
+      {"fuzz", "--jobs", "fixed-port", joined(joined(started, "--target", {"tcp://127.0.0.1:4444"}), "--jobs", {"2"}), 2,
+       "--jobs 2 needs {port} in --target"},
+      {"fuzz", "--jobs", "too-many", joined(started, "--jobs", {"65"}), 2, "--jobs 65: expected 1 to 64"},
   });
   const Args bare{"--service", "echo", "--target", "{refused}", "--artifacts"};
   rows.insert(rows.end(), {
@@ -415,7 +420,7 @@ const std::vector<MatrixOption>& matrixOptions() {
       {"fuzz", "--no-shrink", C::Flag},      {"fuzz", "--reply-end", C::Text},
       {"fuzz", "--reply", C::Text},          {"fuzz", "--probe", C::Text},
       {"fuzz", "--seeds", C::FileIn},        {"fuzz", "--seeds-from", C::FileIn},
-      {"fuzz", "--dict", C::FileIn},
+      {"fuzz", "--dict", C::FileIn},        {"fuzz", "--jobs", C::Number},
       {"replay", "--reply-end", C::Text},    {"replay", "--reply", C::Text},
       {"replay", "--probe", C::Text},        {"replay", "paths", C::FileIn},
       {"replay", "--target-cmd", C::Text},   {"replay", "--target", C::Text},

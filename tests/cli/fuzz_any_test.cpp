@@ -6,6 +6,7 @@
 // that hold it among ordinary requests, saved once, and reproduced by replay 10 times out of 10; the server
 // without a fault gives nothing. (Whether the mutations find a fault from ordinary seeds alone is a matter
 // of time, measured by bench/, never asserted by a timed test.)
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -156,6 +157,34 @@ TEST_CASE("fuzz --service any finds a descriptor leaked by one command once, and
           "[live][fuzz]") {
   findOnceAndReplay(GENERATE(Case{"line", false, "leak-fd", "leak", "leak: descriptors"},
                              Case{"binary", true, "leak-fd", "leak", "leak: descriptors"}));
+}
+
+TEST_CASE("fuzz --jobs 2: two workers with a server each find a crash, and it is saved and printed once",
+          "[live][fuzz]") {
+  std::string artifacts = tempFilePath("fuzz-any-jobs");
+  auto run = runSockspec({"fuzz", "--service", "any", "--jobs", "2", "--seeds",
+                          seedFolder(seedsFor("line", "crash-after-login")), "--probe", "PING\\n", "--max-time", "180",
+                          "--max-findings", "1", "--seed", "7", "--artifacts", artifacts, "--target-cmd",
+                          victim("line", false, "crash-after-login")},
+                         240s);
+  INFO(run.describe());
+  REQUIRE(run.exitedWith(1));
+  // Each worker started a server of its own, on a port of its own.
+  auto portOf = [&](const std::string& worker) {
+    auto at = run.err.find("sockspec fuzz [" + worker + "]: fuzzing ");
+    REQUIRE(at != std::string::npos);
+    auto port = run.err.find("--port ", at);
+    REQUIRE(port != std::string::npos);
+    return run.err.substr(port + 7, run.err.find(' ', port + 7) - port - 7);
+  };
+  CHECK(portOf("1/2") != portOf("2/2"));
+  // Both run the seeds first, so both may find it: one reproducer, one line, the hits of both.
+  auto files = reproducersIn(artifacts);
+  REQUIRE(files.size() == 1);
+  CHECK(run.out.rfind("crash " + files[0], 0) == 0);
+  CHECK(std::count(run.out.begin(), run.out.end(), '\n') == 1);
+  CHECK(run.err.find("stopped early: --max-findings 1 reached") != std::string::npos);
+  CHECK(run.err.find("1 findings") != std::string::npos);
 }
 
 TEST_CASE("fuzz --service any finds nothing in the victim without a fault", "[live][fuzz]") {

@@ -31,6 +31,9 @@ TEST_CASE("the worker's options round-trip through its work folder") {
   options.maxFindings = 3;
   options.progressEvery = std::chrono::milliseconds(250);
   options.noShrink = true;
+  options.worker = 3;
+  options.workers = 4;
+  options.sharedCorpus = "/tmp/run/corpus";
   REQUIRE(blackbox::writeWorkerOptions(options));
   auto read = blackbox::readWorkerOptions(options.workDir);
   REQUIRE(read);
@@ -49,6 +52,59 @@ TEST_CASE("the worker's options round-trip through its work folder") {
   CHECK(read->maxFindings == 3);
   CHECK(read->progressEvery == options.progressEvery);
   CHECK(read->noShrink);
+  CHECK(read->worker == 3);
+  CHECK(read->workers == 4);
+  CHECK(read->corpusDir() == "/tmp/run/corpus");
+  options.sharedCorpus.clear();
+  CHECK(options.corpusDir() == options.workDir + "/corpus");
+}
+
+TEST_CASE("the states of several workers merge into one run's: sums, the longest time, one finding per signature") {
+  auto finding = [](std::string signature, double seconds, std::uint64_t hits, std::string saveError = {}) {
+    blackbox::FuzzFindingRecord record;
+    record.path = "art/" + signature;
+    record.kind = "crash";
+    record.signature = std::move(signature);
+    record.seconds = seconds;
+    record.hits = hits;
+    record.saveError = std::move(saveError);
+    return record;
+  };
+  blackbox::FuzzState first;
+  first.execs = 100;
+  first.seconds = 10.5;
+  first.restarts = 2;
+  first.messages = 400;
+  first.restEnds = 300;
+  first.findings = {finding("crash: b", 4.0, 1), finding("crash: a", 2.0, 3, "disk full")};
+  first.stopped = "--max-findings 2 reached";
+  blackbox::FuzzState second;
+  second.execs = 50;
+  second.seconds = 11.0;
+  second.restarts = 1;
+  second.messages = 60;
+  second.restEnds = 6;
+  second.findings = {finding("crash: a", 1.0, 2), finding("crash: c", 9.0, 1)};
+  second.stopped = "--max-findings 2 reached";
+
+  auto merged = blackbox::mergeFuzzStates({first, second});
+  CHECK(merged.execs == 150);
+  CHECK(merged.seconds == 11.0);
+  CHECK(merged.restarts == 3);
+  CHECK(merged.messages == 460);
+  CHECK(merged.restEnds == 306);
+  REQUIRE(merged.findings.size() == 3);
+  // In the order found, whoever found it: "a" first found by the second worker, at 1.0 s, and saved by it.
+  CHECK(merged.findings[0].signature == "crash: a");
+  CHECK(merged.findings[0].seconds == 1.0);
+  CHECK(merged.findings[0].hits == 5);
+  CHECK(merged.findings[0].saveError.empty());
+  CHECK(merged.findings[1].signature == "crash: b");
+  CHECK(merged.findings[2].signature == "crash: c");
+  CHECK(merged.inputsThatFailed() == 7);
+  CHECK(merged.stopped == "--max-findings 2 reached");  // said once
+  CHECK(blackbox::mergeFuzzStates({}).execs == 0);
+  CHECK(blackbox::mergeFuzzStates({first}).findings.size() == 2);
 }
 
 TEST_CASE("the worker's state round-trips, and a damaged state file is an error naming it") {
