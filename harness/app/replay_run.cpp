@@ -145,21 +145,41 @@ Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
     }
     auto protocol = blackbox::makeFuzzProtocol(name, options.replyEnd, options.reply, options.probe);
     if (!protocol) return Unexpected{fmt::format("{}: {}", file, protocol.error())};
-    if (converting && protocol->any()) {
-      return Unexpected{fmt::format("{}: a --service any reproducer: --write-scenarios turns only echo and framed "
-                                    "ones into scenarios (a correct server's replies to it are not known)", file)};
-    }
     plan.protocols.push_back(std::move(*protocol));
     plan.reproducers.push_back(std::move(*loaded));
   }
   return plan;
 }
 
-Expected<std::vector<std::string>, ScenarioWriteFailure> writeRegressionScenarios(const ReplayPlan& plan) {
+namespace {
+
+// Writes `text` to `path` unless the same is there already: true when written, false when unchanged. A
+// different file there is bad input (never replaced), as is one that is not a regular file.
+Expected<bool, ScenarioWriteFailure> writeScenarioFile(const std::string& path, const std::string& text) {
   auto badInput = [](std::string message) { return Unexpected{ScenarioWriteFailure{std::move(message), false}}; };
+  std::error_code error;
+  if (std::filesystem::exists(path, error)) {
+    // Only a regular file is read back: a FIFO there would block the read.
+    if (!std::filesystem::is_regular_file(path, error)) {
+      return badInput(fmt::format("{} exists and is not a regular file", path));
+    }
+    auto old = readFileBytes(path);
+    if (!old) return badInput(fmt::format("{} exists and cannot be read: {}", path, old.error().describe()));
+    if (*old != text) return badInput(fmt::format("{} exists and differs: remove it to write it again", path));
+    return false;
+  }
+  // Whole or not at all (a full disk leaves no empty .scn that the next run would call "differs").
+  if (auto written = writeOutputFile(path, text); !written) {
+    return Unexpected{ScenarioWriteFailure{written.error(), true}};
+  }
+  return true;
+}
+
+}  // namespace
+
+Expected<std::vector<std::string>, ScenarioWriteFailure> writeRegressionScenarios(const ReplayPlan& plan) {
   const std::string& directory = plan.options.scenarioDirectory;  // made, if missing, by planReplay
   std::vector<std::string> lines;
-  std::error_code error;
   for (std::size_t i = 0; i < plan.reproducers.size(); ++i) {
     const auto& reproducer = plan.reproducers[i];
     blackbox::RegressionScenarioSource source;
@@ -169,24 +189,23 @@ Expected<std::vector<std::string>, ScenarioWriteFailure> writeRegressionScenario
     source.service = plan.protocols[i].kind == blackbox::FuzzProtocolKind::Echo ? proto::Service::Echo
                                                                                 : proto::Service::Framed;
     source.input = reproducer.input;
-    std::string text = blackbox::regressionScenarioText(source);
-    std::string path = fmt::format("{}/{}.scn", directory, blackbox::regressionScenarioId(source));
-    if (std::filesystem::exists(path, error)) {
-      // Only a regular file is read back: a FIFO there would block the read.
-      if (!std::filesystem::is_regular_file(path, error)) {
-        return badInput(fmt::format("{} exists and is not a regular file", path));
-      }
-      auto old = readFileBytes(path);
-      if (!old) return badInput(fmt::format("{} exists and cannot be read: {}", path, old.error().describe()));
-      if (*old != text) return badInput(fmt::format("{} exists and differs: remove it to write it again", path));
-      lines.push_back(fmt::format("{}: unchanged", path));
-      continue;
+    source.any = plan.protocols[i].any();
+    source.datagram = reproducer.datagram;
+    // replay's --probe over the run's, kept in the sidecar.
+    source.probe = !plan.protocols[i].probe.empty() ? plan.protocols[i].probe : reproducer.probe;
+    std::vector<std::pair<std::string, std::string>> files = blackbox::regressionScenarioFiles(source);
+    files.emplace_back(blackbox::regressionScenarioId(source) + ".scn", blackbox::regressionScenarioText(source));
+    // The scenario last: the files it sends from are there before it is.
+    bool allUnchanged = true;
+    for (const auto& [name, text] : files) {
+      std::string path = directory + "/" + name;
+      auto written = writeScenarioFile(path, text);
+      if (!written) return Unexpected{written.error()};
+      allUnchanged = allUnchanged && !*written;
     }
-    // Whole or not at all (a full disk leaves no empty .scn that the next run would call "differs").
-    if (auto written = writeOutputFile(path, text); !written) {
-      return Unexpected{ScenarioWriteFailure{written.error(), true}};
-    }
-    lines.push_back(fmt::format("{}: written from {}", path, reproducer.path));
+    std::string path = directory + "/" + files.back().first;
+    lines.push_back(allUnchanged ? fmt::format("{}: unchanged", path)
+                                 : fmt::format("{}: written from {}", path, reproducer.path));
   }
   return lines;
 }

@@ -196,7 +196,9 @@ void recordFinding(const Finding& finding, const std::vector<std::uint8_t>& foun
                       w.options.replayOptions,
                       w.state.execs,
                       foundAt,
-                      w.timing.waits().staysOpenIsHang};
+                      w.timing.waits().staysOpenIsHang,
+                      w.options.protocol.probe,
+                      !net::isConnectionOriented(w.target->endpoint().transport)};
   auto saved = saveReproducer(w.options.artifactsDir, input, info);
   FuzzFindingRecord record;
   record.path = reproducerPath(w.options.artifactsDir, finding);

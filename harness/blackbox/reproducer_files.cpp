@@ -68,6 +68,13 @@ Expected<SavedReproducer, std::string> saveReproducer(const std::string& directo
        fmt::format("sockspec replay {} --service {} {}", path.string(), info.service, info.replayOptions)},
   };
   if (!info.finding.report.empty()) sidecar["sanitizer_report"] = info.finding.report;
+  if (info.service == "any") {
+    // Bytes as numbers: a JSON string must be UTF-8, and a probe need not be.
+    nlohmann::json probe = nlohmann::json::array();
+    for (char byte : info.probe) probe.push_back(static_cast<std::uint8_t>(byte));
+    sidecar["probe_bytes"] = probe;
+    sidecar["datagram"] = info.datagram;
+  }
   std::string_view bytes(reinterpret_cast<const char*>(input.data()), input.size());
   // Whole or not at all, and never replacing what is not a file (base/output_file.h).
   if (auto written = writeOutputFile(path.string(), bytes); !written) return Unexpected{written.error()};
@@ -101,6 +108,17 @@ Expected<LoadedReproducer, std::string> loadReproducer(const std::string& path) 
   }
   if (auto open = sidecar.find("stays_open_is_hang"); open != sidecar.end() && open->is_boolean()) {
     loaded.staysOpenIsHang = open->get<bool>();
+  }
+  if (auto datagram = sidecar.find("datagram"); datagram != sidecar.end() && datagram->is_boolean()) {
+    loaded.datagram = datagram->get<bool>();
+  }
+  if (auto probe = sidecar.find("probe_bytes"); probe != sidecar.end() && probe->is_array()) {
+    for (const auto& byte : *probe) {
+      if (!byte.is_number_unsigned() || byte.get<std::uint64_t>() > 255) {
+        return Unexpected{fmt::format("{}: probe_bytes: expected numbers 0 to 255", sidecarPath)};
+      }
+      loaded.probe.push_back(static_cast<char>(byte.get<std::uint8_t>()));
+    }
   }
   return loaded;
 }

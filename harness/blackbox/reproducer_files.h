@@ -26,6 +26,10 @@ struct ReproducerInfo {
   // any: the server closed every conversation after the client's FIN, so staying open was a hang
   // (reply_timing.h); replay judges alike.
   bool staysOpenIsHang = false;
+  // any: the run's probe (bytes), and whether the target was a datagram one: what `replay
+  // --write-scenarios` needs to write the scenario (regression_scenario.h).
+  std::string probe = {};
+  bool datagram = false;
 };
 
 struct SavedReproducer {
@@ -48,6 +52,8 @@ struct LoadedReproducer {
   std::optional<std::string> service;  // from the sidecar, when there is one
   std::optional<std::string> kind;
   bool staysOpenIsHang = false;  // from the sidecar (ReproducerInfo)
+  std::string probe;             // from the sidecar ("" when it has none)
+  bool datagram = false;         // from the sidecar
 };
 
 // Reads a reproducer; its sidecar (path + ".json") is optional, and a malformed one is an error naming it.

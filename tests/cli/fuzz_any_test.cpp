@@ -3,7 +3,8 @@
 // behind a two-step conversation (LOGIN, then STAT), a hang on one command (GET loop), a server that stops
 // accepting after one (QUIT now) and a descriptor leaked by one (SET leak: found while the seeds are first
 // run, each judged alone, leak_watch.h). Each is found from seeds
-// that hold it among ordinary requests, saved once, and reproduced by replay 10 times out of 10; the server
+// that hold it among ordinary requests, saved once, reproduced by replay 10 times out of 10, and (but the
+// leak) turned into a scenario that fails against the faulty server and passes without the fault; the server
 // without a fault gives nothing. (Whether the mutations find a fault from ordinary seeds alone is a matter
 // of time, measured by bench/, never asserted by a timed test.)
 #include <algorithm>
@@ -121,6 +122,27 @@ void findOnceAndReplay(const Case& found) {
     REQUIRE(again.exitedWith(1));
     CHECK(again.out.find(files[0] + ": " + kind + ": ") == 0);
   }
+
+  // As a regression scenario (replay --write-scenarios, the probe from the sidecar): it fails against the
+  // faulty server and passes once it is fixed. A leak shows only over many repeats: not in one scenario.
+  if (kind == "leak") return;
+  std::string scenarios = tempFilePath("fuzz-any-scenarios");
+  auto written = runSockspec({"replay", files[0], "--write-scenarios", scenarios});
+  INFO(written.describe());
+  REQUIRE(written.exitedWith(0));
+  auto runAgainst = [&](const std::string& server) {
+    std::vector<std::string> command{"run", scenarios, "--color", "never", "--target-cmd", server};
+    if (udp) command.insert(command.end(), {"--target", "udp://127.0.0.1:{port}"});
+    return runSockspec(command);
+  };
+  auto faulty = runAgainst(victim(protocol, udp, fault));
+  INFO(faulty.describe());
+  CHECK(faulty.exitedWith(1));
+  CHECK(faulty.out.find("0 passed, 1 failed") != std::string::npos);
+  auto fixed = runAgainst(victim(protocol, udp, "none"));
+  INFO(fixed.describe());
+  CHECK(fixed.exitedWith(0));
+  CHECK(fixed.out.find("1 passed, 0 failed") != std::string::npos);
 }
 
 }  // namespace

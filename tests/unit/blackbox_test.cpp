@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "blackbox/conversation.h"
 #include "blackbox/random_block_mutation.h"
 #include "blackbox/regression_scenario.h"
 #include "blackbox/reply_feedback.h"
@@ -225,5 +226,70 @@ TEST_CASE("a reproducer becomes a scenario that sends its bytes and expects what
   SECTION("a file name the id syntax does not allow is made to fit it") {
     auto parsed = parsedRegressionScenario(proto::Service::Echo, {'x'}, "Crash 01+x");
     CHECK(parsed.id == "regression.echo.crash-01-x");
+  }
+}
+
+namespace {
+
+// The --service any scenario for `messages`, written with its side files into a folder and parsed from there
+// (a send-file step reads its file when the scenario is parsed).
+scenario::Scenario parsedAnyScenario(const std::vector<std::string>& messages, bool datagram, const std::string& probe) {
+  std::vector<std::vector<std::uint8_t>> bytes;
+  for (const auto& message : messages) bytes.emplace_back(message.begin(), message.end());
+  auto input = joinConversation(bytes);
+  RegressionScenarioSource source;
+  source.name = "crash-00000000000000bb";
+  source.path = "findings/" + source.name;
+  source.kind = "crash";
+  source.input = input;
+  source.any = true;
+  source.datagram = datagram;
+  source.probe = probe;
+  std::string folder = testing::tempFilePath("any-scenario");
+  std::filesystem::create_directories(folder);
+  for (const auto& [name, content] : regressionScenarioFiles(source)) testing::writeFileOrFail(folder + "/" + name, content);
+  std::string path = folder + "/" + regressionScenarioId(source) + ".scn";
+  std::string text = regressionScenarioText(source);
+  testing::writeFileOrFail(path, text);
+  auto parsed = scenario::parseScenarioFile(path);
+  INFO(text);
+  if (!parsed) FAIL(parsed.error().front().describe());
+  return *parsed;
+}
+
+std::vector<scenario::Verb> verbsOf(const scenario::Scenario& parsed) {
+  std::vector<scenario::Verb> verbs;
+  for (const auto& step : parsed.steps) verbs.push_back(step.verb);
+  return verbs;
+}
+
+}  // namespace
+
+TEST_CASE("an any reproducer becomes a scenario: its messages, then the server still answers the probe",
+          "[unit][blackbox]") {
+  using V = scenario::Verb;
+  SECTION("a stream: each message sent, the rest read until the close, then the probe on a new connection") {
+    auto parsed = parsedAnyScenario({"LOGIN admin\n", "", "STAT\n"}, false, "PING\n");
+    CHECK(parsed.id == "regression.any.crash-00000000000000bb");
+    CHECK(parsed.requirements == std::vector<std::string>{"target"});
+    // The empty message between sends nothing on a stream.
+    CHECK(verbsOf(parsed) == std::vector<V>{V::Socket, V::ConnectTarget, V::Send, V::Send, V::Shutdown, V::ReadEof,
+                                            V::Close, V::Socket, V::ConnectTarget, V::Send, V::Read, V::Close});
+    CHECK(bytesOfSteps(parsed, V::Send) == "LOGIN admin\nSTAT\nPING\n");
+    CHECK(parsed.steps[5].expect.kind == scenario::Expectation::Kind::Any);  // a correct reply is not known
+    CHECK(parsed.steps[10].expect.kind == scenario::Expectation::Kind::Success);  // the probe must be answered
+  }
+  SECTION("datagrams: one send each, an empty one too, a long one from a file beside the scenario") {
+    std::string longOne(600, 'x');
+    auto parsed = parsedAnyScenario({"a", "", longOne}, true, "PING");
+    CHECK(verbsOf(parsed) == std::vector<V>{V::Socket, V::ConnectTarget, V::Send, V::Send, V::SendFile, V::Close,
+                                            V::Socket, V::ConnectTarget, V::Send, V::Recv, V::Close});
+    CHECK(parsed.families == std::vector<scenario::Family>{scenario::Family::Udp4, scenario::Family::Udp6});
+    CHECK(parsed.steps[4].arguments.at(1).fileBytes == longOne);  // the file's bytes, read at parse time
+  }
+  SECTION("without a probe: only that the server still accepts") {
+    auto parsed = parsedAnyScenario({"QUIT now\n"}, false, "");
+    CHECK(verbsOf(parsed) == std::vector<V>{V::Socket, V::ConnectTarget, V::Send, V::Shutdown, V::ReadEof, V::Close,
+                                            V::Socket, V::ConnectTarget, V::Close});
   }
 }
