@@ -20,8 +20,9 @@ set -uo pipefail
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$script_dir")
-usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
-die() { echo "fuzz_any_rate: $*" >&2; exit 2; }
+bench_name=fuzz_any_rate
+# shellcheck source=bench/lib.sh
+source "$script_dir/lib.sh"
 
 seconds=20
 build=$repo/build/default
@@ -45,27 +46,7 @@ for program in "$sockspec" "$server" "$limit_program"; do
 done
 server=$(realpath "$server")
 
-work=$(mktemp -d /tmp/sockspec-fuzz-any-rate.XXXXXX)
-child=""
-cleanup() {
-  [[ -z $child ]] || kill -TERM "$child" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'echo "fuzz_any_rate: interrupted" >&2; exit 130' INT TERM
-
-# run_bounded SECONDS COMMAND...: in the background (a signal to this script is handled at once), killed by
-# timeout(1) should it overrun.
-run_bounded() {
-  local limit=$1 status=0
-  shift
-  timeout -k 5 "$limit" "$@" &
-  child=$!
-  wait "$child" || status=$?
-  child=""
-  return $status
-}
+bench_work_dir sockspec-fuzz-any-rate
 
 failed=0
 measure_limit() {  # NAME: sets limit_NAME to round trips/s ("" when it failed)

@@ -23,8 +23,9 @@ set -uo pipefail
 script_dir=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$script_dir")
 
-usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
-die() { echo "fuzz_exec_rate: $*" >&2; exit 2; }
+bench_name=fuzz_exec_rate
+# shellcheck source=bench/lib.sh
+source "$script_dir/lib.sh"
 
 seconds=20
 build=$repo/build/default
@@ -50,15 +51,7 @@ options_file=$repo/corpus/server_stream.options
 [[ -x $fuzzer ]] || die "$fuzzer is not built: cmake --preset fuzz && cmake --build --preset fuzz --target server_stream_fuzzer"
 [[ -d $corpus ]] || die "no corpus at $corpus"
 
-work=$(mktemp -d /tmp/sockspec-fuzz-rate.XXXXXX)
-child=""
-cleanup() {
-  [[ -z $child ]] || kill -TERM "$child" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'echo "fuzz_exec_rate: interrupted" >&2; exit 130' INT TERM
+bench_work_dir sockspec-fuzz-rate
 
 # children_cpu VAR: sets VAR to the user + system seconds used so far by this shell's reaped children and
 # theirs (bash's `times`, which must run in this shell, not in a $(...) subshell).
@@ -68,16 +61,11 @@ children_cpu() {
     split($i, p, "m"); sub("s", "", p[2]); t += p[1] * 60 + p[2] } printf "%.3f", t }')"
 }
 
-# run_bounded SECONDS COMMAND...: runs COMMAND in the background (so that a signal to this script is handled
-# at once), killed by timeout(1) should it overrun. Returns its status; sets $cpu_used to its CPU seconds.
-run_bounded() {
-  local limit=$1 status=0 before after
-  shift
+# run_timed SECONDS COMMAND...: run_bounded (lib.sh), setting $cpu_used to the command's CPU seconds.
+run_timed() {
+  local status=0 before after
   children_cpu before
-  timeout -k 5 "$limit" "$@" &
-  child=$!
-  wait "$child" || status=$?
-  child=""
+  run_bounded "$@" || status=$?
   children_cpu after
   cpu_used=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.3f", b - a }')
   return $status
@@ -100,7 +88,7 @@ per_cpu() { awk -v n="$1" -v c="$2" 'BEGIN { if (n == "" || c == "" || c + 0 == 
 
 measure_limit() {  # NAME: runs the loopback program, stores its rate in limit_NAME, per CPU s in limit_cpu_NAME
   local name=$1
-  if run_bounded $((seconds + 30)) "$limit_program" --seconds "$seconds" >"$work/limit-$name.out" 2>&1; then
+  if run_timed $((seconds + 30)) "$limit_program" --seconds "$seconds" >"$work/limit-$name.out" 2>&1; then
     sed 's/^/    /' "$work/limit-$name.out"
     printf -v "limit_$name" '%s' "$(sed -n 's/^result .* rate=\([0-9]*\).*/\1/p' "$work/limit-$name.out")"
     local trips
@@ -126,7 +114,7 @@ echo "[2/3] server_stream_fuzzer for ${seconds} s over a copy of its corpus"
 mkdir -p "$work/corpus" "$work/artifacts"
 cp "$corpus"/* "$work/corpus/"
 fuzz_status=0
-run_bounded $((seconds + 60)) "$fuzzer" "${flags[@]}" -max_total_time="$seconds" -print_final_stats=1 \
+run_timed $((seconds + 60)) "$fuzzer" "${flags[@]}" -max_total_time="$seconds" -print_final_stats=1 \
   -artifact_prefix="$work/artifacts/" "$work/corpus" >"$work/fuzzer.out" 2>&1 || fuzz_status=$?
 grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)' "$work/fuzzer.out" | sed 's/^/    /'
 exec_rate=$(sed -n 's/^stat::average_exec_per_sec:[[:space:]]*\([0-9]*\).*/\1/p' "$work/fuzzer.out" | tail -n 1)

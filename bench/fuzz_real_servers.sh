@@ -20,8 +20,9 @@ set -uo pipefail
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$script_dir")
-usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
-die() { echo "fuzz_real_servers: $*" >&2; exit 2; }
+bench_name=fuzz_real_servers
+# shellcheck source=bench/lib.sh
+source "$script_dir/lib.sh"
 
 minutes=10
 build=$repo/build/default

@@ -43,8 +43,10 @@ bool readableWithin(int fd, microseconds slice) {
 
 class Conversation {
  public:
+  // `beforeConnect`: the server's activity read before the connection was made, the baseline of a first
+  // message that sends nothing (a wait for a greeting): its accept is then what it ran for.
   Conversation(int fd, bool datagram, const FuzzProtocol& protocol, const ReplyWaits& waits,
-               const ExchangeLimits& limits, ExchangeResult& result)
+               const ExchangeLimits& limits, ExchangeResult& result, std::optional<process::Activity> beforeConnect)
       : m_fd(fd),
         m_datagram(datagram),
         m_protocol(protocol),
@@ -52,6 +54,10 @@ class Conversation {
         m_limits(limits),
         m_result(result),
         m_overall(Deadline::after(10 * limits.hangTimeout)) {
+    if (beforeConnect) {
+      m_restBaseline = *beforeConnect;
+      m_baselineFresh = true;
+    }
   }
 
   // Sends `message` and waits for its reply. False when the exchange is over (the connection ended, an
@@ -207,13 +213,15 @@ class Conversation {
           return false;
         }
         if (message.replyBytes == before) {
-          if (!m_waits.auditRest) {
+          // One reply an audited conversation: the rest of its replies end at rest as any other's.
+          if (!m_waits.auditRest || m_auditedOne) {
             message.atRest = true;
             message.end = message.firstByte ? ReplyEnd::Quiet : ReplyEnd::None;
             return true;
           }
           // Audited: wait the learned gap as without rests; a byte in it says the rest was no end.
           message.audited = true;
+          m_auditedOne = true;
           m_auditFrom = message.replyBytes;
           watchRest = false;
         }
@@ -258,6 +266,7 @@ class Conversation {
   bool m_ranSinceSent = false;       // seen not at rest since then
   bool m_baselineFresh = false;      // read since the last message's reply ended (else read before sending)
   std::size_t m_auditFrom = 0;       // the reply's bytes when an audited rest was seen
+  bool m_auditedOne = false;         // a reply of this conversation was audited
   std::array<std::uint8_t, 64 * 1024> m_buffer{};
 };
 
@@ -270,14 +279,21 @@ ExchangeResult exchangeConversation(const net::Endpoint& endpoint, const FuzzPro
     result.interrupted = true;
     return result;
   }
+  bool datagram = !net::isConnectionOriented(endpoint.transport);
+  auto messages = splitConversation(input);
+  // A stream's first message that sends nothing waits for a greeting: its baseline is read before the
+  // connect, so that the server's accept counts as having run and its rest after it ends the wait (read
+  // after the connect, an accept already done would leave the server at rest, never seen to run, and the
+  // wait would last the first-byte time). Only then: before a message that sends bytes, the accept alone
+  // must not pass for the server's having read them.
+  std::optional<process::Activity> beforeConnect;
+  if (waits.rest != nullptr && !datagram && messages.front().empty()) beforeConnect = waits.rest->read(true);
   auto connected = net::connectEndpoint(endpoint, Deadline::after(limits.connectTimeout));
   if (!connected) {
     result.connectFailure = connected.error();
     return result;
   }
-  bool datagram = !net::isConnectionOriented(endpoint.transport);
-  Conversation conversation(connected->get(), datagram, protocol, waits, limits, result);
-  auto messages = splitConversation(input);
+  Conversation conversation(connected->get(), datagram, protocol, waits, limits, result, beforeConnect);
   for (std::size_t i = 0; i < messages.size(); ++i) {
     bool last = i + 1 == messages.size();
     // An empty message on a stream sends nothing: only the first (a wait for a greeting) and the last (the

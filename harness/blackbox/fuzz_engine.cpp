@@ -75,7 +75,9 @@ process::ActivityWatch* serverActivity() {
   Worker& w = worker();
   pid_t pid = w.target->pid();
   if (pid <= 0) return nullptr;
-  if (!w.activity || w.activity->root() != pid) w.activity.emplace(pid);
+  // The pid is the target's tree supervisor's (process/target_command.h), which only waits for the server:
+  // the server is what runs below it.
+  if (!w.activity || w.activity->root() != pid) w.activity.emplace(pid, process::WatchedRoot::ChildrenOnly);
   return &*w.activity;
 }
 

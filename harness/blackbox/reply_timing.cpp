@@ -21,7 +21,11 @@ ReplyWaits ReplyTiming::waits(process::ActivityWatch* server) const {
   ReplyWaits waits;
   if (server != nullptr && !m_restDistrusted) {
     waits.rest = server;
-    waits.auditRest = m_exchanges < kAuditFirst || m_exchanges % kAuditEvery == 0;
+    // Not before the waits are learned: an audit would then wait the hang timeout.
+    if (m_learnedAt) {
+      std::size_t since = m_exchanges - *m_learnedAt;
+      waits.auditRest = since < kAuditFirst || since % kAuditEvery == 0;
+    }
   }
   waits.firstByte = learned(m_firstByte);
   waits.quietGap = learned(m_gaps);
@@ -42,6 +46,7 @@ void ReplyTiming::learn(const ExchangeResult& result) {
     m_audits += message.audited;
     m_late += message.lateAfterRest;
   }
+  if (!m_learnedAt && m_firstByte.count >= kLearnAfter && m_gaps.count >= kLearnAfter) m_learnedAt = m_exchanges;
   if (!m_restDistrusted && ((m_late >= 2 && m_late * kLateShare > m_audits) ||
                             (m_restWatched >= kWatchedAtLeast && m_restEnds == 0 && m_audits == 0))) {
     m_restDistrusted = true;

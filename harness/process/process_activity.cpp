@@ -65,6 +65,23 @@ std::optional<char> stateOfStat(std::string_view stat) {
   return stat[close + 2];
 }
 
+std::optional<std::size_t> threadsOfStat(std::string_view stat) {
+  std::size_t close = stat.rfind(')');
+  if (close == std::string_view::npos) return std::nullopt;
+  stat.remove_prefix(close + 1);
+  // " S ppid ...": num_threads is field 20 of proc(5), the 18th after the command's ')'.
+  for (int field = 0; field < 18; ++field) {
+    std::size_t start = stat.find_first_not_of(' ');
+    if (start == std::string_view::npos) return std::nullopt;
+    stat.remove_prefix(start);
+    if (field == 17) return parseNumber(stat.substr(0, stat.find(' ')));
+    std::size_t space = stat.find(' ');
+    if (space == std::string_view::npos) return std::nullopt;
+    stat.remove_prefix(space);
+  }
+  return std::nullopt;
+}
+
 std::optional<std::uint64_t> timeslicesOfSchedstat(std::string_view schedstat) {
   for (int field = 0; field < 2; ++field) {
     std::size_t space = schedstat.find(' ');
@@ -83,16 +100,36 @@ bool isTimedSleep(std::string_view wchan) {
          wchan == "common_nsleep";
 }
 
+void ActivityWatch::readChildren(pid_t pid, pid_t tid, ThreadFiles& files, std::vector<pid_t>& pending) {
+  Buffer buffer{};
+  if (!files.children) files.children = openThreadFile(pid, tid, "children");
+  auto children = readFromStart(files.children, buffer).value_or(std::string_view{});
+  // Space-separated pids ("812 813 "); a list longer than the buffer loses its tail, and with it processes
+  // whose activity is then not seen: more than ~80 children of one thread.
+  while (!children.empty()) {
+    std::size_t space = children.find(' ');
+    if (auto child = parseNumber(children.substr(0, space)); child && *child > 0) {
+      pending.push_back(static_cast<pid_t>(*child));
+    }
+    if (space == std::string_view::npos) break;
+    children.remove_prefix(space + 1);
+  }
+}
+
 bool ActivityWatch::threadAtRest(pid_t pid, pid_t tid, ThreadFiles& files, bool whole, Activity& activity,
-                                 std::vector<pid_t>& pending) {
+                                 std::vector<pid_t>& pending, ProcessThreads& process) {
   Buffer buffer{};
   if (!files.stat) files.stat = openThreadFile(pid, tid, "stat");
   auto stat = readFromStart(files.stat, buffer);
   if (!stat) {
     files = ThreadFiles{};  // gone while read: it writes nothing more (and its id, used again, is opened afresh)
     files.seen = true;
+    process.listed = false;  // the list is read again next time
     return true;
   }
+  // The main thread's stat counts the process's threads: another count than listed means threads came or
+  // went since (a thread per connection), and the list is read again before anything is judged.
+  if (tid == pid && threadsOfStat(*stat).value_or(process.ids.size()) != process.ids.size()) process.listed = false;
   auto state = stateOfStat(*stat);
   if (!state) return true;
   bool atRest = true;
@@ -116,22 +153,36 @@ bool ActivityWatch::threadAtRest(pid_t pid, pid_t tid, ThreadFiles& files, bool 
   if (auto schedstat = readFromStart(files.schedstat, buffer)) {
     activity.timeslices += timeslicesOfSchedstat(*schedstat).value_or(0);
   }
-  if (!files.children) files.children = openThreadFile(pid, tid, "children");
-  auto children = readFromStart(files.children, buffer).value_or(std::string_view{});
-  // Space-separated pids ("812 813 "); a list longer than the buffer loses its tail, and with it processes
-  // whose activity is then not seen: more than ~80 children of one thread.
-  while (!children.empty()) {
-    std::size_t space = children.find(' ');
-    if (auto child = parseNumber(children.substr(0, space)); child && *child > 0) {
-      pending.push_back(static_cast<pid_t>(*child));
-    }
-    if (space == std::string_view::npos) break;
-    children.remove_prefix(space + 1);
-  }
+  readChildren(pid, tid, files, pending);
   return atRest;
 }
 
-Activity ActivityWatch::read(bool whole) {
+ActivityWatch::ProcessThreads* ActivityWatch::threadsOf(pid_t pid) {
+  auto found = m_processes.find(pid);
+  if (found == m_processes.end()) {
+    char path[48];
+    std::snprintf(path, sizeof path, "/proc/%d/task", static_cast<int>(pid));
+    net::UniqueFd folder(::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!folder) return nullptr;
+    found = m_processes.emplace(pid, ProcessThreads{std::move(folder), {}, false}).first;
+  }
+  ProcessThreads& process = found->second;
+  if (!process.listed) {
+    process.ids = threadIds(process.folder.get());
+    // The main thread first: its stat says whether the list is still whole.
+    if (auto main = std::find(process.ids.begin(), process.ids.end(), pid); main != process.ids.end()) {
+      std::iter_swap(process.ids.begin(), main);
+    }
+    process.listed = true;
+  }
+  if (process.ids.empty()) {
+    m_processes.erase(found);  // gone: a pid used again is opened afresh
+    return nullptr;
+  }
+  return &process;
+}
+
+std::optional<Activity> ActivityWatch::readOnce(bool whole) {
   Activity activity;
   bool allAtRest = true;
   // Bounded: reads that never complete (a server never at rest) prune nothing; a churn of threads then
@@ -150,38 +201,49 @@ Activity ActivityWatch::read(bool whole) {
     pending.pop_back();
     if (std::find(walked.begin(), walked.end(), pid) != walked.end()) continue;  // listed twice while read
     walked.push_back(pid);
-    auto folder = m_taskFolders.find(pid);
-    if (folder == m_taskFolders.end()) {
-      char path[48];
-      std::snprintf(path, sizeof path, "/proc/%d/task", static_cast<int>(pid));
-      folder = m_taskFolders.emplace(pid, net::UniqueFd(::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC))).first;
-    }
-    auto ids = folder->second ? threadIds(folder->second.get()) : std::vector<pid_t>{};
-    if (ids.empty()) m_taskFolders.erase(folder);  // gone: a pid used again is opened afresh
+    ProcessThreads* process = threadsOf(pid);
+    if (process == nullptr) continue;
+    // A supervisor watched for its children only: nothing of its own is judged or counted.
+    bool childrenOnly = pid == m_root && m_watched == WatchedRoot::ChildrenOnly;
     bool stopped = false;
-    for (pid_t tid : ids) {
+    for (pid_t tid : process->ids) {
       if (++activity.threads > kMaxThreads) return activity;
       ThreadFiles& files = m_threads[{pid, tid}];
       files.seen = true;
-      if (!threadAtRest(pid, tid, files, whole, activity, pending)) {
+      if (childrenOnly) {
+        readChildren(pid, tid, files, pending);
+        continue;
+      }
+      if (!threadAtRest(pid, tid, files, whole, activity, pending, *process)) {
         allAtRest = false;
         if (!whole) {
           stopped = true;
           break;
         }
       }
+      // Threads came or went since they were listed: this read cannot vouch for the process.
+      if (!process->listed) return std::nullopt;
     }
     if (stopped) break;
   }
   if (complete) {
     // Threads that have gone since the last read: their files are closed.
     std::erase_if(m_threads, [](const auto& entry) { return !entry.second.seen; });
-    std::erase_if(m_taskFolders, [&walked](const auto& entry) {
+    std::erase_if(m_processes, [&walked](const auto& entry) {
       return std::find(walked.begin(), walked.end(), entry.first) == walked.end();
     });
     activity.atRest = allAtRest;
   }
   return activity;
+}
+
+Activity ActivityWatch::read(bool whole) {
+  // A list found stale is read again at once, and the tree with it: at most a few times (threads that come
+  // and go faster than that make a tree never seen at rest, which costs time but judges nothing wrongly).
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    if (auto activity = readOnce(whole)) return *activity;
+  }
+  return Activity{};
 }
 
 Activity readActivity(pid_t root) { return ActivityWatch(root).read(); }

@@ -33,6 +33,9 @@ struct Activity {
 // The state letter of a /proc/PID/stat text (the field after the last ')'); nullopt when malformed.
 std::optional<char> stateOfStat(std::string_view stat);
 
+// The thread count of a /proc/PID/stat text (num_threads, field 20 of proc(5)); nullopt when malformed.
+std::optional<std::size_t> threadsOfStat(std::string_view stat);
+
 // The third field of a schedstat text ("cpu-ns wait-ns timeslices"); nullopt when malformed.
 std::optional<std::uint64_t> timeslicesOfSchedstat(std::string_view schedstat);
 
@@ -48,9 +51,13 @@ inline constexpr std::size_t kMaxThreads = 256;
 // (atRest false, timeslices then a part), unless `whole`: then every thread's timeslices are summed, for a
 // baseline to compare a later read with. Bounded: at most kMaxThreads threads are read; a tree with more is
 // never at rest. A root that is gone is at rest with no threads.
+// Whether the root is watched itself, or only for the processes below it (a supervisor of ours, which only
+// waits for them: reading its own state would cost every read a third more for nothing).
+enum class WatchedRoot { Itself, ChildrenOnly };
+
 class ActivityWatch {
  public:
-  explicit ActivityWatch(pid_t root) : m_root(root) {}
+  explicit ActivityWatch(pid_t root, WatchedRoot watched = WatchedRoot::Itself) : m_root(root), m_watched(watched) {}
   pid_t root() const { return m_root; }
   Activity read(bool whole = false);
 
@@ -59,13 +66,26 @@ class ActivityWatch {
     net::UniqueFd stat, wchan, schedstat, children;
     bool seen = false;  // in the read under way
   };
+  // A process's threads as last listed (/proc/PID/task), kept while its main thread's stat counts as many
+  // (threadsOfStat): listing them costs three calls a read that most reads need not make.
+  struct ProcessThreads {
+    net::UniqueFd folder;
+    std::vector<pid_t> ids;  // the main thread first
+    bool listed = false;     // false: read the list again
+  };
   // Whether the thread is at rest; adds its timeslices and its children's pids (when it is not at rest, only
-// if `whole`).
+  // if `whole`). Marks `process` to be listed again when its thread count changed or the thread is gone.
   bool threadAtRest(pid_t pid, pid_t tid, ThreadFiles& files, bool whole, Activity& activity,
-                    std::vector<pid_t>& pending);
+                    std::vector<pid_t>& pending, ProcessThreads& process);
+  void readChildren(pid_t pid, pid_t tid, ThreadFiles& files, std::vector<pid_t>& pending);
+  // The process's threads, listed again when marked; nullptr when it is gone.
+  ProcessThreads* threadsOf(pid_t pid);
+  // One walk of the tree; nullopt when a list was found stale on the way (threads came or went).
+  std::optional<Activity> readOnce(bool whole);
 
   pid_t m_root;
-  std::map<pid_t, net::UniqueFd> m_taskFolders;              // /proc/PID/task, by pid
+  WatchedRoot m_watched;
+  std::map<pid_t, ProcessThreads> m_processes;               // by pid
   std::map<std::pair<pid_t, pid_t>, ThreadFiles> m_threads;  // by (pid, tid)
 };
 

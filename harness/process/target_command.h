@@ -77,6 +77,7 @@ class TargetCommand {
 
   const net::Endpoint& endpoint() const { return m_endpoint; }
   const std::string& command() const { return m_command; }
+  // The tree supervisor's pid (child_process.h, superviseTree): the command runs below it.
   pid_t pid() const { return m_child ? m_child->pid() : -1; }
   // The server's processes: everything below its supervisor (the shell, the server, what it forked or
   // daemonized); empty once stopped.

@@ -118,12 +118,14 @@ TEST_CASE("rests end replies until the server was never seen at rest in 256 repl
   process::ActivityWatch watch(::getpid());
   CHECK(timing.waits().rest == nullptr);  // no server of ours: quiet gaps only
   CHECK(timing.waits(&watch).rest == &watch);
-  CHECK(timing.waits(&watch).auditRest);  // the first conversations are checked
+  CHECK_FALSE(timing.waits(&watch).auditRest);  // not while the waits are learned
   MessageReply quiet;
   quiet.replyBytes = 3;
   quiet.firstByte = 100us;
   quiet.end = ReplyEnd::Quiet;
-  for (std::size_t i = 0; i + 1 < ReplyTiming::kWatchedAtLeast; ++i) {
+  for (std::size_t i = 0; i < ReplyTiming::kLearnAfter; ++i) timing.learn(conversationOf({quiet}, ConnectionEnd::OrderlyClose));
+  CHECK(timing.waits(&watch).auditRest);  // the first conversations after that are checked
+  for (std::size_t i = ReplyTiming::kLearnAfter; i + 1 < ReplyTiming::kWatchedAtLeast; ++i) {
     timing.learn(conversationOf({quiet}, ConnectionEnd::OrderlyClose));
   }
   CHECK(timing.waits(&watch).rest == &watch);
@@ -141,31 +143,55 @@ TEST_CASE("a rest that ended replies is kept while audits find nothing after it"
   process::ActivityWatch watch(::getpid());
   MessageReply rest;
   rest.replyBytes = 3;
+  rest.firstByte = 100us;
   rest.end = ReplyEnd::Quiet;
   rest.atRest = true;
   MessageReply audited = rest;
   audited.atRest = false;
   audited.audited = true;
-  std::size_t audits = 0;
-  for (std::size_t i = 0; i < 2000; ++i) {
-    bool audit = timing.waits(&watch).auditRest;
-    audits += audit;
-    timing.learn(conversationOf({audit ? audited : rest}, ConnectionEnd::OrderlyClose));
+  // `count` conversations, each audited when the timing says so; how many were.
+  auto converse = [&](std::size_t count) {
+    std::size_t audits = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      bool audit = timing.waits(&watch).auditRest;
+      audits += audit;
+      timing.learn(conversationOf({audit ? audited : rest}, ConnectionEnd::OrderlyClose));
+    }
+    return audits;
+  };
+  auto late = [&] {
+    MessageReply lateOne = audited;
+    lateOne.lateAfterRest = true;
+    timing.learn(conversationOf({lateOne}, ConnectionEnd::OrderlyClose));
+  };
+  // None while the waits are being learned (an audit would wait the hang timeout): the first 8.
+  CHECK(converse(ReplyTiming::kLearnAfter) == 0);
+  SECTION("few audits: a second late one is more than 1 in 32") {
+    CHECK(converse(2000 - ReplyTiming::kLearnAfter) == 35);  // learned 0-31, then 512, 1024, 1536
+    CHECK(timing.waits(&watch).rest == &watch);
+    late();
+    CHECK(timing.waits(&watch).rest == &watch);  // once is not enough
+    late();
+    CHECK(timing.waits(&watch).rest == nullptr);
+    auto note = timing.takeRestNote();
+    REQUIRE(note);
+    CHECK(*note == "replies now end by the quiet gap only: the server sent more after it was at rest (2 of 37 checked "
+                   "replies)");
   }
-  CHECK(timing.waits(&watch).rest == &watch);
-  CHECK(audits == 63);  // conversations 0-31, then 64, 128, ..., 1984
-  // Late twice in 65 audits: not more than 1 in 32, rests still end replies; a third time, they end none.
-  audited.lateAfterRest = true;
-  timing.learn(conversationOf({audited}, ConnectionEnd::OrderlyClose));
-  timing.learn(conversationOf({audited}, ConnectionEnd::OrderlyClose));
-  CHECK(timing.waits(&watch).rest == &watch);
-  CHECK_FALSE(timing.takeRestNote());
-  timing.learn(conversationOf({audited}, ConnectionEnd::OrderlyClose));
-  CHECK(timing.waits(&watch).rest == nullptr);
-  auto note = timing.takeRestNote();
-  REQUIRE(note);
-  CHECK(*note == "replies now end by the quiet gap only: the server sent more after it was at rest (3 of 66 checked "
-                 "replies)");
+  SECTION("many audits: late three times in 113 is not more than 1 in 32; a fourth time is") {
+    CHECK(converse(40000 - ReplyTiming::kLearnAfter) == 110);  // 32, then every 512th up to 39936
+    late();
+    late();
+    late();
+    CHECK(timing.waits(&watch).rest == &watch);
+    CHECK_FALSE(timing.takeRestNote());
+    late();
+    CHECK(timing.waits(&watch).rest == nullptr);
+    auto note = timing.takeRestNote();
+    REQUIRE(note);
+    CHECK(*note == "replies now end by the quiet gap only: the server sent more after it was at rest (4 of 114 checked "
+                   "replies)");
+  }
 }
 
 TEST_CASE("a server that stays open after the FIN while being learnt is never waited for again",

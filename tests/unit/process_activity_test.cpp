@@ -113,3 +113,32 @@ TEST_CASE("process activity: a process blocked reading is at rest, one spinning 
     CHECK(gone.threads == 0);
   }
 }
+
+TEST_CASE("process activity: the thread count from stat, and threads that come and go between reads are seen",
+          "[unit]") {
+  // Field 20 of proc(5); the comm may hold spaces and ')'.
+  CHECK(process::threadsOfStat("42 (srv) S 1 42 42 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 7 0 12345 1000 200") == 7u);
+  CHECK(process::threadsOfStat("42 (a ) b) S 1 42 42 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 3 0 1") == 3u);
+  CHECK(process::threadsOfStat("42 (srv) S 1 42 42 0") == std::nullopt);
+  CHECK(process::threadsOfStat("42 srv S 1") == std::nullopt);
+  CHECK(process::threadsOfStat("") == std::nullopt);
+
+  // This process, read whole: its threads are listed once and kept while its stat counts as many; a thread
+  // started, or ended, between two reads is in, or out of, the next read.
+  process::ActivityWatch watch(::getpid());
+  std::size_t before = watch.read(true).threads;
+  REQUIRE(before >= 1);
+  int pipeFds[2];
+  REQUIRE(::pipe(pipeFds) == 0);
+  std::thread blocked([fd = pipeFds[0]] {
+    char byte = 0;
+    (void)::read(fd, &byte, 1);
+  });
+  CHECK(watch.read(true).threads == before + 1);
+  CHECK(watch.read(true).threads == before + 1);  // from the kept list
+  (void)::write(pipeFds[1], "x", 1);
+  blocked.join();
+  CHECK(watch.read(true).threads == before);
+  ::close(pipeFds[0]);
+  ::close(pipeFds[1]);
+}

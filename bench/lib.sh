@@ -1,0 +1,39 @@
+# Shared by the bench scripts (sourced, never run): their usage text, their errors, and commands run in the
+# background under a time limit, stopped with the script. A script sets `bench_name` before sourcing this;
+# its usage is its header comment, from line 2 to the line `set -uo pipefail`.
+# shellcheck shell=bash disable=SC2034  # `child` and `work` are the sourcing script's
+
+: "${bench_name:?set bench_name before sourcing bench/lib.sh}"
+
+usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+die() { echo "$bench_name: $*" >&2; exit 2; }
+
+# The command run_bounded is waiting for ("" when none): the EXIT trap stops it.
+child=""
+
+# bench_work_dir PREFIX: makes the temporary folder $work (/tmp/PREFIX.XXXXXX) and sets the traps that stop
+# the running command and remove $work however the script ends; an interrupt says so and exits 130.
+bench_work_dir() {
+  work=$(mktemp -d "/tmp/$1.XXXXXX") || die "cannot make a temporary folder"
+  trap bench_cleanup EXIT
+  trap 'echo "$bench_name: interrupted" >&2; exit 130' INT TERM
+}
+
+# shellcheck disable=SC2317  # reached through the trap
+bench_cleanup() {
+  [[ -z $child ]] || kill -TERM "$child" 2>/dev/null
+  wait 2>/dev/null
+  [[ -z ${work:-} ]] || rm -rf "$work"
+}
+
+# run_bounded SECONDS COMMAND...: runs COMMAND in the background (so that a signal to the script is handled
+# at once: bash runs traps only between commands), killed by timeout(1) should it overrun. Returns its status.
+run_bounded() {
+  local limit=$1 status=0
+  shift
+  timeout -k 5 "$limit" "$@" &
+  child=$!
+  wait "$child" || status=$?
+  child=""
+  return $status
+}
