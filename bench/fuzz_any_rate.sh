@@ -7,6 +7,7 @@
 #   echo    sockspec fuzz --service echo --target-cmd "sockspec-server ... --service echo", for the same time.
 #   any     sockspec fuzz --service any, same server, same time: exec/s, and messages/s (an `any` input is a
 #           conversation of up to 16 messages, each awaiting its reply; echo's is one payload).
+#   jobs    the same with --jobs $(nproc): a worker and a server per core (no goal; what the cores add).
 # Goals (issue #14): any >= 0.5 x limit, and any >= 0.8 x echo, on exec/s. Both are printed on messages/s too.
 #
 # Usage: bench/fuzz_any_rate.sh [--seconds N] [--build DIR] [--strict]
@@ -20,6 +21,7 @@ set -uo pipefail
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$script_dir")
+# shellcheck disable=SC2034  # read by bench/lib.sh
 bench_name=fuzz_any_rate
 # shellcheck source=bench/lib.sh
 source "$script_dir/lib.sh"
@@ -58,20 +60,20 @@ measure_limit() {  # NAME: sets limit_NAME to round trips/s ("" when it failed)
   sed 's/^/    /' "$work/limit-$1.out"
 }
 
-measure_fuzz() {  # SERVICE: sets execs_SERVICE and messages_SERVICE (per second; "" when it failed)
-  local service=$1 status=0
-  run_bounded $((seconds + 60)) "$sockspec" fuzz --service "$service" --max-time "$seconds" \
-    --artifacts "$work/artifacts-$service" \
-    --target-cmd "$server --listen tcp://127.0.0.1:{port} --service echo" >"$work/$service.out" 2>"$work/$service.err" ||
+measure_fuzz() {  # NAME SERVICE [JOBS]: sets execs_NAME and messages_NAME (per second; "" when it failed)
+  local name=$1 service=$2 jobs=${3:-1} status=0
+  run_bounded $((seconds + 60)) "$sockspec" fuzz --service "$service" --jobs "$jobs" --max-time "$seconds" \
+    --artifacts "$work/artifacts-$name" \
+    --target-cmd "$server --listen tcp://127.0.0.1:{port} --service echo" >"$work/$name.out" 2>"$work/$name.err" ||
     status=$?
-  grep -E '^sockspec fuzz: (done|interrupted|[0-9]+ messages)' "$work/$service.err" | sed 's/^/    /'
+  grep -E '^sockspec fuzz: (done|interrupted|[0-9]+ messages)' "$work/$name.err" | sed 's/^/    /'
   if ((status != 0)); then
-    echo "fuzz_any_rate: sockspec fuzz --service $service exited $status (a finding in a correct server?):" >&2
-    tail -n 5 "$work/$service.err" | sed 's/^/    /' >&2
+    echo "fuzz_any_rate: sockspec fuzz --service $service --jobs $jobs exited $status (a finding in a correct server?):" >&2
+    tail -n 5 "$work/$name.err" | sed 's/^/    /' >&2
     failed=1
   fi
-  printf -v "execs_$service" '%s' "$(sed -n 's/^sockspec fuzz: done: .* (\([0-9]*\) exec\/s).*/\1/p' "$work/$service.err")"
-  printf -v "messages_$service" '%s' "$(sed -n 's/^sockspec fuzz: [0-9]* messages (\([0-9]*\)\/s).*/\1/p' "$work/$service.err")"
+  printf -v "execs_$name" '%s' "$(sed -n 's/^sockspec fuzz: done: .* (\([0-9]*\) exec\/s).*/\1/p' "$work/$name.err")"
+  printf -v "messages_$name" '%s' "$(sed -n 's/^sockspec fuzz: [0-9]* messages (\([0-9]*\)\/s).*/\1/p' "$work/$name.err")"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
@@ -79,13 +81,15 @@ goal() { awk -v r="$1" -v g="$2" 'BEGIN { if (r == "n/a") print "n/a"; else prin
 
 echo "fuzz any rate: $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr), $(nproc) cores, ${seconds} s per measurement"
 echo "  load average before the run: $(cut -d ' ' -f 1-3 /proc/loadavg)"
-echo "[1/4] raw loopback limit (before)"
+echo "[1/5] raw loopback limit (before)"
 measure_limit before
-echo "[2/4] sockspec fuzz --service echo"
-measure_fuzz echo
-echo "[3/4] sockspec fuzz --service any"
-measure_fuzz any
-echo "[4/4] raw loopback limit (after)"
+echo "[2/5] sockspec fuzz --service echo"
+measure_fuzz echo echo
+echo "[3/5] sockspec fuzz --service any"
+measure_fuzz any any
+echo "[4/5] sockspec fuzz --service any --jobs $(nproc)"
+measure_fuzz jobs any "$(nproc)"
+echo "[5/5] raw loopback limit (after)"
 measure_limit after
 
 limit=$(awk -v a="$limit_before" -v b="$limit_after" 'BEGIN { n = 0; s = 0; if (a != "") { s += a; n++ }
@@ -101,6 +105,7 @@ printf '  %-52s %10s\n' "raw loopback limit, round trips/s (before, after)" "${l
 printf '  %-52s %10s\n' "fuzz --service echo, exec/s" "${execs_echo:-failed}"
 printf '  %-52s %10s\n' "fuzz --service any, exec/s" "${execs_any:-failed}"
 printf '  %-52s %10s\n' "fuzz --service any, messages/s" "${messages_any:-failed}"
+printf '  %-52s %10s\n' "fuzz --service any --jobs $(nproc), exec/s; messages/s" "${execs_jobs:-failed}; ${messages_jobs:-failed}"
 printf '  %-52s %10s   goal >= 0.5: %s\n' "any / limit (exec/s)" "$any_limit" "$(goal "$any_limit" 0.5)"
 printf '  %-52s %10s   goal >= 0.8: %s\n' "any / echo (exec/s)" "$any_echo" "$(goal "$any_echo" 0.8)"
 printf '  %-52s %10s\n' "any / limit (messages/s)" "$(ratio "$messages_any" "$limit")"

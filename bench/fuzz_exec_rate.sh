@@ -23,6 +23,7 @@ set -uo pipefail
 script_dir=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$script_dir")
 
+# shellcheck disable=SC2034  # read by bench/lib.sh
 bench_name=fuzz_exec_rate
 # shellcheck source=bench/lib.sh
 source "$script_dir/lib.sh"
