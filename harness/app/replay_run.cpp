@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 
@@ -125,15 +126,16 @@ Expected<ReplayPlan, std::string> planReplay(const ReplayOptions& options) {
     // A started server's files go under TMPDIR: one that cannot take them is bad input.
     if (auto temp = TempDirectory::checkUsable(); !temp) return Unexpected{temp.error()};
   }
+  std::vector<std::string> files;
   for (const auto& path : options.paths) {
     auto expanded = expandPaths({path});
     if (!expanded) return Unexpected{expanded.error()};
     if (expanded->empty()) return Unexpected{fmt::format("no reproducers in {}", path)};
+    // Each once: a glob names a reproducer and its sidecar, which expands to the reproducer again.
+    for (auto& file : *expanded) {
+      if (std::find(files.begin(), files.end(), file) == files.end()) files.push_back(std::move(file));
+    }
   }
-  // All at once: a reproducer named twice (itself and its sidecar, by a glob) is replayed once.
-  auto expanded = expandPaths(options.paths);
-  if (!expanded) return Unexpected{expanded.error()};
-  std::vector<std::string> files = std::move(*expanded);
   for (const auto& file : files) {
     if (auto readable = checkReproducerFiles(file); !readable) return Unexpected{readable.error()};
     auto loaded = blackbox::loadReproducer(file);

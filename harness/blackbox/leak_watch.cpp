@@ -20,15 +20,25 @@ std::string_view nameOf(LeakedResource resource) {
   return resource == LeakedResource::Descriptors ? "descriptors" : "CLOSE-WAIT sockets";
 }
 
-// The facts once the server has finished with the last exchange: the same counts twice, 20 ms apart (a
-// server may close its side just after ours), within 500 ms.
-process::ProcessTreeFacts settledFacts(process::TargetSession& target) {
-  auto facts = process::readProcessTreeFacts(target.processes());
-  Deadline deadline = Deadline::after(std::chrono::milliseconds(500));
+// How a count is taken once the server has finished with the last exchange: the same counts twice, `apart`
+// from each other, within `within`.
+struct Settling {
+  bool closeWait;  // count CLOSE-WAIT sockets too (sock_diag: expensive, process_facts.h)
+  std::chrono::milliseconds apart;
+  std::chrono::milliseconds within;
+};
+// Around a leak's repeats: a server may close its side just after ours.
+constexpr Settling kAroundRepeats{true, std::chrono::milliseconds(20), std::chrono::milliseconds(500)};
+// After each of the first inputs, judged alone: descriptors only, cheap enough for every seed.
+constexpr Settling kAfterEachSeed{false, std::chrono::milliseconds(5), std::chrono::milliseconds(200)};
+
+process::ProcessTreeFacts settledFacts(process::TargetSession& target, const Settling& settling) {
+  auto facts = process::readProcessTreeFacts(target.processes(), settling.closeWait);
+  Deadline deadline = Deadline::after(settling.within);
   // Bounded by the deadline.
   while (!deadline.expired()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    auto again = process::readProcessTreeFacts(target.processes());
+    std::this_thread::sleep_for(settling.apart);
+    auto again = process::readProcessTreeFacts(target.processes(), settling.closeWait);
     bool same = again.descriptors == facts.descriptors && again.closeWaitSockets == facts.closeWaitSockets;
     facts = again;
     if (same) break;
@@ -36,29 +46,15 @@ process::ProcessTreeFacts settledFacts(process::TargetSession& target) {
   return facts;
 }
 
-// The tree's descriptors once the server has finished with the last exchange: the same count twice, 5 ms
-// apart, within 200 ms. Descriptors only: cheap enough to read after each of the first inputs.
-std::size_t settledDescriptors(process::TargetSession& target) {
-  std::size_t count = process::readProcessTreeFacts(target.processes(), false).descriptors;
-  Deadline deadline = Deadline::after(std::chrono::milliseconds(200));
-  // Bounded by the deadline.
-  while (!deadline.expired()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    std::size_t again = process::readProcessTreeFacts(target.processes(), false).descriptors;
-    if (std::exchange(count, again) == again) break;
-  }
-  return count;
-}
-
 }  // namespace
 
 std::optional<Finding> repeatForLeak(process::TargetSession& target, const std::vector<std::uint8_t>& input,
                                      const SendInput& send) {
-  auto before = settledFacts(target);
+  auto before = settledFacts(target, kAroundRepeats);
   for (std::size_t i = 0; i < LeakWatch::kRepeats; ++i) {
     if (!send(input)) return std::nullopt;
   }
-  auto after = settledFacts(target);
+  auto after = settledFacts(target, kAroundRepeats);
   if (after.processes == 0) return std::nullopt;  // it died: a crash, for the exchange to tell
   for (auto resource : {LeakedResource::Descriptors, LeakedResource::CloseWaitSockets}) {
     std::size_t from = countOf(before, resource);
@@ -92,13 +88,13 @@ void LeakWatch::checkFirstAlone(std::size_t inputs) {
 std::optional<LeakFinding> LeakWatch::checkAlone(process::TargetSession& target,
                                                  const std::vector<std::uint8_t>& input, const SendInput& send) {
   --m_aloneLeft;
-  std::size_t now = settledDescriptors(target);
+  std::size_t now = settledFacts(target, kAfterEachSeed).descriptors;
   std::optional<std::size_t> before = std::exchange(m_settled, now);
   // The first input after a start has nothing to be compared with (the server's own start-up opens files).
   if (!before || now <= *before || m_aloneRepeatsLeft == 0) return std::nullopt;
   --m_aloneRepeatsLeft;
   auto finding = repeatForLeak(target, input, send);
-  m_settled = settledDescriptors(target);
+  m_settled = settledFacts(target, kAfterEachSeed).descriptors;
   if (!finding) return std::nullopt;
   finding->detail += fmt::format(" (first run alone, it left {} more open)", now - *before);
   return LeakFinding{std::move(*finding), input};

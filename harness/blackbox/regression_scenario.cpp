@@ -28,8 +28,16 @@ std::vector<std::uint8_t> replyBytesOwed(proto::Service service, std::span<const
   return replies;
 }
 
-// The longest reply the probe's step reads, and what a stream's conversation may answer before its close.
+// The most a stream's conversation may answer before its close (read-eof's limit).
 constexpr std::size_t kLargestReply = 16u << 20;
+
+// One step per kBytesPerStep bytes of `bytes`: `line(part)` writes it.
+template <typename Line>
+void inSteps(net::Bytes bytes, Line line) {
+  for (std::size_t at = 0; at < bytes.size(); at += kBytesPerStep) {
+    line(bytes.subspan(at, std::min(kBytesPerStep, bytes.size() - at)));
+  }
+}
 
 // The file beside the scenario that holds message `index` of a datagram conversation.
 std::string sideFileName(const RegressionScenarioSource& source, std::size_t index) {
@@ -67,14 +75,11 @@ std::string anyScenarioText(const RegressionScenarioSource& source) {
       text += fmt::format("send-file client {} -> {}\n", scenario::printBytes(sideFileName(source, i)), message.size());
       continue;
     }
-    if (message.size() > kBytesPerStep) {
-      for (std::size_t at = 0; at < message.size(); at += kBytesPerStep) {
-        auto part = message.subspan(at, std::min(kBytesPerStep, message.size() - at));
-        text += fmt::format("send client {} -> {}\n", scenario::printBytes(net::asText(part)), part.size());
-      }
-      continue;
-    }
-    text += fmt::format("send client {} -> {}\n", scenario::printBytes(net::asText(message)), message.size());
+    // An empty datagram is one step too; a stream's bytes go in steps that fit the language's lines.
+    if (message.empty()) text += "send client \"\" -> 0\n";
+    inSteps(message, [&](net::Bytes part) {
+      text += fmt::format("send client {} -> {}\n", scenario::printBytes(net::asText(part)), part.size());
+    });
   }
   if (!source.datagram) {
     text += "shutdown client wr\n";
@@ -122,12 +127,6 @@ std::string regressionScenarioText(const RegressionScenarioSource& source) {
   if (source.any) return anyScenarioText(source);
   std::string kind = source.kind.value_or("finding");
   std::vector<std::uint8_t> replies = replyBytesOwed(source.service, source.input);
-  // One step per kBytesPerStep bytes of `bytes`: `line(part)` writes it.
-  auto inSteps = [](net::Bytes bytes, auto line) {
-    for (std::size_t at = 0; at < bytes.size(); at += kBytesPerStep) {
-      line(bytes.subspan(at, std::min(kBytesPerStep, bytes.size() - at)));
-    }
-  };
   std::string text;
   text += fmt::format("# Made by sockspec replay --write-scenarios from {}: the {} bytes of a {}, and what a\n",
                       source.path, source.input.size(), kind);
