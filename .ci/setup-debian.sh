@@ -24,6 +24,7 @@ packages=(
   socat ncat redis-server xinetd python3         # real servers nobody here wrote: target-mode test peers
   libbsd0 libevent-2.1-7 libsystemd0 libtirpc3 libwrap0  # what the unpacked OpenBSD inetd links against
   util-linux                                     # unshare: the inetd peer's private /etc/services
+  zip unzip file binutils                        # ClusterFuzzLite packaging: seed zips, bad-build checks
 )
 inetd_root=/opt/sockspec-peers/openbsd-inetd
 inetd_package=openbsd-inetd

@@ -13,30 +13,10 @@
 source_dir="$(cd "$(dirname "$0")/.." && pwd)"
 jobs="$(nproc)"
 
-prefix="$WORK/deps"
-if [ -d "$SRC/deps/fmt" ]; then
-  # fmt is compiled, so with the fuzzers' compiler and standard library; CLI11 and nlohmann-json are headers.
-  cmake -S "$SRC/deps/fmt" -B "$WORK/fmt" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" \
-    -DFMT_DOC=OFF -DFMT_TEST=OFF -DBUILD_SHARED_LIBS=OFF
-  cmake --build "$WORK/fmt" -j "$jobs" --target install
-  cmake -S "$SRC/deps/CLI11" -B "$WORK/CLI11" -G Ninja -DCMAKE_INSTALL_PREFIX="$prefix" -DCLI11_BUILD_TESTS=OFF \
-    -DCLI11_BUILD_EXAMPLES=OFF -DCLI11_BUILD_DOCS=OFF
-  cmake --build "$WORK/CLI11" --target install
-  cmake -S "$SRC/deps/json" -B "$WORK/json" -G Ninja -DCMAKE_INSTALL_PREFIX="$prefix" -DJSON_BuildTests=OFF
-  cmake --build "$WORK/json" --target install
-  # libpcap, static and with nothing optional: the runner image has none of its shared dependencies.
-  (cd "$SRC/deps/libpcap" && ./autogen.sh >/dev/null 2>&1 || true
-   cd "$SRC/deps/libpcap" && ./configure --prefix="$prefix" --disable-shared --disable-usb --disable-netmap \
-     --disable-bluetooth --disable-dbus --disable-rdma --without-libnl --disable-remote && make -j "$jobs" && make install)
-  export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
-fi
+source "$source_dir/.clusterfuzzlite/deps.sh"
 
 build="$WORK/sockspec"
-cmake -S "$source_dir" -B "$build" -G Ninja \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$CXX" \
-  -DCMAKE_PREFIX_PATH="$prefix" \
-  -DSOCKSPEC_BUILD_FUZZERS=ON -DSOCKSPEC_BUILD_TESTS=OFF -DSOCKSPEC_BUILD_BENCH=OFF \
-  -DSOCKSPEC_SANITIZE= -DSOCKSPEC_FUZZ_OWN_INSTRUMENTATION=OFF -DSOCKSPEC_FUZZ_ENGINE="$LIB_FUZZING_ENGINE"
+sockspec_configure "$build"
 # Every *_fuzzer target, and only what they need.
 mapfile -t targets < <(ninja -C "$build" -t targets all | grep -v '^cmake_' |
                        sed -n 's/^\([A-Za-z0-9_.+-]*_fuzzer\): .*/\1/p' | sort -u)

@@ -22,13 +22,6 @@ FuzzFailure usage(std::string message) { return {FuzzFailure::Kind::Usage, std::
 FuzzFailure internal(std::string message) { return {FuzzFailure::Kind::Internal, std::move(message)}; }
 
 // The URL with a port standing in for {port}: enough to tell its transport.
-std::string withAnyPort(std::string url) {
-  if (auto at = url.find(process::kPortPlaceholder); at != std::string::npos) {
-    url.replace(at, process::kPortPlaceholder.size(), "1");
-  }
-  return url;
-}
-
 // How `replay` reaches the target and reads its replies as this run did.
 std::string replayOptions(const FuzzOptions& options) {
   const BlackboxTargetOptions& target = options.target;
@@ -93,13 +86,11 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
     return Unexpected{usage("--no-shrink goes with --target-cmd: a server sockspec does not start cannot be "
                             "restarted, so nothing is shrunk")};
   }
-  auto endpoint = net::parseEndpoint(withAnyPort(options.target.spec().url));  // checked by problem() above
-  FuzzSeedOptions seedOptions{options.seedDirs, options.seedCaptures, options.dictionary,
-                              endpoint && !net::isConnectionOriented(endpoint->transport), std::nullopt};
-  if (endpoint && options.target.spec().url.find(process::kPortPlaceholder) == std::string::npos) {
-    seedOptions.port = endpoint->port;
-  }
-  seedOptions.conversations = protocol->any();
+  FuzzSeedOptions seedOptions;
+  seedOptions.folders = options.seedDirs;
+  seedOptions.captures = options.seedCaptures;
+  seedOptions.dictionary = options.dictionary;
+  seedOptions.setTarget(options.target.spec().url, *protocol);
   auto seeds = gatherFuzzSeeds(seedOptions);
   if (!seeds) return Unexpected{usage(seeds.error())};
   auto artifacts = OutputFolder::check("--artifacts", options.artifacts);

@@ -15,6 +15,8 @@
 #include "blackbox/fuzz_dictionary.h"
 #include "blackbox/service_model.h"
 #include "capture/flow_messages.h"
+#include "net/endpoint.h"
+#include "process/target_session.h"
 
 namespace sockspec::app {
 
@@ -98,12 +100,25 @@ Expected<void, std::string> readSeedCapture(const std::string& capture, const Fu
 
 }  // namespace
 
+void FuzzSeedOptions::setTarget(const std::string& url, const blackbox::FuzzProtocol& protocol) {
+  std::string concrete = url;
+  if (auto at = url.find(process::kPortPlaceholder); at != std::string::npos) {
+    concrete = url.substr(0, at) + "1" + url.substr(at + process::kPortPlaceholder.size());
+  }
+  auto endpoint = net::parseEndpoint(concrete);
+  datagram = endpoint && !net::isConnectionOriented(endpoint->transport);
+  // A capture's flows to a fixed port are the target's; with {port} the port is any free one.
+  port = endpoint && concrete == url ? std::optional<std::uint16_t>(endpoint->port) : std::nullopt;
+  conversations = protocol.any();
+}
+
 Expected<FuzzSeeds, std::string> gatherFuzzSeeds(const FuzzSeedOptions& options) {
   FuzzSeeds seeds;
   std::size_t totalBytes = 0;
   for (const auto& folder : options.folders) {
     if (auto read = readSeedFolder(folder, seeds, totalBytes); !read) return Unexpected{read.error()};
   }
+  seeds.fromFolders = seeds.inputs.size();
   // What the dictionary is learned from: each message of the captures (requests and replies), and each seed
   // file's messages.
   std::vector<std::vector<std::uint8_t>> messages;

@@ -24,10 +24,14 @@ struct FuzzSeedOptions {
   bool datagram = false;              // the target's transport: a capture's UDP flows, else its TCP ones
   std::optional<std::uint16_t> port;  // the target's port when fixed: a capture's flows to it are taken
   bool conversations = false;         // --service any: the message separator goes into the dictionary
+
+  // datagram, port and conversations as the target's URL (checked already; "{port}" allowed) and protocol say.
+  void setTarget(const std::string& url, const blackbox::FuzzProtocol& protocol);
 };
 
 struct FuzzSeeds {
-  std::vector<std::vector<std::uint8_t>> inputs;
+  std::vector<std::vector<std::uint8_t>> inputs;  // the folders' first, then the captures'
+  std::size_t fromFolders = 0;                     // how many of them came from the folders
   std::vector<std::string> notes;  // for people: "--seeds-from a.pcap: 12 TCP flows to port 6379: 12 seeds"
   std::string dictionary;          // libFuzzer's format: the user's entries, then the learned ones; "" none
 };

@@ -19,6 +19,7 @@
 #include "blackbox/fault_verdict.h"
 #include "blackbox/finding_shrinker.h"
 #include "blackbox/input_exchange.h"
+#include "blackbox/input_step.h"
 #include "blackbox/leak_watch.h"
 #include "blackbox/random_block_mutation.h"
 #include "blackbox/reply_feedback.h"
@@ -32,12 +33,10 @@ extern "C" int LLVMFuzzerRunDriver(int* argc, char*** argv,
 // libFuzzer's own mutations, for our custom mutator to fall back on (compiler-rt FuzzerInterface.h).
 extern "C" std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size, std::size_t maxSize);
 
-// Called by libFuzzer instead of its mutation step when defined: one mutation in four is a random block
-// (random_block_mutation.h), the others are libFuzzer's.
+// Called by libFuzzer instead of its mutation step when defined (random_block_mutation.h).
 extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t maxSize,
                                                unsigned int seed) {
-  if (seed % 4 != 0) return LLVMFuzzerMutate(data, size, maxSize);
-  return sockspec::blackbox::mutateWithRandomBlock(data, size, maxSize, seed / 4);
+  return sockspec::blackbox::mutateInput(data, size, maxSize, seed, LLVMFuzzerMutate);
 }
 
 // The feedback counters. libFuzzer finds this section through __start_/__stop___libfuzzer_extra_counters,
@@ -52,11 +51,8 @@ namespace {
 // Everything the callback needs: libFuzzer calls a plain function. One instance per worker process.
 struct Worker {
   FuzzWorkerOptions options;
-  ExchangeLimits limits;
-  ReplyTiming timing{std::chrono::milliseconds(1000)};  // any: learned from the replies (reply_timing.h)
+  FuzzedServer server;
   LeakWatch leaks;
-  std::optional<process::TargetSession> target;
-  std::optional<process::ActivityWatch> activity;  // of the target's processes (a started one), for rests
   std::vector<std::uint8_t> previousInput;
   FuzzState state;  // execs, restarts, findings, why it stopped early; `seconds` is set when written
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -67,18 +63,6 @@ struct Worker {
 Worker& worker() {
   static Worker instance;
   return instance;
-}
-
-// What the replies' rests are read from (reply_timing.h): the processes of the target as started last;
-// nullptr for a server sockspec did not start.
-process::ActivityWatch* serverActivity() {
-  Worker& w = worker();
-  pid_t pid = w.target->pid();
-  if (pid <= 0) return nullptr;
-  // The pid is the target's tree supervisor's (process/target_command.h), which only waits for the server:
-  // the server is what runs below it.
-  if (!w.activity || w.activity->root() != pid) w.activity.emplace(pid, process::WatchedRoot::ChildrenOnly);
-  return &*w.activity;
 }
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
@@ -120,19 +104,19 @@ void progress() {
   writeState();
 }
 
-bool interrupted() { return worker().limits.stopped(); }
+bool interrupted() { return worker().server.limits.stopped(); }
 
 // Ends the worker: the state says how far it got, the target is stopped (its files are in the work folder,
 // which the parent removes).
 [[noreturn]] void endWorker() {
   Worker& w = worker();
   writeState();
-  if (w.target) {
+  if (w.server.target) {
     // After an interrupt the command has a second to end: the server is not given time for an orderly stop.
     if (interrupted()) {
-      for (pid_t pid : w.target->processes()) ::kill(pid, SIGKILL);
+      for (pid_t pid : w.server.target->processes()) ::kill(pid, SIGKILL);
     }
-    (void)w.target->stop();
+    (void)w.server.target->stop();
   }
   std::_Exit(kExitOk);  // not exit(): libFuzzer treats an exit() inside the callback as the target's crash
 }
@@ -149,9 +133,10 @@ bool interrupted() { return worker().limits.stopped(); }
 // have stopped serving others too.
 void restartAfterFinding() {
   Worker& w = worker();
-  if (!w.target->startedByUs())
-    stopEarly(fmt::format("{} was not started by sockspec and cannot be restarted", w.target->describe()));
-  auto restarted = w.target->restart();
+  if (!w.server.target->startedByUs())
+    stopEarly(
+        fmt::format("{} was not started by sockspec and cannot be restarted", w.server.target->describe()));
+  auto restarted = w.server.target->restart();
   if (interrupted()) endWorker();
   if (!restarted) stopEarly("could not restart the target: " + restarted.error());
   ++w.state.restarts;
@@ -164,7 +149,8 @@ void restartAfterFinding() {
 std::vector<std::uint8_t> shrunkInput(const Finding& finding, const std::vector<std::uint8_t>& found) {
   Worker& w = worker();
   // A leak's input is one of the last few, repeated to be found: nothing to gain from shrinking it.
-  if (!w.target->startedByUs() || w.options.noShrink || found.size() < 2 || finding.kind == FindingKind::Leak) {
+  if (!w.server.target->startedByUs() || w.options.noShrink || found.size() < 2 ||
+      finding.kind == FindingKind::Leak) {
     return found;
   }
   say(fmt::format("shrinking a {} of {} bytes: {}", findingKindName(finding.kind), found.size(), finding.detail));
@@ -172,7 +158,8 @@ std::vector<std::uint8_t> shrunkInput(const Finding& finding, const std::vector<
               std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - w.started);
   ShrinkBudget budget{256, Deadline::after(std::clamp<std::chrono::milliseconds>(left / 4, std::chrono::seconds(1),
                                                                                  std::chrono::seconds(10)))};
-  auto shrunk = shrinkFinding(*w.target, w.options.protocol, finding, found, w.limits, w.timing.waits(), budget);
+  auto shrunk = shrinkFinding(*w.server.target, w.options.protocol, finding, found, w.server.limits,
+                              w.server.timing.waits(), budget);
   w.state.restarts += static_cast<std::uint64_t>(shrunk.restarts);
   if (shrunk.input.size() < found.size()) {
     say(fmt::format("shrunk the input from {} to {} bytes in {} tries", found.size(), shrunk.input.size(),
@@ -194,13 +181,13 @@ void recordFinding(const Finding& finding, const std::vector<std::uint8_t>& foun
   std::vector<std::uint8_t> input = shrunkInput(finding, found);
   ReproducerInfo info{finding,
                       std::string(fuzzProtocolName(w.options.protocol.kind)),
-                      w.target->describe(),
+                      w.server.target->describe(),
                       w.options.replayOptions,
                       w.state.execs,
                       foundAt,
-                      w.timing.waits().staysOpenIsHang,
+                      w.server.timing.waits().staysOpenIsHang,
                       w.options.protocol.probe,
-                      !net::isConnectionOriented(w.target->endpoint().transport)};
+                      !net::isConnectionOriented(w.server.target->endpoint().transport)};
   auto saved = saveReproducer(w.options.artifactsDir, input, info);
   FuzzFindingRecord record;
   record.path = reproducerPath(w.options.artifactsDir, finding);
@@ -232,41 +219,26 @@ int fuzzOneInput(const std::uint8_t* data, std::size_t size) {
   Worker& w = worker();
   if (interrupted()) endWorker();
   net::Bytes input(data, size);
-  ReplyWaits waits = w.timing.waits(serverActivity());
-  auto result = exchangeFor(w.target->endpoint(), w.options.protocol, input, waits, w.limits);
-  if (result.interrupted) endWorker();  // not an exec: nothing was learnt from it
+  auto step = w.server.step(w.options.protocol, input, g_replyCounters);
+  if (step.interrupted) endWorker();  // not an exec: nothing was learnt from it
   ++w.state.execs;
-  w.state.messages += result.messages.size();
-  for (const auto& message : result.messages) w.state.restEnds += message.atRest;
-  if (result.connectFailure) {
-    // The server stopped accepting between inputs: the previous input did it (or the server failed by
-    // itself, which the reproducer then shows by not reproducing).
-    auto finding = judgeConnectFailure(*w.target, *result.connectFailure, w.limits);
-    if (interrupted()) endWorker();  // the wait for its exit was cut short: the verdict may be wrong
-    recordFinding(finding, w.previousInput);
-    return -1;  // not tried: keep it out of the corpus
-  }
-  auto finding = judgeExchange(*w.target, w.options.protocol, input, result, w.limits, waits);
-  if (interrupted()) endWorker();
-  if (finding && refusedBeforeAnyReply(*w.target, result) && !w.previousInput.empty()) {
-    recordFinding(*finding, w.previousInput);
+  w.state.messages += step.result.messages.size();
+  for (const auto& message : step.result.messages) w.state.restEnds += message.atRest;
+  if (step.finding) {
+    // A finding is not a coverage input: mutating it would only find it again.
+    bool previous = step.blamesPrevious && !w.previousInput.empty();
+    recordFinding(*step.finding, previous ? w.previousInput : std::vector<std::uint8_t>(data, data + size));
     return -1;
   }
-  if (finding) {
-    recordFinding(*finding, std::vector<std::uint8_t>(data, data + size));
-    return -1;  // a finding is not a coverage input: mutating it would only find it again
-  }
-  w.timing.learn(result);
-  if (auto note = w.timing.takeRestNote()) say(*note);
-  recordReplyFeatures(w.options.protocol, input, result, g_replyCounters);
+  if (auto note = w.server.timing.takeRestNote()) say(*note);
   w.previousInput.assign(data, data + size);
   std::optional<std::string> note;
   auto send = [&w](const std::vector<std::uint8_t>& again) {
-    return !exchangeFor(w.target->endpoint(), w.options.protocol, net::Bytes(again.data(), again.size()),
-                        w.timing.waits(serverActivity()), w.limits)
+    return !exchangeFor(w.server.target->endpoint(), w.options.protocol, net::Bytes(again.data(), again.size()),
+                        w.server.timing.waits(w.server.serverActivity()), w.server.limits)
                 .interrupted;
   };
-  auto leak = w.leaks.afterInput(*w.target, w.previousInput, send, note);
+  auto leak = w.leaks.afterInput(*w.server.target, w.previousInput, send, note);
   if (interrupted()) endWorker();
   if (leak) {
     recordFinding(leak->finding, leak->input);
@@ -300,10 +272,8 @@ void runFuzzWorker(const FuzzWorkerOptions& options) {
   // of 50 us (prctl(2) PR_SET_TIMERSLACK) would stretch each one to at least that.
   (void)::prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   w.options = options;
-  w.limits.hangTimeout = options.hangTimeout;
-  w.limits.connectTimeout = options.hangTimeout;
-  w.limits.stopRequested = process::interruptFlag();
-  w.timing = ReplyTiming(options.hangTimeout);
+  w.server.setHangTimeout(options.hangTimeout);
+  w.server.limits.stopRequested = process::interruptFlag();
   // The target's files go into the work folder, which the parent removes however this process ends.
   w.options.target.workDirectory = options.workDir;
   w.options.target.stopRequested = process::interruptFlag();
@@ -314,13 +284,13 @@ void runFuzzWorker(const FuzzWorkerOptions& options) {
     std::fprintf(stderr, "sockspec fuzz: %s\n", target.error().c_str());
     std::exit(kExitUsage);
   }
-  w.target.emplace(std::move(*target));
-  say(fmt::format("fuzzing {} ({}) for {} s; reproducers go to {}", w.target->describe(),
-                  w.target->endpoint().toString(), options.maxTimeSeconds, options.artifactsDir));
+  w.server.target.emplace(std::move(*target));
+  say(fmt::format("fuzzing {} ({}) for {} s; reproducers go to {}", w.server.target->describe(),
+                  w.server.target->endpoint().toString(), options.maxTimeSeconds, options.artifactsDir));
   writeState();
   std::atexit([] {
     writeState();
-    if (worker().target) (void)worker().target->stop();
+    if (worker().server.target) (void)worker().server.target->stop();
   });
 
   // The parent wrote the seeds there (app/fuzz_seeds.h); libFuzzer adds what it finds (and, with --jobs,

@@ -24,4 +24,10 @@ std::size_t mutateWithRandomBlock(std::uint8_t* data, std::size_t size, std::siz
   return size;
 }
 
+std::size_t mutateInput(std::uint8_t* data, std::size_t size, std::size_t maxSize, unsigned int seed,
+                        LibFuzzerMutate libFuzzerMutate) {
+  if (seed % 4 != 0) return libFuzzerMutate(data, size, maxSize);
+  return mutateWithRandomBlock(data, size, maxSize, seed / 4);
+}
+
 }  // namespace sockspec::blackbox

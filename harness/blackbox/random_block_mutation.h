@@ -16,4 +16,10 @@ inline constexpr std::size_t kLongestRandomBlock = 512;
 std::size_t mutateWithRandomBlock(std::uint8_t* data, std::size_t size, std::size_t maxSize,
                                   std::uint32_t seed);
 
+// One mutation as libFuzzer asks its custom mutator for one (LLVMFuzzerCustomMutator): a random block one
+// time in four, else libFuzzer's own (`libFuzzerMutate`, its LLVMFuzzerMutate).
+using LibFuzzerMutate = std::size_t (*)(std::uint8_t* data, std::size_t size, std::size_t maxSize);
+std::size_t mutateInput(std::uint8_t* data, std::size_t size, std::size_t maxSize, unsigned int seed,
+                        LibFuzzerMutate libFuzzerMutate);
+
 }  // namespace sockspec::blackbox
