@@ -51,14 +51,6 @@ server=$(realpath "$server")
 bench_work_dir sockspec-fuzz-any-rate
 
 failed=0
-measure_limit() {  # NAME: sets limit_NAME to round trips/s ("" when it failed)
-  if run_bounded $((seconds + 30)) "$limit_program" --seconds "$seconds" >"$work/limit-$1.out" 2>&1; then
-    printf -v "limit_$1" '%s' "$(sed -n 's/^result .* rate=\([0-9]*\).*/\1/p' "$work/limit-$1.out")"
-  else
-    printf -v "limit_$1" '%s' ""
-  fi
-  sed 's/^/    /' "$work/limit-$1.out"
-}
 
 measure_fuzz() {  # NAME SERVICE [JOBS]: sets execs_NAME and messages_NAME (per second; "" when it failed)
   local name=$1 service=$2 jobs=${3:-1} status=0
@@ -76,13 +68,12 @@ measure_fuzz() {  # NAME SERVICE [JOBS]: sets execs_NAME and messages_NAME (per 
   printf -v "messages_$name" '%s' "$(sed -n 's/^sockspec fuzz: [0-9]* messages (\([0-9]*\)\/s).*/\1/p' "$work/$name.err")"
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
-goal() { awk -v r="$1" -v g="$2" 'BEGIN { if (r == "n/a") print "n/a"; else print (r + 0 >= g ? "met" : "MISSED") }'; }
 
 echo "fuzz any rate: $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr), $(nproc) cores, ${seconds} s per measurement"
 echo "  load average before the run: $(cut -d ' ' -f 1-3 /proc/loadavg)"
 echo "[1/5] raw loopback limit (before)"
-measure_limit before
+measure_loopback_limit before "$limit_program" "$seconds"
+sed 's/^/    /' "$work/limit-before.out"
 echo "[2/5] sockspec fuzz --service echo"
 measure_fuzz echo echo
 echo "[3/5] sockspec fuzz --service any"
@@ -90,7 +81,8 @@ measure_fuzz any any
 echo "[4/5] sockspec fuzz --service any --jobs $(nproc)"
 measure_fuzz jobs any "$(nproc)"
 echo "[5/5] raw loopback limit (after)"
-measure_limit after
+measure_loopback_limit after "$limit_program" "$seconds"
+sed 's/^/    /' "$work/limit-after.out"
 
 limit=$(awk -v a="$limit_before" -v b="$limit_after" 'BEGIN { n = 0; s = 0; if (a != "") { s += a; n++ }
                                                            if (b != "") { s += b; n++ } if (n) printf "%.0f", s / n }')

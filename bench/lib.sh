@@ -37,3 +37,18 @@ run_bounded() {
   child=""
   return $status
 }
+
+# measure_loopback_limit NAME PROGRAM SECONDS: runs bench/loopback_round_trips (PROGRAM) for SECONDS and sets
+# limit_NAME to its round trips/s ("" when it failed); its output goes to $work/limit-NAME.out.
+measure_loopback_limit() {
+  if run_bounded $(($3 + 30)) "$2" --seconds "$3" >"$work/limit-$1.out" 2>&1; then
+    printf -v "limit_$1" '%s' "$(sed -n 's/^result .* rate=\([0-9]*\).*/\1/p' "$work/limit-$1.out")"
+  else
+    printf -v "limit_$1" '%s' ""
+  fi
+}
+
+# ratio A B: A / B to two decimals; "n/a" when either is missing or B is 0.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+# goal RATIO LEAST: "met", "MISSED", or "n/a" for a ratio that could not be taken.
+goal() { awk -v r="$1" -v g="$2" 'BEGIN { if (r == "n/a" || r == "") print "n/a"; else print (r + 0 >= g ? "met" : "MISSED") }'; }

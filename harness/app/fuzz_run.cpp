@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -48,6 +49,7 @@ blackbox::FuzzWorkerOptions workerOptions(const FuzzOptions& options, blackbox::
   worker.maxLength = options.maxLength;
   worker.maxFindings = static_cast<std::size_t>(options.maxFindings);  // checked: not negative
   worker.noShrink = options.noShrink;
+  worker.noCoverage = options.noCoverage;
   return worker;
 }
 
@@ -95,18 +97,28 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
   if (!seeds) return Unexpected{usage(seeds.error())};
   auto artifacts = OutputFolder::check("--artifacts", options.artifacts);
   if (!artifacts) return Unexpected{usage(artifacts.error())};
+  std::optional<OutputFolder> corpus;
+  if (!options.corpus.empty()) {
+    auto checked = OutputFolder::check("--corpus", options.corpus);
+    if (!checked) return Unexpected{usage(checked.error())};
+    corpus.emplace(std::move(*checked));
+  }
   if (options.target.command.empty()) {
     // Somebody else's server: an unreachable one is bad input, said before any fuzzing starts.
     auto reached = blackbox::openFuzzTarget(options.target.spec(), *protocol);
     if (!reached) return Unexpected{usage(reached.error())};
   }
   if (auto made = artifacts->make(); !made) return Unexpected{usage(made.error())};
+  if (corpus) {
+    if (auto made = corpus->make(); !made) return Unexpected{usage(made.error())};
+  }
 
   auto work = TempDirectory::create("fuzz");
   if (!work) return Unexpected{internal("cannot make a temporary folder: " + work.error())};
   std::size_t jobs = static_cast<std::size_t>(options.jobs);  // checked: 1 or more
   blackbox::FuzzWorkerOptions first = workerOptions(options, *protocol, artifacts->path(), work->path());
   if (jobs > 1) first.sharedCorpus = work->path() + "/corpus";
+  if (corpus) first.keptCorpus = corpus->path();
   if (auto written = writeFuzzSeeds(*seeds, first); !written) {
     return Unexpected{internal("the seeds: " + written.error())};
   }
@@ -132,6 +144,7 @@ Expected<FuzzOutcome, FuzzFailure> runFuzzCampaign(const FuzzOptions& options,
   auto outcome = runFuzzWorkers(workers, options.maxTimeSeconds, first.maxFindings, stopRequested);
   if (!outcome && outcome.error().kind == FuzzFailure::Kind::UsageReported) {
     artifacts->removeIfUnused();  // the target could not be started: nothing was fuzzed
+    if (corpus) corpus->removeIfUnused();
   }
   return outcome;
 }
@@ -149,6 +162,10 @@ std::vector<std::string> fuzzSummaryLines(const FuzzOutcome& outcome) {
                                 state.messages,
                                 state.seconds > 0 ? static_cast<double>(state.messages) / state.seconds : 0.0,
                                 state.restEnds));
+  }
+  if (state.edgesInBinary != 0) {
+    lines.push_back(fmt::format("sockspec fuzz: grey-box: the inputs ran {} of the server's {} edges", state.edgesSeen,
+                                state.edgesInBinary));
   }
   if (!state.stopped.empty()) lines.push_back("sockspec fuzz: stopped early: " + state.stopped);
   for (const auto& finding : state.findings) {

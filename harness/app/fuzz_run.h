@@ -34,10 +34,12 @@ struct FuzzOptions {
   std::string dictionary;                 // --dict
   int maxTimeSeconds = 60;
   std::string artifacts;
+  std::string corpus;  // --corpus: where the inputs that found something new are kept ("" none)
   std::uint32_t seed = 0;
   std::size_t maxLength = 4096;
   long long maxFindings = 0;  // 0: until --max-time (signed, so that -1 is seen and refused)
   bool noShrink = false;
+  bool noCoverage = false;  // --no-coverage
   int jobs = 1;  // --jobs: workers, each with its own server (fuzz_workers.h)
   std::set<std::string> given;  // the options the command line named ("--max-findings")
 };

@@ -103,8 +103,13 @@ Expected<std::vector<std::string>, std::string> startServerFuzzer(const ServerFu
   target.target = options.target.spec();
   target.protocol = std::move(*protocol);
   target.hangTimeout = std::chrono::milliseconds(options.target.hangTimeoutMs);
+  target.noCoverage = options.noCoverage;
   if (auto started = blackbox::startServerFuzzTarget(std::move(target), std::move(*work)); !started) {
     return Unexpected{started.error()};
+  }
+  // Grey-box: how close each of the server's failed comparisons came is a feature too (as in sockspec fuzz).
+  if (blackbox::serverFuzzTargetGreyBox() && !findFlag(arguments, "use_value_profile")) {
+    arguments.insert(arguments.begin() + 1, "-use_value_profile=1");
   }
   return arguments;
 }

@@ -18,6 +18,7 @@ struct ServerFuzzerOptions {
   std::string reply;
   std::string probe;
   std::vector<std::string> captures;  // --seeds-from: pcap or pcapng files
+  bool noCoverage = false;            // --no-coverage
 };
 
 // Starts the server and returns libFuzzer's arguments (`arguments`, argv[0] first) as they are to be run.

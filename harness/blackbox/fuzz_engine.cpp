@@ -21,6 +21,7 @@
 #include "blackbox/input_exchange.h"
 #include "blackbox/input_step.h"
 #include "blackbox/leak_watch.h"
+#include "blackbox/libfuzzer_feed.h"
 #include "blackbox/random_block_mutation.h"
 #include "blackbox/reply_feedback.h"
 #include "blackbox/reproducer_files.h"
@@ -33,16 +34,25 @@ extern "C" int LLVMFuzzerRunDriver(int* argc, char*** argv,
 // libFuzzer's own mutations, for our custom mutator to fall back on (compiler-rt FuzzerInterface.h).
 extern "C" std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size, std::size_t maxSize);
 
+namespace sockspec::blackbox {
+const ComparisonMemory* greyBoxMemory();
+}
+
 // Called by libFuzzer instead of its mutation step when defined (random_block_mutation.h).
 extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t maxSize,
                                                unsigned int seed) {
-  return sockspec::blackbox::mutateInput(data, size, maxSize, seed, LLVMFuzzerMutate);
+  return sockspec::blackbox::mutateInput(data, size, maxSize, seed, LLVMFuzzerMutate,
+                                         sockspec::blackbox::greyBoxMemory());
 }
 
 // The feedback counters. libFuzzer finds this section through __start_/__stop___libfuzzer_extra_counters,
 // reads it as coverage after each input and clears it before the next (compiler-rt FuzzerExtraCounters.cpp).
 __attribute__((section("__libfuzzer_extra_counters"),
                used)) static std::uint8_t g_replyCounters[sockspec::blackbox::kFeedbackCounters];
+// Grey-box: the server's own edges (server_coverage.h), counted alike; all zero for a server without the
+// coverage runtime.
+__attribute__((section("__libfuzzer_extra_counters"),
+               used)) static std::uint8_t g_serverEdges[sockspec::blackbox::ServerCoverage::kEdgeSlots];
 
 namespace sockspec::blackbox {
 
@@ -64,6 +74,15 @@ Worker& worker() {
   static Worker instance;
   return instance;
 }
+
+}  // namespace
+
+// Grey-box: what the server failed to match per input, for the custom mutator; nullptr black-box.
+const ComparisonMemory* greyBoxMemory() {
+  return worker().server.greyBox() ? &worker().server.comparisonMemory : nullptr;
+}
+
+namespace {
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -97,10 +116,14 @@ void progress() {
   };
   // A leak is only counted when there is one: the line stays as it was for the servers that have none.
   std::string leaks = count("leak") != 0 ? fmt::format(", {} leak", count("leak")) : "";
-  say(fmt::format("{:.0f} s: {} execs, {:.0f} exec/s, {} findings ({} crash, {} hang{}) from {} inputs, {} restarts",
+  std::string coverage = w.server.greyBox()
+                             ? fmt::format(", server coverage {} of {} edges", w.state.edgesSeen,
+                                           w.server.coverage->edgesInBinary())
+                             : "";
+  say(fmt::format("{:.0f} s: {} execs, {:.0f} exec/s, {} findings ({} crash, {} hang{}) from {} inputs, {} restarts{}",
                   seconds, w.state.execs, seconds > 0 ? static_cast<double>(w.state.execs) / seconds : 0.0,
                   w.state.findings.size(), count("crash"), count("hang"), leaks, w.state.inputsThatFailed(),
-                  w.state.restarts));
+                  w.state.restarts, coverage));
   writeState();
 }
 
@@ -219,7 +242,7 @@ int fuzzOneInput(const std::uint8_t* data, std::size_t size) {
   Worker& w = worker();
   if (interrupted()) endWorker();
   net::Bytes input(data, size);
-  auto step = w.server.step(w.options.protocol, input, g_replyCounters);
+  auto step = w.server.step(w.options.protocol, input, g_replyCounters, g_serverEdges);
   if (step.interrupted) endWorker();  // not an exec: nothing was learnt from it
   ++w.state.execs;
   w.state.messages += step.result.messages.size();
@@ -231,6 +254,8 @@ int fuzzOneInput(const std::uint8_t* data, std::size_t size) {
     return -1;
   }
   if (auto note = w.server.timing.takeRestNote()) say(*note);
+  feedComparisonsToLibFuzzer(step.comparisons);
+  if (w.server.coverage) w.state.edgesSeen = w.server.coverage->edgesSeen();
   w.previousInput.assign(data, data + size);
   std::optional<std::string> note;
   auto send = [&w](const std::vector<std::uint8_t>& again) {
@@ -278,6 +303,11 @@ void runFuzzWorker(const FuzzWorkerOptions& options) {
   w.options.target.workDirectory = options.workDir;
   w.options.target.stopRequested = process::interruptFlag();
   writeState();  // a state from the start: the parent reads one whatever happens next
+  // Grey-box when the server we start has the coverage runtime (docs/grey-box.md): the region is named in
+  // the environment it inherits. Without a region the run is black-box, as it would be anyway.
+  if (!options.target.command.empty() && !options.noCoverage) {
+    if (auto watched = w.server.watchCoverage(); !watched) say("black-box: " + watched.error());
+  }
   auto target = openFuzzTarget(w.options.target, w.options.protocol);
   if (!target) {
     if (interrupted()) endWorker();
@@ -287,6 +317,10 @@ void runFuzzWorker(const FuzzWorkerOptions& options) {
   w.server.target.emplace(std::move(*target));
   say(fmt::format("fuzzing {} ({}) for {} s; reproducers go to {}", w.server.target->describe(),
                   w.server.target->endpoint().toString(), options.maxTimeSeconds, options.artifactsDir));
+  if (w.server.greyBox()) {
+    w.state.edgesInBinary = w.server.coverage->edgesInBinary();
+    say(fmt::format("grey-box: the server's coverage runtime registered {} edges", w.state.edgesInBinary));
+  }
   writeState();
   std::atexit([] {
     writeState();
@@ -296,9 +330,11 @@ void runFuzzWorker(const FuzzWorkerOptions& options) {
   // The parent wrote the seeds there (app/fuzz_seeds.h); libFuzzer adds what it finds (and, with --jobs,
   // reads what the other workers found there every second: its -reload).
   std::string corpus = options.corpusDir();
+  std::string kept = options.keptCorpus;
   // libFuzzer runs an empty input, then each seed, before it mutates (compiler-rt FuzzerLoop.cpp,
   // ReadAndExecuteSeedCorpora): those are the inputs the leak watch judges alone (leak_watch.h).
-  w.leaks.checkFirstAlone(1 + filesIn(corpus, LeakWatch::kCheckedAlone));
+  w.leaks.checkFirstAlone(1 + filesIn(corpus, LeakWatch::kCheckedAlone) +
+                          (kept.empty() ? 0 : filesIn(kept, LeakWatch::kCheckedAlone)));
   // libFuzzer's own output goes to a log in the work folder; progress lines keep the original stderr.
   w.progressFd = ::fcntl(2, F_DUPFD_CLOEXEC, 3);
   std::string log = options.engineLog();
@@ -331,10 +367,15 @@ void runFuzzWorker(const FuzzWorkerOptions& options) {
       // Interrupts are ours (above): libFuzzer's handlers would _Exit() at once, leaving the target running.
       "-handle_int=0",
       "-handle_term=0",
-      corpus,
   };
+  // libFuzzer writes what it keeps into its first corpus folder (and with -reload reads the others' there).
+  if (!kept.empty()) arguments.push_back(kept);
+  arguments.push_back(corpus);
   if (options.seed != 0) arguments.insert(arguments.begin() + 1, fmt::format("-seed={}", options.seed));
   if (!options.dictionary.empty()) arguments.insert(arguments.begin() + 1, "-dict=" + options.dictionary);
+  // Grey-box: how close each of the server's failed comparisons came is a feature too (libfuzzer_feed.h), so
+  // a magic value compared a byte at a time is found a byte at a time.
+  if (w.server.greyBox()) arguments.insert(arguments.begin() + 1, "-use_value_profile=1");
   std::vector<char*> argv;
   for (auto& argument : arguments) argv.push_back(argument.data());
   argv.push_back(nullptr);

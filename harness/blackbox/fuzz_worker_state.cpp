@@ -108,9 +108,11 @@ Expected<void, std::string> writeWorkerOptions(const FuzzWorkerOptions& options)
              {"max_findings", options.maxFindings},
              {"progress_every_ms", options.progressEvery.count()},
              {"no_shrink", options.noShrink},
+             {"no_coverage", options.noCoverage},
              {"worker", options.worker},
              {"workers", options.workers},
-             {"shared_corpus", options.sharedCorpus}};
+             {"shared_corpus", options.sharedCorpus},
+             {"kept_corpus", options.keptCorpus}};
   return writeJsonWhole(value, options.optionsFile());
 }
 
@@ -138,9 +140,11 @@ Expected<FuzzWorkerOptions, std::string> readWorkerOptions(const std::string& wo
     options.maxFindings = value->at("max_findings").get<std::size_t>();
     options.progressEvery = std::chrono::milliseconds(value->at("progress_every_ms").get<std::int64_t>());
     options.noShrink = value->at("no_shrink").get<bool>();
+    options.noCoverage = value->at("no_coverage").get<bool>();
     options.worker = value->at("worker").get<std::size_t>();
     options.workers = value->at("workers").get<std::size_t>();
     options.sharedCorpus = value->at("shared_corpus").get<std::string>();
+    options.keptCorpus = value->at("kept_corpus").get<std::string>();
   } catch (const json::exception& error) {
     return Unexpected{fmt::format("{}: {}", options.optionsFile(), error.what())};
   }
@@ -165,6 +169,8 @@ Expected<void, std::string> writeFuzzState(const FuzzState& state, const std::st
              {"restarts", state.restarts},
              {"messages", state.messages},
              {"rest_ends", state.restEnds},
+             {"edges_in_binary", state.edgesInBinary},
+             {"edges_seen", state.edgesSeen},
              {"findings", findings},
              {"stopped", state.stopped}};
   return writeJsonWhole(value, path);
@@ -180,6 +186,8 @@ Expected<FuzzState, std::string> readFuzzState(const std::string& path) {
     state.restarts = value->at("restarts").get<std::uint64_t>();
     state.messages = value->at("messages").get<std::uint64_t>();
     state.restEnds = value->at("rest_ends").get<std::uint64_t>();
+    state.edgesInBinary = value->at("edges_in_binary").get<std::uint64_t>();
+    state.edgesSeen = value->at("edges_seen").get<std::uint64_t>();
     state.stopped = value->at("stopped").get<std::string>();
     for (const auto& finding : value->at("findings")) {
       state.findings.push_back(FuzzFindingRecord{finding.at("path").get<std::string>(),
@@ -207,6 +215,9 @@ FuzzState mergeFuzzStates(const std::vector<FuzzState>& states) {
     merged.restarts += state.restarts;
     merged.messages += state.messages;
     merged.restEnds += state.restEnds;
+    // Each worker's server has a region of its own: the most any worker saw (their union is not kept).
+    merged.edgesInBinary = std::max(merged.edgesInBinary, state.edgesInBinary);
+    merged.edgesSeen = std::max(merged.edgesSeen, state.edgesSeen);
     for (const auto& finding : state.findings) found.push_back(&finding);
     if (!state.stopped.empty() && merged.stopped.find(state.stopped) == std::string::npos) {
       merged.stopped += (merged.stopped.empty() ? "" : "; ") + state.stopped;

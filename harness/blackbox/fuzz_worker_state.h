@@ -30,6 +30,7 @@ struct FuzzWorkerOptions {
   std::size_t maxFindings = 0;  // stop once this many distinct reproducers are saved; 0: until the time is up
   std::chrono::milliseconds progressEvery{2000};
   bool noShrink = false;  // save findings as found, without shrinking them first
+  bool noCoverage = false;  // black-box even when the server has the coverage runtime (docs/grey-box.md)
   std::string dictionary;  // libFuzzer's -dict: the user's and the learned entries in one file ("" none)
   // --jobs: this worker's number (from 1) and how many there are. With more than one, each has its own
   // target and work folder, and they share one corpus folder (libFuzzer writes what it finds there and
@@ -37,6 +38,9 @@ struct FuzzWorkerOptions {
   std::size_t worker = 1;
   std::size_t workers = 1;
   std::string sharedCorpus;  // "" : corpusDir() is the work folder's own
+  // --corpus: the folder libFuzzer writes the inputs it keeps into (its first corpus folder, before
+  // corpusDir(), which then holds only the seeds); with --jobs the workers share them through it. "": none.
+  std::string keptCorpus;
 
   std::string optionsFile() const { return workDir + "/options.json"; }
   std::string stateFile() const { return workDir + "/state.json"; }
@@ -66,6 +70,10 @@ struct FuzzState {
   // (reply_timing.h) rather than after a quiet gap, a match or a close.
   std::uint64_t messages = 0;
   std::uint64_t restEnds = 0;
+  // Grey-box (docs/grey-box.md): the edges the server's coverage runtime registered, and the edge slots
+  // the inputs hit (0 and 0: black-box).
+  std::uint64_t edgesInBinary = 0;
+  std::uint64_t edgesSeen = 0;
   std::vector<FuzzFindingRecord> findings;  // one per signature, in the order found
   std::string stopped;  // why fuzzing ended before the time was up ("" when it did not)
 
@@ -81,7 +89,8 @@ Expected<FuzzWorkerOptions, std::string> readWorkerOptions(const std::string& wo
 Expected<void, std::string> writeFuzzState(const FuzzState& state, const std::string& path);
 // Fails naming the file and what is wrong with it (missing, not JSON, a field of the wrong type).
 Expected<FuzzState, std::string> readFuzzState(const std::string& path);
-// The states of several workers (--jobs) as one run's: counts added up, the longest time, and one finding
+// The states of several workers (--jobs) as one run's: counts added up, the longest time, the most edges
+// any worker's server registered and saw, and one finding
 // per signature (the first found, its hits added up); why each stopped early, once per reason.
 FuzzState mergeFuzzStates(const std::vector<FuzzState>& states);
 

@@ -1,5 +1,9 @@
 #include "blackbox/input_step.h"
 
+#include <cerrno>
+#include <cstdlib>
+
+#include "base/sys_error.h"
 #include "blackbox/conversation_exchange.h"
 #include "blackbox/reply_feedback.h"
 
@@ -11,6 +15,16 @@ void FuzzedServer::setHangTimeout(std::chrono::milliseconds hangTimeout) {
   timing = ReplyTiming(hangTimeout);
 }
 
+Expected<void, std::string> FuzzedServer::watchCoverage() {
+  auto made = ServerCoverage::create();
+  if (!made) return Unexpected{made.error()};
+  coverage.emplace(std::move(*made));
+  if (::setenv(SOCKSPEC_COVERAGE_ENV, coverage->path().c_str(), 1) != 0) {
+    return Unexpected{"coverage region: " + SysError{errno, "setenv"}.describe()};
+  }
+  return {};
+}
+
 process::ActivityWatch* FuzzedServer::serverActivity() {
   pid_t pid = target->pid();
   if (pid <= 0) return nullptr;
@@ -20,9 +34,11 @@ process::ActivityWatch* FuzzedServer::serverActivity() {
   return &*activity;
 }
 
-InputStep FuzzedServer::step(const FuzzProtocol& protocol, net::Bytes input,
-                             std::span<std::uint8_t> counters) {
+InputStep FuzzedServer::step(const FuzzProtocol& protocol, net::Bytes input, std::span<std::uint8_t> counters,
+                             std::span<std::uint8_t> edges) {
   InputStep step;
+  bool greyBox = this->greyBox();
+  if (greyBox) coverage->clear();
   ReplyWaits waits = timing.waits(serverActivity());
   step.result = exchangeFor(target->endpoint(), protocol, input, waits, limits);
   if (step.result.interrupted) {
@@ -43,6 +59,11 @@ InputStep FuzzedServer::step(const FuzzProtocol& protocol, net::Bytes input,
   if (step.finding || step.interrupted) return step;
   timing.learn(step.result);
   recordReplyFeatures(protocol, input, step.result, counters);
+  if (greyBox) {
+    step.newEdges = coverage->takeEdges(edges);
+    step.comparisons = coverage->takeComparisons();
+    comparisonMemory.remember(input.data(), input.size(), step.comparisons);
+  }
   return step;
 }
 

@@ -25,7 +25,10 @@ std::size_t mutateWithRandomBlock(std::uint8_t* data, std::size_t size, std::siz
 }
 
 std::size_t mutateInput(std::uint8_t* data, std::size_t size, std::size_t maxSize, unsigned int seed,
-                        LibFuzzerMutate libFuzzerMutate) {
+                        LibFuzzerMutate libFuzzerMutate, const ComparisonMemory* memory) {
+  if (memory != nullptr && seed % 4 == 1) {
+    if (std::size_t substituted = memory->substitute(data, size, seed / 4); substituted != 0) return substituted;
+  }
   if (seed % 4 != 0) return libFuzzerMutate(data, size, maxSize);
   return mutateWithRandomBlock(data, size, maxSize, seed / 4);
 }

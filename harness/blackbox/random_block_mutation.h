@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "blackbox/comparison_memory.h"
+
 namespace sockspec::blackbox {
 
 inline constexpr std::size_t kLongestRandomBlock = 512;
@@ -17,9 +19,10 @@ std::size_t mutateWithRandomBlock(std::uint8_t* data, std::size_t size, std::siz
                                   std::uint32_t seed);
 
 // One mutation as libFuzzer asks its custom mutator for one (LLVMFuzzerCustomMutator): a random block one
-// time in four, else libFuzzer's own (`libFuzzerMutate`, its LLVMFuzzerMutate).
+// time in four; grey-box (`memory` given), an input-to-state substitution one time in four
+// (comparison_memory.h) where the input has one; else libFuzzer's own (`libFuzzerMutate`, its LLVMFuzzerMutate).
 using LibFuzzerMutate = std::size_t (*)(std::uint8_t* data, std::size_t size, std::size_t maxSize);
 std::size_t mutateInput(std::uint8_t* data, std::size_t size, std::size_t maxSize, unsigned int seed,
-                        LibFuzzerMutate libFuzzerMutate);
+                        LibFuzzerMutate libFuzzerMutate, const ComparisonMemory* memory = nullptr);
 
 }  // namespace sockspec::blackbox

@@ -12,6 +12,7 @@
 #include "blackbox/fault_verdict.h"
 #include "blackbox/fuzz_target.h"
 #include "blackbox/input_step.h"
+#include "blackbox/libfuzzer_feed.h"
 #include "blackbox/random_block_mutation.h"
 #include "blackbox/reply_feedback.h"
 #include "blackbox/service_model.h"
@@ -21,6 +22,9 @@
 // (compiler-rt FuzzerExtraCounters.cpp), as in the engine of `sockspec fuzz` (fuzz_engine.cpp).
 __attribute__((section("__libfuzzer_extra_counters"),
                used)) static std::uint8_t g_serverReplyCounters[sockspec::blackbox::kFeedbackCounters];
+// Grey-box: the server's own edges (server_coverage.h).
+__attribute__((section("__libfuzzer_extra_counters"),
+               used)) static std::uint8_t g_serverEdgeCounters[sockspec::blackbox::ServerCoverage::kEdgeSlots];
 
 namespace sockspec::blackbox {
 
@@ -72,6 +76,10 @@ Expected<void, std::string> startServerFuzzTarget(ServerFuzzTargetOptions option
   h.server.setHangTimeout(h.options.hangTimeout);
   h.work.emplace(std::move(work));
   h.options.target.workDirectory = h.work->path();
+  // Grey-box when the server has the coverage runtime (docs/grey-box.md).
+  if (!h.options.target.command.empty() && !h.options.noCoverage) {
+    if (auto watched = h.server.watchCoverage(); !watched) writeErr("==sockspec== black-box: " + watched.error() + "\n");
+  }
   auto target = openFuzzTarget(h.options.target, h.options.protocol);
   if (!target) return Unexpected{target.error()};
   h.server.target.emplace(std::move(*target));
@@ -88,13 +96,19 @@ Expected<void, std::string> startServerFuzzTarget(ServerFuzzTargetOptions option
       return Unexpected{why};
     }
   }
+  if (h.server.greyBox()) {
+    writeErr(fmt::format("==sockspec== grey-box: the server's coverage runtime registered {} edges\n",
+                         h.server.coverage->edgesInBinary()));
+  }
   return {};
 }
+
+bool serverFuzzTargetGreyBox() { return host().server.greyBox(); }
 
 int serverFuzzTargetInput(const std::uint8_t* data, std::size_t size) {
   Host& h = host();
   net::Bytes input(data, size);
-  auto step = h.server.step(h.options.protocol, input, g_serverReplyCounters);
+  auto step = h.server.step(h.options.protocol, input, g_serverReplyCounters, g_serverEdgeCounters);
   if (step.finding && step.blamesPrevious) {
     // Gone before this input, after the one before it passed the accept check: it died later by itself or
     // after a delay. libFuzzer can only save the input it is running, which would not reproduce this.
@@ -113,13 +127,15 @@ int serverFuzzTargetInput(const std::uint8_t* data, std::size_t size) {
       step.finding = judgeConnectFailure(*h.server.target, *failure, h.server.limits);
   }
   if (step.finding) reportAndAbort(*step.finding, describeExchange(h.options.protocol, input, step.result));
+  feedComparisonsToLibFuzzer(step.comparisons);
   return 0;
 }
 
 std::size_t serverFuzzTargetMutate(std::uint8_t* data, std::size_t size, std::size_t maxSize,
                                    unsigned int seed,
                                    std::size_t (*libFuzzerMutate)(std::uint8_t*, std::size_t, std::size_t)) {
-  return mutateInput(data, size, maxSize, seed, libFuzzerMutate);
+  Host& h = host();
+  return mutateInput(data, size, maxSize, seed, libFuzzerMutate, h.server.greyBox() ? &h.server.comparisonMemory : nullptr);
 }
 
 }  // namespace sockspec::blackbox

@@ -29,6 +29,7 @@ struct ServerFuzzTargetOptions {
   process::TargetSpec target;
   FuzzProtocol protocol;
   std::chrono::milliseconds hangTimeout{1000};
+  bool noCoverage = false;  // black-box even when the server has the coverage runtime (docs/grey-box.md)
 };
 
 // Starts the server and warms the reply waits up (reply_timing.h): the probe, or an empty conversation when
@@ -38,6 +39,9 @@ struct ServerFuzzTargetOptions {
 // `work` holds the server's files (its output, --events logs) and whatever the caller put there; it is
 // removed when the server stops, at the end or before a finding aborts.
 Expected<void, std::string> startServerFuzzTarget(ServerFuzzTargetOptions options, TempDirectory work);
+
+// Whether the started server's coverage runtime attached (grey-box: its edges and comparisons are fed).
+bool serverFuzzTargetGreyBox();
 
 // One input: 0 when the server took it well (its features are in the extra counters), -1 when it is not to
 // be kept; a finding does not return (above).

@@ -76,6 +76,8 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
       "      --artifacts findings/ --target-cmd 'redis-server --port {port} --save \"\" --appendonly no'\n"
       "  sockspec fuzz --service any --jobs $(nproc) --max-time 600 --artifacts findings/ \\\n"
       "      --target-cmd './my-server --port {port}'   # a worker and a server per core\n"
+      "  sockspec fuzz --service any --seeds seeds/ --artifacts findings/ \\\n"
+      "      --target-cmd './my-server-with-coverage --port {port}'   # grey-box: docs/grey-box.md\n"
       "  sockspec replay findings/ --service echo --target-cmd '...'   # again, one verdict per reproducer\n"
       "Exit codes: 0 nothing found, 1 findings (reproducers written), 2 bad usage or unreachable target, "
       "3 sockspec failed (also: a reproducer could not be written), 130 interrupted (SIGINT), 143 terminated "
@@ -101,6 +103,9 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
   fuzz->add_option("--max-time", settings->maxTimeSeconds, "seconds to fuzz")
       ->capture_default_str()
       ->check(CLI::Range(1, 7 * 24 * 3600));
+  fuzz->add_option("--corpus", settings->corpus,
+                   "keep the inputs that reached new coverage or new reply features in this folder (made if "
+                   "missing; its parent must exist); a later run with the same --corpus starts from them");
   fuzz->add_option("--artifacts", settings->artifacts, "folder for reproducers (made if missing; its parent must exist)")
       ->required();
   fuzz->add_option("--seed", settings->seed, "libFuzzer's random seed (0: a new one each run)")
@@ -120,6 +125,9 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
       "--no-shrink", settings->noShrink,
       "save each finding's input as found; by default it is first shrunk (chunks deleted while the "
       "server still fails the same way, restarting it after each failure); with --target-cmd only");
+  fuzz->add_flag("--no-coverage", settings->noCoverage,
+                 "black-box even when the server was built with sockspec's coverage runtime (by default its "
+                 "edges and comparisons guide the fuzzer: docs/grey-box.md)");
   return [settings, fuzz]() {
     settings->given = cli_support::givenOptions(*fuzz);
     return runFuzz(*settings);

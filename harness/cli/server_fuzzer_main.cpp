@@ -30,7 +30,7 @@ using namespace sockspec;
 constexpr const char* kOptionsVariable = "SOCKSPEC_SERVER_FUZZER_OPTIONS";
 constexpr std::string_view kFileOptions =
     "--target-cmd, --target, --service, --reply-end, --reply, --probe, --hang-timeout, --ready-timeout, "
-    "--seeds-from";
+    "--seeds-from, --no-coverage";
 
 [[noreturn]] void fail(const std::string& message) {
   std::fprintf(stderr, "sockspec-server-fuzzer: %s\n", message.c_str());
@@ -64,6 +64,7 @@ app::ServerFuzzerOptions readOptions(const std::string& path) {
                                 "the server's URL; with --target-cmd it may say {port}");
   cli::addFuzzProtocolOptions(command, {&options.service, &options.replyEnd, &options.reply, &options.probe},
                               "echo, framed or any");
+  command.add_flag("--no-coverage", options.noCoverage, "black-box even when the server has the coverage runtime");
   cli_support::refuseEmptyValuesAndFlagValues(command);
   std::set<std::string> given;
   // One line at a time, so that an error names its line.

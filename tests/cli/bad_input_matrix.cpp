@@ -229,6 +229,26 @@ void addProtocolRows(std::vector<MatrixRow>& rows, const std::string& command, c
   });
 }
 
+// A folder `fuzz` makes for its results (OutputFolder): one level is made, so a missing parent is refused
+// (as for --capture, issue #13); what can be made is left for after the target is reached (unreachable here).
+// Reproducers and kept inputs are written only once fuzzing runs: a full disk shows no sooner.
+void addOutputFolderRows(std::vector<MatrixRow>& rows, const std::string& option, const Args& base) {
+  const Args given = joined(base, option);
+  rows.insert(rows.end(), {
+      {"fuzz", option, "empty", joined(given, ""), 2, option + ": an empty value"},
+      {"fuzz", option, "negative", joined(given, "-1"), 2, kUnreachable},
+      {"fuzz", option, "huge", joined(given, "{huge}"), 2, option + " xxx"},
+      {"fuzz", option, "non-numeric", joined(given, "abc"), 2, kUnreachable},
+      {"fuzz", option, "wrong-kind", joined(given, "{scn}"), 2, option + " {scn}"},
+      {"fuzz", option, "missing", joined(given, "{missing}"), 2, option + " {missing}: the folder"},
+      {"fuzz", option, "directory", joined(given, "{dir}"), 2, kUnreachable},
+      {"fuzz", option, "fifo", joined(given, "{fifo}"), 2, option + " {fifo}"},
+      {"fuzz", option, "device", joined(given, "{device}"), 2, option + " {device}"},
+      {"fuzz", option, "symlink-loop", joined(given, "{loop}"), 2, option + " {loop}"},
+      {"fuzz", option, "full-disk", joined(given, "{full}"), 2, kUnreachable},
+  });
+}
+
 void addFuzzRows(std::vector<MatrixRow>& rows) {
   const Args refused = joined(kFuzz, "--target", {"{refused}"});
   const Args anyRefused{"--service", "any", "--artifacts", "{new}", "--target", "{refused}"};
@@ -307,22 +327,10 @@ void addFuzzRows(std::vector<MatrixRow>& rows) {
        "--jobs 2 needs {port} in --target"},
       {"fuzz", "--jobs", "too-many", joined(started, "--jobs", {"65"}), 2, "--jobs 65: expected 1 to 64"},
   });
-  const Args bare{"--service", "echo", "--target", "{refused}", "--artifacts"};
-  rows.insert(rows.end(), {
-      {"fuzz", "--artifacts", "empty", joined(bare, ""), 2, "--artifacts: an empty value"},
-      {"fuzz", "--artifacts", "negative", joined(bare, "-1"), 2, kUnreachable},
-      {"fuzz", "--artifacts", "huge", joined(bare, "{huge}"), 2, "--artifacts xxx"},
-      {"fuzz", "--artifacts", "non-numeric", joined(bare, "abc"), 2, kUnreachable},
-      {"fuzz", "--artifacts", "wrong-kind", joined(bare, "{scn}"), 2, "--artifacts {scn}"},
-      // One level is made; a missing parent is refused, as for --capture (issue #13).
-      {"fuzz", "--artifacts", "missing", joined(bare, "{missing}"), 2, "--artifacts {missing}: the folder"},
-      {"fuzz", "--artifacts", "directory", joined(bare, "{dir}"), 2, kUnreachable},
-      {"fuzz", "--artifacts", "fifo", joined(bare, "{fifo}"), 2, "--artifacts {fifo}"},
-      {"fuzz", "--artifacts", "device", joined(bare, "{device}"), 2, "--artifacts {device}"},
-      {"fuzz", "--artifacts", "symlink-loop", joined(bare, "{loop}"), 2, "--artifacts {loop}"},
-      // Reproducers are written only on a finding (blackbox/, another session's): here the folder is made.
-      {"fuzz", "--artifacts", "full-disk", joined(bare, "{full}"), 2, kUnreachable},
-  });
+  // --artifacts and --corpus: checked before anything starts, made only once the target is reached.
+  addOutputFolderRows(rows, "--artifacts", {"--service", "echo", "--target", "{refused}"});
+  addOutputFolderRows(rows, "--corpus", {"--service", "echo", "--target", "{refused}", "--artifacts", "{new}"});
+  rows.push_back(flagRow("fuzz", "--no-coverage", refused));
 }
 
 void addReplayRows(std::vector<MatrixRow>& rows) {
@@ -421,6 +429,7 @@ const std::vector<MatrixOption>& matrixOptions() {
       {"fuzz", "--reply", C::Text},          {"fuzz", "--probe", C::Text},
       {"fuzz", "--seeds", C::FileIn},        {"fuzz", "--seeds-from", C::FileIn},
       {"fuzz", "--dict", C::FileIn},        {"fuzz", "--jobs", C::Number},
+      {"fuzz", "--corpus", C::FileOut},     {"fuzz", "--no-coverage", C::Flag},
       {"replay", "--reply-end", C::Text},    {"replay", "--reply", C::Text},
       {"replay", "--probe", C::Text},        {"replay", "paths", C::FileIn},
       {"replay", "--target-cmd", C::Text},   {"replay", "--target", C::Text},
