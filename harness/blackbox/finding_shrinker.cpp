@@ -37,7 +37,7 @@ bool failsTheSameWay(process::TargetSession& target, const FuzzProtocol& protoco
 
 ShrinkResult shrinkFinding(process::TargetSession& target, const FuzzProtocol& protocol, const Finding& finding,
                            std::vector<std::uint8_t> input, const ExchangeLimits& limits, const ReplyWaits& waits,
-                           const ShrinkBudget& budget) {
+                           const ShrinkBudget& budget, const std::vector<std::uint8_t>& previous) {
   ShrinkResult progress;
   progress.input = std::move(input);
   if (!target.startedByUs()) return progress;
@@ -48,6 +48,25 @@ ShrinkResult shrinkFinding(process::TargetSession& target, const FuzzProtocol& p
     return progress;
   }
   ++progress.restarts;
+  // Alone first (a failure is followed by a restart; a pass is not, so restart before the next try).
+  if (!failsTheSameWay(target, protocol, finding, progress.input, limits, waits, progress)) {
+    if (progress.targetLost || limits.stopped()) return progress;
+    bool previousFails = false;
+    if (!previous.empty()) {
+      if (auto restarted = target.restart(); !restarted) {
+        progress.targetLost = true;
+        return progress;
+      }
+      ++progress.restarts;
+      previousFails = failsTheSameWay(target, protocol, finding, previous, limits, waits, progress);
+    }
+    if (!previousFails) {
+      progress.notAlone = !progress.targetLost && !limits.stopped();
+      return progress;
+    }
+    progress.input = previous;
+    progress.fromPrevious = true;
+  }
   auto spent = [&] {
     return progress.targetLost || progress.tries >= budget.tries || budget.deadline.expired() || limits.stopped();
   };

@@ -27,10 +27,18 @@ struct ShrinkResult {
   int tries = 0;
   int restarts = 0;
   bool targetLost = false;  // the server could not be restarted: stop fuzzing
+  // The input as found did not fail a fresh server again; the input before it did, and is what was shrunk.
+  bool fromPrevious = false;
+  // Neither failed a fresh server again (the failure needed both, or was the server's own): nothing was
+  // shrunk, `input` is as found.
+  bool notAlone = false;
 };
 
+// First the input is tried alone on a fresh server: one that failed on it only because of work an earlier
+// input left it (a request it was still handling when this one came) does not fail again, and then
+// `previous` (the input before it, "" none) is tried instead.
 ShrinkResult shrinkFinding(process::TargetSession& target, const FuzzProtocol& protocol, const Finding& finding,
                            std::vector<std::uint8_t> input, const ExchangeLimits& limits, const ReplyWaits& waits,
-                           const ShrinkBudget& budget);
+                           const ShrinkBudget& budget, const std::vector<std::uint8_t>& previous = {});
 
 }  // namespace sockspec::blackbox

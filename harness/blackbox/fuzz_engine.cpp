@@ -169,7 +169,8 @@ void restartAfterFinding() {
 
 // The input, shrunk against the server we started (restarting it for that) within a share of the time that
 // is left; as found when it cannot be.
-std::vector<std::uint8_t> shrunkInput(const Finding& finding, const std::vector<std::uint8_t>& found) {
+std::vector<std::uint8_t> shrunkInput(const Finding& finding, const std::vector<std::uint8_t>& found,
+                                      const std::vector<std::uint8_t>& before) {
   Worker& w = worker();
   // A leak's input is one of the last few, repeated to be found: nothing to gain from shrinking it.
   if (!w.server.target->startedByUs() || w.options.noShrink || found.size() < 2 ||
@@ -182,8 +183,17 @@ std::vector<std::uint8_t> shrunkInput(const Finding& finding, const std::vector<
   ShrinkBudget budget{256, Deadline::after(std::clamp<std::chrono::milliseconds>(left / 4, std::chrono::seconds(1),
                                                                                  std::chrono::seconds(10)))};
   auto shrunk = shrinkFinding(*w.server.target, w.options.protocol, finding, found, w.server.limits,
-                              w.server.timing.waits(), budget);
+                              w.server.timing.waits(), budget, before);
   w.state.restarts += static_cast<std::uint64_t>(shrunk.restarts);
+  if (shrunk.fromPrevious) {
+    say(fmt::format("the input did not fail a fresh server again; the one before it ({} bytes) did: that one "
+                    "is shrunk and saved",
+                    before.size()));
+  }
+  if (shrunk.notAlone) {
+    say("neither the input nor the one before it failed a fresh server again: saved as found, unshrunk (it may "
+        "not reproduce alone)");
+  }
   if (shrunk.input.size() < found.size()) {
     say(fmt::format("shrunk the input from {} to {} bytes in {} tries", found.size(), shrunk.input.size(),
                     shrunk.tries));
@@ -193,7 +203,10 @@ std::vector<std::uint8_t> shrunkInput(const Finding& finding, const std::vector<
 }
 
 // A finding of a signature seen before is only counted; a new one is shrunk, written and said once.
-void recordFinding(const Finding& finding, const std::vector<std::uint8_t>& found) {
+// `before`: the input run just before `found` on the same server ("" when none is known), for a finding that
+// does not reproduce alone (finding_shrinker.h).
+void recordFinding(const Finding& finding, const std::vector<std::uint8_t>& found,
+                   const std::vector<std::uint8_t>& before = {}) {
   Worker& w = worker();
   if (auto* known = w.state.findingWith(finding.signature)) {
     ++known->hits;
@@ -201,7 +214,7 @@ void recordFinding(const Finding& finding, const std::vector<std::uint8_t>& foun
     return;
   }
   double foundAt = secondsSince(w.started);  // before shrinking: the time it took to find
-  std::vector<std::uint8_t> input = shrunkInput(finding, found);
+  std::vector<std::uint8_t> input = shrunkInput(finding, found, before);
   ReproducerInfo info{finding,
                       std::string(fuzzProtocolName(w.options.protocol.kind)),
                       w.server.target->describe(),
@@ -249,8 +262,11 @@ int fuzzOneInput(const std::uint8_t* data, std::size_t size) {
   for (const auto& message : step.result.messages) w.state.restEnds += message.atRest;
   if (step.finding) {
     // A finding is not a coverage input: mutating it would only find it again.
-    bool previous = step.blamesPrevious && !w.previousInput.empty();
-    recordFinding(*step.finding, previous ? w.previousInput : std::vector<std::uint8_t>(data, data + size));
+    if (step.blamesPrevious && !w.previousInput.empty()) {
+      recordFinding(*step.finding, w.previousInput);
+    } else {
+      recordFinding(*step.finding, std::vector<std::uint8_t>(data, data + size), w.previousInput);
+    }
     return -1;
   }
   if (auto note = w.server.timing.takeRestNote()) say(*note);
