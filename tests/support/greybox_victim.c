@@ -1,6 +1,8 @@
 /* sockspec-test-greybox-victim: the server grey-box fuzzing must find a bug in and black-box fuzzing cannot
- * (pinned by tests/cli/greybox_fuzz_test.cpp, measured by bench/fuzz_greybox_rate.sh). A line protocol over
- * TCP or UDP (--udp: the session keyed by the sender, replies to one datagram in one datagram):
+ * (pinned by tests/cli/greybox_fuzz_test.cpp, measured by bench/fuzz_greybox.sh). A line protocol over TCP
+ * or UDP (--udp: one session, the latest sender's: a datagram from another sender starts a new one, so that
+ * a fuzzer's new socket, whose ephemeral port may be one an earlier input used, never inherits that input's
+ * session, as it did with a table of 64; replies to one datagram in one datagram):
  *   HELLO <name>   +HI            the session is greeted
  *   KEY <8 bytes>  +OPEN or -NO   once greeted: the key is compared 4 bytes at a time with memcmp
  *   RUN <arg>      +RAN           once open: an argument starting with the 4-byte magic calls abort()
@@ -22,7 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum { kMaxClients = 64, kLine = 512, kSessions = 64 };
+enum { kMaxClients = 64, kLine = 512 };
 
 static int g_no_crash;
 
@@ -75,28 +77,20 @@ static size_t handle_lines(struct session* session, const char* data, size_t len
 }
 
 static int serve_udp(int fd) {
-  static struct session sessions[kSessions];
-  static size_t next;
-  char datagram[65536];
+  static struct session session; /* the latest sender's */
+  static char datagram[65536];
   static char out[65536 * 7]; /* every byte a line, each answered with at most 7 bytes */
   for (;;) {
     struct sockaddr_in peer;
     socklen_t peer_length = sizeof peer;
     ssize_t got = recvfrom(fd, datagram, sizeof datagram, 0, (struct sockaddr*)&peer, &peer_length);
     if (got < 0) continue;
-    struct session* session = NULL;
-    for (size_t i = 0; i < kSessions; ++i) {
-      if (sessions[i].peer.sin_port == peer.sin_port && sessions[i].peer.sin_addr.s_addr == peer.sin_addr.s_addr) {
-        session = &sessions[i];
-      }
-    }
-    if (session == NULL) {
-      session = &sessions[next++ % kSessions];
-      session->state = 0;
-      session->peer = peer;
+    if (session.peer.sin_port != peer.sin_port || session.peer.sin_addr.s_addr != peer.sin_addr.s_addr) {
+      session.state = 0;
+      session.peer = peer;
     }
     size_t used = 0;
-    size_t written = handle_lines(session, datagram, (size_t)got, out, &used);
+    size_t written = handle_lines(&session, datagram, (size_t)got, out, &used);
     if (written > 0) sendto(fd, out, written, 0, (struct sockaddr*)&peer, peer_length);
   }
 }
