@@ -9,6 +9,9 @@
  *   header (64 bytes) | edge counters (SOCKSPEC_COVERAGE_EDGE_SLOTS bytes) | comparisons (CMP_SLOTS entries)
  *
  * Edge counters: one byte per edge slot (trace-pc-guard: guard index modulo the slots), saturating at 255.
+ * inline-8bit-counters live in the server's own memory: the runtime's flusher thread adds them into the
+ * edge counters (counter index modulo the slots) and zeroes them when sockspec asks: sockspec increments
+ * flush_request and wakes it (a futex), the thread answers by storing that number in flush_done (and waking).
  * Comparisons: a ring of operands of the comparisons that failed (trace-cmp, and memcmp/strcmp and their
  * kin), written at header.cmp_next (incremented per entry; slot = value modulo the slots).
  * sockspec reads and clears both after each input. */
@@ -19,7 +22,7 @@
 
 #define SOCKSPEC_COVERAGE_ENV "SOCKSPEC_COVERAGE_MAP"
 #define SOCKSPEC_COVERAGE_MAGIC 0x31564f434b434f53ULL /* "SOCKCOV1" read as a little-endian u64 */
-#define SOCKSPEC_COVERAGE_VERSION 2u
+#define SOCKSPEC_COVERAGE_VERSION 3u
 #define SOCKSPEC_COVERAGE_EDGE_SLOTS 65536u           /* a power of two */
 #define SOCKSPEC_COVERAGE_CMP_SLOTS 4096u             /* a power of two */
 #define SOCKSPEC_COVERAGE_CMP_BYTES 32u               /* of each memcmp/strcmp operand kept */
@@ -37,7 +40,10 @@ struct sockspec_coverage_header {
   uint32_t edges_in_binary;  /* written by the runtime: the guards its server registered (all modules) */
   uint32_t attached_pid;     /* written by the runtime: the last process that mapped the region */
   uint32_t cmp_next;         /* the runtime's next comparison entry (atomic increments) */
-  uint32_t reserved[7];
+  uint32_t inline_counters;  /* written by the runtime: its inline-8bit-counters (0: none, nothing to flush) */
+  uint32_t flush_request;    /* sockspec's latest flush request (a futex word) */
+  uint32_t flush_done;       /* the runtime's latest answered request (a futex word) */
+  uint32_t reserved[4];
 };
 
 struct sockspec_cmp_entry {

@@ -34,17 +34,6 @@ extern "C" int LLVMFuzzerRunDriver(int* argc, char*** argv,
 // libFuzzer's own mutations, for our custom mutator to fall back on (compiler-rt FuzzerInterface.h).
 extern "C" std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size, std::size_t maxSize);
 
-namespace sockspec::blackbox {
-const ComparisonMemory* greyBoxMemory();
-}
-
-// Called by libFuzzer instead of its mutation step when defined (random_block_mutation.h).
-extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t maxSize,
-                                               unsigned int seed) {
-  return sockspec::blackbox::mutateInput(data, size, maxSize, seed, LLVMFuzzerMutate,
-                                         sockspec::blackbox::greyBoxMemory());
-}
-
 // The feedback counters. libFuzzer finds this section through __start_/__stop___libfuzzer_extra_counters,
 // reads it as coverage after each input and clears it before the next (compiler-rt FuzzerExtraCounters.cpp).
 __attribute__((section("__libfuzzer_extra_counters"),
@@ -76,12 +65,18 @@ Worker& worker() {
 }
 
 }  // namespace
+}  // namespace sockspec::blackbox
 
-// Grey-box: what the server failed to match per input, for the custom mutator; nullptr black-box.
-const ComparisonMemory* greyBoxMemory() {
-  return worker().server.greyBox() ? &worker().server.comparisonMemory : nullptr;
+// Called by libFuzzer instead of its mutation step when defined (random_block_mutation.h); grey-box, with
+// what the server failed to match per input.
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t maxSize,
+                                               unsigned int seed) {
+  sockspec::blackbox::FuzzedServer& server = sockspec::blackbox::worker().server;
+  return sockspec::blackbox::mutateInput(data, size, maxSize, seed, LLVMFuzzerMutate,
+                                         server.greyBox() ? &server.comparisonMemory : nullptr);
 }
 
+namespace sockspec::blackbox {
 namespace {
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
@@ -270,6 +265,7 @@ int fuzzOneInput(const std::uint8_t* data, std::size_t size) {
     return -1;
   }
   if (auto note = w.server.timing.takeRestNote()) say(*note);
+  if (step.coverageNote) say(*step.coverageNote);
   feedComparisonsToLibFuzzer(step.comparisons);
   if (w.server.coverage) w.state.edgesSeen = w.server.coverage->edgesSeen();
   w.previousInput.assign(data, data + size);

@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include <fmt/format.h>
+
 #include "base/sys_error.h"
 #include "blackbox/conversation_exchange.h"
 #include "blackbox/reply_feedback.h"
@@ -60,7 +62,17 @@ InputStep FuzzedServer::step(const FuzzProtocol& protocol, net::Bytes input, std
   timing.learn(step.result);
   recordReplyFeatures(protocol, input, step.result, counters);
   if (greyBox) {
-    step.newEdges = coverage->takeEdges(edges);
+    coverage->takeEdges(edges);
+    bool missed = coverage->flushesMissed();
+    if (missed && !flushMissNoted) {
+      step.coverageNote = fmt::format(
+          "grey-box: the server's coverage runtime did not answer {} flushes in a row ({} ms each), so its "
+          "inline-8bit-counters are not read until it restarts: a server that forks or daemonizes away from "
+          "the process that started it keeps them where sockspec cannot ask (build it with "
+          "-fsanitize-coverage=trace-pc-guard, docs/grey-box.md)",
+          ServerCoverage::kFlushMisses, ServerCoverage::kFlushWait.count());
+    }
+    flushMissNoted = missed;
     step.comparisons = coverage->takeComparisons();
     comparisonMemory.remember(input.data(), input.size(), step.comparisons);
   }

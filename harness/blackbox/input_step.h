@@ -31,10 +31,10 @@ struct InputStep {
   bool blamesPrevious = false;
   // SIGINT or SIGTERM came during the exchange or the verdict: neither says anything about the server.
   bool interrupted = false;
-  // Grey-box (a server with the coverage runtime): edge slots this input hit for the first time, and the
-  // comparisons the server failed meanwhile (for libfuzzer_feed.h).
-  std::size_t newEdges = 0;
+  // Grey-box (a server with the coverage runtime): the comparisons the server failed meanwhile (for
+  // libfuzzer_feed.h), and once per server process a note when its inline counters stopped being read.
   std::vector<ServerComparison> comparisons;
+  std::optional<std::string> coverageNote;
 };
 
 // The server a fuzz loop sends its inputs to, and what the loop learns of it; one per process.
@@ -45,6 +45,7 @@ struct FuzzedServer {
   std::optional<process::ActivityWatch> activity;  // of the target's processes (a started one), for rests
   std::optional<ServerCoverage> coverage;          // grey-box: the region the server's runtime writes
   ComparisonMemory comparisonMemory;               // grey-box: what the server failed to match, per input
+  bool flushMissNoted = false;                     // grey-box: coverageNote given for this server process
 
   // The limits' hang and connect timeouts, and waits learned afresh.
   void setHangTimeout(std::chrono::milliseconds hangTimeout);

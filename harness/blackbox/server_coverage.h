@@ -5,6 +5,7 @@
 // the runtime leaves the region empty: `attached()` says so, and fuzzing stays black-box.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -48,9 +49,21 @@ class ServerCoverage {
   bool attached() const { return edgesInBinary() != 0; }
   // Forgets what the server did so far (its start-up, before the first input).
   void clear();
-  // Adds the edge counters since the last take or clear into `counters` (kEdgeSlots of them) and clears
-  // them; returns how many slots were hit for the first time in this region's life.
-  std::size_t takeEdges(std::span<std::uint8_t> counters);
+  // Adds the edge counters since the last take or clear into `counters` and clears them (the first
+  // kEdgeSlots, rounded down to 64: callers pass kEdgeSlots).
+  void takeEdges(std::span<std::uint8_t> counters);
+
+  // A server built with inline-8bit-counters keeps them in its own memory: clear() and takeEdges() first
+  // ask its runtime's flusher thread to add them into the region (a futex round trip), waiting at most
+  // kFlushWait. After kFlushMisses unanswered requests in a row from one server process (a server that
+  // forked away from the thread, or is stopped) its counters are not asked for again, and flushesMissed()
+  // says so, until another process maps the region (a restart).
+  static constexpr std::chrono::milliseconds kFlushWait{500};
+  static constexpr unsigned kFlushMisses = 3;
+  bool inlineCounters() const;
+  // Whether the server's flusher answered; false also when it is not asked any more (see above).
+  bool flushInlineCounters();
+  bool flushesMissed() const { return m_missed >= kFlushMisses && m_missedPid == attachedPid(); }
   // The comparisons written since the last take or clear, the latest kComparisonsPerInput of them.
   std::vector<ServerComparison> takeComparisons();
   // Slots hit at least once since create().
@@ -59,6 +72,7 @@ class ServerCoverage {
  private:
   ServerCoverage(int fd, void* mapped) : m_fd(fd), m_mapped(mapped) {}
   sockspec_coverage_header* header() const { return static_cast<sockspec_coverage_header*>(m_mapped); }
+  std::uint32_t attachedPid() const;
   std::uint8_t* edges() const;
   const sockspec_cmp_entry* comparisons() const;
 
@@ -67,6 +81,8 @@ class ServerCoverage {
   std::uint32_t m_cmpRead = 0;  // header.cmp_next when last read
   std::vector<bool> m_seen = std::vector<bool>(kEdgeSlots);
   std::size_t m_seenCount = 0;
+  std::uint32_t m_missedPid = 0;  // the process whose flusher missed m_missed requests in a row
+  unsigned m_missed = 0;
 };
 
 }  // namespace sockspec::blackbox

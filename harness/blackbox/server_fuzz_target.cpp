@@ -127,6 +127,7 @@ int serverFuzzTargetInput(const std::uint8_t* data, std::size_t size) {
       step.finding = judgeConnectFailure(*h.server.target, *failure, h.server.limits);
   }
   if (step.finding) reportAndAbort(*step.finding, describeExchange(h.options.protocol, input, step.result));
+  if (step.coverageNote) writeErr("==sockspec== " + *step.coverageNote + "\n");
   feedComparisonsToLibFuzzer(step.comparisons);
   return 0;
 }

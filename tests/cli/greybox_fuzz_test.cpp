@@ -2,7 +2,9 @@
 // SanitizerCoverage and sockspec's coverage runtime (tests/support/greybox_victim.c), whose crash is behind a
 // login, a key compared 4 bytes at a time and a magic argument, every wrong field answered alike. The smaller
 // version here starts from seeds that already hold the key's first half; the server's comparisons lead the
-// fuzzer through the rest, over TCP and over UDP, and the finding reproduces on the plain build. The same
+// fuzzer through the rest, over TCP and over UDP, and the finding reproduces on the plain build; over TCP
+// also with the victim built with -fsanitize=fuzzer-no-link (inline-8bit-counters, handed over by the
+// runtime's flusher thread). The same
 // seeds, black-box (--no-coverage) for 20 s, find nothing: the replies alone do not lead there. (The whole
 // victim, from ordinary seeds, for 2 minutes each way: bench/fuzz_greybox.sh.)
 #include <catch2/catch.hpp>
@@ -35,11 +37,12 @@ std::vector<std::string> targetOptions(const std::string& binary, bool udp) {
   return options;
 }
 
-ProgramRun fuzz(bool udp, const std::string& artifacts, const std::vector<std::string>& extra, int seconds) {
+ProgramRun fuzz(bool udp, const std::string& artifacts, const std::vector<std::string>& extra, int seconds,
+                const std::string& victim = SOCKSPEC_GREYBOX_VICTIM) {
   std::vector<std::string> argv{sockspecBinary(), "fuzz", "--service", "any", "--seeds", seedFolder(),
                                 "--max-time", std::to_string(seconds), "--max-findings", "1", "--seed", "7",
                                 "--hang-timeout", "300", "--artifacts", artifacts};
-  auto target = targetOptions(SOCKSPEC_GREYBOX_VICTIM, udp);
+  auto target = targetOptions(victim, udp);
   argv.insert(argv.end(), target.begin(), target.end());
   argv.insert(argv.end(), extra.begin(), extra.end());
   return runProgram(argv, {}, std::chrono::seconds(seconds + 60));
@@ -58,11 +61,13 @@ std::vector<std::string> reproducersIn(const std::string& folder) {
 
 TEST_CASE("grey-box fuzz follows the server's comparisons to a crash behind a key and a magic argument",
           "[live][fuzz]") {
-  bool udp = GENERATE(false, true);
-  CAPTURE(udp);
+  auto [victim, udp] = GENERATE(table<std::string, bool>({{SOCKSPEC_GREYBOX_VICTIM, false},
+                                                           {SOCKSPEC_GREYBOX_VICTIM, true},
+                                                           {SOCKSPEC_GREYBOX_VICTIM_INLINE, false}}));
+  CAPTURE(victim, udp);
   std::string artifacts = tempFilePath("greybox-findings");
   // --max-time only bounds a run that finds nothing: it ends at the finding (seconds here, unloaded).
-  auto run = fuzz(udp, artifacts, {}, 240);
+  auto run = fuzz(udp, artifacts, {}, 240, victim);
   INFO(run.describe());
   REQUIRE(run.exitedWith(1));
   CHECK(run.err.find("grey-box: the server's coverage runtime registered ") != std::string::npos);
@@ -79,6 +84,28 @@ TEST_CASE("grey-box fuzz follows the server's comparisons to a crash behind a ke
   INFO(replayed.describe());
   CHECK(replayed.exitedWith(1));
   CHECK(replayed.out.find(files[0] + ": crash: ") == 0);
+}
+
+TEST_CASE("a server that daemonizes away from its inline counters' flusher is fuzzed on, and said so",
+          "[live][fuzz]") {
+  // The parent, whose runtime has the flusher thread, exits; the child serves with counters nobody reads.
+  std::string artifacts = tempFilePath("greybox-daemon");
+  std::vector<std::string> argv{sockspecBinary(), "fuzz", "--service", "any", "--seeds", seedFolder(),
+                                "--max-time", "4", "--seed", "7", "--artifacts", artifacts, "--target-cmd",
+                                std::string(SOCKSPEC_GREYBOX_VICTIM_INLINE) + " --port {port} --daemonize --no-crash"};
+  auto run = runProgram(argv, {}, 60s);
+  INFO(run.describe());
+  REQUIRE(run.exitedWith(0));
+  CHECK(run.err.find("grey-box: the server's coverage runtime registered ") != std::string::npos);
+  CHECK(run.err.find("grey-box: the server's coverage runtime did not answer 3 flushes in a row (500 ms each)") !=
+        std::string::npos);
+  // Noted once, and the run went on unslowed: only the first inputs waited (asking on would cost each input
+  // two waits of 500 ms, a handful of execs in 4 s).
+  auto first = run.err.find("did not answer");
+  CHECK(run.err.find("did not answer", first + 1) == std::string::npos);
+  auto done = run.err.find("sockspec fuzz: done: ");
+  REQUIRE(done != std::string::npos);
+  CHECK(std::stoul(run.err.substr(done + std::string_view("sockspec fuzz: done: ").size())) > 100);
 }
 
 TEST_CASE("black-box fuzz of the same server from the same seeds does not get past the key", "[live][fuzz]") {

@@ -1,9 +1,11 @@
 // The coverage runtime (targets/coverage/) inside the instrumented grey-box victim
-// (tests/support/greybox_victim.c): with the region sockspec makes (blackbox/server_coverage.h) it records
-// the server's edges and the bytes of its failed comparisons; with no region, or one it cannot trust
-// (missing, a folder, a FIFO, /dev/zero, a regular file, a memfd that is short, unsealed, or sealed with a
-// wrong header), it records nothing, and the server serves the same conversation the same way and ends on
-// SIGTERM as it always does (not with SIGBUS or SIGSEGV).
+// (tests/support/greybox_victim.c), built with trace-pc-guard and with -fsanitize=fuzzer-no-link
+// (inline-8bit-counters, which its flusher thread hands over): with the region sockspec makes
+// (blackbox/server_coverage.h) it records the server's edges and the bytes of its failed comparisons; with
+// no region, or one it cannot trust (missing, a folder, a FIFO, /dev/zero, a regular file, a memfd that is
+// short, unsealed, or sealed with a wrong header), it records nothing and starts no thread, and the server
+// serves the same conversation the same way and ends on SIGTERM as it always does (not with SIGBUS or
+// SIGSEGV).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -11,7 +13,10 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <cstring>
 #include <functional>
 #include <optional>
@@ -36,9 +41,39 @@ namespace {
 constexpr std::string_view kConversation = "HELLO a\nKEY Zq7!k#2v\nRUN ok\nKEY nope1234\n";
 constexpr std::string_view kReplies = "+HI\n+OPEN\n+RAN\n-NO\n";
 
-// Runs the victim with SOCKSPEC_COVERAGE_MAP as given (nullopt: unset), has it answer the conversation,
-// and stops it: it must have answered exactly so and end by the SIGTERM.
-void serveOnce(const std::optional<std::string>& region) {
+// The threads of process `pid` (/proc/PID/task).
+std::size_t threadsOf(pid_t pid) {
+  std::size_t count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    (void)entry;
+    ++count;
+  }
+  return count;
+}
+
+// Whether every thread of `pid` is in `state` (/proc/PID/task/TID/stat's third field: S sleeping, T stopped),
+// waiting up to 5 s for it.
+bool allThreadsReach(pid_t pid, char state) {
+  std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  auto deadline = Deadline::after(5s);
+  for (;;) {  // bounded by the deadline
+    bool all = true;
+    for (const auto& entry : std::filesystem::directory_iterator(tasks)) {
+      std::string stat = readFileOrFail(entry.path().string() + "/stat");
+      auto close = stat.rfind(')');
+      all = all && close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == state;
+    }
+    if (all) return true;
+    if (deadline.expired()) return false;
+    ::usleep(1000);
+  }
+}
+
+// Runs `victim` with SOCKSPEC_COVERAGE_MAP as given (nullopt: unset), has it answer the conversation, calls
+// `whileServing` (the server still running), and stops it: it must have answered exactly so and end by the
+// SIGTERM. Without `whileServing` it must have run on its one thread.
+void serveOnce(const std::optional<std::string>& region, const std::string& victim = SOCKSPEC_GREYBOX_VICTIM,
+               const std::function<void(process::ChildProcess&)>& whileServing = {}) {
   if (region) {
     REQUIRE(::setenv(SOCKSPEC_COVERAGE_ENV, region->c_str(), 1) == 0);
   } else {
@@ -46,7 +81,7 @@ void serveOnce(const std::optional<std::string>& region) {
   }
   process::SpawnOptions options;
   options.captureStderr = true;
-  auto child = process::ChildProcess::spawn({SOCKSPEC_GREYBOX_VICTIM, "--port", "0"}, options);
+  auto child = process::ChildProcess::spawn({victim, "--port", "0"}, options);
   ::unsetenv(SOCKSPEC_COVERAGE_ENV);
   REQUIRE(child);
   auto line = child->readLine(Deadline::after(10s));
@@ -61,6 +96,11 @@ void serveOnce(const std::optional<std::string>& region) {
     exchangeOptions.stopAfter = kReplies.size();
     auto replies = exchange(fd.get(), kConversation, Deadline::after(5s), exchangeOptions);
     CHECK(escapeForDisplay(replies.bytes) == escapeForDisplay(kReplies));
+  }
+  if (whileServing) {
+    whileServing(*child);
+  } else {
+    CHECK(threadsOf(child->pid()) == 1);
   }
   child->signal(SIGTERM);
   auto status = child->wait(Deadline::after(5s));
@@ -85,7 +125,7 @@ struct Memfd {
     if (size >= sizeof(sockspec_coverage_header)) {
       auto& header = *static_cast<sockspec_coverage_header*>(mapped);
       header = {SOCKSPEC_COVERAGE_MAGIC, SOCKSPEC_COVERAGE_VERSION, sizeof(sockspec_coverage_header),
-                SOCKSPEC_COVERAGE_EDGE_SLOTS, SOCKSPEC_COVERAGE_CMP_SLOTS, 0, 0, 0, {}};
+                SOCKSPEC_COVERAGE_EDGE_SLOTS, SOCKSPEC_COVERAGE_CMP_SLOTS, 0, 0, 0, 0, 0, 0, {}};
       spoil(header);
     }
     if (sealed) REQUIRE(::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) == 0);
@@ -109,8 +149,16 @@ TEST_CASE("the coverage runtime records the server's edges and failed comparison
   REQUIRE(coverage);
   serveOnce(coverage->path());
   CHECK(coverage->edgesInBinary() > 10);
+  CHECK_FALSE(coverage->inlineCounters());  // trace-pc-guard writes the region itself: no thread, no flushes
   std::vector<std::uint8_t> edges(blackbox::ServerCoverage::kEdgeSlots);
-  CHECK(coverage->takeEdges(edges) > 10);
+  coverage->takeEdges(edges);
+  auto hit = static_cast<std::size_t>(std::count_if(edges.begin(), edges.end(), [](auto count) { return count != 0; }));
+  CHECK(hit > 10);
+  CHECK(coverage->edgesSeen() == hit);
+  // Taken means cleared: a second take finds nothing.
+  std::vector<std::uint8_t> again(blackbox::ServerCoverage::kEdgeSlots);
+  coverage->takeEdges(again);
+  CHECK(std::count(again.begin(), again.end(), 0) == static_cast<std::ptrdiff_t>(again.size()));
   // "KEY nope1234" fails the key's first half: its bytes and the key's, as memcmp saw them.
   auto comparisons = coverage->takeComparisons();
   bool keySeen = false;
@@ -123,52 +171,98 @@ TEST_CASE("the coverage runtime records the server's edges and failed comparison
   CHECK(::ftruncate(std::stoi(coverage->path().substr(coverage->path().rfind('/') + 1)), 16) != 0);
 }
 
+TEST_CASE("a server built with -fsanitize=fuzzer-no-link hands its inline counters over when asked",
+          "[live][coverage]") {
+  auto coverage = blackbox::ServerCoverage::create();
+  REQUIRE(coverage);
+  serveOnce(coverage->path(), SOCKSPEC_GREYBOX_VICTIM_INLINE, [&](process::ChildProcess& server) {
+    CHECK(coverage->edgesInBinary() > 10);
+    REQUIRE(coverage->inlineCounters());
+    CHECK(threadsOf(server.pid()) == 2);  // the server's, and the runtime's flusher
+    // Once every thread sleeps (the server in poll(2) for more, the flusher on its futex), nothing runs.
+    REQUIRE(allThreadsReach(server.pid(), 'S'));
+    std::vector<std::uint8_t> edges(blackbox::ServerCoverage::kEdgeSlots);
+    coverage->takeEdges(edges);  // flushes first
+    auto hit = std::count_if(edges.begin(), edges.end(), [](auto count) { return count != 0; });
+    CHECK(hit > 10);
+    // Flushed means zeroed in the server: with nothing run since, a second take finds nothing.
+    std::vector<std::uint8_t> again(blackbox::ServerCoverage::kEdgeSlots);
+    coverage->takeEdges(again);
+    CHECK(std::count(again.begin(), again.end(), 0) == static_cast<std::ptrdiff_t>(again.size()));
+    auto comparisons = coverage->takeComparisons();
+    bool keySeen = false;
+    for (const auto& comparison : comparisons) {
+      keySeen = keySeen || (comparison.bytes && comparison.bytes1 == std::vector<std::uint8_t>{'n', 'o', 'p', 'e'});
+    }
+    CHECK(keySeen);
+    // A stopped server cannot answer: each request waits kFlushWait, and after kFlushMisses in a row that
+    // process is not asked again (a server that forked away from its flusher would cost every input that).
+    server.signal(SIGSTOP);
+    REQUIRE(allThreadsReach(server.pid(), 'T'));
+    for (unsigned miss = 0; miss < blackbox::ServerCoverage::kFlushMisses; ++miss) {
+      auto start = std::chrono::steady_clock::now();
+      CHECK_FALSE(coverage->flushInlineCounters());
+      auto waited = std::chrono::steady_clock::now() - start;
+      CHECK(waited >= blackbox::ServerCoverage::kFlushWait);
+      CHECK(waited < blackbox::ServerCoverage::kFlushWait + 5s);
+    }
+    CHECK(coverage->flushesMissed());
+    auto start = std::chrono::steady_clock::now();
+    CHECK_FALSE(coverage->flushInlineCounters());
+    CHECK(std::chrono::steady_clock::now() - start < blackbox::ServerCoverage::kFlushWait);
+    server.signal(SIGCONT);
+  });
+}
+
 TEST_CASE("the coverage runtime leaves a server without a region, or with one it cannot trust, as it was",
           "[live][coverage]") {
-  SECTION("no SOCKSPEC_COVERAGE_MAP") { serveOnce(std::nullopt); }
-  SECTION("an empty one") { serveOnce(""); }
-  SECTION("a missing file") { serveOnce("/nonexistent/sockspec-coverage"); }
-  SECTION("a folder") { serveOnce("/tmp"); }
-  SECTION("/dev/zero") { serveOnce("/dev/zero"); }
+  // Both builds: trace-pc-guard, and -fsanitize=fuzzer-no-link (whose flusher thread must not start).
+  std::string victim = GENERATE(as<std::string>{}, SOCKSPEC_GREYBOX_VICTIM, SOCKSPEC_GREYBOX_VICTIM_INLINE);
+  INFO("victim: " << victim);
+  SECTION("no SOCKSPEC_COVERAGE_MAP") { serveOnce(std::nullopt, victim); }
+  SECTION("an empty one") { serveOnce("", victim); }
+  SECTION("a missing file") { serveOnce("/nonexistent/sockspec-coverage", victim); }
+  SECTION("a folder") { serveOnce("/tmp", victim); }
+  SECTION("/dev/zero") { serveOnce("/dev/zero", victim); }
   SECTION("a FIFO") {
     std::string fifo = tempFilePath("coverage-fifo");
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
-    serveOnce(fifo);
+    serveOnce(fifo, victim);
   }
   SECTION("a regular file of the right size and header, which could shrink under the mapping") {
     std::string file = tempFilePath("coverage-file");
     sockspec_coverage_header header{SOCKSPEC_COVERAGE_MAGIC, SOCKSPEC_COVERAGE_VERSION,
                                     sizeof(sockspec_coverage_header), SOCKSPEC_COVERAGE_EDGE_SLOTS,
-                                    SOCKSPEC_COVERAGE_CMP_SLOTS, 0, 0, 0, {}};
+                                    SOCKSPEC_COVERAGE_CMP_SLOTS, 0, 0, 0, 0, 0, 0, {}};
     std::string bytes(SOCKSPEC_COVERAGE_MAP_BYTES, '\0');
     std::memcpy(bytes.data(), &header, sizeof header);
     writeFileOrFail(file, bytes);
-    serveOnce(file);
+    serveOnce(file, victim);
     CHECK(readFileOrFail(file) == bytes);
   }
   SECTION("an unsealed memfd") {
     Memfd region(SOCKSPEC_COVERAGE_MAP_BYTES, false, [](auto&) {});
-    serveOnce(procPath(region.fd));
+    serveOnce(procPath(region.fd), victim);
     CHECK(region.untouched());
   }
   SECTION("a sealed memfd too short") {
     Memfd region(100, true, [](auto&) {});
-    serveOnce(procPath(region.fd));
+    serveOnce(procPath(region.fd), victim);
     CHECK(region.untouched());
   }
   SECTION("a sealed memfd too long") {
     Memfd region(SOCKSPEC_COVERAGE_MAP_BYTES + 4096, true, [](auto&) {});
-    serveOnce(procPath(region.fd));
+    serveOnce(procPath(region.fd), victim);
     CHECK(region.untouched());
   }
   SECTION("a wrong magic") {
     Memfd region(SOCKSPEC_COVERAGE_MAP_BYTES, true, [](auto& header) { header.magic ^= 1; });
-    serveOnce(procPath(region.fd));
+    serveOnce(procPath(region.fd), victim);
     CHECK(region.untouched());
   }
   SECTION("another version") {
     Memfd region(SOCKSPEC_COVERAGE_MAP_BYTES, true, [](auto& header) { header.version = 99; });
-    serveOnce(procPath(region.fd));
+    serveOnce(procPath(region.fd), victim);
     CHECK(region.untouched());
   }
   SECTION("hostile sizes in the header") {
@@ -176,7 +270,7 @@ TEST_CASE("the coverage runtime leaves a server without a region, or with one it
       header.edge_slots = 0xffffffffu;
       header.cmp_slots = 0x80000000u;
     });
-    serveOnce(procPath(region.fd));
+    serveOnce(procPath(region.fd), victim);
     CHECK(region.untouched());
   }
 }

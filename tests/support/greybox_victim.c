@@ -9,10 +9,12 @@
  *   anything else  -ERR
  * Each wrong field gets the same reply as any other wrong one, so the replies tell a black-box fuzzer
  * nothing about how close it came: only the comparisons' operands do (trace-cmp).
- * Built twice: with clang's -fsanitize-coverage=trace-pc-guard,trace-cmp and sockspec's coverage runtime
- * (sockspec-test-greybox-victim), and plain (sockspec-test-greybox-victim-plain).
- * Usage: --port N [--udp] [--no-crash] (the magic argument is answered "+MAGIC": for measuring rates on a
- * server that does not crash, bench/fuzz_greybox.sh). Prints "listening on 127.0.0.1:PORT" once it serves. Single-threaded, poll(2),
+ * Built three times: with clang's -fsanitize-coverage=trace-pc-guard,trace-cmp and sockspec's coverage
+ * runtime (sockspec-test-greybox-victim), with -fsanitize=fuzzer-no-link and the runtime
+ * (sockspec-test-greybox-victim-inline), and plain (sockspec-test-greybox-victim-plain).
+ * Usage: --port N [--udp] [--no-crash] [--daemonize] (--no-crash: the magic argument is answered "+MAGIC",
+ * for measuring rates on a server that does not crash, bench/fuzz_greybox.sh; --daemonize: fork first, the
+ * parent exits, the child serves in a new session, as daemons do). Prints "listening on 127.0.0.1:PORT" once it serves. Single-threaded, poll(2),
  * at most 64 connections (more wait in the backlog); SIGTERM ends it. Plain C: no harness code. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -161,6 +163,7 @@ static int serve_tcp(int listener) {
 int main(int argc, char** argv) {
   int port = -1;
   int udp = 0;
+  int daemonize = 0;
   for (int i = 1; i < argc; ++i) {
     if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
       port = atoi(argv[++i]);
@@ -168,14 +171,25 @@ int main(int argc, char** argv) {
       udp = 1;
     } else if (strcmp(argv[i], "--no-crash") == 0) {
       g_no_crash = 1;
+    } else if (strcmp(argv[i], "--daemonize") == 0) {
+      daemonize = 1;
     } else {
-      fprintf(stderr, "usage: %s --port N [--udp] [--no-crash]\n", argv[0]);
+      fprintf(stderr, "usage: %s --port N [--udp] [--no-crash] [--daemonize]\n", argv[0]);
       return 2;
     }
   }
   if (port < 0 || port > 65535) {
-    fprintf(stderr, "usage: %s --port N [--udp] [--no-crash]\n", argv[0]);
+    fprintf(stderr, "usage: %s --port N [--udp] [--no-crash] [--daemonize]\n", argv[0]);
     return 2;
+  }
+  if (daemonize) {
+    pid_t child = fork();
+    if (child < 0) {
+      perror("greybox-victim: fork");
+      return 1;
+    }
+    if (child > 0) _exit(0);
+    setsid();
   }
   int fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
   int on = 1;
