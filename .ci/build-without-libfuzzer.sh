@@ -23,16 +23,10 @@ failures=0
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-check() {  # check DESCRIPTION COMMAND...: runs COMMAND, counts a failure when it fails
-  local what="$1"
-  shift
-  if "$@"; then
-    echo "no-libfuzzer: ok: $what"
-  else
-    echo "no-libfuzzer: FAILED: $what" >&2
-    failures=$((failures + 1))
-  fi
-}
+# shellcheck disable=SC2034  # read by .ci/lib.sh
+ci_name=no-libfuzzer
+# shellcheck source=.ci/lib.sh
+source .ci/lib.sh
 not_searched() {  # nothing of the archive search in the cache: find_package never ran the search
   ! grep -Eq '^SOCKSPEC_(LIBFUZZER_NO_MAIN|CLANG_FOR_LIBFUZZER):' "$build_dir/CMakeCache.txt"
 }

@@ -20,16 +20,10 @@ work="$(mktemp -d)"
 server_pid=""
 trap '[[ -z $server_pid ]] || kill -TERM "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
-check() {  # check DESCRIPTION COMMAND...: runs COMMAND, counts a failure when it fails
-  local what="$1"
-  shift
-  if "$@"; then
-    echo "coverage-targets: ok: $what"
-  else
-    echo "coverage-targets: FAILED: $what" >&2
-    failures=$((failures + 1))
-  fi
-}
+# shellcheck disable=SC2034  # read by .ci/lib.sh
+ci_name=coverage-targets
+# shellcheck source=.ci/lib.sh
+source .ci/lib.sh
 
 refused=0
 cmake --preset coverage-targets --fresh -DSOCKSPEC_BUILD_TESTS=ON >"$work/refused.log" 2>&1 || refused=$?

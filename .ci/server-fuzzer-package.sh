@@ -21,16 +21,10 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 out="$work/out"
 failures=0
-check() {  # check DESCRIPTION COMMAND...
-  local what="$1"
-  shift
-  if "$@"; then
-    echo "server-fuzzer-package: ok: $what"
-  else
-    echo "server-fuzzer-package: FAILED: $what" >&2
-    failures=$((failures + 1))
-  fi
-}
+# shellcheck disable=SC2034  # read by .ci/lib.sh
+ci_name=server-fuzzer-package
+# shellcheck source=.ci/lib.sh
+source .ci/lib.sh
 
 mkdir -p "$work/seeds" "$out"
 printf 'PING\n' >"$work/seeds/ping"

@@ -46,12 +46,10 @@ done
 plain=$build/targets/server/sockspec-server
 load=$build/bench/sockspec-echo-load
 host=$build/bench/coverage_region_host
-instrumented=$coverage_build/targets/server/sockspec-server
 for program in "$plain" "$load" "$host"; do
   [[ -x $program ]] || die "$program is not built: cmake --build $build"
 done
-[[ -x $instrumented ]] ||
-  die "$instrumented is not built: cmake --preset coverage-targets && cmake --build --preset coverage-targets"
+instrumented=$(instrumented_server "$coverage_build") || exit 2
 
 bench_work_dir sockspec-coverage-cost
 failed=0

@@ -58,19 +58,13 @@ grey=$build/tests/live/sockspec-test-greybox-victim
 plain=$build/tests/live/sockspec-test-greybox-victim-plain
 limit_program=$build/bench/loopback_round_trips
 reference_plain=$build/targets/server/sockspec-server
-reference_grey=$coverage_build/targets/server/sockspec-server
 for program in "$sockspec" "$grey" "$plain" "$limit_program" "$reference_plain"; do
   [[ -x $program ]] || die "$program is not built: cmake --build $build"
 done
-[[ -x $reference_grey ]] ||
-  die "$reference_grey is not built: cmake --preset coverage-targets && cmake --build --preset coverage-targets"
-# (grep -c reads all of nm's output: grep -q would stop early and pipefail would see nm's SIGPIPE.)
-(($(nm "$reference_grey" | grep -c ' T __sanitizer_cov_trace_pc_guard$') > 0)) ||
-  die "$reference_grey has no coverage runtime: is $coverage_build the coverage-targets preset's build?"
+reference_grey=$(instrumented_server "$coverage_build") || exit 2
 grey=$(realpath "$grey")
 plain=$(realpath "$plain")
 reference_plain=$(realpath "$reference_plain")
-reference_grey=$(realpath "$reference_grey")
 jobs=$(nproc)
 
 bench_work_dir sockspec-fuzz-greybox

@@ -52,3 +52,15 @@ measure_loopback_limit() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 # goal RATIO LEAST: "met", "MISSED", or "n/a" for a ratio that could not be taken.
 goal() { awk -v r="$1" -v g="$2" 'BEGIN { if (r == "n/a" || r == "") print "n/a"; else print (r + 0 >= g ? "met" : "MISSED") }'; }
+
+# instrumented_server DIR: the coverage-targets preset's sockspec-server in build DIR (bench/fuzz_greybox.sh,
+# bench/coverage_cost.sh); dies, saying how to build it, when it is missing or has no coverage runtime.
+instrumented_server() {
+  local server=$1/targets/server/sockspec-server
+  [[ -x $server ]] ||
+    die "$server is not built: cmake --preset coverage-targets && cmake --build --preset coverage-targets"
+  # (grep -c reads all of nm's output: grep -q would stop early and pipefail would see nm's SIGPIPE.)
+  (($(nm "$server" | grep -c ' T __sanitizer_cov_trace_pc_guard$') > 0)) ||
+    die "$server has no coverage runtime: is $1 the coverage-targets preset's build?"
+  realpath "$server"
+}

@@ -109,6 +109,23 @@ void serveOnce(const std::optional<std::string>& region, const std::string& vict
   CHECK(status->signal == SIGTERM);
 }
 
+// Takes the region's edges into fresh counters: how many slots were hit.
+std::size_t takeHits(blackbox::ServerCoverage& coverage) {
+  std::vector<std::uint8_t> edges(blackbox::ServerCoverage::kEdgeSlots);
+  coverage.takeEdges(edges);
+  return static_cast<std::size_t>(std::count_if(edges.begin(), edges.end(), [](auto count) { return count != 0; }));
+}
+
+// Whether the comparisons hold "KEY nope1234"'s failed first half: its bytes and the key's, as memcmp saw them.
+bool keyComparisonSeen(blackbox::ServerCoverage& coverage) {
+  for (const auto& comparison : coverage.takeComparisons()) {
+    if (comparison.bytes && comparison.bytes1 == std::vector<std::uint8_t>{'n', 'o', 'p', 'e'} &&
+        comparison.bytes2 == std::vector<std::uint8_t>{'Z', 'q', '7', '!'})
+      return true;
+  }
+  return false;
+}
+
 std::string procPath(int fd) { return "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd); }
 
 // A memfd of `size` bytes with a valid header (then `spoil` may change it), sealed or not. Owned by the test.
@@ -150,23 +167,11 @@ TEST_CASE("the coverage runtime records the server's edges and failed comparison
   serveOnce(coverage->path());
   CHECK(coverage->edgesInBinary() > 10);
   CHECK_FALSE(coverage->inlineCounters());  // trace-pc-guard writes the region itself: no thread, no flushes
-  std::vector<std::uint8_t> edges(blackbox::ServerCoverage::kEdgeSlots);
-  coverage->takeEdges(edges);
-  auto hit = static_cast<std::size_t>(std::count_if(edges.begin(), edges.end(), [](auto count) { return count != 0; }));
+  std::size_t hit = takeHits(*coverage);
   CHECK(hit > 10);
   CHECK(coverage->edgesSeen() == hit);
-  // Taken means cleared: a second take finds nothing.
-  std::vector<std::uint8_t> again(blackbox::ServerCoverage::kEdgeSlots);
-  coverage->takeEdges(again);
-  CHECK(std::count(again.begin(), again.end(), 0) == static_cast<std::ptrdiff_t>(again.size()));
-  // "KEY nope1234" fails the key's first half: its bytes and the key's, as memcmp saw them.
-  auto comparisons = coverage->takeComparisons();
-  bool keySeen = false;
-  for (const auto& comparison : comparisons) {
-    keySeen = keySeen || (comparison.bytes && comparison.bytes1 == std::vector<std::uint8_t>{'n', 'o', 'p', 'e'} &&
-                          comparison.bytes2 == std::vector<std::uint8_t>{'Z', 'q', '7', '!'});
-  }
-  CHECK(keySeen);
+  CHECK(takeHits(*coverage) == 0);  // taken means cleared
+  CHECK(keyComparisonSeen(*coverage));
   // The region cannot shrink under the server's mapping.
   CHECK(::ftruncate(std::stoi(coverage->path().substr(coverage->path().rfind('/') + 1)), 16) != 0);
 }
@@ -181,20 +186,10 @@ TEST_CASE("a server built with -fsanitize=fuzzer-no-link hands its inline counte
     CHECK(threadsOf(server.pid()) == 2);  // the server's, and the runtime's flusher
     // Once every thread sleeps (the server in poll(2) for more, the flusher on its futex), nothing runs.
     REQUIRE(allThreadsReach(server.pid(), 'S'));
-    std::vector<std::uint8_t> edges(blackbox::ServerCoverage::kEdgeSlots);
-    coverage->takeEdges(edges);  // flushes first
-    auto hit = std::count_if(edges.begin(), edges.end(), [](auto count) { return count != 0; });
-    CHECK(hit > 10);
+    CHECK(takeHits(*coverage) > 10);  // a take flushes first
     // Flushed means zeroed in the server: with nothing run since, a second take finds nothing.
-    std::vector<std::uint8_t> again(blackbox::ServerCoverage::kEdgeSlots);
-    coverage->takeEdges(again);
-    CHECK(std::count(again.begin(), again.end(), 0) == static_cast<std::ptrdiff_t>(again.size()));
-    auto comparisons = coverage->takeComparisons();
-    bool keySeen = false;
-    for (const auto& comparison : comparisons) {
-      keySeen = keySeen || (comparison.bytes && comparison.bytes1 == std::vector<std::uint8_t>{'n', 'o', 'p', 'e'});
-    }
-    CHECK(keySeen);
+    CHECK(takeHits(*coverage) == 0);
+    CHECK(keyComparisonSeen(*coverage));
     // A stopped server cannot answer: each request waits kFlushWait, and after kFlushMisses in a row that
     // process is not asked again (a server that forked away from its flusher would cost every input that).
     server.signal(SIGSTOP);
