@@ -11,8 +11,8 @@
 #            victim without its crash (--no-crash), grey-box against its instrumented build, black-box against
 #            its plain one.
 #   find     from the same ordinary seeds (HELLO bob; KEY abcdefgh; RUN abcd), --jobs $(nproc), up to
-#            --find-seconds: grey-box against the instrumented build, over TCP and over UDP; black-box against
-#            the plain build over TCP. The time to the crash, or "not found".
+#            --find-seconds: grey-box against the instrumented build, black-box against the plain build, each
+#            over TCP and over UDP. The time to the crash, or "not found".
 # Goals (issue #15), on the reference server: grey-box rate >= 0.5 x black-box rate, and >= 1,000 exec/s;
 # on the victim: grey-box finds the crash within 2 minutes, black-box does not in the same time.
 #
@@ -124,23 +124,25 @@ victim_rate() {  # NAME SERVER
   measure_rate "$1" --service any --seeds "$work/seeds" --target-cmd "$2 --port {port} --no-crash"
 }
 
-echo "[1/9] raw loopback limit (before)"
+echo "[1/10] raw loopback limit (before)"
 measure_loopback_limit before "$limit_program" "$seconds"
-echo "[2/9] rate: grey-box, instrumented reference server (framed)"
+echo "[2/10] rate: grey-box, instrumented reference server (framed)"
 reference_rate grey "$reference_grey"
-echo "[3/9] rate: black-box, plain reference server (framed)"
+echo "[3/10] rate: black-box, plain reference server (framed)"
 reference_rate black "$reference_plain"
-echo "[4/9] rate: grey-box, instrumented victim (any)"
+echo "[4/10] rate: grey-box, instrumented victim (any)"
 victim_rate victim_grey "$grey"
-echo "[5/9] rate: black-box, plain victim (any)"
+echo "[5/10] rate: black-box, plain victim (any)"
 victim_rate victim_black "$plain"
-echo "[6/9] find: grey-box, TCP, --jobs $jobs"
+echo "[6/10] find: grey-box, TCP, --jobs $jobs"
 find_crash grey_tcp "$grey" tcp
-echo "[7/9] find: grey-box, UDP, --jobs $jobs"
+echo "[7/10] find: grey-box, UDP, --jobs $jobs"
 find_crash grey_udp "$grey" udp
-echo "[8/9] find: black-box, TCP, plain victim, --jobs $jobs"
+echo "[8/10] find: black-box, TCP, plain victim, --jobs $jobs"
 find_crash black_tcp "$plain" tcp
-echo "[9/9] raw loopback limit (after)"
+echo "[9/10] find: black-box, UDP, plain victim, --jobs $jobs"
+find_crash black_udp "$plain" udp
+echo "[10/10] raw loopback limit (after)"
 measure_loopback_limit after "$limit_program" "$seconds"
 
 limit=$(awk -v a="${limit_before:-}" -v b="${limit_after:-}" 'BEGIN { n = 0; s = 0; if (a != "") { s += a; n++ }
@@ -165,6 +167,7 @@ printf '  %-50s %12s\n' "victim: grey-box / black-box (exec/s)" "$(ratio "$rate_
 printf '  %-50s %12s\n' "crash found, grey-box, TCP" "${found_grey_tcp:-failed}"
 printf '  %-50s %12s\n' "crash found, grey-box, UDP" "${found_grey_udp:-failed}"
 printf '  %-50s %12s\n' "crash found, black-box, TCP" "${found_black_tcp:-failed}"
+printf '  %-50s %12s\n' "crash found, black-box, UDP" "${found_black_udp:-failed}"
 echo "ratio grey_over_black=$grey_black grey_exec_per_s=$rate_grey black_exec_per_s=$rate_black limit=$limit" \
   "victim_grey_exec_per_s=$rate_victim_grey victim_black_exec_per_s=$rate_victim_black"
 ((failed)) && exit 1

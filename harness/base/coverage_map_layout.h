@@ -21,6 +21,9 @@
 #include <stdint.h>
 
 #define SOCKSPEC_COVERAGE_ENV "SOCKSPEC_COVERAGE_MAP"
+/* The name of the runtime's flusher thread (inline-8bit-counters): it runs when sockspec asks, never as the
+ * server's answer to an input, so reply ends (process/process_activity.h) leave it out. */
+#define SOCKSPEC_COVERAGE_THREAD_NAME "sockspec-cov"
 #define SOCKSPEC_COVERAGE_MAGIC 0x31564f434b434f53ULL /* "SOCKCOV1" read as a little-endian u64 */
 #define SOCKSPEC_COVERAGE_VERSION 3u
 #define SOCKSPEC_COVERAGE_EDGE_SLOTS 65536u           /* a power of two */

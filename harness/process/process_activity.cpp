@@ -10,6 +10,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include "base/coverage_map_layout.h"
+
 namespace sockspec::process {
 
 namespace {
@@ -119,6 +121,13 @@ void ActivityWatch::readChildren(pid_t pid, pid_t tid, ThreadFiles& files, std::
 bool ActivityWatch::threadAtRest(pid_t pid, pid_t tid, ThreadFiles& files, bool whole, Activity& activity,
                                  std::vector<pid_t>& pending, ProcessThreads& process) {
   Buffer buffer{};
+  if (!files.named) {
+    files.named = true;
+    if (auto comm = readFromStart(openThreadFile(pid, tid, "comm"), buffer)) {
+      files.coverage = *comm == SOCKSPEC_COVERAGE_THREAD_NAME "\n";
+    }
+  }
+  if (files.coverage) return true;
   if (!files.stat) files.stat = openThreadFile(pid, tid, "stat");
   auto stat = readFromStart(files.stat, buffer);
   if (!stat) {

@@ -7,7 +7,9 @@
 // that has run since the message was sent (its timeslices moved) has written all it will write for that
 // message, and a reply can end there instead of after a quiet gap. A thread in a sleep it timed itself
 // (nanosleep) is not at rest: it will go on by itself. The processes are the root's, its children's, and so on
-// (/proc/PID/task/TID/children): a forking server's child that serves the connection is one of them.
+// (/proc/PID/task/TID/children): a forking server's child that serves the connection is one of them. The
+// grey-box coverage runtime's flusher thread (named SOCKSPEC_COVERAGE_THREAD_NAME, base/coverage_map_layout.h)
+// is left out: sockspec wakes it itself around each input, and its timeslices would pass for the server's.
 #pragma once
 
 #include <sys/types.h>
@@ -64,7 +66,9 @@ class ActivityWatch {
  private:
   struct ThreadFiles {
     net::UniqueFd stat, wchan, schedstat, children;
-    bool seen = false;  // in the read under way
+    bool seen = false;     // in the read under way
+    bool named = false;    // its name (/proc/PID/task/TID/comm) was read
+    bool coverage = false; // it is the coverage runtime's flusher: not the server's
   };
   // A process's threads as last listed (/proc/PID/task), kept while its main thread's stat counts as many
   // (threadsOfStat): listing them costs three calls a read that most reads need not make.

@@ -157,7 +157,7 @@ SOCKSPEC_NO_COVERAGE static void start_flusher(void) {
     pthread_attr_setstacksize(&attributes, 64 * 1024);
     /* Without the thread nothing answers: inline_counters stays 0, and sockspec never asks. */
     if (pthread_create(&thread, &attributes, flusher, NULL) == 0) {
-      pthread_setname_np(thread, "sockspec-cov");
+      pthread_setname_np(thread, SOCKSPEC_COVERAGE_THREAD_NAME);
       __atomic_store_n(&g_header->inline_counters, g_counters, __ATOMIC_RELEASE);
     }
     pthread_attr_destroy(&attributes);

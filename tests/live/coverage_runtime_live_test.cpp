@@ -28,6 +28,7 @@
 #include "blackbox/server_coverage.h"
 #include "net/endpoint.h"
 #include "process/child_process.h"
+#include "process/process_activity.h"
 #include "support/built_programs.h"
 #include "support/live_sockets.h"
 #include "support/test_files.h"
@@ -186,10 +187,18 @@ TEST_CASE("a server built with -fsanitize=fuzzer-no-link hands its inline counte
     CHECK(threadsOf(server.pid()) == 2);  // the server's, and the runtime's flusher
     // Once every thread sleeps (the server in poll(2) for more, the flusher on its futex), nothing runs.
     REQUIRE(allThreadsReach(server.pid(), 'S'));
+    // Reply ends leave the flusher out (process_activity.h): woken by sockspec, its timeslices would pass for
+    // the server's answer. The server's own thread sleeps through the flushes below.
+    process::ActivityWatch watch(server.pid());
+    auto before = watch.read(true);
+    CHECK(before.atRest);
     CHECK(takeHits(*coverage) > 10);  // a take flushes first
     // Flushed means zeroed in the server: with nothing run since, a second take finds nothing.
     CHECK(takeHits(*coverage) == 0);
     CHECK(keyComparisonSeen(*coverage));
+    auto after = watch.read(true);
+    CHECK(after.atRest);
+    CHECK(after.timeslices == before.timeslices);
     // A stopped server cannot answer: each request waits kFlushWait, and after kFlushMisses in a row that
     // process is not asked again (a server that forked away from its flusher would cost every input that).
     server.signal(SIGSTOP);
