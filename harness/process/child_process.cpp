@@ -136,6 +136,7 @@ Expected<ChildProcess, std::string> ChildProcess::spawn(const std::vector<std::s
 
   ChildProcess child;
   child.m_pid = pid;
+  child.m_supervisesTree = options.superviseTree;
   if (lifeline) child.m_lifeline = std::move(lifeline->write);
   errorPipe->write.reset();
   int execErrno = 0;
@@ -175,6 +176,7 @@ Expected<ChildProcess, std::string> ChildProcess::fork(const std::function<int()
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
     : m_pid(std::exchange(other.m_pid, -1)),
+      m_supervisesTree(other.m_supervisesTree),
       m_lifeline(std::move(other.m_lifeline)),
       m_stdin(std::move(other.m_stdin)),
       m_stdout(std::move(other.m_stdout)),
@@ -187,6 +189,7 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
   if (this != &other) {
     if (m_pid > 0 && !m_status) terminate();
     m_pid = std::exchange(other.m_pid, -1);
+    m_supervisesTree = other.m_supervisesTree;
     m_lifeline = std::move(other.m_lifeline);
     m_stdin = std::move(other.m_stdin);
     m_stdout = std::move(other.m_stdout);
@@ -282,6 +285,10 @@ ExitStatus ChildProcess::terminate(std::chrono::milliseconds grace) {
   releaseLifeline();
   signal(SIGTERM);
   if (auto status = wait(Deadline::after(grace))) return *status;
+  if (m_supervisesTree) {
+    signal(SIGUSR1);
+    if (auto status = wait(Deadline::after(kTreeKillWait))) return *status;
+  }
   signal(SIGKILL);
   ::kill(m_pid, SIGKILL);
   if (auto status = wait(Deadline::after(std::chrono::seconds(10)))) return *status;

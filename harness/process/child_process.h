@@ -18,6 +18,9 @@
 
 namespace sockspec::process {
 
+// How long terminate() waits for a tree supervisor to SIGKILL, reap and exit after its grace period.
+inline constexpr std::chrono::milliseconds kTreeKillWait{1000};
+
 struct ExitStatus {
   bool exited = false;  // returned from main / called exit
   int code = 0;         // exit code when exited
@@ -73,7 +76,9 @@ class ChildProcess {
   void releaseLifeline() { m_lifeline.reset(); }
   // The exit status once the child has exited within the deadline; nullopt if it is still running.
   std::optional<ExitStatus> wait(Deadline deadline);
-  // SIGTERM, up to `grace` to exit, then SIGKILL; always reaps. Returns how it ended.
+  // SIGTERM, up to `grace` to exit, then SIGKILL; always reaps. Returns how it ended. A tree supervisor is
+  // then asked to SIGKILL its whole tree (SIGUSR1, tree_supervisor.h) and given kTreeKillWait for it, so
+  // that what the command daemonized is not orphaned; only then is the supervisor itself SIGKILLed.
   ExitStatus terminate(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
   // SIGKILL to the group at once; always reaps. Returns how it ended (it may have exited just before).
   ExitStatus kill();
@@ -84,6 +89,7 @@ class ChildProcess {
   std::string readAll(net::UniqueFd& fd, std::string& buffered, Deadline deadline);
 
   pid_t m_pid = -1;
+  bool m_supervisesTree = false;
   net::UniqueFd m_lifeline;  // superviseTree: closing it asks the supervisor to stop everything
   net::UniqueFd m_stdin;
   net::UniqueFd m_stdout;

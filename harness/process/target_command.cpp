@@ -110,6 +110,7 @@ Expected<TargetCommand, std::string> TargetCommand::start(const TargetCommandOpt
   target.m_endpoint = resolved->endpoint;
   target.m_command = resolved->command;
   target.m_stopGrace = options.stopGrace;
+  target.m_stopRequested = options.stopRequested;
   auto directory = TempDirectory::create("target", options.workDirectory);
   if (!directory) return Unexpected{fmt::format("target command: {}", directory.error())};
   target.m_directory.emplace(std::move(*directory));
@@ -131,7 +132,7 @@ Expected<TargetCommand, std::string> TargetCommand::start(const TargetCommandOpt
   auto child = ChildProcess::spawn({"/bin/sh", "-c", script}, spawn);
   if (!child) return Unexpected{fmt::format("target command: {}", child.error())};
   target.m_child.emplace(std::move(*child));
-  if (auto serving = target.waitUntilServing(options.readyTimeout, options.stopRequested); !serving) {
+  if (auto serving = target.waitUntilServing(options.readyTimeout); !serving) {
     target.stop();
     return Unexpected{serving.error()};
   }
@@ -149,8 +150,12 @@ Expected<void, std::string> TargetCommand::checkServedByUs() {
   std::vector<std::uint64_t> serving;
   // The server may be between fork and exec, or still handing the socket to a worker: look a few times.
   Deadline deadline = Deadline::after(std::chrono::milliseconds(500));
-  // Bounded by the deadline.
+  // Bounded by the deadline, and ended by an interrupt.
   for (;;) {
+    if (interrupted()) {
+      return Unexpected{fmt::format("interrupted while checking that the started command serves {}",
+                                    m_endpoint.toString())};
+    }
     serving = net::servingSocketInodes(m_endpoint);
     // Nothing in the table (it closed its listener already, or it is another namespace's): nothing to compare.
     if (serving.empty()) return {};
@@ -180,13 +185,12 @@ std::vector<pid_t> TargetCommand::processes() const {
   return descendantsOf(m_child->pid());
 }
 
-Expected<void, std::string> TargetCommand::waitUntilServing(std::chrono::milliseconds timeout,
-                                                           const volatile std::sig_atomic_t* stopRequested) {
+Expected<void, std::string> TargetCommand::waitUntilServing(std::chrono::milliseconds timeout) {
   Deadline deadline = Deadline::after(timeout);
   auto pause = kFirstProbePause;
   std::string lastProbe = "no probe yet";
   for (;;) {
-    if (stopRequested != nullptr && *stopRequested != 0) {
+    if (interrupted()) {
       return Unexpected{fmt::format("interrupted while waiting for the target command to serve {}",
                                     m_endpoint.toString())};
     }
@@ -220,6 +224,7 @@ TargetCommand::TargetCommand(TargetCommand&& other) noexcept
       m_command(std::move(other.m_command)),
       m_directory(std::exchange(other.m_directory, std::nullopt)),
       m_stopGrace(other.m_stopGrace),
+      m_stopRequested(other.m_stopRequested),
       m_stopped(std::exchange(other.m_stopped, std::nullopt)) {}
 
 TargetCommand& TargetCommand::operator=(TargetCommand&& other) noexcept {
@@ -230,6 +235,7 @@ TargetCommand& TargetCommand::operator=(TargetCommand&& other) noexcept {
     m_command = std::move(other.m_command);
     m_directory = std::exchange(other.m_directory, std::nullopt);
     m_stopGrace = other.m_stopGrace;
+    m_stopRequested = other.m_stopRequested;
     m_stopped = std::exchange(other.m_stopped, std::nullopt);
   }
   return *this;
@@ -278,8 +284,10 @@ std::uintmax_t TargetCommand::outputSize() const {
 
 ExitStatus TargetCommand::stop() {
   // The supervisor takes up to the grace period for what it owns, then SIGKILLs it: it is given a second
-  // more before it is killed itself.
-  if (!m_stopped && m_child) m_stopped = m_child->terminate(m_stopGrace + std::chrono::seconds(1));
+  // more before it is asked to at once. Interrupted, sockspec asks at once after kInterruptedStopGrace.
+  if (!m_stopped && m_child) {
+    m_stopped = m_child->terminate(interrupted() ? kInterruptedStopGrace : m_stopGrace + std::chrono::seconds(1));
+  }
   m_directory.reset();
   return m_stopped.value_or(ExitStatus{});
 }

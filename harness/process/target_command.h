@@ -49,11 +49,15 @@ struct ResolvedTarget {
 // substituted, and a {port} left in the command is an error (the program would get the literal text).
 Expected<ResolvedTarget, std::string> resolveTarget(std::string_view command, std::string_view targetUrl);
 
+// The grace a server gets to stop on SIGTERM once the run was interrupted.
+inline constexpr std::chrono::milliseconds kInterruptedStopGrace{300};
+
 struct TargetCommandOptions {
   std::string command;                          // --target-cmd
   std::string targetUrl{kDefaultTargetUrl};     // --target
   std::chrono::milliseconds readyTimeout{10000};  // how long the server may take to serve
-  // SIGINT/SIGTERM (process/interrupt_signals.h): the wait for the server to serve ends when it is raised.
+  // SIGINT/SIGTERM (process/interrupt_signals.h): the wait for the server to serve ends when it is raised,
+  // and a stop after it gives the server kInterruptedStopGrace, not stopGrace.
   const volatile std::sig_atomic_t* stopRequested = nullptr;
   std::chrono::milliseconds stopGrace{2000};    // SIGTERM to SIGKILL
   std::string workDirectory;  // where its private folder goes ("": $TMPDIR); see TargetSpec::workDirectory
@@ -94,13 +98,15 @@ class TargetCommand {
   // How many bytes of its output are kept now: never more than tree_supervisor.h's kOutputLimit (and the
   // line that says earlier output was dropped).
   std::uintmax_t outputSize() const;
-  // SIGTERM to its process group, up to the grace period, then SIGKILL; reaped. Idempotent.
+  // SIGTERM to everything it started, up to the grace period (kInterruptedStopGrace once stopRequested is
+  // raised: an interrupt ends a run within a second whatever the server does with SIGTERM), then SIGKILL;
+  // reaped. Idempotent.
   ExitStatus stop();
 
  private:
   TargetCommand() = default;
-  Expected<void, std::string> waitUntilServing(std::chrono::milliseconds timeout,
-                                               const volatile std::sig_atomic_t* stopRequested);
+  Expected<void, std::string> waitUntilServing(std::chrono::milliseconds timeout);
+  bool interrupted() const { return m_stopRequested != nullptr && *m_stopRequested != 0; }
   Expected<void, std::string> checkServedByUs();
 
   std::optional<ChildProcess> m_child;
@@ -108,6 +114,7 @@ class TargetCommand {
   std::string m_command;
   std::optional<TempDirectory> m_directory;  // holds the output file; removed when stopped
   std::chrono::milliseconds m_stopGrace{2000};
+  const volatile std::sig_atomic_t* m_stopRequested = nullptr;
   std::optional<ExitStatus> m_stopped;
 };
 

@@ -96,7 +96,7 @@ std::optional<std::string> TargetSession::endedHow(std::chrono::milliseconds gra
   // Bounded by the deadline.
   for (;;) {
     if (auto how = m_command->describeExit()) return how;
-    if (deadline.expired()) return std::nullopt;
+    if (deadline.expired() || interrupted()) return std::nullopt;
     std::this_thread::sleep_for(std::min(std::chrono::milliseconds(2), deadline.remaining()));
   }
 }
@@ -131,8 +131,10 @@ Expected<net::Endpoint, std::string> TargetSession::beginCheck() {
 }
 
 std::optional<std::string> TargetSession::troubleAfterCheck() {
+  // An interrupted run has no second and a half for the look: the report says nothing of the server.
+  if (interrupted()) return std::nullopt;
   if (auto how = endedHow(kDyingGrace)) return fmt::format("died during this check ({})", *how);
-  if (!net::isConnectionOriented(m_endpoint.transport)) return std::nullopt;
+  if (interrupted() || !net::isConnectionOriented(m_endpoint.transport)) return std::nullopt;
   auto connected = net::connectEndpoint(m_endpoint, Deadline::after(kTroubleProbeTimeout));
   if (!connected) return fmt::format("stopped answering after this check ({})", connected.error().describe());
   return std::nullopt;

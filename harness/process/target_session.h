@@ -91,7 +91,8 @@ class TargetSession {
   Expected<net::Endpoint, std::string> beginCheck();
   // After a check that failed: what became of the server, when it is not well - "died during this check
   // (killed by SIGSEGV)", "stopped answering after this check (connect to ...: ECONNREFUSED)" - else
-  // nullopt. A datagram server can only be found dead (probing it would be a request).
+  // nullopt. A datagram server can only be found dead (probing it would be a request). Once interrupted
+  // (TargetSpec::stopRequested): nullopt at once.
   std::optional<std::string> troubleAfterCheck();
   // The server's processes (what its command started, daemonized or not); empty for a server we did not
   // start or once it is stopped.
@@ -103,6 +104,7 @@ class TargetSession {
  private:
   explicit TargetSession(TargetSpec spec) : m_spec(std::move(spec)) {}
   Expected<void, std::string> startCommand();
+  bool interrupted() const { return m_spec.stopRequested != nullptr && *m_spec.stopRequested != 0; }
 
   TargetSpec m_spec;
   std::optional<TempDirectory> m_eventsDirectory;  // owns m_eventsFolder unless the spec gave a work directory

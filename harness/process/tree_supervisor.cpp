@@ -229,6 +229,7 @@ void runTreeSupervisor(const TreeSupervisorSetup& setup) {
   ::sigaddset(&handled, SIGTERM);
   ::sigaddset(&handled, SIGINT);
   ::sigaddset(&handled, SIGHUP);
+  ::sigaddset(&handled, SIGUSR1);
   ::sigprocmask(SIG_BLOCK, &handled, nullptr);
   int signals = ::signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK);
   int output[2] = {-1, -1};
@@ -278,10 +279,12 @@ void runTreeSupervisor(const TreeSupervisorSetup& setup) {
     int ready = ::poll(watched, 3, timeout);
     if (ready < 0 && errno != EINTR) ::_exit(127);
     bool stopRequested = (watched[2].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+    bool killNow = false;
     if ((watched[0].revents & POLLIN) != 0) {
       signalfd_siginfo info{};
       // Drained: the fd is non-blocking.
       while (::read(signals, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+        if (info.ssi_signo == SIGUSR1) killNow = true;
         if (info.ssi_signo != SIGCHLD) stopRequested = true;
       }
     }
@@ -291,6 +294,7 @@ void runTreeSupervisor(const TreeSupervisorSetup& setup) {
       killAt = nowMs() + setup.graceMs;
       signalAll(SIGTERM);
     }
+    if (killNow) killAt = nowMs();  // SIGKILL to all on the next pass, which reaps first
   }
   // What the last of them wrote just before it ended may still be in the pipe (its exit can be reaped
   // first): a command that says why it fails and exits at once must not lose the saying. Every writer is

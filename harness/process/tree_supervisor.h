@@ -7,7 +7,8 @@
 // It lives as long as any of them does, so "the server has ended" is "the supervisor has exited", and it
 // exits as the last of them ended (the same code, or killed by the same signal), so that a daemon's
 // SIGSEGV is seen as a SIGSEGV. Closing the lifeline pipe or SIGTERM asks it to stop them all: SIGTERM to
-// each, up to the grace period, then SIGKILL, all reaped. It keeps at most kOutputLimit bytes of the
+// each, up to the grace period, then SIGKILL, all reaped. SIGUSR1 asks it to SIGKILL them all at once (the
+// owner's grace is over, or it was interrupted and has no time for one). It keeps at most kOutputLimit bytes of the
 // command's stdout and stderr in the output file (the newest), so a chatty server cannot fill the disk.
 //
 // It runs between fork and exit in a process that may have had other threads: only async-signal-safe calls

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <cstdio>
 #include <string>
 
@@ -16,12 +17,16 @@
 
 namespace {
 
-sockspec::server::ReferenceServer* g_server = nullptr;
-volatile sig_atomic_t g_signal = 0;
+// Lock-free atomics, so that the handler may read them (signal-safety(7)); seq_cst, so that main's store of
+// g_server and its read of g_signal cannot pass each other (see main()).
+std::atomic<sockspec::server::ReferenceServer*> g_server{nullptr};
+std::atomic<int> g_signal{0};
+static_assert(std::atomic<sockspec::server::ReferenceServer*>::is_always_lock_free);
+static_assert(std::atomic<int>::is_always_lock_free);
 
 void onStopSignal(int number) {
-  g_signal = number;
-  if (g_server != nullptr) g_server->requestStop();
+  g_signal.store(number);
+  if (auto* server = g_server.load(); server != nullptr) server->requestStop();
 }
 
 void installStopHandlers() {
@@ -30,6 +35,13 @@ void installStopHandlers() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
+  // A parent that had them blocked (a supervisor between fork and exec, a shell's trap) would leave the
+  // server deaf to them: a stop request would wait for SIGKILL. The mask is inherited across execve(2).
+  sigset_t stopSignals;
+  sigemptyset(&stopSignals);
+  sigaddset(&stopSignals, SIGTERM);
+  sigaddset(&stopSignals, SIGINT);
+  sigprocmask(SIG_UNBLOCK, &stopSignals, nullptr);
   // The socket layer sends with MSG_NOSIGNAL; ignoring SIGPIPE as well covers any other write.
   signal(SIGPIPE, SIG_IGN);
 }
@@ -81,18 +93,21 @@ int main(int argc, char** argv) {
   auto started = server::ReferenceServer::start(*config);
   if (!started) return fail(kExitUsage, started.error());
   auto& instance = **started;
-  g_server = &instance;
+  g_server.store(&instance);
+  // A signal that came before the store found no server to stop: it is taken here. One that comes after
+  // it reaches requestStop() itself.
+  if (g_signal.load() != 0) instance.requestStop();
 
   std::printf("listening %s\n", instance.local().toString().c_str());
   std::fflush(stdout);
 
   auto served = instance.run();
-  if (eventLog && g_signal != 0) {
-    const char* name = sigabbrev_np(g_signal);
-    eventLog->note("signal", name != nullptr ? fmt::format("SIG{}", name) : std::to_string(g_signal));
+  if (int signal = g_signal.load(); eventLog && signal != 0) {
+    const char* name = sigabbrev_np(signal);
+    eventLog->note("signal", name != nullptr ? fmt::format("SIG{}", name) : std::to_string(signal));
   }
+  g_server.store(nullptr);
   instance.closeAll();
-  g_server = nullptr;
   if (!served) return fail(kExitInternal, served.error().describe());
   return kExitOk;
 }

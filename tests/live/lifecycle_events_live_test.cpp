@@ -4,13 +4,17 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -262,6 +266,42 @@ TEST_CASE("SIGTERM: the server closes its connections, then its listener, and ex
     REQUIRE_FALSE(late);
     CHECK(errnoName(late.error().error.code) == "ECONNREFUSED");
   }
+}
+
+// A SIGTERM that comes while the server is still starting (before its listener exists) is not lost: the
+// server stops as soon as it can. Provoked every time: the signal is pending and blocked at exec (the mask
+// and pending signals survive execve(2)), so it is delivered when the server unblocks it, which is before
+// it serves. Without the unblock it would never arrive; without the hand-over after start it would find no
+// server to stop; either way the server would serve until killed.
+TEST_CASE("SIGTERM pending when the server starts ends it as soon as it serves: exit 0", "[live][lifecycle]") {
+  std::string program = serverBinary();
+  char* const argv[] = {program.data(), const_cast<char*>("--listen"), const_cast<char*>("tcp://127.0.0.1:0"),
+                        const_cast<char*>("--service"), const_cast<char*>("echo"), nullptr};
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    sigset_t term;
+    ::sigemptyset(&term);
+    ::sigaddset(&term, SIGTERM);
+    ::sigprocmask(SIG_BLOCK, &term, nullptr);
+    ::kill(::getpid(), SIGTERM);  // pending: blocked
+    int devNull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    ::dup2(devNull, STDOUT_FILENO);
+    ::execv(argv[0], argv);
+    ::_exit(127);
+  }
+  int status = 0;
+  bool ended = false;
+  Deadline deadline = Deadline::after(10s);
+  // Bounded by the deadline.
+  while (!(ended = ::waitpid(pid, &status, WNOHANG) == pid) && !deadline.expired()) std::this_thread::sleep_for(2ms);
+  if (!ended) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  REQUIRE(ended);  // else it served on, deaf to the SIGTERM
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <thread>
 
 #include <filesystem>
@@ -171,6 +172,37 @@ TEST_CASE("a compound command's server and a daemon it leaves behind are stopped
   (void)session->stop();
   for (pid_t pid : all) {
     INFO("pid " << pid);
+    CHECK_FALSE(alive(pid));
+  }
+}
+
+TEST_CASE("once interrupted stop gives the server 300 ms then kills all that ignores SIGTERM and its daemon") {
+  process::TargetSpec spec = referenceServer();
+  volatile std::sig_atomic_t interrupted = 0;
+  spec.stopRequested = &interrupted;
+  spec.stopGrace = 60s;  // what stop() gives a server when not interrupted: beyond this test's bound
+  // The server stops on SIGTERM; a daemon it left in a session of its own ignores it.
+  spec.command = "setsid -f sh -c \"trap '' TERM; exec sleep 300\" && exec " + spec.command;
+  auto session = process::TargetSession::open(spec);
+  REQUIRE(session);
+  std::vector<pid_t> all;
+  bool daemonSleeps = false;
+  // setsid -f returns before its child has exec'd: bounded, 5 s.
+  for (auto deadline = std::chrono::steady_clock::now() + 5s; !daemonSleeps && std::chrono::steady_clock::now() < deadline;) {
+    all = session->processes();
+    for (pid_t pid : all) daemonSleeps = daemonSleeps || commandName(pid) == "sleep";
+    if (!daemonSleeps) std::this_thread::sleep_for(5ms);
+  }
+  REQUIRE(daemonSleeps);
+  interrupted = SIGINT;
+  auto started = std::chrono::steady_clock::now();
+  (void)session->stop();
+  auto took = std::chrono::steady_clock::now() - started;
+  INFO("stop took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+  // kInterruptedStopGrace, then the supervisor's SIGKILL to all (a bound, far from the 60 s grace).
+  CHECK(took < 10s);
+  for (pid_t pid : all) {
+    INFO("pid " << pid << " (" << commandName(pid) << ")");
     CHECK_FALSE(alive(pid));
   }
 }

@@ -24,6 +24,7 @@
 #include <catch2/catch.hpp>
 
 #include "base/errno_names.h"
+#include "process/process_tree.h"
 #include "support/built_programs.h"
 
 namespace sockspec {
@@ -173,6 +174,39 @@ TEST_CASE("terminate stops a program that honours SIGTERM without waiting out th
   CHECK(signalProbe(pid) == "ESRCH");
   // Once it has ended, terminate only reports how.
   CHECK(child.terminate().describe() == "killed by SIGTERM");
+}
+
+TEST_CASE("terminate of a supervised tree: after the grace the supervisor kills the whole tree and its daemon",
+          "[child_process][terminate]") {
+  SpawnOptions options;
+  options.superviseTree = true;
+  options.treeGrace = 60s;  // the supervisor's own SIGKILL comes far too late to be what ends them
+  // A shell that ignores SIGTERM, a sleep it waits for and one it daemonized into a session of its own
+  // (both inherit the ignored SIGTERM): signalling the supervisor alone, or the command's group, misses one.
+  auto child = spawnOrFail({"sh", "-c", "trap '' TERM; setsid -f sleep 300; sleep 300"}, options);
+  std::vector<pid_t> tree;
+  auto sleepers = [&] {
+    tree = process::descendantsOf(child.pid());
+    std::size_t count = 0;
+    for (pid_t pid : tree) {
+      std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+      std::string name;
+      std::getline(comm, name);
+      if (name == "sleep") ++count;
+    }
+    return count == 2;
+  };
+  REQUIRE(eventually(sleepers, Deadline::after(10s)));
+  auto start = Clock::now();
+  auto status = child.terminate(300ms);
+  auto tookMs = millisecondsSince(start);
+  INFO("terminate took " << tookMs << " ms");
+  CHECK(tookMs < 10000);  // its grace, then the tree kill (kTreeKillWait): far from the supervisor's minute
+  CHECK(status.describe() == "killed by SIGKILL");  // the supervisor ends as the last of them did
+  for (pid_t pid : tree) {
+    INFO("pid " << pid);
+    CHECK(eventually([&] { return signalProbe(pid) == "ESRCH" || process::isExiting(pid); }, Deadline::after(5s)));
+  }
 }
 
 TEST_CASE("readLine returns nullopt at the deadline when nothing is printed", "[child_process][readLine]") {
