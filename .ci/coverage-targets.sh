@@ -24,6 +24,8 @@ trap '[[ -z $server_pid ]] || kill -TERM "$server_pid" 2>/dev/null; rm -rf "$wor
 ci_name=coverage-targets
 # shellcheck source=.ci/lib.sh
 source .ci/lib.sh
+# shellcheck source=bench/listening_url.sh
+source bench/listening_url.sh
 
 refused=0
 cmake --preset coverage-targets --fresh -DSOCKSPEC_BUILD_TESTS=ON >"$work/refused.log" 2>&1 || refused=$?
@@ -42,12 +44,7 @@ check "sockspec-server defines the runtime's memcmp interceptor" grep -q ' T mem
 # Without sockspec: as before.
 env -u SOCKSPEC_COVERAGE_MAP "$server" --listen tcp://127.0.0.1:0 --service echo >"$work/server.out" 2>&1 &
 server_pid=$!
-url=""
-for _ in $(seq 1 200); do  # up to 10 s for the 'listening URL' line
-  line=$(head -n 1 "$work/server.out")
-  [[ -n $line ]] && { url=${line#listening }; break; }
-  sleep 0.05
-done
+url=$(await_listening_url "$work/server.out" "$server_pid")
 check "run without sockspec, it serves (listening $url)" test -n "$url"
 check "run without sockspec, it has one thread" \
   bash -c "test \$(ls /proc/$server_pid/task | wc -l) -eq 1"

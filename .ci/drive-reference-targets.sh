@@ -8,6 +8,8 @@ if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
   sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
+# shellcheck source=bench/listening_url.sh
+source "$(dirname "$0")/../bench/listening_url.sh"
 build=${1:-build/default}
 server=$build/targets/server/sockspec-server
 client=$build/targets/client/sockspec-client
@@ -36,13 +38,7 @@ start_server() {
   rm -f "$work/server.out"
   "$server" --listen "$1" --service "$2" >"$work/server.out" 2>"$work/server.err" &
   server_pid=$!
-  url=""
-  for _ in $(seq 1 100); do  # up to 5 s for the 'listening URL' line
-    if [[ -s $work/server.out ]]; then url=$(head -n 1 "$work/server.out"); url=${url#listening }; return 0; fi
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  return 1
+  url=$(await_listening_url "$work/server.out" "$server_pid" 5)
 }
 
 stop_server() {

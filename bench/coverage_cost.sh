@@ -57,18 +57,12 @@ failed=0
 # measure NAME ROUND COMMAND...: starts the server COMMAND (--listen/--service appended), runs the load and
 # appends the rate to $work/NAME.rates; the server's stderr (the host's result line) to $work/NAME.err.
 measure() {
-  local name=$1 round=$2 url="" line server status=0
+  local name=$1 round=$2 url server status=0
   shift 2
   : >"$work/server.out"
   "$@" --listen tcp://127.0.0.1:0 --service echo >"$work/server.out" 2>>"$work/$name.err" &
   server=$!
-  for _ in $(seq 1 200); do  # up to 10 s for the 'listening URL' line
-    line=$(head -n 1 "$work/server.out")
-    [[ -n $line ]] && { url=${line#listening }; break; }
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.05
-  done
-  if [[ -z $url ]]; then
+  if ! url=$(await_listening_url "$work/server.out" "$server"); then
     echo "$bench_name: $name: the server printed no 'listening URL' line" >&2
     kill -TERM "$server" 2>/dev/null
     wait "$server" 2>/dev/null

@@ -1,7 +1,7 @@
 // coverage_region_host: runs a server with a coverage region, as `sockspec fuzz` would hand it one, but with
 // no fuzzing: what bench/coverage_cost.sh needs to time the coverage runtime's work per request alone. Makes
 // the region (blackbox/server_coverage.h), names it in SOCKSPEC_COVERAGE_MAP, starts PROGRAM with it
-// (stdout and stderr inherited), takes the edges every --take-every-ms (as the fuzzer takes them after each
+// (stdout and stderr inherited; it dies with this host), takes the edges every --take-every-ms (as the fuzzer takes them after each
 // input, so the runtime keeps writing counters rather than finding them saturated), passes SIGTERM and
 // SIGINT on, and when PROGRAM ends prints
 //   result mode=coverage-region-host edges_in_binary=M edges_seen=K inline_counters=0|1
@@ -9,13 +9,11 @@
 //   coverage_region_host [--take-every-ms N] -- PROGRAM [ARG...]
 // Exit status besides PROGRAM's: 2 bad usage, 3 the region or the child could not be made.
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,7 +22,9 @@
 
 #include "base/coverage_map_layout.h"
 #include "base/exit_codes.h"
+#include "base/deadline.h"
 #include "blackbox/server_coverage.h"
+#include "process/child_process.h"
 
 namespace {
 
@@ -55,38 +55,25 @@ int main(int argc, char** argv) {
   action.sa_handler = remember;
   ::sigaction(SIGTERM, &action, nullptr);
   ::sigaction(SIGINT, &action, nullptr);
-  pid_t child = ::fork();
-  if (child < 0) {
-    std::perror("coverage_region_host: fork");
+  process::SpawnOptions options;
+  options.captureStdout = false;  // inherited, as the host's stderr
+  auto child = process::ChildProcess::spawn(command, options);
+  if (!child) {
+    std::fprintf(stderr, "coverage_region_host: %s\n", child.error().c_str());
     return kExitInternal;
   }
-  if (child == 0) {
-    std::vector<char*> args;
-    for (auto& word : command) args.push_back(word.data());
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    std::fprintf(stderr, "coverage_region_host: cannot run %s: %s\n", args[0], std::strerror(errno));
-    ::_exit(127);
-  }
   std::vector<std::uint8_t> edges(blackbox::ServerCoverage::kEdgeSlots);
-  int status = 0;
-  for (;;) {  // ends with the child, which the caller stops (SIGTERM is passed on)
-    pid_t done = ::waitpid(child, &status, WNOHANG);
-    if (done == child) break;
-    if (done < 0 && errno != EINTR) {
-      std::perror("coverage_region_host: waitpid");
-      return kExitInternal;
-    }
+  std::optional<process::ExitStatus> status;
+  // Ends with the child, which the caller stops (SIGTERM and SIGINT are passed on).
+  while (!(status = child->wait(Deadline::after(std::chrono::milliseconds(takeEveryMs))))) {
     if (g_forward != 0) {
-      ::kill(child, g_forward);
+      child->signal(g_forward);
       g_forward = 0;
     }
     coverage->takeEdges(edges);
     (void)coverage->takeComparisons();
-    ::usleep(takeEveryMs * 1000);
   }
   std::fprintf(stderr, "result mode=coverage-region-host edges_in_binary=%u edges_seen=%zu inline_counters=%d\n",
                coverage->edgesInBinary(), coverage->edgesSeen(), coverage->inlineCounters() ? 1 : 0);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return WEXITSTATUS(status);
+  return status->exited ? status->code : 128 + status->signal;
 }

@@ -4,6 +4,8 @@
 # shellcheck shell=bash disable=SC2034  # `child` and `work` are the sourcing script's
 
 : "${bench_name:?set bench_name before sourcing bench/lib.sh}"
+# shellcheck source=bench/listening_url.sh
+source "$(dirname "${BASH_SOURCE[0]}")/listening_url.sh"
 
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 die() { echo "$bench_name: $*" >&2; exit 2; }

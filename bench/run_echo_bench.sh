@@ -23,6 +23,8 @@ set -uo pipefail
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$script_dir")
+# shellcheck source=bench/listening_url.sh
+source "$script_dir/listening_url.sh"
 
 usage() { sed -n '2,/^# shellcheck/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 die() { echo "run_echo_bench: $*" >&2; exit 2; }
@@ -133,18 +135,7 @@ start_reference() {
   start_group "$work/server.out" "$work/server.err" "$server" --listen tcp://127.0.0.1:0 --service echo \
     --backlog 1024 || return 1
   target_pid=$group_pid
-  target_url=""
-  local line
-  for _ in $(seq 1 200); do  # up to 10 s for the 'listening URL' line
-    line=$(head -n 1 "$work/server.out")
-    if [[ -n $line ]]; then
-      [[ $line == "listening tcp://127.0.0.1:"* ]] || { echo "run_echo_bench: server said '$line'" >&2; return 1; }
-      target_url=${line#listening }
-      return 0
-    fi
-    kill -0 "$target_pid" 2>/dev/null || break
-    sleep 0.05
-  done
+  target_url=$(await_listening_url "$work/server.out" "$target_pid") && return 0
   echo "run_echo_bench: the server printed no 'listening URL' line within 10 s; stderr:" >&2
   sed 's/^/  /' "$work/server.err" >&2
   return 1
