@@ -41,8 +41,11 @@ int main(int argc, char** argv) {
                  argv[1]);
     return kExitUsage;
   }
-  if (auto exitCode = cli_support::parseCommandLine(app, argc, argv, [](const CLI::ParseError& error) -> int {
-        std::fprintf(stderr, "sockspec: %s (run 'sockspec --help')\n", error.what());
+  if (auto exitCode = cli_support::parseCommandLine(app, argc, argv, [&app](const CLI::ParseError& error) -> int {
+        // The help that lists the option at fault: the command's, once its name was read.
+        auto commands = app.get_subcommands();
+        std::string help = commands.empty() ? "sockspec --help" : "sockspec " + commands.front()->get_name() + " --help";
+        std::fprintf(stderr, "sockspec: %s (run '%s')\n", error.what(), help.c_str());
         return kExitUsage;
       })) {
     return *exitCode;

@@ -84,6 +84,24 @@ TEST_CASE("chaos: target mode, a fresh server per check") {
                            1300ms});
 }
 
+// A user's server that ignores SIGTERM: every stop between two checks waits out the 2 s grace, so most points
+// fall in one; an interrupt must still end the run within the budget and leave no server behind.
+// (target_session_live_test pins the stop itself.)
+TEST_CASE("chaos: target mode with a server that ignores SIGTERM") {
+  std::string deafEcho =
+      "exec python3 -c 'import signal, socket, sys\n"
+      "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+      "s = socket.create_server((\"127.0.0.1\", int(sys.argv[1])))\n"
+      "while True:\n"
+      "    c = s.accept()[0]\n"
+      "    for d in iter(lambda: c.recv(4096), b\"\"): c.sendall(d)\n"
+      "    c.close()' {port}";
+  interruptAtSeededPoints({"target mode, deaf server",
+                           {"run", "--suite", "echo", "--color", "never", "--check-timeout", "2000", "--target-cmd",
+                            deafEcho, "--report", "json={out}/report.json"},
+                           2500ms});
+}
+
 // socat forks a child per connection: a server that leaves processes behind if anything does.
 TEST_CASE("chaos: target mode, scenarios against socat kept for the run") {
   std::string lineServer = sourceDir() + "/scenarios/examples/line/line-server.sh";

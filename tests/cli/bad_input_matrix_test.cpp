@@ -314,6 +314,18 @@ TEST_CASE("a command that does not exist is named", "[cli][matrix]") {
         std::vector<std::string>{"sockspec: 'bogus' is not a command: run, inspect, fuzz or replay (run 'sockspec --help')"});
 }
 
+TEST_CASE("a command's bad command line points at that command's help", "[cli][matrix]") {
+  auto run = runProgram({sockspecBinary(), "replay"}, {}, std::chrono::seconds(10));
+  INFO(run.describe());
+  CHECK(run.exitedWith(2));
+  CHECK(nonEmptyLines(run.err) == std::vector<std::string>{"sockspec: paths is required (run 'sockspec replay --help')"});
+  auto unknown = runProgram({sockspecBinary(), "run", "--bogus"}, {}, std::chrono::seconds(10));
+  INFO(unknown.describe());
+  CHECK(unknown.exitedWith(2));
+  CHECK(nonEmptyLines(unknown.err) ==
+        std::vector<std::string>{"sockspec: The following argument was not expected: --bogus (run 'sockspec run --help')"});
+}
+
 TEST_CASE("every output file argument on a full disk: an error, and nothing left half-written", "[cli][matrix]") {
   Fixture fixture;
   if (auto why = fixture.mountFull()) {
