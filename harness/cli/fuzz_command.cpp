@@ -65,8 +65,9 @@ std::function<int()> addFuzzCommand(CLI::App& app) {
   auto settings = std::make_shared<app::FuzzOptions>();
   CLI::App* fuzz = app.add_subcommand(
       "fuzz",
-      "black-box fuzz a stream server: mutated inputs on fresh connections, the replies as feedback; crashes "
-      "and hangs become reproducers (docs/fuzzing-black-box.md)");
+      "fuzz a server over TCP, UDP or unix sockets: mutated inputs on fresh connections (UDP: sockets), the "
+      "replies as feedback, and the server's own coverage when it was built for it (docs/grey-box.md); crashes, "
+      "hangs and leaks become reproducers (docs/fuzzing-black-box.md)");
   fuzz->footer(
       "Examples:\n"
       "  sockspec fuzz --service echo --max-time 60 --artifacts findings/ \\\n"

@@ -11,7 +11,7 @@ namespace sockspec::cli {
 
 std::function<int()> addFuzzCommand(CLI::App& app) {
   CLI::App* fuzz = app.add_subcommand(
-      "fuzz", "black-box fuzz a stream server (not in this build: it was built without libFuzzer)");
+      "fuzz", "fuzz a server (not in this build: it was built without libFuzzer)");
   fuzz->allow_extras();
   return []() -> int {
     std::fprintf(
