@@ -1,9 +1,9 @@
 // coverage_region_host: runs a server with a coverage region, as `sockspec fuzz` would hand it one, but with
 // no fuzzing: what bench/coverage_cost.sh needs to time the coverage runtime's work per request alone. Makes
-// the region (blackbox/server_coverage.h), names it in SOCKSPEC_COVERAGE_MAP, starts PROGRAM with it
-// (stdout and stderr inherited; it dies with this host), takes the edges every --take-every-ms (as the fuzzer takes them after each
-// input, so the runtime keeps writing counters rather than finding them saturated), passes SIGTERM and
-// SIGINT on, and when PROGRAM ends prints
+// the region (blackbox/server_coverage.h), names it in SOCKSPEC_COVERAGE_MAP, starts PROGRAM with it (stdout
+// and stderr inherited; it dies with this host), takes the edges every --take-every-ms (as the fuzzer takes
+// them after each input, so the runtime keeps writing counters rather than finding them saturated), passes
+// SIGTERM and SIGINT on, and when PROGRAM ends prints
 //   result mode=coverage-region-host edges_in_binary=M edges_seen=K inline_counters=0|1
 // on stderr and exits with PROGRAM's status (128 + signal when a signal ended it).
 //   coverage_region_host [--take-every-ms N] -- PROGRAM [ARG...]

@@ -16,11 +16,15 @@
 #include "base/errno_names.h"
 #include "base/exit_codes.h"
 #include "base/sys_error.h"
+#include "process/interrupt_signals.h"
 #include "process/tree_supervisor.h"
 
 namespace sockspec::process {
 
 namespace {
+
+// How often terminate() looks at its interrupt flag.
+constexpr std::chrono::milliseconds kInterruptCheck{20};
 
 struct Pipe {
   net::UniqueFd read;
@@ -278,13 +282,25 @@ std::optional<ExitStatus> ChildProcess::wait(Deadline deadline) {
   }
 }
 
-ExitStatus ChildProcess::terminate(std::chrono::milliseconds grace) {
+ExitStatus ChildProcess::terminate(std::chrono::milliseconds grace, const volatile std::sig_atomic_t* interrupt,
+                                   std::chrono::milliseconds interruptedGrace) {
   if (m_status) return *m_status;
   // A moved-from object owns nothing; kill(-1, SIGKILL) below would signal every process we may signal.
   if (m_pid <= 0) return ExitStatus{};
   releaseLifeline();
   signal(SIGTERM);
-  if (auto status = wait(Deadline::after(grace))) return *status;
+  Deadline graceEnds = Deadline::after(grace);
+  bool cut = false;
+  // Bounded by graceEnds, which an interrupt only brings nearer; with a flag to watch, in slices.
+  for (;;) {
+    if (!cut && raised(interrupt)) {
+      cut = true;
+      graceEnds = graceEnds.orEarlier(Deadline::after(interruptedGrace));
+    }
+    auto slice = interrupt == nullptr ? graceEnds : Deadline::after(std::min(kInterruptCheck, graceEnds.remaining()));
+    if (auto status = wait(slice)) return *status;
+    if (graceEnds.expired()) break;
+  }
   if (m_supervisesTree) {
     signal(SIGUSR1);
     if (auto status = wait(Deadline::after(kTreeKillWait))) return *status;

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <csignal>
 #include <functional>
 #include <optional>
 #include <string>
@@ -78,8 +79,12 @@ class ChildProcess {
   std::optional<ExitStatus> wait(Deadline deadline);
   // SIGTERM, up to `grace` to exit, then SIGKILL; always reaps. Returns how it ended. A tree supervisor is
   // then asked to SIGKILL its whole tree (SIGUSR1, tree_supervisor.h) and given kTreeKillWait for it, so
-  // that what the command daemonized is not orphaned; only then is the supervisor itself SIGKILLed.
-  ExitStatus terminate(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
+  // that what the command daemonized is not orphaned; only then is the supervisor itself SIGKILLed. Once
+  // `interrupt` is raised (interrupt_signals.h), before or during the wait, the grace ends `interruptedGrace`
+  // from then at the latest.
+  ExitStatus terminate(std::chrono::milliseconds grace = std::chrono::milliseconds(2000),
+                       const volatile std::sig_atomic_t* interrupt = nullptr,
+                       std::chrono::milliseconds interruptedGrace = std::chrono::milliseconds(0));
   // SIGKILL to the group at once; always reaps. Returns how it ended (it may have exited just before).
   ExitStatus kill();
   bool hasExited() const { return m_status.has_value(); }

@@ -14,6 +14,9 @@ void installInterruptHandlers();
 // The flag the handler raises (to the signal's number); never null.
 const volatile std::sig_atomic_t* interruptFlag();
 
+// Whether `flag` (interruptFlag(), or a test's own; null: none) has been raised.
+inline bool raised(const volatile std::sig_atomic_t* flag) { return flag != nullptr && *flag != 0; }
+
 // The exit code for the signal that came: 130 for SIGINT, 143 for SIGTERM.
 int interruptExitCode();
 

@@ -282,29 +282,13 @@ std::uintmax_t TargetCommand::outputSize() const {
   return error ? 0 : size;
 }
 
-namespace {
-// How often a stop's wait looks at the interrupt flag.
-constexpr std::chrono::milliseconds kStopSlice{20};
-}  // namespace
-
 ExitStatus TargetCommand::stop() {
   // The supervisor takes up to the grace period for what it owns, then SIGKILLs it: it is given a second
-  // more before it is asked to at once. Interrupted, before or during the wait (a server stopped between
-  // two checks), sockspec asks at once kInterruptedStopGrace after the interrupt.
+  // more before it is asked to at once; kInterruptedStopGrace after an interrupt, before or during the wait
+  // (a server stopped between two checks).
   if (!m_stopped && m_child) {
-    Deadline graceEnds = Deadline::after(interrupted() ? kInterruptedStopGrace : m_stopGrace + std::chrono::seconds(1));
-    bool cut = interrupted();
-    m_child->releaseLifeline();
-    m_child->signal(SIGTERM);
-    // Bounded by graceEnds, which an interrupt only brings nearer.
-    while (!(m_stopped = m_child->wait(Deadline::after(std::min(kStopSlice, graceEnds.remaining())))) &&
-           !graceEnds.expired()) {
-      if (!cut && interrupted()) {
-        cut = true;
-        graceEnds = graceEnds.orEarlier(Deadline::after(kInterruptedStopGrace));
-      }
-    }
-    if (!m_stopped) m_stopped = m_child->terminate(std::chrono::milliseconds(0));  // SIGUSR1, then SIGKILL
+    m_stopped = m_child->terminate(interrupted() ? kInterruptedStopGrace : m_stopGrace + std::chrono::seconds(1),
+                                   m_stopRequested, kInterruptedStopGrace);
   }
   m_directory.reset();
   return m_stopped.value_or(ExitStatus{});

@@ -23,6 +23,7 @@
 #include "base/temp_directory.h"
 #include "net/endpoint.h"
 #include "process/child_process.h"
+#include "process/interrupt_signals.h"
 
 namespace sockspec::process {
 
@@ -106,7 +107,7 @@ class TargetCommand {
  private:
   TargetCommand() = default;
   Expected<void, std::string> waitUntilServing(std::chrono::milliseconds timeout);
-  bool interrupted() const { return m_stopRequested != nullptr && *m_stopRequested != 0; }
+  bool interrupted() const { return raised(m_stopRequested); }
   Expected<void, std::string> checkServedByUs();
 
   std::optional<ChildProcess> m_child;

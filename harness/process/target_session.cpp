@@ -131,8 +131,8 @@ Expected<net::Endpoint, std::string> TargetSession::beginCheck() {
 }
 
 std::optional<std::string> TargetSession::troubleAfterCheck() {
-  // An interrupted run has no second and a half for the look: the report says nothing of the server.
-  if (interrupted()) return std::nullopt;
+  // An interrupted run has no second and a half for the look (endedHow ends at once too): the report says
+  // only what it saw at once.
   if (auto how = endedHow(kDyingGrace)) return fmt::format("died during this check ({})", *how);
   if (interrupted() || !net::isConnectionOriented(m_endpoint.transport)) return std::nullopt;
   auto connected = net::connectEndpoint(m_endpoint, Deadline::after(kTroubleProbeTimeout));

@@ -20,6 +20,7 @@
 #include "net/endpoint.h"
 #include "net/endpoint_sockets.h"
 #include "net/unique_fd.h"
+#include "process/interrupt_signals.h"
 #include "process/target_command.h"
 
 namespace sockspec::process {
@@ -104,7 +105,7 @@ class TargetSession {
  private:
   explicit TargetSession(TargetSpec spec) : m_spec(std::move(spec)) {}
   Expected<void, std::string> startCommand();
-  bool interrupted() const { return m_spec.stopRequested != nullptr && *m_spec.stopRequested != 0; }
+  bool interrupted() const { return raised(m_spec.stopRequested); }
 
   TargetSpec m_spec;
   std::optional<TempDirectory> m_eventsDirectory;  // owns m_eventsFolder unless the spec gave a work directory
